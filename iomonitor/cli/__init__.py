@@ -1,0 +1,62 @@
+"""Command line: ``main(argv) -> int``.
+
+The classic forms (``iomonitor [options] command...``, ``-p PID``, ``-i LOG``)
+and the subcommands share one entry point. Subcommands are listed in
+:data:`SUBCOMMANDS`, an explicit registry: each module provides
+``add_arguments(parser)`` and ``run(args) -> int`` and its docstring is its help.
+Only this package prints to the user and turns errors into exit codes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+from iomonitor.errors import IomonitorError
+
+#: name -> module implementing it (imported only when used).
+SUBCOMMANDS: dict[str, str] = {
+    "run": "iomonitor.cli.capture",
+    "stats": "iomonitor.cli.stats",
+    "plot": "iomonitor.cli.plot",
+    "report": "iomonitor.cli.report",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when omitted.
+
+    Returns
+    -------
+    int
+        The exit status: the traced command's own status in run mode,
+        0 on success otherwise, or the ``exit_code`` of the error met.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    name = args[0] if args and args[0] in SUBCOMMANDS else None
+    module_name = SUBCOMMANDS[name] if name else SUBCOMMANDS["run"]
+    try:
+        module = importlib.import_module(module_name)
+        parser = module.make_parser(prog=f"iomonitor {name}" if name else "iomonitor")
+        ns = parser.parse_args(args[1:] if name else args)
+        return int(module.run(ns))
+    except IomonitorError as exc:
+        print(f"iomonitor: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("iomonitor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`); not an error of ours.
+        return 0
+
+
+def entry_point() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

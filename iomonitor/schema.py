@@ -1,0 +1,130 @@
+"""The one declaration of iomonitor's tables: names, dtypes and meanings.
+
+Every other module imports these names instead of spelling column names
+again. ``SCHEMA_VERSION`` changes whenever a column is added, removed or
+changes meaning, and is stored in every Parquet file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+SCHEMA_VERSION = 1
+
+#: The classic CSV columns, in this order (PRODUCT.md section 3).
+CLASSIC_COLUMNS: tuple[str, ...] = ("time", "dt", "pid", "fd", "dir", "bytes", "file", "port")
+
+#: Columns the DataFrame and Parquet carry after the classic eight.
+EXTRA_COLUMNS: tuple[str, ...] = ("syscall", "kind", "tgid", "comm", "local")
+
+EVENT_COLUMNS: tuple[str, ...] = CLASSIC_COLUMNS + EXTRA_COLUMNS
+
+#: Directions: data came in, went out, or a file was mapped into memory.
+DIRECTIONS: tuple[str, ...] = ("R", "W", "M")
+
+#: What an fd refers to. ``dev`` is a device other than a terminal.
+KINDS: tuple[str, ...] = ("file", "dev", "tty", "pipe", "tcp", "udp", "unix", "netlink", "other")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its name, its pandas dtype and what it means."""
+
+    name: str
+    dtype: object
+    meaning: str
+
+
+def _cat(categories: tuple[str, ...] | None = None) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(categories) if categories else None)
+
+
+EVENT_SCHEMA: tuple[Column, ...] = (
+    Column("time", pd.DatetimeTZDtype("us", "UTC"), "when the call started (UTC)"),
+    Column("dt", "float64", "seconds spent inside the call; NaN when the log lacks -T"),
+    Column("pid", "int32", "thread id that made the call, as strace prints it"),
+    Column("fd", "int32", "file descriptor number"),
+    Column("dir", _cat(DIRECTIONS), "R: data in, W: data out, M: file-backed mmap"),
+    Column("bytes", "int64", "bytes moved (mapped length for M)"),
+    Column("file", "category", "path, stdin/stdout/stderr, peer IP, socket path or label"),
+    Column("port", "UInt16", "peer port of TCP/UDP sockets, missing otherwise"),
+    Column("syscall", "category", "the system call's name"),
+    Column("kind", _cat(KINDS), "what the fd refers to"),
+    Column("tgid", "int32", "process (thread group) the thread belongs to"),
+    Column("comm", "category", "program name, from the process's last execve"),
+    Column("local", "category", "local address:port of a socket, missing otherwise"),
+)
+
+PROCESS_SCHEMA: tuple[Column, ...] = (
+    Column("pid", "int32", "thread or process id"),
+    Column("ppid", "Int32", "parent process id, missing when not seen"),
+    Column("tgid", "int32", "thread group (process) id"),
+    Column("comm", "string", "program name from the last execve"),
+    Column("argv", "string", "arguments of the last execve, joined as a shell would show them"),
+    Column("start", pd.DatetimeTZDtype("us", "UTC"), "first time seen"),
+    Column("end", pd.DatetimeTZDtype("us", "UTC"), "last time seen"),
+    Column("exit_code", "Int32", "exit status, missing when killed or still running"),
+    Column("signal", "string", "signal that killed it, missing otherwise"),
+)
+
+#: Failed calls are not events; they are counted per thread, fd target and errno.
+ERROR_SCHEMA: tuple[Column, ...] = (
+    Column("pid", "int32", "thread id"),
+    Column("tgid", "int32", "process id"),
+    Column("syscall", "string", "the failed call"),
+    Column("file", "string", "what the fd or path named, missing when unknown"),
+    Column("kind", "string", "kind of the target, missing when unknown"),
+    Column("errno", "string", "error name, e.g. ENOENT"),
+    Column("count", "int64", "how many times"),
+)
+
+EVENT_DTYPES: dict[str, object] = {c.name: c.dtype for c in EVENT_SCHEMA}
+PROCESS_COLUMNS: tuple[str, ...] = tuple(c.name for c in PROCESS_SCHEMA)
+PROCESS_DTYPES: dict[str, object] = {c.name: c.dtype for c in PROCESS_SCHEMA}
+ERROR_COLUMNS: tuple[str, ...] = tuple(c.name for c in ERROR_SCHEMA)
+ERROR_DTYPES: dict[str, object] = {c.name: c.dtype for c in ERROR_SCHEMA}
+
+#: Names that label an fd that is not a path. Kept here so writers and
+#: readers agree on what is quoted in the classic CSV.
+STD_NAMES: tuple[str, ...] = ("stdin", "stdout", "stderr")
+
+#: Keys of the metadata dictionary, with their meaning.
+METADATA_KEYS: dict[str, str] = {
+    "command": "the traced command line (list of strings), or null",
+    "mode": "run, attach or log",
+    "host": "the machine's host name",
+    "start": "ISO time of the first line seen",
+    "end": "ISO time of the last line seen",
+    "strace_version": "strace's version string, when known",
+    "strace_args": "the exact strace argument list used, when iomonitor ran it",
+    "iomonitor_version": "the iomonitor version that wrote the trace",
+    "schema_version": "SCHEMA_VERSION of the writer",
+    "exit_status": "the command's exit status (128+N when killed by signal N)",
+    "source": "the input log's path for -i",
+    "lines": "lines read",
+    "unparsed_lines": "lines that could not be read",
+    "unparsed_examples": "the first few unreadable lines",
+    "unseen_bytes": "calls whose byte count could not be seen",
+    "unknown_fds": "byte-moving calls on fds whose origin is unknown",
+    "io_uring_calls": "io_uring calls (their data is invisible to strace)",
+    "aio_calls": "Linux AIO calls (their data is invisible to strace)",
+    "failed_calls": "byte-moving calls that failed (counted, not events)",
+}
+
+
+def empty_events() -> pd.DataFrame:
+    """Return an empty events DataFrame with the full schema.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Zero rows, every column of :data:`EVENT_SCHEMA` with its dtype.
+
+    Examples
+    --------
+    >>> list(empty_events().columns)[:3]
+    ['time', 'dt', 'pid']
+    """
+    return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in EVENT_SCHEMA})

@@ -1,0 +1,126 @@
+"""The trace object: events, processes, failed-call counts and metadata.
+
+This module owns the one function that turns event columns into the typed
+events DataFrame (:func:`events_frame`); everything that produces events
+(conversion, capture, the readers) goes through it, so the dtypes declared in
+:mod:`iomonitor.schema` hold everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from iomonitor import schema
+
+
+@dataclass
+class Trace:
+    """One or more runs' worth of I/O events, with the processes behind them.
+
+    Attributes
+    ----------
+    events : pandas.DataFrame
+        One row per byte-moving call; columns and dtypes of
+        :data:`iomonitor.schema.EVENT_SCHEMA` (plus ``run`` when several
+        traces were loaded together).
+    processes : pandas.DataFrame
+        One row per thread or process seen; :data:`iomonitor.schema.PROCESS_SCHEMA`.
+    errors : pandas.DataFrame
+        Failed byte-moving calls, counted; :data:`iomonitor.schema.ERROR_SCHEMA`.
+    meta : dict
+        Trace metadata; keys are described in :data:`iomonitor.schema.METADATA_KEYS`.
+    """
+
+    events: pd.DataFrame
+    processes: pd.DataFrame = field(default_factory=lambda: empty_processes())
+    errors: pd.DataFrame = field(default_factory=lambda: empty_errors())
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        n = len(self.events)
+        return (
+            f"<Trace {self.meta.get('mode', '?')} {self.meta.get('command') or ''!s}: "
+            f"{n} events, {len(self.processes)} processes>"
+        )
+
+
+def events_frame(columns: Mapping[str, Sequence[Any] | np.ndarray]) -> pd.DataFrame:
+    """Build the typed events DataFrame from plain columns.
+
+    Parameters
+    ----------
+    columns : mapping
+        One sequence per name of :data:`iomonitor.schema.EVENT_COLUMNS`.
+        ``time`` holds seconds since the epoch (float) or datetimes; ``port``
+        and ``local`` may hold None; every other column is complete.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns in schema order with schema dtypes.
+
+    Examples
+    --------
+    >>> cols = {c: [] for c in schema.EVENT_COLUMNS}
+    >>> events_frame(cols).dtypes["pid"]
+    dtype('int32')
+    """
+    data: dict[str, Any] = {}
+    for col in schema.EVENT_SCHEMA:
+        values = columns[col.name]
+        if col.name == "time":
+            arr = np.asarray(values)
+            if arr.dtype.kind == "f" or arr.size == 0:
+                us = np.round(arr.astype("float64") * 1e6).astype("int64")
+                data["time"] = pd.Series(pd.to_datetime(us, unit="us", utc=True)).astype(
+                    col.dtype
+                )
+            else:
+                data["time"] = pd.Series(pd.to_datetime(values, utc=True)).astype(col.dtype)
+        elif col.name == "port":
+            data["port"] = pd.array(
+                [None if p is None else p for p in values], dtype=col.dtype
+            )
+        else:
+            data[col.name] = pd.Series(values, dtype=col.dtype) if len(values) else pd.Series(
+                [], dtype=col.dtype
+            )
+    frame = pd.DataFrame({k: pd.Series(v).reset_index(drop=True) for k, v in data.items()})
+    return frame
+
+
+def empty_processes() -> pd.DataFrame:
+    """Return an empty processes table with its schema dtypes."""
+    return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in schema.PROCESS_SCHEMA})
+
+
+def empty_errors() -> pd.DataFrame:
+    """Return an empty failed-calls table with its schema dtypes."""
+    return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in schema.ERROR_SCHEMA})
+
+
+def processes_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Build the typed processes table from one mapping per process.
+
+    ``start`` and ``end`` hold seconds since the epoch (float) or None.
+    """
+    if not rows:
+        return empty_processes()
+    frame = pd.DataFrame(list(rows), columns=list(schema.PROCESS_COLUMNS))
+    for col in ("start", "end"):
+        secs = pd.to_numeric(frame[col], errors="coerce")
+        frame[col] = pd.to_datetime((secs * 1e6).round(), unit="us", utc=True)
+    return frame.astype(schema.PROCESS_DTYPES)
+
+
+def errors_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Build the typed failed-calls table from one mapping per (pid, call, target, errno)."""
+    if not rows:
+        return empty_errors()
+    frame = pd.DataFrame(list(rows), columns=list(schema.ERROR_COLUMNS))
+    return frame.astype(schema.ERROR_DTYPES)
