@@ -1,0 +1,53 @@
+"""Aggregates over events, as tidy DataFrames.
+
+Pure functions over a :class:`~iomonitor.trace.Trace` or its events
+DataFrame; they know nothing of the command line or of plotting. When the
+events have a ``run`` column (several traces loaded together) every result
+keeps the runs apart.
+
+Totals (:mod:`~iomonitor.analysis.totals`)
+    :func:`by`, :func:`by_tree`, :func:`subtree`, and :func:`partial` /
+    :func:`combine` for inputs aggregated batch by batch.
+Over time (:mod:`~iomonitor.analysis.rates`)
+    :func:`bandwidth`.
+Distributions (:mod:`~iomonitor.analysis.distributions`)
+    :func:`size_histogram`, :func:`latency`.
+Overview (:mod:`~iomonitor.analysis.overview`)
+    :func:`summary`, :func:`select`.
+"""
+
+from __future__ import annotations
+
+from iomonitor.analysis._common import KEYS, OTHER, SOCKET_KINDS
+from iomonitor.analysis.distributions import latency, size_histogram
+from iomonitor.analysis.overview import select, summary
+from iomonitor.analysis.rates import bandwidth
+from iomonitor.analysis.totals import (
+    PARTIAL_COLUMNS,
+    TOTAL_COLUMNS,
+    TREE_COLUMNS,
+    by,
+    by_tree,
+    combine,
+    partial,
+    subtree,
+)
+
+__all__ = [
+    "KEYS",
+    "OTHER",
+    "PARTIAL_COLUMNS",
+    "SOCKET_KINDS",
+    "TOTAL_COLUMNS",
+    "TREE_COLUMNS",
+    "bandwidth",
+    "by",
+    "by_tree",
+    "combine",
+    "latency",
+    "partial",
+    "select",
+    "size_histogram",
+    "subtree",
+    "summary",
+]

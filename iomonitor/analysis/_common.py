@@ -1,0 +1,173 @@
+"""Shared pieces of the analysis modules: keys, labels, checks and run handling.
+
+Private: the public names live in :mod:`iomonitor.analysis`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from iomonitor import schema
+from iomonitor.errors import UsageError
+from iomonitor.trace import Trace
+
+TIME, DT, PID, FD, DIR, BYTES, FILE, PORT = schema.CLASSIC_COLUMNS
+SYSCALL, KIND, TGID, COMM, LOCAL = schema.EXTRA_COLUMNS
+READ, WRITE, MAP = schema.DIRECTIONS
+
+#: Column that tells runs apart when several traces are loaded together.
+RUN = "run"
+
+#: Kinds whose ``file`` names the other end of a socket.
+SOCKET_KINDS: tuple[str, ...] = ("tcp", "udp", "unix", "netlink")
+#: Socket kinds whose ``file`` is an IP address and ``port`` a port number.
+INET_KINDS: tuple[str, ...] = ("tcp", "udp")
+
+#: Label of the keys outside the top N in :func:`bandwidth`.
+OTHER = "other"
+
+#: Grouping keys -> the event columns each is computed from.
+KEY_SOURCES: dict[str, tuple[str, ...]] = {
+    "file": (FILE,),
+    "peer": (KIND, FILE, PORT),
+    "pid": (PID,),
+    "process": (COMM,),
+    "syscall": (SYSCALL,),
+    "kind": (KIND,),
+    "tgid": (TGID,),
+}
+KEYS: tuple[str, ...] = tuple(KEY_SOURCES)
+
+#: Keys whose values are numbers; the others are text.
+NUMERIC_KEYS: tuple[str, ...] = ("pid", "tgid")
+
+
+def check_key(key: str, allowed: Iterable[str] = KEYS) -> None:
+    """Raise UsageError unless ``key`` is one of ``allowed``."""
+    allowed = tuple(allowed)
+    if key not in allowed:
+        raise UsageError(f"unknown key {key!r}; choose one of: {', '.join(allowed)}")
+
+
+def require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    """Raise UsageError naming every column of ``columns`` that ``frame`` lacks."""
+    if not isinstance(frame, pd.DataFrame):
+        raise UsageError(f"{what} needs a DataFrame of events, not {type(frame).__name__}")
+    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
+    if missing:
+        raise UsageError(f"{what} needs the column(s) {', '.join(missing)}, which are missing")
+
+
+def events_of(data: Trace | pd.DataFrame) -> pd.DataFrame:
+    """The events DataFrame of a Trace, or the DataFrame itself."""
+    if isinstance(data, Trace):
+        return data.events
+    if isinstance(data, pd.DataFrame):
+        return data
+    raise UsageError(f"expected a Trace or an events DataFrame, not {type(data).__name__}")
+
+
+def run_columns(frame: pd.DataFrame) -> list[str]:
+    """``["run"]`` when ``frame`` holds several runs, else ``[]``."""
+    return [RUN] if RUN in frame.columns else []
+
+
+def check_runs(events: pd.DataFrame, table: pd.DataFrame | None, name: str) -> None:
+    """Refuse a side table that cannot be matched to the runs of ``events``.
+
+    Pids of different runs are unrelated, so a table without ``run`` cannot be
+    joined to events that have one without mixing runs up.
+    """
+    if table is None or not len(table):
+        return
+    if RUN in events.columns and RUN not in table.columns:
+        raise UsageError(
+            f"the events hold several runs but the {name} table has no 'run' column; "
+            "its rows cannot be matched to a run"
+        )
+
+
+def as_plain(series: pd.Series) -> pd.Series:
+    """Categorical or nullable-string text -> the default string dtype; others unchanged.
+
+    Results of different batches must concatenate and compare equal whatever
+    categories each batch happened to have.
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        if series.cat.categories.dtype.kind in "iuf":
+            return series.astype(series.cat.categories.dtype)
+        return series.astype("str")
+    if isinstance(series.dtype, pd.StringDtype) or (
+        series.dtype == object and pd.api.types.infer_dtype(series) in ("string", "empty")
+    ):
+        return series.astype("str")
+    return series
+
+
+def peer_labels(kind: pd.Series, file: pd.Series, port: pd.Series) -> pd.Series:
+    """``ip:port`` for TCP/UDP (``[ip]:port`` for IPv6), the label for other sockets.
+
+    A TCP/UDP peer whose port is unknown keeps its bare address.
+    """
+    file = file.astype("str")
+    inet = kind.astype("str").isin(INET_KINDS).to_numpy() & port.notna().to_numpy()
+    # An IPv6 address holds colons, so it is bracketed before the port is added.
+    host = file.where(~file.str.contains(":", regex=False, na=False), "[" + file + "]")
+    with_port = host + ":" + port.astype("str")
+    return pd.Series(np.where(inet, with_port, file), index=file.index, dtype="str")
+
+
+def event_keys(frame: pd.DataFrame, key: str) -> pd.Series:
+    """One key value per event: the column itself, or the peer label.
+
+    Text keys come back categorical, so later grouping stays cheap.
+    """
+    if key == "peer":
+        raw = list(KEY_SOURCES["peer"])
+        grouped = frame.groupby(raw, observed=True, dropna=False, sort=False)
+        codes = grouped.ngroup().to_numpy()
+        uniq = grouped.size().index.to_frame(index=False)
+        labels = peer_labels(uniq[KIND], uniq[FILE], uniq[PORT]).to_numpy()
+        return pd.Series(
+            pd.Categorical(labels[codes]) if len(codes) else pd.Categorical([]),
+            index=frame.index,
+            name=key,
+        )
+    return frame[KEY_SOURCES[key][0]].rename(key)
+
+
+def socket_events(frame: pd.DataFrame) -> pd.DataFrame:
+    """Only the events on sockets (the ones that have a peer)."""
+    return frame[frame[KIND].astype("str").isin(SOCKET_KINDS).to_numpy()]
+
+
+def to_timedelta(interval: str | float | pd.Timedelta) -> pd.Timedelta:
+    """A bucket width: ``"100ms"``, ``"1s"``, ``"5min"``, a Timedelta or seconds."""
+    try:
+        if isinstance(interval, int | float) and not isinstance(interval, bool):
+            width = pd.Timedelta(seconds=float(interval))
+        else:
+            width = pd.Timedelta(interval)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(
+            f"bad interval {interval!r}: give a width such as 100ms, 1s or 5min"
+        ) from exc
+    if pd.isna(width) or width <= pd.Timedelta(0):
+        raise UsageError(f"bad interval {interval!r}: the width must be positive")
+    return width
+
+
+def check_top(top: int | None) -> None:
+    """Raise UsageError unless ``top`` is None or a non-negative int."""
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 0):
+        raise UsageError(f"top must be a whole number >= 0 (0 = all), not {top!r}")
+
+
+def sort_rows(frame: pd.DataFrame, by: Sequence[str], ascending: Sequence[bool]) -> pd.DataFrame:
+    """Stable sort with missing keys last, then a fresh 0..n-1 index."""
+    return frame.sort_values(
+        list(by), ascending=list(ascending), kind="mergesort", na_position="last"
+    ).reset_index(drop=True)

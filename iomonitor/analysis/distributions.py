@@ -1,0 +1,197 @@
+"""How big the calls are and how long they take."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from iomonitor.analysis._common import (
+    BYTES,
+    DIR,
+    DT,
+    KEY_SOURCES,
+    as_plain,
+    check_key,
+    event_keys,
+    events_of,
+    require,
+    run_columns,
+    socket_events,
+    sort_rows,
+)
+from iomonitor.errors import UsageError
+from iomonitor.schema import DIRECTIONS
+from iomonitor.trace import Trace
+
+#: Columns of :func:`size_histogram` after the run, key and dir columns.
+HISTOGRAM_COLUMNS: tuple[str, ...] = ("low", "high", "calls", "bytes")
+#: Columns of :func:`latency` after the run and key columns.
+LATENCY_COLUMNS: tuple[str, ...] = ("calls", "time", "mean", "p50", "p90", "p99", "max")
+
+_QUANTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
+
+
+def size_histogram(
+    events: pd.DataFrame | Trace,
+    key: str | None = None,
+    dirs: Sequence[str] = ("R", "W"),
+) -> pd.DataFrame:
+    """Count calls per power-of-two size bucket, per direction.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Trace
+        Events with ``dir``, ``bytes`` and the key's columns.
+    key : {None, 'file', 'peer', 'pid', 'process', 'syscall', 'kind', 'tgid'}
+        Also split by this key (see :func:`iomonitor.analysis.by`).
+    dirs : sequence of {'R', 'W', 'M'}, default ('R', 'W')
+        Directions to count; mappings (``M``) only when asked for.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``run`` (if any), the key (if given), ``dir``, ``low`` and ``high``
+        (inclusive bounds of the bucket: 0-0, 1-1, 2-3, 4-7, ...), ``calls``
+        and ``bytes``. For each run, key and direction every bucket between
+        its smallest and its largest call is listed, empty ones with zeros.
+        Sorted by run, key, direction (R, W, M) and size.
+
+    Examples
+    --------
+    >>> from iomonitor.trace import events_frame
+    >>> ev = events_frame({"time": [0.0, 0.1, 0.2], "dt": [0.0] * 3,
+    ...     "pid": [7] * 3, "fd": [3] * 3, "dir": ["R"] * 3,
+    ...     "bytes": [0, 3, 5], "file": ["/a"] * 3, "port": [None] * 3,
+    ...     "syscall": ["read"] * 3, "kind": ["file"] * 3,
+    ...     "tgid": [7] * 3, "comm": ["cat"] * 3, "local": [None] * 3})
+    >>> size_histogram(ev)[["low", "high", "calls"]].values.tolist()
+    [[0, 0, 1], [1, 1, 0], [2, 3, 1], [4, 7, 1]]
+    """
+    wanted = list(dict.fromkeys(dirs))
+    bad = [d for d in wanted if d not in DIRECTIONS]
+    if bad or not wanted:
+        raise UsageError(f"dirs must be some of {', '.join(DIRECTIONS)}, not {list(dirs)!r}")
+    if key is not None:
+        check_key(key)
+    events = events_of(events)
+    runs = run_columns(events)
+    keys = [key] if key is not None else []
+    require(events, (DIR, BYTES, *(KEY_SOURCES[key] if key else ())), "size histogram")
+    frame = events[events[DIR].isin(wanted).to_numpy(dtype=bool)]
+    if key == "peer":
+        frame = socket_events(frame)
+
+    size = frame[BYTES].to_numpy(dtype="int64")
+    work = pd.DataFrame({r: frame[r] for r in runs})
+    for k in keys:
+        work[k] = event_keys(frame, k)
+    work[DIR] = frame[DIR].astype("str")
+    work["_bucket"] = _bucket(size)
+    work["bytes"] = size
+    group = [*runs, *keys, DIR]
+    counts = (
+        work.groupby([*group, "_bucket"], observed=True, dropna=False, sort=False)["bytes"]
+        .agg(calls="size", bytes="sum")
+        .reset_index()
+    )
+    for c in [*runs, *keys]:
+        counts[c] = as_plain(counts[c])
+
+    pieces = []
+    for _, part in counts.groupby(group, observed=True, dropna=False, sort=False):
+        buckets = np.arange(part["_bucket"].min(), part["_bucket"].max() + 1)
+        full = part.set_index("_bucket")[["calls", "bytes"]].reindex(buckets, fill_value=0)
+        full = full.rename_axis("_bucket").reset_index()
+        for c in group:
+            full[c] = part[c].iloc[0]
+            full[c] = full[c].astype(part[c].dtype)
+        pieces.append(full)
+    out = pd.concat(pieces, ignore_index=True) if pieces else counts.iloc[:0].copy()
+    bucket = out["_bucket"].to_numpy(dtype="int64")
+    out["low"] = np.where(bucket < 0, 0, np.left_shift(1, np.maximum(bucket, 0)))
+    out["high"] = np.where(bucket < 0, 0, np.left_shift(1, np.maximum(bucket, 0) + 1) - 1)
+    for c in ("low", "high", "calls", "bytes"):
+        out[c] = out[c].astype("int64")
+    out["_dir"] = out[DIR].map({d: i for i, d in enumerate(DIRECTIONS)})
+    out = sort_rows(out, [*runs, *keys, "_dir", "low"], [True] * (len(runs) + len(keys) + 2))
+    return out[[*runs, *keys, DIR, *HISTOGRAM_COLUMNS]]
+
+
+def latency(events: pd.DataFrame | Trace, key: str | None = "syscall") -> pd.DataFrame:
+    """Percentiles of the time spent inside the calls, per key.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Trace
+        Events with ``dt`` and the key's columns. Calls without a duration
+        are left out.
+    key : {'syscall', None, 'file', 'peer', 'pid', 'process', 'kind', 'tgid'}
+        Group by this key (see :func:`iomonitor.analysis.by`); None gives one
+        row for all calls.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``run`` (if any), the key (if given), ``calls`` (calls with a
+        duration), ``time`` (their total, seconds), ``mean``, ``p50``,
+        ``p90``, ``p99`` (linear interpolation between the closest calls)
+        and ``max``, all in seconds. Sorted by run, then ``time``
+        descending, then key.
+
+    Raises
+    ------
+    UsageError
+        When there are events but none has a duration (the log was made
+        without timing the calls), rather than an empty table.
+
+    Examples
+    --------
+    >>> from iomonitor.trace import events_frame
+    >>> ev = events_frame({"time": [0.0, 0.1, 0.2], "dt": [0.1, 0.2, 0.3],
+    ...     "pid": [7] * 3, "fd": [3] * 3, "dir": ["R"] * 3,
+    ...     "bytes": [1, 2, 3], "file": ["/a"] * 3, "port": [None] * 3,
+    ...     "syscall": ["read"] * 3, "kind": ["file"] * 3,
+    ...     "tgid": [7] * 3, "comm": ["cat"] * 3, "local": [None] * 3})
+    >>> float(latency(ev)["p50"].iloc[0])
+    0.2
+    """
+    if key is not None:
+        check_key(key)
+    events = events_of(events)
+    runs = run_columns(events)
+    keys = [key] if key is not None else []
+    require(events, (DT, *(KEY_SOURCES[key] if key else ())), "latency")
+    frame = socket_events(events) if key == "peer" else events
+    frame = frame[frame[DT].notna().to_numpy(dtype=bool)]
+    if len(events) and not events[DT].notna().any():
+        raise UsageError(
+            "no call has a duration (dt) in these events; the log was made without timing calls"
+        )
+    work = pd.DataFrame({r: frame[r] for r in runs})
+    for k in keys:
+        work[k] = event_keys(frame, k)
+    work[DT] = frame[DT].astype("float64")
+    if not keys and not runs:
+        work["_all"] = 0
+    group = [*runs, *keys] or ["_all"]
+    grouped = work.groupby(group, observed=True, dropna=False, sort=False)[DT]
+    out = grouped.agg(calls="size", time="sum", mean="mean", max="max")
+    for name, q in _QUANTILES.items():
+        out[name] = grouped.quantile(q)
+    out = out.reset_index()
+    for c in [*runs, *keys]:
+        out[c] = as_plain(out[c])
+    out["calls"] = out["calls"].astype("int64")
+    for c in LATENCY_COLUMNS[1:]:
+        out[c] = out[c].astype("float64")
+    out = sort_rows(out, [*runs, "time", *keys], [True] * len(runs) + [False] + [True] * len(keys))
+    return out[[*runs, *keys, *LATENCY_COLUMNS]]
+
+
+def _bucket(size: np.ndarray) -> np.ndarray:
+    """-1 for 0 bytes, else floor(log2(size)), exactly."""
+    # frexp is exact on integers below 2**53, far beyond any single call.
+    _, exponent = np.frexp(size.astype("float64"))
+    return np.where(size > 0, exponent.astype("int64") - 1, -1)

@@ -1,0 +1,614 @@
+"""Totals per key and per process subtree, computable batch by batch.
+
+Every total is a sum, a count, a minimum or a maximum, so a large input can be
+reduced one batch at a time: :func:`partial` turns a batch of events into one
+row per group, :func:`combine` adds partials up and finishes them. :func:`by`
+is both steps on one in-memory frame.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from iomonitor.analysis._common import (
+    BYTES,
+    COMM,
+    DIR,
+    DT,
+    FILE,
+    INET_KINDS,
+    KEY_SOURCES,
+    KEYS,
+    KIND,
+    MAP,
+    PID,
+    PORT,
+    READ,
+    RUN,
+    SOCKET_KINDS,
+    TGID,
+    TIME,
+    WRITE,
+    as_plain,
+    check_key,
+    check_runs,
+    events_of,
+    peer_labels,
+    require,
+    run_columns,
+    socket_events,
+    sort_rows,
+)
+from iomonitor.errors import UsageError
+from iomonitor.trace import Trace
+
+#: Columns of a partial aggregate, after the run and key columns.
+PARTIAL_COLUMNS: tuple[str, ...] = (
+    "calls",
+    "rw_calls",
+    "read_bytes",
+    "write_bytes",
+    "mapped_bytes",
+    "max_size",
+    "time",
+    "first",
+    "last",
+)
+
+#: Columns of a finished total, after the run and key columns.
+TOTAL_COLUMNS: tuple[str, ...] = (
+    "calls",
+    "read_bytes",
+    "write_bytes",
+    "mapped_bytes",
+    "bytes",
+    "mean_size",
+    "max_size",
+    "errors",
+    "time",
+    "first",
+    "last",
+)
+
+#: Columns of :func:`by_tree` between the run column and the totals.
+TREE_COLUMNS: tuple[str, ...] = ("pid", "ppid", "comm", "depth", "processes")
+
+_COUNTS = ("calls", "rw_calls", "read_bytes", "write_bytes", "mapped_bytes")
+_ERROR_COUNT = "count"
+
+
+def partial(events: pd.DataFrame | Trace, key: str) -> pd.DataFrame:
+    """Reduce one batch of events to one row of sums per group.
+
+    Partials of different batches add up with :func:`combine`; this is how an
+    input larger than memory is aggregated.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Trace
+        A batch of events with the schema's ``time``, ``dt``, ``dir``,
+        ``bytes`` and the columns ``key`` is made of (and ``run`` if present).
+    key : {'file', 'peer', 'pid', 'process', 'syscall', 'kind', 'tgid'}
+        What to group by.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: ``run`` (when the events have it), the event
+        columns the key is made of (``file``; ``kind, file, port`` for peer;
+        ``comm`` for process; ...), then ``calls`` (events), ``rw_calls``
+        (R and W events), ``read_bytes``, ``write_bytes``, ``mapped_bytes``,
+        ``max_size`` (largest R/W call, NA without any), ``time`` (sum of
+        ``dt``, NaN when none is known), ``first`` and ``last`` (start times
+        of the first and last call). Unsorted.
+
+    Examples
+    --------
+    >>> parts = [partial(batch, "file") for batch in batches]  # doctest: +SKIP
+    >>> combine(parts, errors=trace.errors)  # doctest: +SKIP
+    """
+    check_key(key)
+    events = events_of(events)
+    runs = run_columns(events)
+    require(events, (TIME, DT, DIR, BYTES, *KEY_SOURCES[key]), f"totals by {key}")
+    frame = socket_events(events) if key == "peer" else events
+    return _sums(frame, runs + list(KEY_SOURCES[key]))
+
+
+def combine(
+    partials: Iterable[pd.DataFrame],
+    *,
+    errors: pd.DataFrame | None = None,
+    processes: pd.DataFrame | None = None,
+    final: bool = True,
+) -> pd.DataFrame:
+    """Add up partial aggregates of one key and finish them into totals.
+
+    Parameters
+    ----------
+    partials : iterable of pandas.DataFrame
+        Results of :func:`partial` for the same key, one per batch.
+    errors : pandas.DataFrame, optional
+        The trace's failed-call counts (``Trace.errors``). Without it the
+        ``errors`` column is NA (unknown), never a made-up zero.
+    processes : pandas.DataFrame, optional
+        The processes table; needed to give failed calls a program name
+        when the key is ``process``.
+    final : bool, default True
+        False returns the summed partial instead, to be combined again later.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same table as :func:`by` (or a partial when ``final`` is False).
+
+    Examples
+    --------
+    >>> from iomonitor.trace import events_frame
+    >>> ev = events_frame({"time": [0.0, 1.0], "dt": [0.1, 0.2], "pid": [7, 7],
+    ...     "fd": [3, 3], "dir": ["R", "R"], "bytes": [10, 5],
+    ...     "file": ["/a", "/a"], "port": [None, None], "syscall": ["read"] * 2,
+    ...     "kind": ["file"] * 2, "tgid": [7, 7], "comm": ["cat"] * 2,
+    ...     "local": [None, None]})
+    >>> combine([partial(ev[:1], "file"), partial(ev[1:], "file")])["read_bytes"].tolist()
+    [15]
+    """
+    parts = [p for p in partials]
+    if not parts:
+        raise UsageError("combine needs at least one partial aggregate")
+    key = _partial_key(parts[0])
+    for other in parts[1:]:
+        if list(other.columns) != list(parts[0].columns):
+            raise UsageError("combine got partials of different keys or runs")
+    keys = run_columns(parts[0]) + list(KEY_SOURCES[key])
+    summed = _reduce(_concat(parts), keys)
+    return _finish(summed, key, errors, processes) if final else summed
+
+
+def by(
+    data: Trace | pd.DataFrame,
+    key: str,
+    *,
+    errors: pd.DataFrame | None = None,
+    processes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Totals per file, peer, pid, process, syscall, kind or tgid.
+
+    Parameters
+    ----------
+    data : Trace or pandas.DataFrame
+        A trace, or its events. A trace brings its failed-call counts and
+        processes table along.
+    key : {'file', 'peer', 'pid', 'process', 'syscall', 'kind', 'tgid'}
+        ``file`` is the ``file`` column of every event (paths, std streams,
+        sockets' peer addresses, labels); ``peer`` covers only socket events
+        (tcp, udp, unix, netlink): ``ip:port`` for TCP/UDP (``[ip]:port`` for
+        IPv6), the path or label for the others; ``process`` is the program
+        name (``comm``).
+    errors, processes : pandas.DataFrame, optional
+        Override the trace's tables, or supply them with bare events.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group (and per run when the events have a ``run``
+        column, so runs never merge). Columns: ``run`` (if any), the key
+        (named as ``key``), ``calls`` (events, M included), ``read_bytes``,
+        ``write_bytes``, ``mapped_bytes``, ``bytes`` (read + write; mapped
+        bytes are never added in), ``mean_size`` (bytes per R/W call, NaN
+        without any), ``max_size`` (largest R/W call, NA without any),
+        ``errors`` (failed calls, NA when no failed-call table is known),
+        ``time`` (seconds inside the calls, NaN when the trace lacks
+        durations), ``first`` and ``last`` (start of the first and of the
+        last call). Groups that only failed appear with ``calls`` 0.
+        Sorted by run, then ``bytes``, ``mapped_bytes`` and ``calls``
+        descending, then by key.
+
+    Notes
+    -----
+    A failed TCP/UDP call is known by its peer address only; it is counted
+    under ``ip:port`` when the events of that run show exactly one port for
+    that address, and under the bare address otherwise.
+
+    Examples
+    --------
+    >>> from iomonitor.trace import events_frame
+    >>> ev = events_frame({"time": [0.0, 1.0], "dt": [0.1, 0.2], "pid": [7, 7],
+    ...     "fd": [3, 1], "dir": ["R", "W"], "bytes": [10, 4],
+    ...     "file": ["/a", "stdout"], "port": [None, None],
+    ...     "syscall": ["read", "write"], "kind": ["file", "tty"], "tgid": [7, 7],
+    ...     "comm": ["cat"] * 2, "local": [None, None]})
+    >>> by(ev, "file")[["file", "calls", "bytes"]].values.tolist()
+    [['/a', 1, 10], ['stdout', 1, 4]]
+    """
+    check_key(key)
+    if isinstance(data, Trace):
+        errors = data.errors if errors is None else errors
+        processes = data.processes if processes is None else processes
+    return _finish(partial(data, key), key, errors, processes)
+
+
+def by_tree(trace: Trace) -> pd.DataFrame:
+    """Totals of every process together with all its descendants.
+
+    Parameters
+    ----------
+    trace : Trace
+        Its ``processes`` table (pid, ppid, tgid) gives the tree; a process
+        whose parent is unknown is a root. Threads count with their process.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per process (thread group) and run: ``run`` (if any),
+        ``pid`` (the process id, i.e. its tgid), ``ppid`` (the parent process,
+        NA for roots), ``comm``, ``depth`` (0 for roots), ``processes`` (in
+        the subtree, itself included), then the columns of :func:`by`
+        summed over the subtree. Rows are in tree order: each process is
+        followed by its subtree, siblings by ``bytes`` descending.
+
+    Examples
+    --------
+    >>> tree = by_tree(trace)  # doctest: +SKIP
+    >>> tree.loc[tree["depth"] == 0, ["pid", "comm", "bytes"]]  # doctest: +SKIP
+    """
+    if not isinstance(trace, Trace):
+        raise UsageError("totals per process subtree need a Trace (its processes table)")
+    events = trace.events
+    runs = run_columns(events)
+    procs = trace.processes
+    check_runs(events, procs, "processes")
+    require(procs, (PID, "ppid", TGID, COMM), "totals per process subtree")
+    require(events, (COMM,), "totals per process subtree")
+    own = _with_errors(partial(events, "tgid"), "tgid", trace.errors, procs)
+    event_comms = (
+        events.groupby([*runs, TGID], observed=True, sort=False)[COMM].last().map(_text)
+        if len(events)
+        else pd.Series(dtype=object)
+    )
+
+    run_values = _run_values(own, procs) if runs else [None]
+    pair_rows: list[tuple[Any, int, int]] = []
+    node_rows: list[tuple[Any, int, int | None, str | None, int]] = []
+    for run in run_values:
+        run_procs = procs if run is None else procs[procs[RUN] == run]
+        run_own = own if run is None else own[own[RUN] == run]
+        parent, comm = _tree_links(run_procs, run_own[TGID].tolist())
+        for node, chain in _ancestors(parent).items():
+            name = comm.get(node)
+            if name is None:
+                name = event_comms.get((run, node) if runs else node)
+            node_rows.append((run, node, parent[node], name, len(chain) - 1))
+            pair_rows.extend((run, ancestor, node) for ancestor in chain)
+
+    pairs = pd.DataFrame(pair_rows, columns=[RUN, "root", TGID])
+    nodes = pd.DataFrame(node_rows, columns=[RUN, "root", "_ppid", "_comm", "_level"])
+    if not runs:
+        pairs = pairs.drop(columns=[RUN])
+        nodes = nodes.drop(columns=[RUN])
+    elif len(pairs):
+        pairs[RUN] = pairs[RUN].astype(own[RUN].dtype)
+        nodes[RUN] = nodes[RUN].astype(own[RUN].dtype)
+    pairs[TGID] = pairs[TGID].astype(own[TGID].dtype)
+    member = pairs.merge(own, on=[*runs, TGID], how="left")
+    # Every failed call of the trace is in trace.errors: no row there means none failed.
+    member["errors"] = member["errors"].fillna(0)
+    member = _fill_counts(member)
+    summed = _reduce(member.drop(columns=[TGID]), [*runs, "root"], extra_sums=("errors",))
+    sizes = pairs.groupby([*runs, "root"]).size().rename("processes").reset_index()
+    summed = summed.merge(sizes, on=[*runs, "root"])
+    summed = summed.merge(nodes, on=[*runs, "root"], how="left")
+    out = pd.DataFrame(
+        {
+            **{r: summed[r] for r in runs},
+            "pid": summed["root"].astype("int32"),
+            "ppid": pd.array(summed["_ppid"].tolist(), dtype="Int32"),
+            "comm": pd.Series(summed["_comm"].tolist(), index=summed.index, dtype="str"),
+            "depth": summed["_level"].astype("int64"),
+            "processes": summed["processes"].astype("int64"),
+        }
+    )
+    totals = _derive(summed)
+    out = pd.concat([out, totals[list(TOTAL_COLUMNS)]], axis=1)
+    return _tree_order(out, runs)
+
+
+def subtree(trace: Trace, pid: int, *, run: Any = None) -> pd.DataFrame:
+    """Totals of one process and all its descendants.
+
+    Parameters
+    ----------
+    trace : Trace
+        The trace with its processes table.
+    pid : int
+        The process, or any of its threads.
+    run : optional
+        Only this run, when several are loaded together; by default every
+        run that has the process gives a row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :func:`by_tree` for that process.
+
+    Examples
+    --------
+    >>> subtree(trace, 3854)[["pid", "processes", "bytes"]]  # doctest: +SKIP
+    """
+    tree = by_tree(trace)
+    procs = trace.processes
+    runs = run_columns(trace.events)
+    match = procs[procs[PID] == pid]
+    # A thread id stands for its process; a pid seen only in events is its own process.
+    wanted = match[[*runs, TGID]] if len(match) else None
+    if wanted is None:
+        rows = tree[tree["pid"] == pid]
+    else:
+        rows = tree.merge(wanted.rename(columns={TGID: "pid"}).drop_duplicates(), on=[*runs, "pid"])
+    if run is not None:
+        if not runs:
+            raise UsageError("run= was given but the trace holds a single run")
+        rows = rows[rows[RUN] == run]
+    if not len(rows):
+        where = f" in run {run!r}" if run is not None else ""
+        raise UsageError(f"no process {pid} in the trace{where}")
+    return rows.reset_index(drop=True)
+
+
+# -- the machinery -----------------------------------------------------------
+
+
+def _sums(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    direction = frame[DIR]
+    size = frame[BYTES].to_numpy(dtype="int64")
+    is_r = (direction == READ).to_numpy(dtype=bool)
+    is_w = (direction == WRITE).to_numpy(dtype=bool)
+    is_m = (direction == MAP).to_numpy(dtype=bool)
+    rw = is_r | is_w
+    work = pd.DataFrame({k: frame[k] for k in keys})
+    work["_rw"] = rw.astype("int64")
+    work["_r"] = np.where(is_r, size, 0)
+    work["_w"] = np.where(is_w, size, 0)
+    work["_m"] = np.where(is_m, size, 0)
+    work["_size"] = pd.array(size, dtype="Int64")
+    work.loc[~rw, "_size"] = pd.NA
+    work[TIME] = frame[TIME]
+    work[DT] = frame[DT]
+    grouped = work.groupby(keys, observed=True, dropna=False, sort=False)
+    out = grouped.agg(
+        calls=("_rw", "size"),
+        rw_calls=("_rw", "sum"),
+        read_bytes=("_r", "sum"),
+        write_bytes=("_w", "sum"),
+        mapped_bytes=("_m", "sum"),
+        max_size=("_size", "max"),
+        first=(TIME, "min"),
+        last=(TIME, "max"),
+    )
+    out["time"] = grouped[DT].sum(min_count=1)
+    out = out.reset_index()
+    return _typed(out, keys)
+
+
+def _typed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    for k in keys:
+        frame[k] = as_plain(frame[k])
+    for c in _COUNTS:
+        frame[c] = frame[c].astype("int64")
+    frame["max_size"] = frame["max_size"].astype("Int64")
+    frame["time"] = frame["time"].astype("float64")
+    return frame[[*keys, *PARTIAL_COLUMNS, *(c for c in frame.columns if c == "errors")]]
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    # Empty batches carry no rows but may carry other dtypes; leave them out.
+    full = [p for p in parts if len(p)]
+    return pd.concat(full, ignore_index=True) if full else parts[0]
+
+
+def _reduce(frame: pd.DataFrame, keys: list[str], extra_sums: tuple[str, ...] = ()) -> pd.DataFrame:
+    grouped = frame.groupby(keys, observed=True, dropna=False, sort=False)
+    spec: dict[str, tuple[str, str]] = {c: (c, "sum") for c in _COUNTS}
+    spec.update(max_size=("max_size", "max"), first=("first", "min"), last=("last", "max"))
+    out = grouped.agg(**spec)
+    out["time"] = grouped["time"].sum(min_count=1)
+    for c in extra_sums:
+        out[c] = grouped[c].sum(min_count=1).astype("Int64")
+    out = out.reset_index()
+    return _typed(out, keys)
+
+
+def _partial_key(part: pd.DataFrame) -> str:
+    sources = tuple(c for c in part.columns if c not in PARTIAL_COLUMNS and c != RUN)
+    for key, cols in KEY_SOURCES.items():
+        if cols == sources:
+            return key
+    raise UsageError(
+        f"not a partial aggregate: its key columns {list(sources)} match none of {list(KEYS)}"
+    )
+
+
+def _finish(
+    parts: pd.DataFrame,
+    key: str,
+    errors: pd.DataFrame | None,
+    processes: pd.DataFrame | None,
+) -> pd.DataFrame:
+    runs = run_columns(parts)
+    merged = _with_errors(parts, key, errors, processes)
+    if key == "peer":
+        merged["peer"] = peer_labels(merged[KIND], merged[FILE], merged[PORT])
+        merged = merged.drop(columns=[KIND, FILE, PORT])
+        # TCP and UDP to the same ip:port share a label, hence one more sum.
+        merged = _reduce(merged, [*runs, "peer"], extra_sums=("errors",))
+    elif key == "process":
+        merged = merged.rename(columns={COMM: "process"})
+    out = _derive(merged)[[*runs, key, *TOTAL_COLUMNS]]
+    order = [*runs, "bytes", "mapped_bytes", "calls", key]
+    return sort_rows(out, order, [True] * len(runs) + [False, False, False, True])
+
+
+def _derive(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["bytes"] = out["read_bytes"] + out["write_bytes"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = out["bytes"].to_numpy("float64") / out["rw_calls"].to_numpy("float64")
+    out["mean_size"] = np.where(out["rw_calls"].to_numpy() > 0, mean, np.nan)
+    return out
+
+
+def _fill_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    for c in _COUNTS:
+        frame[c] = frame[c].fillna(0).astype("int64")
+    if "errors" in frame.columns:
+        frame["errors"] = frame["errors"].astype("Int64")
+    return frame
+
+
+def _with_errors(
+    parts: pd.DataFrame,
+    key: str,
+    errors: pd.DataFrame | None,
+    processes: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Add the ``errors`` column: failed calls per group, outer-joined."""
+    if errors is None:
+        out = parts.copy()
+        out["errors"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        return out
+    runs = run_columns(parts)
+    check_runs(parts, errors, "errors")
+    counts = _error_counts(errors, key, runs, processes, parts)
+    keys = [*runs, *KEY_SOURCES[key]]
+    for k in keys:
+        counts[k] = counts[k].astype(parts[k].dtype)
+    merged = parts.merge(counts, on=keys, how="outer")
+    merged["errors"] = merged["errors"].fillna(0)
+    return _fill_counts(merged)
+
+
+def _error_counts(
+    errors: pd.DataFrame,
+    key: str,
+    runs: list[str],
+    processes: pd.DataFrame | None,
+    parts: pd.DataFrame,
+) -> pd.DataFrame:
+    sources = list(KEY_SOURCES[key])
+    if key == "process":
+        require(errors, (PID, _ERROR_COUNT), "failed calls per process")
+        table = errors[[*runs, PID, _ERROR_COUNT]]
+        if processes is not None and len(processes):
+            check_runs(parts, processes, "processes")
+            names = processes[[*runs, PID, COMM]].drop_duplicates([*runs, PID], keep="last")
+            table = table.merge(names, on=[*runs, PID], how="left")
+        else:
+            table = table.assign(**{COMM: pd.Series(pd.NA, index=table.index, dtype="str")})
+    elif key == "peer":
+        require(errors, (KIND, FILE, _ERROR_COUNT), "failed calls per peer")
+        table = errors[errors[KIND].astype("str").isin(SOCKET_KINDS).to_numpy()]
+        table = table[[*runs, KIND, FILE, _ERROR_COUNT]].copy()
+        for c in (KIND, FILE):
+            table[c] = as_plain(table[c])
+        table = table.merge(_only_ports(parts, runs), on=[*runs, KIND, FILE], how="left")
+        table[PORT] = table[PORT].astype(parts[PORT].dtype)
+    else:
+        require(errors, (*sources, _ERROR_COUNT), f"failed calls per {key}")
+        table = errors[[*runs, *sources, _ERROR_COUNT]]
+    grouped = table.groupby([*runs, *sources], observed=True, dropna=False, sort=False)
+    counts = grouped[_ERROR_COUNT].sum().rename("errors").reset_index()
+    for c in [*runs, *sources]:
+        counts[c] = as_plain(counts[c])
+    return counts
+
+
+def _only_ports(parts: pd.DataFrame, runs: list[str]) -> pd.DataFrame:
+    """(run, kind, address) -> port, for addresses seen on exactly one port."""
+    inet = parts[parts[KIND].isin(INET_KINDS).to_numpy() & parts[PORT].notna().to_numpy()]
+    ports = inet.groupby([*runs, KIND, FILE], dropna=False, sort=False)[PORT]
+    single = ports.nunique()
+    table = ports.first()[single == 1].reset_index()
+    return table[[*runs, KIND, FILE, PORT]]
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value is pd.NA or value != value else str(value)
+
+
+def _run_values(own: pd.DataFrame, procs: pd.DataFrame) -> list[Any]:
+    values = pd.concat([own[RUN], procs[RUN]], ignore_index=True).dropna().unique()
+    return sorted(values.tolist(), key=str)
+
+
+def _tree_links(
+    procs: pd.DataFrame, event_tgids: list[int]
+) -> tuple[dict[int, int | None], dict[int, str | None]]:
+    """Parent process and program name of every process of one run."""
+    repeated = procs[PID][procs[PID].duplicated()]
+    if len(repeated):
+        raise UsageError(
+            f"the processes table lists pid {int(repeated.iloc[0])} more than once "
+            "(pid reuse?), so its process tree is ambiguous"
+        )
+    tgid_of = {int(p): int(t) for p, t in zip(procs[PID], procs[TGID], strict=True)}
+    # The thread-group leader's row speaks for the process; any thread's row will do
+    # when the leader was never seen (e.g. attached to a thread).
+    ordered = procs.assign(_lead=(procs[PID] != procs[TGID]).astype(int)).sort_values(
+        "_lead", kind="mergesort"
+    )
+    leaders = ordered.drop_duplicates(TGID)
+    nodes = {int(t) for t in leaders[TGID]} | {int(t) for t in event_tgids}
+    parent: dict[int, int | None] = dict.fromkeys(nodes)
+    comm: dict[int, str | None] = {}
+    for tgid, ppid, name in zip(leaders[TGID], leaders["ppid"], leaders[COMM], strict=True):
+        comm[int(tgid)] = _text(name)
+        if ppid is pd.NA or pd.isna(ppid):
+            continue
+        # strace records the thread that forked; its process is the parent.
+        up = tgid_of.get(int(ppid), int(ppid))
+        parent[int(tgid)] = up if up in nodes and up != int(tgid) else None
+    return parent, comm
+
+
+def _ancestors(parent: dict[int, int | None]) -> dict[int, list[int]]:
+    """Each node -> [itself, its parent, ..., its root]."""
+    chains: dict[int, list[int]] = {}
+    for node in parent:
+        chain = [node]
+        seen = {node}
+        up = parent[node]
+        while up is not None:
+            if up in seen:
+                raise UsageError(f"the processes table has a parent cycle through pid {up}")
+            chain.append(up)
+            seen.add(up)
+            up = parent[up]
+        chains[node] = chain
+    return chains
+
+
+def _tree_order(frame: pd.DataFrame, runs: list[str]) -> pd.DataFrame:
+    """Depth-first order, children after their parent, siblings by bytes descending."""
+    ranked = sort_rows(
+        frame,
+        [*runs, "bytes", "mapped_bytes", "calls", "pid"],
+        [True] * len(runs) + [False, False, False, True],
+    )
+    order: list[int] = []
+    for _, group in ranked.groupby(runs, sort=False) if runs else [(None, ranked)]:
+        children: dict[Any, list[int]] = defaultdict(list)
+        pids = set(group["pid"].tolist())
+        for idx, ppid in zip(group.index, group["ppid"], strict=True):
+            children[None if ppid is pd.NA or int(ppid) not in pids else int(ppid)].append(idx)
+        pid_at = dict(zip(group.index, group["pid"], strict=True))
+        stack = list(reversed(children[None]))
+        while stack:
+            idx = stack.pop()
+            order.append(idx)
+            stack.extend(reversed(children[int(pid_at[idx])]))
+    return ranked.loc[order].reset_index(drop=True)
