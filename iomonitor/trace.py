@@ -74,24 +74,24 @@ def events_frame(columns: Mapping[str, Sequence[Any] | np.ndarray]) -> pd.DataFr
     for col in schema.EVENT_SCHEMA:
         values = columns[col.name]
         if col.name == "time":
-            arr = np.asarray(values)
-            if arr.dtype.kind == "f" or arr.size == 0:
-                us = np.round(arr.astype("float64") * 1e6).astype("int64")
-                data["time"] = pd.Series(pd.to_datetime(us, unit="us", utc=True)).astype(
-                    col.dtype
-                )
-            else:
-                data["time"] = pd.Series(pd.to_datetime(values, utc=True)).astype(col.dtype)
+            data["time"] = _to_time(values)
         elif col.name == "port":
-            data["port"] = pd.array(
-                [None if p is None else p for p in values], dtype=col.dtype
-            )
+            data["port"] = pd.array(values, dtype=col.dtype)
+        elif isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == "category":
+            cats = col.dtype.categories if isinstance(col.dtype, pd.CategoricalDtype) else None
+            data[col.name] = pd.Categorical(values, categories=cats)
         else:
-            data[col.name] = pd.Series(values, dtype=col.dtype) if len(values) else pd.Series(
-                [], dtype=col.dtype
-            )
-    frame = pd.DataFrame({k: pd.Series(v).reset_index(drop=True) for k, v in data.items()})
-    return frame
+            data[col.name] = np.asarray(values, dtype=col.dtype)
+    return pd.DataFrame(data)
+
+
+def _to_time(values: Sequence[Any] | np.ndarray) -> pd.DatetimeIndex:
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiu" or arr.size == 0:
+        # Seconds since the epoch -> whole microseconds, the schema's unit.
+        us = np.round(arr.astype("float64") * 1e6)
+        return pd.to_datetime(us, unit="us", utc=True).as_unit("us")
+    return pd.to_datetime(values, utc=True).as_unit("us")
 
 
 def empty_processes() -> pd.DataFrame:

@@ -1,0 +1,225 @@
+"""Live capture: a running strace's lines -> events -> a sink, and the Python API.
+
+:class:`Capture` drives :class:`~iomonitor.strace.runner.StraceRunner` (the
+only code that starts strace) and the :class:`~iomonitor.strace.convert.Converter`,
+writing events out as they become known. ``stop()`` may be called from a
+signal handler or another thread: the capture then ends promptly and
+everything seen until then is written and the file closed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+import pandas as pd
+
+import iomonitor
+from iomonitor.strace.convert import Converter
+from iomonitor.strace.parser import Record
+from iomonitor.trace import Trace
+
+#: Flush buffered events to a streaming sink at least this often (seconds).
+FLUSH_INTERVAL = 0.25
+
+
+class _Collector:
+    """A sink that keeps the chunks in memory, for the Python API."""
+
+    def __init__(self) -> None:
+        self.chunks: list[pd.DataFrame] = []
+
+    def write(self, events: pd.DataFrame) -> None:
+        if not events.empty:
+            self.chunks.append(events)
+
+
+class Capture:
+    """One capture session: a command to run, or pids to attach to.
+
+    Parameters
+    ----------
+    command : sequence of str, optional
+        The command to trace (with all its children and threads).
+    pids : sequence of int, optional
+        Processes to attach to (all their threads, and new children).
+    strace : str, optional
+        The strace executable; found on PATH, else ``/usr/bin/strace``.
+    decode_fds : bool, optional
+        Ask strace to name fds (``-yy``); by default only when attaching.
+    duration : float, optional
+        Stop after this many seconds.
+    on_call : callable, optional
+        Called with every call as it is understood (the ``-v`` view).
+    """
+
+    def __init__(
+        self,
+        command: Sequence[str] | None = None,
+        pids: Sequence[int] | None = None,
+        *,
+        strace: str | None = None,
+        decode_fds: bool | None = None,
+        duration: float | None = None,
+        on_call: Callable[[Record], None] | None = None,
+    ) -> None:
+        from iomonitor.strace.runner import StraceRunner
+
+        self.runner = StraceRunner(command, pids, strace=strace, decode_fds=decode_fds)
+        self.command = list(command) if command else None
+        self.pids = list(pids) if pids else None
+        self.duration = duration
+        self.converter = Converter(cwd=os.getcwd() if command else None, on_call=on_call)
+        self._timer: threading.Timer | None = None
+
+    def stop(self) -> None:
+        """End the capture soon; safe from signal handlers and other threads."""
+        self.runner.stop()
+
+    def _pump(self, sink: Any) -> dict[str, Any]:
+        conv = self.converter
+        feed = conv.feed_line
+        builder = conv.builder
+        chunk = conv.chunk_events
+        started = time.time()
+        last_flush = time.monotonic()
+        if self.duration is not None:
+            self._timer = threading.Timer(self.duration, self.stop)
+            self._timer.daemon = True
+            self._timer.start()
+        n = 0
+        try:
+            with self.runner:
+                for line in self.runner.lines():
+                    feed(line)
+                    n += 1
+                    if n & 255 == 0 or len(builder.columns["time"]) >= chunk:
+                        now = time.monotonic()
+                        if (
+                            len(builder.columns["time"]) >= chunk
+                            or now - last_flush > FLUSH_INTERVAL
+                        ):
+                            sink.write(conv.take())
+                            last_flush = now
+            sink.write(conv.finish())
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+        return {
+            "mode": "run" if self.command else "attach",
+            "command": self.command,
+            "pids": self.pids,
+            "host": socket.gethostname(),
+            "capture_start": started,
+            "strace_version": self.runner.strace_version,
+            "strace_args": self.runner.argv,
+            "iomonitor_version": iomonitor.__version__,
+            "exit_status": self.runner.exit_status,
+            **conv.counters(),
+        }
+
+    def to_sink(
+        self,
+        output: str | os.PathLike[str] | None,
+        fmt: str | None = None,
+        stream: IO[str] | None = None,
+    ) -> dict[str, Any]:
+        """Capture into a file (or ``stream`` when ``output`` is None); return the metadata."""
+        from iomonitor import store
+
+        sink = store.open_sink(output, fmt, stream=stream)
+        try:
+            meta = self._pump(sink)
+        except BaseException:
+            # Keep what was captured: close the file with what it holds.
+            try:
+                sink.write(self.converter.take())
+                sink.close(
+                    self.converter.processes(),
+                    self.converter.errors(),
+                    {
+                        "mode": "run" if self.command else "attach",
+                        "aborted": True,
+                        **self.converter.counters(),
+                    },
+                )
+            except Exception:
+                sink.abort()
+            raise
+        sink.close(self.converter.processes(), self.converter.errors(), meta)
+        return meta
+
+    def to_trace(self, output: str | os.PathLike[str] | None = None) -> Trace:
+        """Capture into memory and return the trace (also writing ``output`` if given)."""
+        from iomonitor import store
+        from iomonitor.trace import events_frame
+
+        collector = _Collector()
+        meta = self._pump(collector)
+        if collector.chunks:
+            events = store._unify(pd.concat(collector.chunks, ignore_index=True))
+        else:
+            from iomonitor import schema
+
+            events = events_frame({c: [] for c in schema.EVENT_COLUMNS})
+        trace = Trace(events, self.converter.processes(), self.converter.errors(), meta)
+        if output is not None:
+            store.write(trace, output)
+        return trace
+
+
+def run(
+    command: Sequence[str],
+    *,
+    output: str | os.PathLike[str] | None = None,
+    strace: str | None = None,
+    decode_fds: bool | None = None,
+) -> Trace:
+    """Trace a command and all its children; return the trace.
+
+    Parameters
+    ----------
+    command : sequence of str
+        The program and its arguments (no shell: pass ``["sh", "-c", "..."]``
+        for one).
+    output : path, optional
+        Also write the trace there (``.parquet`` or ``.csv``).
+    strace : str, optional
+        The strace executable to use.
+    decode_fds : bool, optional
+        Ask strace to name fds too (``-yy``).
+
+    Returns
+    -------
+    Trace
+        ``trace.meta["exit_status"]`` holds the command's exit status.
+
+    Examples
+    --------
+    >>> trace = run(["sh", "-c", "echo hi > /dev/null"])  # doctest: +SKIP
+    >>> trace.events.groupby("file", observed=True)["bytes"].sum()  # doctest: +SKIP
+    """
+    return Capture(command, strace=strace, decode_fds=decode_fds).to_trace(output)
+
+
+def attach(
+    pids: Sequence[int],
+    duration: float,
+    *,
+    output: str | os.PathLike[str] | None = None,
+    strace: str | None = None,
+) -> Trace:
+    """Attach to running processes for ``duration`` seconds; return the trace.
+
+    The targets keep running afterwards. fds they opened before the attach
+    are named from strace's fd decorations.
+
+    Examples
+    --------
+    >>> trace = attach([1234], duration=5.0)  # doctest: +SKIP
+    """
+    return Capture(pids=pids, strace=strace, duration=duration).to_trace(output)

@@ -1,0 +1,150 @@
+"""Trace a command, attach to processes, or convert a strace log.
+
+usage:
+  iomonitor [options] command [args...]     trace a command and all its children
+  iomonitor [options] -p PID [-p PID ...]   attach to running processes
+  iomonitor [options] -i strace.log         convert an existing strace log
+  iomonitor run [options] -- command ...    the explicit form
+
+Events are written as they become known: classic CSV to stderr (tracing) or
+stdout (-i) unless -o names a file; `.parquet` files get Parquet. The exit
+status of a traced command is the command's own (128+N when killed by signal N).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import sys
+from typing import Any
+
+from iomonitor.errors import UsageError
+from iomonitor.strace.parser import Record
+
+#: Exit codes of iomonitor's own failures (the CLI help and README list them).
+EXIT_CODES_HELP = """exit status:
+  the traced command's own status (128+N if it was killed by signal N);
+  otherwise 0 on success, 2 usage, 3 bad input, 4 output not writable,
+  5 strace not found, 6 ptrace not permitted, 7 no such pid, 8 strace failed,
+  127 command not found, 130 interrupted before the capture started."""
+
+
+def make_parser(prog: str = "iomonitor") -> argparse.ArgumentParser:
+    """The argument parser of the capture forms."""
+    ap = argparse.ArgumentParser(
+        prog=prog,
+        description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
+        usage="%(prog)s [options] command [args...] | -p PID [-p PID ...] | -i LOG",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "-o", "--output", metavar="FILE", help="write here (.csv, .parquet, - = stdout)"
+    )
+    ap.add_argument(
+        "--format", choices=("csv", "parquet"), help="output format (default: by extension)"
+    )
+    ap.add_argument(
+        "-v", "--verbose", action="store_true", help="print every traced call to stderr"
+    )
+    ap.add_argument("-i", "--input", metavar="LOG", help="convert an existing strace log")
+    ap.add_argument("-p", "--pid", type=int, action="append", metavar="PID", help="attach to PID")
+    ap.add_argument("--date", help="date of the first line of a -t/-tt log (YYYY-MM-DD)")
+    ap.add_argument("--cwd", help="starting directory of the traced program in a log without -y")
+    ap.add_argument("--strace", metavar="PATH", help="the strace executable to use")
+    ap.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    ap.add_argument(
+        "--decode-fds",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="ask strace to name fds (-yy); auto: only when attaching",
+    )
+    ap.add_argument("command", nargs=argparse.REMAINDER, help="the command to trace")
+    return ap
+
+
+def run(ns: argparse.Namespace) -> int:
+    """Run the capture form described by ``ns``; return the exit status."""
+    command = list(ns.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    modes = sum(bool(x) for x in (command, ns.pid, ns.input))
+    if modes != 1:
+        raise UsageError(
+            "give exactly one of: a command to trace, -p PID, or -i LOG (see iomonitor --help)"
+        )
+    if ns.duration is not None and ns.duration <= 0:
+        raise UsageError("--duration must be positive")
+    on_call = _print_call if ns.verbose else None
+    if ns.input:
+        return _convert(ns, on_call)
+    from iomonitor.capture import Capture
+
+    cap = Capture(
+        command=command or None,
+        pids=ns.pid,
+        strace=ns.strace,
+        decode_fds={"auto": None, "yes": True, "no": False}[ns.decode_fds],
+        duration=ns.duration,
+        on_call=on_call,
+    )
+    trace = cap.to_sink(ns.output, ns.format, stream=sys.stderr)
+    _warn_blind_spots(trace)
+    status = trace.get("exit_status")
+    return int(status) if status is not None else 0
+
+
+def _convert(ns: argparse.Namespace, on_call: Any) -> int:
+    from iomonitor import store
+    from iomonitor.strace.convert import Converter
+
+    date = _parse_date(ns.date) if ns.date else None
+    store.sniff_log(ns.input)
+    conv = Converter(date=date, mtime=os.stat(ns.input).st_mtime, cwd=ns.cwd, on_call=on_call)
+    sink = store.open_sink(ns.output, ns.format, stream=sys.stdout)
+    try:
+        for chunk in conv.feed(store.iter_log_lines(ns.input)):
+            sink.write(chunk)
+        sink.write(conv.finish())
+    except BaseException:
+        sink.abort()
+        raise
+    meta = {"mode": "log", "source": ns.input, **conv.counters()}
+    sink.close(conv.processes(), conv.errors(), meta)
+    _warn_blind_spots(meta)
+    return 0
+
+
+def _parse_date(text: str) -> _dt.date:
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--date wants YYYY-MM-DD, not {text!r}") from None
+
+
+def _print_call(rec: Record) -> None:
+    ret = "?" if rec.ret is None else str(rec.ret)
+    err = f" {rec.errno}" if rec.errno else ""
+    if rec.kind == "call":
+        text = f"{rec.pid} {rec.syscall}({rec.args}) = {ret}{err}"
+    else:
+        text = f"{rec.pid} {rec.line.strip()}"
+    print(text, file=sys.stderr, flush=False)
+
+
+def _warn_blind_spots(meta: dict[str, Any]) -> None:
+    parts = []
+    if meta.get("unparsed_lines"):
+        ex = (meta.get("unparsed_examples") or [""])[0]
+        parts.append(f"{meta['unparsed_lines']} lines could not be read (first: {ex[:80]!r})")
+    if meta.get("unseen_bytes"):
+        parts.append(f"{meta['unseen_bytes']} calls whose bytes could not be seen")
+    if meta.get("unknown_fds"):
+        parts.append(f"{meta['unknown_fds']} calls on fds of unknown origin")
+    if meta.get("io_uring_calls"):
+        parts.append(f"{meta['io_uring_calls']} io_uring calls (their data is invisible)")
+    if meta.get("aio_calls"):
+        parts.append(f"{meta['aio_calls']} Linux AIO calls (their data is invisible)")
+    if parts:
+        print("iomonitor: warning: " + "; ".join(parts), file=sys.stderr)

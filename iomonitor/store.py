@@ -1,0 +1,723 @@
+"""Trace files: classic CSV, Parquet (+ datasets) and raw strace logs.
+
+The only module that opens trace files. Writers are *sinks* that take event
+chunks as they come and are closed with the processes, failed calls and
+metadata, so a capture streams to disk with flat memory; a sink writing to a
+path writes a hidden temporary file beside it and renames it into place when
+closed, so a failed run never leaves half a file under the user's name.
+
+Names that are not valid UTF-8 are held in memory as Python does for file
+names (``surrogateescape``). The classic CSV stores their raw bytes; Parquet,
+whose strings must be UTF-8, stores them with ``\\xNN`` escapes plus a table in
+the file's metadata that maps each escaped form back to the raw name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as _dt
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from iomonitor import schema
+from iomonitor.errors import InputError, OutputError
+from iomonitor.timeutil import first_date, tod_to_epoch, utc_offset
+from iomonitor.trace import (
+    Trace,
+    empty_errors,
+    empty_processes,
+    events_frame,
+)
+
+CLASSIC_HEADER = ",".join(schema.CLASSIC_COLUMNS)
+PARQUET_KEY = b"iomonitor"
+_PAR1 = b"PAR1"
+
+_STRING = pa.dictionary(pa.int32(), pa.string())
+#: The Parquet/Arrow schema of the events, derived from :mod:`iomonitor.schema`.
+ARROW_EVENTS = pa.schema(
+    [
+        ("time", pa.timestamp("us", tz="UTC")),
+        ("dt", pa.float64()),
+        ("pid", pa.int32()),
+        ("fd", pa.int32()),
+        ("dir", _STRING),
+        ("bytes", pa.int64()),
+        ("file", _STRING),
+        ("port", pa.uint16()),
+        ("syscall", _STRING),
+        ("kind", _STRING),
+        ("tgid", pa.int32()),
+        ("comm", _STRING),
+        ("local", _STRING),
+    ]
+)
+assert tuple(ARROW_EVENTS.names) == schema.EVENT_COLUMNS
+
+#: Parquet row groups hold this many events (flat memory on write and read).
+ROW_GROUP = 262144
+
+
+# --- helpers shared by the writers ------------------------------------------
+
+
+def _tmp_beside(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _needs_escape(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _escaped(name: str) -> str:
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _meta_json(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (pd.Timestamp, _dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def _table_to_records(frame: pd.DataFrame) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for col in frame.columns:
+        s = frame[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            vals = s.astype("int64").where(s.notna(), None)
+            out[col] = [None if pd.isna(v) else int(v) for v in vals]
+        else:
+            out[col] = [None if (v is None or v is pd.NA or v != v) else v for v in s.tolist()]
+    return out
+
+
+def _records_to_table(data: dict[str, list], dtypes: dict[str, object]) -> pd.DataFrame:
+    frame = pd.DataFrame({k: data.get(k, []) for k in dtypes})
+    for col, dtype in dtypes.items():
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            frame[col] = pd.to_datetime(pd.array(frame[col], dtype="Int64"), unit="us", utc=True)
+    return frame.astype(dtypes)
+
+
+# --- sinks --------------------------------------------------------------------
+
+
+class Sink:
+    """Where events go while they are produced.
+
+    Call :meth:`write` with each events chunk, then :meth:`close` once with the
+    rest of the trace, or :meth:`abort` on failure.
+    """
+
+    def write(self, events: pd.DataFrame) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(
+        self, processes: pd.DataFrame, errors: pd.DataFrame, meta: dict[str, Any]
+    ) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def abort(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class CsvSink(Sink):
+    """Classic CSV: ``time,dt,pid,fd,dir,bytes,file,port``, RFC 4180 quoting.
+
+    Parameters
+    ----------
+    target : path or text stream
+        A path (written through a temporary file) or an open stream such as
+        stderr (written and flushed chunk by chunk).
+    offset : int, optional
+        UTC offset in seconds for the wall-clock ``time`` column; by default
+        the local zone's offset at the first event.
+    """
+
+    def __init__(self, target: str | os.PathLike[str] | IO[str], offset: int | None = None) -> None:
+        self.offset = offset
+        self._path: Path | None = None
+        self._tmp: Path | None = None
+        if isinstance(target, (str, os.PathLike)):
+            self._path = Path(target)
+            self._tmp = _tmp_beside(self._path)
+            try:
+                self._fh: IO[bytes] = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()
+            except OSError as exc:
+                raise OutputError(str(target), exc.strerror or str(exc)) from exc
+            self._stream: IO[str] | None = None
+        else:
+            self._stream = target
+            self._fh = target.buffer if hasattr(target, "buffer") else None  # type: ignore[assignment]
+        self._quoted: dict[str, str] = {}
+        self._emit((CLASSIC_HEADER + "\n").encode())
+
+    def _emit(self, data: bytes) -> None:
+        try:
+            if self._fh is not None:
+                self._fh.write(data)
+                if self._stream is not None:
+                    self._fh.flush()
+            else:
+                assert self._stream is not None
+                self._stream.write(data.decode("utf-8", "surrogateescape"))
+                self._stream.flush()
+        except OSError as exc:
+            raise OutputError(str(self._path or "output"), exc.strerror or str(exc)) from exc
+
+    def _quote(self, name: str) -> str:
+        q = self._quoted.get(name)
+        if q is None:
+            buf = io.StringIO()
+            # Paths are always quoted (the classic look); labels and addresses
+            # only when RFC 4180 requires it. The csv module does the quoting.
+            always = name.startswith("/") or name.startswith("@")
+            csv.writer(
+                buf, quoting=csv.QUOTE_ALL if always else csv.QUOTE_MINIMAL, lineterminator=""
+            ).writerow([name])
+            q = self._quoted[name] = buf.getvalue()
+        return q
+
+    def write(self, events: pd.DataFrame) -> None:
+        if events.empty:
+            return
+        if self.offset is None:
+            first = events["time"].dropna()
+            self.offset = utc_offset(first.iloc[0].timestamp()) if len(first) else 0
+        self._emit(
+            format_classic(events, self.offset, self._quote).encode("utf-8", "surrogateescape")
+        )
+
+    def close(self, processes: pd.DataFrame, errors: pd.DataFrame, meta: dict[str, Any]) -> None:
+        if self._path is None:
+            return
+        try:
+            self._fh.close()
+            os.replace(self._tmp, self._path)  # type: ignore[arg-type]
+        except OSError as exc:
+            self.abort()
+            raise OutputError(str(self._path), exc.strerror or str(exc)) from exc
+
+    def abort(self) -> None:
+        if self._path is not None:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            if self._tmp is not None and self._tmp.exists():
+                self._tmp.unlink()
+
+
+def format_classic(events: pd.DataFrame, offset: int, quote: Any) -> str:
+    """Render events as classic CSV rows (no header), one ``\\n``-ended line each."""
+    t = events["time"]
+    us = t.astype("int64").to_numpy()
+    us_day = (us + offset * 1_000_000) % 86_400_000_000
+    secs, frac = np.divmod(us_day, 1_000_000)
+    h, rem = np.divmod(secs, 3600)
+    m, s = np.divmod(rem, 60)
+    valid = t.notna().to_numpy()
+    times = [
+        f"{a:02d}:{b:02d}:{c:02d}.{d:06d}" if ok else ""
+        for a, b, c, d, ok in zip(
+            h.tolist(), m.tolist(), s.tolist(), frac.tolist(), valid, strict=True
+        )
+    ]
+    dts = ["" if x != x else f"{x:.6f}" for x in events["dt"].tolist()]
+    files = events["file"]
+    if isinstance(files.dtype, pd.CategoricalDtype):
+        cats = [quote(str(c)) for c in files.cat.categories]
+        codes = files.cat.codes.to_numpy()
+        qfiles = [cats[c] if c >= 0 else "" for c in codes.tolist()]
+    else:
+        qfiles = [quote(str(f)) for f in files.tolist()]
+    ports = ["" if p is pd.NA or p is None else str(p) for p in events["port"].tolist()]
+    rows = zip(
+        times,
+        dts,
+        events["pid"].tolist(),
+        events["fd"].tolist(),
+        events["dir"].astype(str).tolist(),
+        events["bytes"].tolist(),
+        qfiles,
+        ports,
+        strict=True,
+    )
+    return "".join(f"{a},{b},{c},{d},{e},{f},{g},{hh}\n" for a, b, c, d, e, f, g, hh in rows)
+
+
+class ParquetSink(Sink):
+    """Parquet, written row group by row group, with the rest of the trace in its metadata."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._path = Path(path)
+        self._tmp = _tmp_beside(self._path)
+        self._raw_names: dict[str, str] = {}
+        self._buffer: list[pa.Table] = []
+        self._buffered = 0
+        try:
+            self._writer = pq.ParquetWriter(self._tmp, ARROW_EVENTS, compression="zstd")
+        except OSError as exc:
+            raise OutputError(str(path), exc.strerror or str(exc)) from exc
+
+    def write(self, events: pd.DataFrame) -> None:
+        if events.empty:
+            return
+        events = self._escape(events)
+        table = pa.Table.from_pandas(events, preserve_index=False).cast(ARROW_EVENTS)
+        self._buffer.append(table)
+        self._buffered += table.num_rows
+        if self._buffered >= ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        table = pa.concat_tables(self._buffer).unify_dictionaries()
+        self._buffer, self._buffered = [], 0
+        try:
+            self._writer.write_table(table, row_group_size=ROW_GROUP)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(str(self._path), exc.strerror or str(exc)) from exc
+
+    def _escape(self, events: pd.DataFrame) -> pd.DataFrame:
+        renamed = None
+        for col in ("file", "comm", "local"):
+            cats = events[col].cat.categories
+            bad = [c for c in cats if _needs_escape(c)]
+            if not bad:
+                continue
+            mapping = {c: _escaped(c) for c in bad}
+            self._raw_names.update({v: k for k, v in mapping.items()})
+            if renamed is None:
+                renamed = events.copy()
+            new = [mapping.get(c, c) for c in cats]
+            renamed[col] = renamed[col].cat.rename_categories(new)
+        return renamed if renamed is not None else events
+
+    def close(self, processes: pd.DataFrame, errors: pd.DataFrame, meta: dict[str, Any]) -> None:
+        self._flush()
+        blob = {
+            "meta": meta,
+            "processes": _table_to_records(processes),
+            "errors": _table_to_records(errors),
+            "raw_names": {k: _raw_bytes(v) for k, v in self._raw_names.items()},
+        }
+        try:
+            self._writer.add_key_value_metadata(
+                {PARQUET_KEY: json.dumps(blob, default=_meta_json, ensure_ascii=True)}
+            )
+            self._writer.close()
+            os.replace(self._tmp, self._path)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(str(self._path), exc.strerror or str(exc)) from exc
+
+    def abort(self) -> None:
+        # Best effort while already failing: the writer may be half-closed.
+        with contextlib.suppress(OSError, pa.ArrowException):
+            self._writer.close()
+        if self._tmp.exists():
+            self._tmp.unlink()
+
+
+def _raw_bytes(name: str) -> str:
+    return name.encode("utf-8", "surrogateescape").hex()
+
+
+def open_sink(
+    target: str | os.PathLike[str] | None,
+    fmt: str | None = None,
+    stream: IO[str] | None = None,
+) -> Sink:
+    """Open a sink by file name or format.
+
+    Parameters
+    ----------
+    target : path, ``"-"`` or None
+        Where to write; ``"-"`` means standard output, None means ``stream``.
+    fmt : {"csv", "parquet"}, optional
+        The format; by default from the extension (``.parquet``/``.pq`` for
+        Parquet, anything else CSV).
+    stream : text stream, optional
+        The stream used when ``target`` is None (stderr in capture mode).
+
+    Returns
+    -------
+    Sink
+    """
+    if target is None or str(target) == "-":
+        if fmt == "parquet":
+            raise OutputError("-", "Parquet cannot be streamed to a terminal or pipe; use -o FILE")
+        return CsvSink(stream if target is None and stream is not None else sys.stdout)
+    if fmt is None:
+        fmt = "parquet" if str(target).endswith((".parquet", ".pq")) else "csv"
+    parent = Path(target).parent
+    if not parent.is_dir():
+        raise OutputError(str(target), "no such directory")
+    return ParquetSink(target) if fmt == "parquet" else CsvSink(target)
+
+
+def write(trace: Trace, target: str | os.PathLike[str], fmt: str | None = None) -> None:
+    """Write a whole trace to ``target`` (CSV or Parquet, by extension or ``fmt``)."""
+    sink = open_sink(target, fmt)
+    try:
+        for start in range(0, max(len(trace.events), 1), ROW_GROUP):
+            sink.write(trace.events.iloc[start : start + ROW_GROUP])
+    except BaseException:
+        sink.abort()
+        raise
+    sink.close(trace.processes, trace.errors, trace.meta)
+
+
+# --- readers -------------------------------------------------------------------
+
+
+def detect(path: str | os.PathLike[str]) -> str:
+    """Tell what a trace input is: ``"parquet"``, ``"csv"``, ``"dataset"`` or ``"log"``.
+
+    Raises
+    ------
+    InputError
+        When the path is missing, unreadable or empty.
+    """
+    p = Path(path)
+    if p.is_dir():
+        return "dataset"
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(4096)
+    except FileNotFoundError:
+        raise InputError(str(path), "no such file") from None
+    except OSError as exc:
+        raise InputError(str(path), exc.strerror or str(exc)) from exc
+    if not head.strip():
+        raise InputError(str(path), "empty file")
+    if head.startswith(_PAR1):
+        return "parquet"
+    if head.split(b"\n", 1)[0].rstrip(b"\r") == CLASSIC_HEADER.encode():
+        return "csv"
+    return "log"
+
+
+def iter_log_lines(path: str | os.PathLike[str]) -> Iterator[str]:
+    """Yield the lines of a raw strace log, decoded losslessly."""
+    try:
+        fh = open(path, encoding="utf-8", errors="surrogateescape", newline="\n")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(str(path), exc.strerror or str(exc)) from exc
+    with fh:
+        try:
+            yield from fh
+        except OSError as exc:
+            raise InputError(str(path), exc.strerror or str(exc)) from exc
+
+
+def read_log(
+    path: str | os.PathLike[str],
+    *,
+    date: _dt.date | None = None,
+    cwd: str | None = None,
+) -> Trace:
+    """Convert a raw strace log into a trace.
+
+    Parameters
+    ----------
+    path : path
+        The log (``strace -f -o LOG``, any flags iomonitor reads).
+    date : datetime.date, optional
+        The date of the first line for ``-t``/``-tt`` logs; by default taken
+        from the file's modification time.
+    cwd : str, optional
+        The traced program's starting directory, to make relative paths
+        absolute in logs without ``-y``.
+
+    Returns
+    -------
+    Trace
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty or holds no strace line at all.
+
+    Examples
+    --------
+    >>> trace = read_log("strace.log")  # doctest: +SKIP
+    >>> trace.events.groupby("file", observed=True)["bytes"].sum()  # doctest: +SKIP
+    """
+    from iomonitor.strace.convert import Converter
+
+    detect(path)
+    conv = Converter(date=date, mtime=os.stat(path).st_mtime, cwd=cwd)
+    chunks = list(conv.feed(iter_log_lines(path)))
+    chunks.append(conv.finish())
+    check_log(conv, path)
+    events = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+    meta = {"mode": "log", "source": str(path), **conv.counters()}
+    return Trace(_unify(events), conv.processes(), conv.errors(), meta)
+
+
+def sniff_log(path: str | os.PathLike[str]) -> None:
+    """Refuse, before anything is written, an input that does not start like a strace log.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, another trace format, or none of its
+        first lines reads as strace output.
+    """
+    from iomonitor.strace.parser import BLANK, INVALID, parse_line
+
+    kind = detect(path)
+    if kind != "log":
+        raise InputError(str(path), f"is a {kind} trace, not a strace log")
+    for seen, line in enumerate(iter_log_lines(path)):
+        if parse_line(line).kind not in (INVALID, BLANK):
+            return
+        if seen >= 200:
+            break
+    raise InputError(str(path), "not a strace log (no line reads as strace output)")
+
+
+def check_log(conv: Any, path: str | os.PathLike[str]) -> None:
+    """Refuse an input that held no strace line at all."""
+    if conv.builder.procs or conv.joiner.pending:
+        return
+    if conv.lines and conv.unparsed == 0:
+        return  # only messages or blank lines: an empty but genuine log
+    raise InputError(str(path), "not a strace log, a classic CSV or a Parquet trace")
+
+
+def _unify(events: pd.DataFrame) -> pd.DataFrame:
+    # concat of categoricals with different categories falls back to object.
+    for col in schema.EVENT_COLUMNS:
+        want = schema.EVENT_DTYPES[col]
+        if events[col].dtype != want and not (
+            want == "category" and isinstance(events[col].dtype, pd.CategoricalDtype)
+        ):
+            events[col] = events[col].astype(want)
+    return events
+
+
+def read_csv(path: str | os.PathLike[str], *, date: _dt.date | None = None) -> Trace:
+    """Read a classic CSV trace.
+
+    The CSV holds a time of day only: the date comes from ``date`` or the
+    file's modification time, like for ``-tt`` logs. Columns the classic CSV
+    does not carry are filled where they follow from the others (``tgid`` is
+    the pid, ``kind`` from the name) and left missing otherwise.
+    """
+    try:
+        raw = pd.read_csv(
+            path,
+            dtype={"time": "string", "file": "string", "dir": "string"},
+            keep_default_na=False,
+            na_values={"dt": [""], "port": [""]},
+            encoding="utf-8",
+            encoding_errors="surrogateescape",
+        )
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(str(path), f"not a valid classic CSV ({exc})") from exc
+    if tuple(raw.columns) != schema.CLASSIC_COLUMNS:
+        raise InputError(str(path), "not a classic CSV: wrong columns")
+    parts = raw["time"].str.split(":", expand=True)
+    if raw.empty:
+        tod = np.array([], dtype="float64")
+    else:
+        tod = (
+            parts[0].astype("float64") * 3600
+            + parts[1].astype("float64") * 60
+            + parts[2].astype("float64")
+        ).to_numpy()
+    if date is None:
+        date = first_date(float(tod[0]), os.stat(path).st_mtime) if tod.size else _dt.date.today()
+    n = len(raw)
+    files = raw["file"].tolist()
+    cols: dict[str, Any] = {
+        "time": tod_to_epoch(tod, date),
+        "dt": raw["dt"].astype("float64").to_numpy(),
+        "pid": raw["pid"].to_numpy(),
+        "fd": raw["fd"].to_numpy(),
+        "dir": raw["dir"].tolist(),
+        "bytes": raw["bytes"].to_numpy(),
+        "file": files,
+        "port": pd.array(raw["port"], dtype="UInt16"),
+        "syscall": [None] * n,
+        "kind": [_kind_of_name(f, p) for f, p in zip(files, raw["port"].isna(), strict=True)],
+        "tgid": raw["pid"].to_numpy(),
+        "comm": [None] * n,
+        "local": [None] * n,
+    }
+    meta = {"mode": "csv", "source": str(path), "events": n}
+    return Trace(events_frame(cols), empty_processes(), empty_errors(), meta)
+
+
+def _kind_of_name(name: str, no_port: bool) -> str | None:
+    if name.startswith("pipe:"):
+        return "pipe"
+    if name.startswith("unix:") or name.startswith("@"):
+        return "unix"
+    if name.startswith("netlink:"):
+        return "netlink"
+    if name.startswith("/dev/"):
+        return "tty" if name.startswith(("/dev/pts/", "/dev/tty")) else "dev"
+    if name.startswith("/"):
+        return "file"
+    return None
+
+
+def read_parquet(
+    path: str | os.PathLike[str],
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+) -> Trace:
+    """Read a Parquet trace written by iomonitor (or any file with the events schema).
+
+    Parameters
+    ----------
+    path : path
+    columns : sequence of str, optional
+        Read only these event columns.
+    filters : optional
+        Row filters in pyarrow's DNF form, applied before rows reach pandas.
+    """
+    try:
+        pf = pq.ParquetFile(path)
+        table = pq.read_table(path, columns=list(columns) if columns else None, filters=filters)
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(str(path), f"not a readable Parquet file ({exc})") from exc
+    blob = _blob(pf.metadata.metadata, path)
+    events = table.to_pandas()
+    raw_names = {
+        k: bytes.fromhex(v).decode("utf-8", "surrogateescape")
+        for k, v in blob.get("raw_names", {}).items()
+    }
+    events = _restore_events(events, raw_names)
+    processes = (
+        _records_to_table(blob["processes"], schema.PROCESS_DTYPES)
+        if blob.get("processes")
+        else empty_processes()
+    )
+    errors = (
+        _records_to_table(blob["errors"], schema.ERROR_DTYPES)
+        if blob.get("errors")
+        else empty_errors()
+    )
+    return Trace(events, processes, errors, dict(blob.get("meta", {})))
+
+
+def _blob(metadata: dict[bytes, bytes] | None, path: Any) -> dict[str, Any]:
+    if not metadata or PARQUET_KEY not in metadata:
+        return {}
+    try:
+        return json.loads(metadata[PARQUET_KEY])
+    except ValueError as exc:
+        raise InputError(str(path), "corrupt iomonitor metadata") from exc
+
+
+def _restore_events(events: pd.DataFrame, raw_names: dict[str, str]) -> pd.DataFrame:
+    for col in events.columns:
+        want = schema.EVENT_DTYPES.get(col)
+        if want is None:
+            continue
+        if raw_names and col in ("file", "comm", "local"):
+            s = events[col].astype("category")
+            cats = [raw_names.get(c, c) for c in s.cat.categories]
+            events[col] = s.cat.rename_categories(cats)
+        if events[col].dtype != want and not (
+            want == "category" and isinstance(events[col].dtype, pd.CategoricalDtype)
+        ):
+            events[col] = events[col].astype(want)
+    return events
+
+
+def load(
+    *paths: str | os.PathLike[str],
+    date: _dt.date | None = None,
+    columns: Sequence[str] | None = None,
+) -> Trace:
+    """Load any trace: Parquet, classic CSV, raw strace log, or a Parquet dataset folder.
+
+    Parameters
+    ----------
+    *paths : path
+        One or more inputs. With several (or a folder of several Parquet
+        files), events and processes get a ``run`` column naming their input,
+        so pids from different runs never merge.
+    date : datetime.date, optional
+        Date for inputs that carry a time of day only (``-tt`` logs, CSV).
+    columns : sequence of str, optional
+        Parquet inputs: read only these event columns.
+
+    Returns
+    -------
+    Trace
+
+    Raises
+    ------
+    InputError
+        When an input is missing, empty or not a trace.
+
+    Examples
+    --------
+    >>> trace = load("run.parquet")  # doctest: +SKIP
+    >>> trace.events.head()  # doctest: +SKIP
+    """
+    if not paths:
+        raise InputError("-", "no input given")
+    inputs: list[tuple[str, Path]] = []
+    for path in paths:
+        kind = detect(path)
+        if kind == "dataset":
+            files = sorted(Path(path).rglob("*.parquet"))
+            if not files:
+                raise InputError(str(path), "folder holds no Parquet files")
+            inputs.extend(("parquet", f) for f in files)
+        else:
+            inputs.append((kind, Path(path)))
+    traces = []
+    for kind, path in inputs:
+        if kind == "parquet":
+            traces.append(read_parquet(path, columns=columns))
+        elif kind == "csv":
+            traces.append(read_csv(path, date=date))
+        else:
+            traces.append(read_log(path, date=date))
+    if len(traces) == 1:
+        return traces[0]
+    return combine(traces, [str(p) for _, p in inputs])
+
+
+def combine(traces: Sequence[Trace], names: Iterable[str]) -> Trace:
+    """Put several traces into one, keeping them apart by a ``run`` column."""
+    names = list(names)
+    events, procs, errs = [], [], []
+    for name, tr in zip(names, traces, strict=True):
+        events.append(tr.events.assign(run=name))
+        procs.append(tr.processes.assign(run=name))
+        errs.append(tr.errors.assign(run=name))
+    ev = _unify(pd.concat(events, ignore_index=True))
+    ev["run"] = pd.Categorical(ev["run"], categories=names)
+    pr = pd.concat(procs, ignore_index=True)
+    er = pd.concat(errs, ignore_index=True)
+    meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, traces, strict=True)}}
+    return Trace(ev, pr, er, meta)

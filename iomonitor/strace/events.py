@@ -1,0 +1,942 @@
+"""Whole calls + the fd table -> I/O events, process records and counters.
+
+:class:`EventBuilder` is the state machine of a whole trace: it keeps every
+process with its fd table, applies each fd-changing call, and turns each
+byte-moving call into one event (two for ``sendfile``/``splice``/``tee``/
+``copy_file_range``), appended to plain column lists that
+:func:`iomonitor.trace.events_frame` turns into the DataFrame.
+
+Naming rules (PRODUCT.md section 3): a ``-y``/``-yy`` decoration is the truth
+and corrects the table, except that inherited std streams that nobody
+reopened keep their ``stdin``/``stdout``/``stderr`` labels; without a
+decoration the table alone names the fd; an fd of unknown origin gets an
+honest ``unknown:N`` label and is counted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import deque
+from collections.abc import Callable
+
+from iomonitor import schema
+from iomonitor.strace import parser as p
+from iomonitor.strace.decode import quoted_string, split_args, split_fd, to_name, unescape
+from iomonitor.strace.fdtable import STD_NAMES, Cwd, FdTable, OpenFile, Process
+from iomonitor.strace.parser import Record
+
+# --- syscall groups -------------------------------------------------------
+
+#: Calls whose return value is the bytes moved through their first argument.
+READS = frozenset({"read", "pread64", "readv", "preadv", "preadv2", "recv", "recvfrom", "recvmsg"})
+WRITES = frozenset(
+    {"write", "pwrite64", "writev", "pwritev", "pwritev2", "send", "sendto", "sendmsg"}
+)
+#: Calls moving bytes from one fd to another: (source arg index, destination arg index).
+TRANSFERS: dict[str, tuple[int, int]] = {
+    "sendfile": (1, 0),
+    "sendfile64": (1, 0),
+    "splice": (0, 2),
+    "tee": (0, 1),
+    "copy_file_range": (0, 2),
+}
+MMSG = frozenset({"sendmmsg", "recvmmsg", "recvmmsg_time64"})
+MMAPS = frozenset({"mmap", "mmap2"})
+BYTE_MOVERS = READS | WRITES | frozenset(TRANSFERS) | MMSG | MMAPS | {"vmsplice"}
+
+IO_URING = frozenset({"io_uring_setup", "io_uring_enter", "io_uring_register"})
+AIO = frozenset({"io_setup", "io_submit", "io_getevents", "io_pgetevents", "io_cancel"})
+
+#: Calls creating a new fd that is a kernel object without a path.
+ANON_FDS: dict[str, str] = {
+    "eventfd": "anon_inode:[eventfd]",
+    "eventfd2": "anon_inode:[eventfd]",
+    "epoll_create": "anon_inode:[eventpoll]",
+    "epoll_create1": "anon_inode:[eventpoll]",
+    "timerfd_create": "anon_inode:[timerfd]",
+    "signalfd": "anon_inode:[signalfd]",
+    "signalfd4": "anon_inode:[signalfd]",
+    "inotify_init": "anon_inode:inotify",
+    "inotify_init1": "anon_inode:inotify",
+    "fanotify_init": "anon_inode:[fanotify]",
+    "userfaultfd": "anon_inode:[userfaultfd]",
+    "perf_event_open": "anon_inode:[perf_event]",
+    "io_uring_setup": "anon_inode:[io_uring]",
+    "bpf": "anon_inode:bpf",
+    "open_tree": "anon_inode:[mount]",
+    "fsopen": "anon_inode:[fscontext]",
+    "fsmount": "anon_inode:[mount]",
+}
+
+_CLONES = frozenset({"clone", "clone2", "clone3", "fork", "vfork"})
+
+# --- regular expressions over argument text ---------------------------------
+
+_PORT = re.compile(r"sin6?_port=htons\((\d+)\)")
+_INET = re.compile(r'inet_addr\("([^"]*)"\)|inet_pton\(AF_INET6?, "([^"]*)"')
+_SUN = re.compile(r'sun_path=(@?)"((?:[^"\\]|\\.)*)"')
+_MSG_LEN = re.compile(r"msg_len=(\d+)")
+_SCM = re.compile(r"SCM_RIGHTS, cmsg_data=\[([^\]]*)\]")
+_FD_LIST = re.compile(r"(-?\d+)(?:<((?:->|[^<>]|<[^<>]*>)*)>)?")
+_SOCK_DECO = re.compile(r"([A-Z][A-Za-z0-9-]*|socket):\[(.*)\]$", re.S)
+_DEV = re.compile(r"<(char|block) (\d+):(\d+)>$")
+_UNIX_PART = re.compile(r'^(\d+)(?:->(\d+))?(?:,(@?)"((?:[^"\\]|\\.)*)")?$')
+_FLAGS = re.compile(r"flags=([A-Z0-9_|]+)")
+
+_TTY_MAJORS = frozenset({4, 5, 136, 137, 138, 139, 140, 141, 142, 143})
+_SOCKET_KINDS = {"tcp", "udp", "unix", "netlink"}
+
+
+def _int(text: str) -> int | None:
+    text = text.strip()
+    try:
+        return int(text, 0)
+    except ValueError:
+        if text in ("~0U", "~0", "UINT_MAX"):
+            return 0xFFFFFFFF
+        return None
+
+
+def _path_kind(path: str, device: tuple[str, int] | None = None) -> str:
+    if device is not None:
+        return "tty" if device[0] == "char" and device[1] in _TTY_MAJORS else "dev"
+    if path.startswith("/dev/"):
+        if path.startswith(("/dev/pts/", "/dev/tty")) or path in ("/dev/console", "/dev/ptmx"):
+            return "tty"
+        return "dev"
+    return "file"
+
+
+def _split_hostport(text: str) -> tuple[str, int | None]:
+    """``1.2.3.4:80`` or ``[::1]:80`` -> (address, port)."""
+    if text.startswith("["):
+        host, _, port = text[1:].partition("]:")
+    else:
+        host, _, port = text.rpartition(":")
+    return host, (int(port) if port.isdigit() else None)
+
+
+class Deco:
+    """What a ``-y``/``-yy`` decoration says about an fd (parsed once, cached)."""
+
+    __slots__ = ("kind", "local", "name", "peer_known", "port", "unix_path")
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        port: int | None = None,
+        local: str | None = None,
+        peer_known: bool = True,
+        unix_path: bool = False,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.port = port
+        self.local = local
+        self.peer_known = peer_known
+        self.unix_path = unix_path
+
+
+def parse_deco(text: str) -> Deco:
+    """Read one fd decoration (the text between ``<`` and ``>``)."""
+    m = _SOCK_DECO.match(text)
+    if m is not None:
+        proto, body = m.group(1), m.group(2)
+        up = proto.upper()
+        if up.startswith(("TCP", "UDP")):
+            kind = "tcp" if up.startswith("TCP") else "udp"
+            local, arrow, remote = body.partition("->")
+            if not arrow:
+                if ":" in body:
+                    return Deco(f"{kind}:[{body}]", kind, None, body, peer_known=False)
+                return Deco(f"{kind}:[{body}]", kind, None, None, peer_known=False)
+            host, port = _split_hostport(remote)
+            return Deco(host, kind, port, local)
+        if up.startswith("UNIX"):
+            mu = _UNIX_PART.match(body)
+            if mu is None:
+                return Deco(f"unix:[{body}]", "unix")
+            own, peer, at, path = mu.groups()
+            if path is not None:
+                name = (at or "") + to_name(unescape(path))
+                return Deco(name, "unix", unix_path=True)
+            inode = min(int(own), int(peer)) if peer else int(own)
+            return Deco(f"unix:[{inode}]", "unix", peer_known=peer is not None)
+        if up == "NETLINK":
+            family = body.split(":", 1)[0]
+            return Deco(f"netlink:{family}", "netlink")
+        if proto == "pipe":
+            return Deco(f"pipe:[{body}]", "pipe")
+        return Deco(f"{proto.lower()}:[{body}]", "other")
+    if text.startswith(("anon_inode:", "pid:", "socket:")):
+        return Deco(text, "other")
+    device = None
+    md = _DEV.search(text)
+    if md is not None:
+        device = (md.group(1), int(md.group(2)))
+        text = text[: md.start()]
+    if text.endswith(" (deleted)"):
+        text = text[: -len(" (deleted)")]
+    path = to_name(unescape(text))
+    return Deco(path, _path_kind(path, device))
+
+
+def _sockaddr(text: str) -> tuple[str | None, int | None, str | None]:
+    """Peer of a ``{sa_family=...}`` argument: (ip or unix name, port, family kind)."""
+    if "AF_INET" in text:
+        mi = _INET.search(text)
+        mp = _PORT.search(text)
+        if mi is None:
+            return None, None, None
+        return (mi.group(1) or mi.group(2)), (int(mp.group(1)) if mp else None), "inet"
+    if "AF_UNIX" in text or "AF_LOCAL" in text:
+        ms = _SUN.search(text)
+        if ms is None:
+            return None, None, "unix"
+        return (ms.group(1) or "") + to_name(unescape(ms.group(2))), None, "unix"
+    return None, None, None
+
+
+class EventBuilder:
+    """The state machine of one trace: processes, fd tables, events, counters.
+
+    Parameters
+    ----------
+    cwd : str, optional
+        The working directory of the first process, when known (run mode).
+    pending : dict, optional
+        The joiner's open halves, read to adopt a child that prints before its
+        parent's ``clone`` returns.
+
+    Attributes
+    ----------
+    columns : dict of str to list
+        Buffered event columns (see :data:`iomonitor.schema.EVENT_COLUMNS`);
+        ``time`` holds seconds since the epoch. :meth:`take` empties them.
+    """
+
+    def __init__(
+        self,
+        cwd: str | None = None,
+        pending: dict[int | None, Record] | None = None,
+    ) -> None:
+        self.procs: dict[int, Process] = {}
+        self.cwd = cwd
+        self.pending = pending if pending is not None else {}
+        self.columns: dict[str, list] = {name: [] for name in schema.EVENT_COLUMNS}
+        self._deco_cache: dict[str, Deco] = {}
+        self._errors: dict[tuple, int] = {}
+        self._scm: dict[str, deque[OpenFile]] = {}
+        self._next_id = 0
+        self._std: dict[int, OpenFile] = {
+            fd: OpenFile(name, "other", std=True) for fd, name in STD_NAMES.items()
+        }
+        self.unknown_fds = 0
+        self.unseen_bytes = 0
+        self.io_uring_calls = 0
+        self.aio_calls = 0
+        self.failed_calls = 0
+        self.events = 0
+        self.first_time: float | None = None
+        self.last_time: float | None = None
+        self._handlers: dict[str, Callable[[Process, Record], None]] = self._make_handlers()
+
+    # --- processes ----------------------------------------------------------
+
+    def _proc(self, pid: int, rec: Record) -> Process:
+        proc = self.procs.get(pid)
+        if proc is not None:
+            return proc
+        parent = self._pending_parent(pid)
+        if parent is not None:
+            half = self.pending[parent.pid]
+            proc = self._spawn(parent, pid, half.syscall, half.args)
+        else:
+            fdt = FdTable()
+            # A process whose first line is its execve started inside the
+            # trace: it inherited the three std streams. One seen mid-flight
+            # (attach, a cut log) may have anything there: its decorations say.
+            if rec.syscall in ("execve", "execveat") or not self.procs:
+                for fd, of in self._std.items():
+                    fdt.install(fd, of)
+            proc = Process(pid, pid, None, fdt, Cwd(self.cwd))
+            self.procs[pid] = proc
+        if rec.comm and not proc.comm:
+            proc.comm = rec.comm
+        proc.start = rec.time
+        return proc
+
+    def _pending_parent(self, pid: int) -> Process | None:
+        # Children of vfork/clone can print before the parent's call returns;
+        # the parent is then parked in that call, its table still as it was.
+        best = None
+        for ppid, half in self.pending.items():
+            if half.syscall in _CLONES and ppid in self.procs and ppid != pid:
+                best = self.procs[ppid]
+        return best
+
+    def _spawn(self, parent: Process, pid: int, call: str, args: str) -> Process:
+        flags = ""
+        if call in ("clone", "clone2", "clone3"):
+            mf = _FLAGS.search(args)
+            flags = mf.group(1) if mf else ""
+        fdt = parent.fdt if "CLONE_FILES" in flags else parent.fdt.copy()
+        cwd = parent.cwd if "CLONE_FS" in flags else Cwd(parent.cwd.path)
+        thread = "CLONE_THREAD" in flags
+        tgid = parent.tgid if thread else pid
+        ppid = parent.ppid if thread or "CLONE_PARENT" in flags else parent.tgid
+        child = Process(pid, tgid, ppid, fdt, cwd, comm=parent.comm, argv=parent.argv)
+        self.procs[pid] = child
+        parent.children.append(pid)
+        return child
+
+    # --- naming -------------------------------------------------------------
+
+    def _deco(self, text: str) -> Deco:
+        d = self._deco_cache.get(text)
+        if d is None:
+            d = self._deco_cache[text] = parse_deco(text)
+        return d
+
+    def _fd(self, proc: Process, arg: str) -> tuple[int | None, OpenFile | None]:
+        """Resolve an fd argument to its open file, letting a decoration correct the table."""
+        fd, deco = split_fd(arg)
+        if fd is None or fd < 0:
+            return fd, None
+        of = proc.fdt.get(fd)
+        if deco is not None:
+            d = self._deco(deco)
+            if of is None or not of.known:
+                of = OpenFile(d.name, d.kind, d.port, d.local, path=d.name)
+                proc.fdt.install(fd, of)
+            elif of.std:
+                if of.kind == "other":
+                    of.kind = d.kind
+            elif d.kind in _SOCKET_KINDS:
+                of.kind = d.kind
+                if d.local:
+                    of.local = d.local
+                # strace caches socket details: a UDP socket bound before its
+                # connect keeps printing no peer. Keep the peer the table knows;
+                # a UNIX path learned from connect/bind beats a bare inode.
+                if d.peer_known and not (of.kind == "unix" and of.path and not d.unix_path):
+                    of.name, of.port = d.name, d.port
+            elif of.name != d.name:
+                of.name, of.kind = d.name, d.kind
+            return fd, of
+        if of is None:
+            self.unknown_fds += 1
+            if fd in STD_NAMES:
+                of = self._std[fd]
+            else:
+                of = OpenFile(f"unknown:{fd}", "other", known=False)
+            proc.fdt.install(fd, of)
+        return fd, of
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    # --- events ---------------------------------------------------------------
+
+    def _emit(
+        self,
+        rec: Record,
+        proc: Process,
+        fd: int,
+        of: OpenFile,
+        direction: str,
+        nbytes: int,
+        peer: tuple[str | None, int | None] | None = None,
+    ) -> None:
+        c = self.columns
+        c["time"].append(rec.time)
+        c["dt"].append(rec.dt if rec.dt is not None else math.nan)
+        c["pid"].append(proc.pid)
+        c["fd"].append(fd)
+        c["dir"].append(direction)
+        c["bytes"].append(nbytes)
+        if peer is not None and peer[0] is not None:
+            c["file"].append(peer[0])
+            c["port"].append(peer[1])
+        else:
+            c["file"].append(of.name)
+            c["port"].append(of.port)
+        c["syscall"].append(rec.syscall)
+        c["kind"].append(of.kind)
+        c["tgid"].append(proc.tgid)
+        c["comm"].append(proc.comm)
+        c["local"].append(of.local)
+        self.events += 1
+
+    def _failed(self, rec: Record, proc: Process, of: OpenFile | None) -> bool:
+        """Count a failed or unfinished byte mover; True when there is no event to make."""
+        if rec.ret is not None and rec.ret >= 0:
+            return False
+        if rec.errno is None:
+            self.unseen_bytes += 1  # `= ?`: the thread died inside the call
+            return True
+        if rec.errno.startswith("ERESTART"):
+            return True  # the call is restarted and prints again
+        self.failed_calls += 1
+        key = (
+            proc.pid,
+            proc.tgid,
+            rec.syscall,
+            of.name if of else None,
+            of.kind if of else None,
+            rec.errno,
+        )
+        self._errors[key] = self._errors.get(key, 0) + 1
+        return True
+
+    def feed(self, rec: Record) -> None:
+        """Apply one whole call or process marker (time already in epoch seconds)."""
+        pid = rec.pid if rec.pid is not None else 0
+        if rec.time is not None:
+            if self.first_time is None:
+                self.first_time = rec.time
+            self.last_time = rec.time
+        kind = rec.kind
+        if kind == p.CALL:
+            proc = self._proc(pid, rec)
+            proc.end = rec.time
+            handler = self._handlers.get(rec.syscall)
+            if handler is not None:
+                handler(proc, rec)
+        elif kind == p.EXITED:
+            proc = self._proc(pid, rec)
+            proc.exit_code, proc.end = rec.status, rec.time
+        elif kind == p.KILLED:
+            proc = self._proc(pid, rec)
+            proc.signal, proc.end = rec.syscall, rec.time
+        elif kind == p.SUPERSEDED:
+            gone = self.procs.get(rec.status or -1)
+            if gone is not None:
+                gone.end = rec.time
+
+    # --- handlers -------------------------------------------------------------
+
+    def _make_handlers(self) -> dict[str, Callable[[Process, Record], None]]:
+        h: dict[str, Callable[[Process, Record], None]] = {}
+        for name in READS:
+            h[name] = self._on_read
+        for name in WRITES:
+            h[name] = self._on_write
+        for name in TRANSFERS:
+            h[name] = self._on_transfer
+        for name in MMSG:
+            h[name] = self._on_mmsg
+        for name in MMAPS:
+            h[name] = self._on_mmap
+        for name in ("open", "creat"):
+            h[name] = self._on_open
+        for name in ("openat", "openat2"):
+            h[name] = self._on_openat
+        for name in _CLONES:
+            h[name] = self._on_clone
+        for name in ANON_FDS:
+            h[name] = self._on_anon
+        for name in IO_URING:
+            h[name] = self._on_io_uring
+        for name in AIO:
+            h[name] = self._on_aio
+        h.update(
+            {
+                "vmsplice": self._on_vmsplice,
+                "close": self._on_close,
+                "close_range": self._on_close_range,
+                "dup": self._on_dup,
+                "dup2": self._on_dup,
+                "dup3": self._on_dup,
+                "fcntl": self._on_fcntl,
+                "fcntl64": self._on_fcntl,
+                "pipe": self._on_pipe,
+                "pipe2": self._on_pipe,
+                "socket": self._on_socket,
+                "socketpair": self._on_socketpair,
+                "accept": self._on_accept,
+                "accept4": self._on_accept,
+                "connect": self._on_connect,
+                "bind": self._on_bind,
+                "getpeername": self._on_connect,
+                "getsockname": self._on_bind,
+                "execve": self._on_execve,
+                "execveat": self._on_execve,
+                "chdir": self._on_chdir,
+                "fchdir": self._on_fchdir,
+                "unshare": self._on_unshare,
+                "memfd_create": self._on_memfd,
+                "pidfd_open": self._on_pidfd_open,
+                "pidfd_getfd": self._on_pidfd_getfd,
+            }
+        )
+        # signalfd(fd, ...) on an existing fd changes it, only -1 makes a new one.
+        h["signalfd"] = h["signalfd4"] = self._on_signalfd
+        return h
+
+    def _first_arg(self, args: str) -> str:
+        # Fast path: most byte movers only need the fd, which has no comma.
+        i = args.find(",")
+        if i < 0:
+            return args
+        first = args[:i]
+        if "<" in first and first.count("<") != first.count(">") + first.count("->"):
+            return split_args(args)[0]
+        return first
+
+    def _peer_arg(self, rec: Record, index: int) -> tuple[str | None, int | None] | None:
+        args = split_args(rec.args)
+        if len(args) <= index or not args[index].startswith("{"):
+            return None
+        host, port, _ = _sockaddr(args[index])
+        return (host, port) if host is not None else None
+
+    def _on_read(self, proc: Process, rec: Record) -> None:
+        fd, of = self._fd(proc, self._first_arg(rec.args))
+        if fd is None or of is None or self._failed(rec, proc, of):
+            return
+        peer = None
+        if of.kind in ("udp", "tcp", "unix", "other"):
+            if rec.syscall == "recvfrom":
+                peer = self._peer_arg(rec, 4)
+            elif rec.syscall == "recvmsg":
+                peer = self._msg_name(rec.args)
+                self._scm_recv(proc, rec.args, of)
+        self._emit(rec, proc, fd, of, "R", rec.ret or 0, peer)
+
+    def _on_write(self, proc: Process, rec: Record) -> None:
+        fd, of = self._fd(proc, self._first_arg(rec.args))
+        if fd is None or of is None:
+            return
+        if rec.syscall == "sendmsg" and "SCM_RIGHTS" in rec.args and (rec.ret or 0) >= 0:
+            self._scm_send(proc, rec.args, of)
+        if self._failed(rec, proc, of):
+            return
+        peer = None
+        if of.kind in ("udp", "tcp", "unix", "other"):
+            if rec.syscall == "sendto":
+                peer = self._peer_arg(rec, 4)
+            elif rec.syscall == "sendmsg":
+                peer = self._msg_name(rec.args)
+        self._emit(rec, proc, fd, of, "W", rec.ret or 0, peer)
+
+    def _msg_name(self, args: str) -> tuple[str | None, int | None] | None:
+        i = args.find("msg_name={")
+        if i < 0:
+            return None
+        host, port, _ = _sockaddr(args[i : args.find("}", i) + 1])
+        return (host, port) if host is not None else None
+
+    def _on_transfer(self, proc: Process, rec: Record) -> None:
+        src_i, dst_i = TRANSFERS[rec.syscall]
+        args = split_args(rec.args)
+        if len(args) <= max(src_i, dst_i):
+            return
+        sfd, src = self._fd(proc, args[src_i])
+        dfd, dst = self._fd(proc, args[dst_i])
+        if sfd is None or dfd is None or src is None or dst is None:
+            return
+        if self._failed(rec, proc, src):
+            return
+        n = rec.ret or 0
+        self._emit(rec, proc, sfd, src, "R", n)
+        self._emit(rec, proc, dfd, dst, "W", n)
+
+    def _on_vmsplice(self, proc: Process, rec: Record) -> None:
+        fd, of = self._fd(proc, self._first_arg(rec.args))
+        if fd is None or of is None or self._failed(rec, proc, of):
+            return
+        # vmsplice fills a pipe from memory through its write end and drains
+        # it through its read end; the fd's end tells the direction.
+        self._emit(rec, proc, fd, of, "R" if of.readable_end else "W", rec.ret or 0)
+
+    def _on_mmsg(self, proc: Process, rec: Record) -> None:
+        fd, of = self._fd(proc, self._first_arg(rec.args))
+        if fd is None or of is None or self._failed(rec, proc, of):
+            return
+        count = rec.ret or 0
+        lens = [int(x) for x in _MSG_LEN.findall(rec.args)]
+        if len(lens) < count:
+            # strace's -s also caps array elements: some msg_len were not printed.
+            self.unseen_bytes += 1
+            return
+        direction = "R" if rec.syscall.startswith("recv") else "W"
+        self._emit(rec, proc, fd, of, direction, sum(lens[:count]))
+
+    def _on_mmap(self, proc: Process, rec: Record) -> None:
+        args = split_args(rec.args)
+        if len(args) < 5 or "MAP_ANONYMOUS" in args[3]:
+            return
+        fd, of = self._fd(proc, args[4])
+        if fd is None or fd < 0 or of is None or rec.ret is None or rec.errno is not None:
+            return
+        length = _int(args[1])
+        if length is not None:
+            self._emit(rec, proc, fd, of, "M", length)
+
+    # --- fd creation ----------------------------------------------------------
+
+    def _opened(
+        self, proc: Process, rec: Record, path: str | None, dirfd: int | None, flags: str
+    ) -> None:
+        if rec.ret is None or rec.ret < 0:
+            return
+        if rec.ret_deco is not None:
+            d = self._deco(rec.ret_deco)
+            name, kind = d.name, d.kind
+        elif path is not None:
+            name = proc.resolve(path, dirfd)
+            kind = _path_kind(name)
+        else:
+            name, kind = f"unknown:{rec.ret}", "other"
+        proc.fdt.install(rec.ret, OpenFile(name, kind, path=name), "O_CLOEXEC" in flags)
+
+    def _on_open(self, proc: Process, rec: Record) -> None:
+        args = split_args(rec.args)
+        path = quoted_string(args[0])[0] if args else None
+        flags = (
+            "O_CREAT|O_WRONLY|O_TRUNC"
+            if rec.syscall == "creat"
+            else (args[1] if len(args) > 1 else "")
+        )
+        self._opened(proc, rec, path, None, flags)
+
+    def _on_openat(self, proc: Process, rec: Record) -> None:
+        args = split_args(rec.args)
+        if len(args) < 2:
+            return
+        dirfd, deco = split_fd(args[0])
+        if dirfd == -100:  # AT_FDCWD
+            if deco is not None and proc.cwd.path is None:
+                proc.cwd.path = self._deco(deco).name
+            dirfd = None
+        elif dirfd is not None and deco is not None:
+            self._fd(proc, args[0])
+        path = quoted_string(args[1])[0]
+        flags = args[2] if len(args) > 2 else ""
+        self._opened(proc, rec, path, dirfd, flags)
+
+    def _on_anon(self, proc: Process, rec: Record) -> None:
+        if rec.ret is None or rec.ret < 0:
+            return
+        name = self._deco(rec.ret_deco).name if rec.ret_deco else ANON_FDS[rec.syscall]
+        proc.fdt.install(rec.ret, OpenFile(name, "other"), "CLOEXEC" in rec.args)
+
+    def _on_signalfd(self, proc: Process, rec: Record) -> None:
+        if split_fd(self._first_arg(rec.args))[0] == -1:
+            self._on_anon(proc, rec)
+
+    def _on_memfd(self, proc: Process, rec: Record) -> None:
+        if rec.ret is None or rec.ret < 0:
+            return
+        if rec.ret_deco:
+            name = self._deco(rec.ret_deco).name
+        else:
+            label = quoted_string(split_args(rec.args)[0])[0] or ""
+            name = f"/memfd:{label}"
+        proc.fdt.install(rec.ret, OpenFile(name, "file"), "MFD_CLOEXEC" in rec.args)
+
+    def _on_pidfd_open(self, proc: Process, rec: Record) -> None:
+        if rec.ret is None or rec.ret < 0:
+            return
+        name = self._deco(rec.ret_deco).name if rec.ret_deco else "anon_inode:[pidfd]"
+        target = _int(split_args(rec.args)[0])
+        proc.fdt.install(rec.ret, OpenFile(name, "other", pidfd_pid=target), True)
+
+    def _on_pidfd_getfd(self, proc: Process, rec: Record) -> None:
+        if rec.ret is None or rec.ret < 0:
+            return
+        args = split_args(rec.args)
+        _, pidfd = self._fd(proc, args[0])
+        target = self.procs.get(pidfd.pidfd_pid) if pidfd and pidfd.pidfd_pid else None
+        tfd = _int(args[1]) if len(args) > 1 else None
+        of = target.fdt.get(tfd) if target is not None and tfd is not None else None
+        if rec.ret_deco:
+            d = self._deco(rec.ret_deco)
+            of = OpenFile(d.name, d.kind, d.port, d.local)
+        if of is None:
+            of = OpenFile(f"unknown:{rec.ret}", "other", known=False)
+        proc.fdt.install(rec.ret, of, True)  # pidfd_getfd always sets O_CLOEXEC
+
+    def _on_pipe(self, proc: Process, rec: Record) -> None:
+        if rec.ret != 0:
+            return
+        pair = _FD_LIST.findall(rec.args.partition("]")[0])
+        if len(pair) < 2:
+            return
+        cloexec = "O_CLOEXEC" in rec.args
+        label = pair[0][1] and self._deco(pair[0][1]).name
+        name = label or f"pipe:[#{self._new_id()}]"
+        for i, (fd_s, _) in enumerate(pair[:2]):
+            proc.fdt.install(int(fd_s), OpenFile(name, "pipe", readable_end=(i == 0)), cloexec)
+
+    def _on_socket(self, proc: Process, rec: Record) -> None:
+        if rec.ret is None or rec.ret < 0:
+            return
+        args = split_args(rec.args)
+        domain = args[0] if args else ""
+        stype = args[1] if len(args) > 1 else ""
+        proto = args[2] if len(args) > 2 else ""
+        if "AF_INET" in domain:
+            kind = "udp" if "SOCK_DGRAM" in stype else "tcp" if "SOCK_STREAM" in stype else "other"
+            name = f"{kind}:unconnected"
+        elif "AF_UNIX" in domain or "AF_LOCAL" in domain:
+            kind, name = "unix", f"unix:[#{self._new_id()}]"
+        elif "AF_NETLINK" in domain:
+            kind, name = "netlink", "netlink:" + proto.removeprefix("NETLINK_")
+        else:
+            kind, name = "other", f"socket:{domain}"
+        if rec.ret_deco:
+            d = self._deco(rec.ret_deco)
+            if d.kind == "netlink" or (d.peer_known and d.kind != "unix"):
+                name = d.name
+            kind = d.kind if d.kind != "other" else kind
+        proc.fdt.install(rec.ret, OpenFile(name, kind), "SOCK_CLOEXEC" in stype)
+
+    def _on_socketpair(self, proc: Process, rec: Record) -> None:
+        if rec.ret != 0:
+            return
+        i = rec.args.rfind("[")
+        pair = _FD_LIST.findall(rec.args[i + 1 :]) if i >= 0 else []
+        if len(pair) < 2:
+            return
+        # Both ends get one name so that the two processes at the ends join up.
+        name = self._deco(pair[0][1]).name if pair[0][1] else f"unix:[#{self._new_id()}]"
+        cloexec = "SOCK_CLOEXEC" in rec.args
+        for fd_s, _ in pair[:2]:
+            proc.fdt.install(int(fd_s), OpenFile(name, "unix"), cloexec)
+
+    def _on_accept(self, proc: Process, rec: Record) -> None:
+        if rec.ret is None or rec.ret < 0:
+            return
+        args = split_args(rec.args)
+        _, listener = self._fd(proc, args[0]) if args else (None, None)
+        kind = listener.kind if listener is not None else "other"
+        of = OpenFile(f"{kind}:unknown-peer", kind)
+        if listener is not None:
+            of.local = listener.local
+            if kind == "unix":
+                of.name = listener.name
+        if len(args) > 1 and args[1].startswith("{"):
+            host, port, _ = _sockaddr(args[1])
+            if host is not None and host != "":
+                of.name, of.port = host, port
+        if rec.ret_deco:
+            d = self._deco(rec.ret_deco)
+            of.kind = d.kind
+            if d.local:
+                of.local = d.local
+            if d.peer_known and not (d.kind == "unix" and listener and listener.path):
+                of.name, of.port = d.name, d.port
+        if of.kind == "unix" and listener is not None and listener.path:
+            of.path = listener.path
+        cloexec = rec.syscall == "accept4" and "SOCK_CLOEXEC" in (args[3] if len(args) > 3 else "")
+        proc.fdt.install(rec.ret, of, cloexec)
+
+    def _on_connect(self, proc: Process, rec: Record) -> None:
+        # A non-blocking connect fails with EINPROGRESS but has its peer.
+        if rec.ret is not None and rec.ret < 0 and rec.errno != "EINPROGRESS":
+            return
+        args = split_args(rec.args)
+        if len(args) < 2:
+            return
+        _, of = self._fd(proc, args[0])
+        if of is None:
+            return
+        host, port, family = _sockaddr(args[1])
+        if host is None:
+            return
+        if family == "unix":
+            if host:
+                of.name, of.path, of.kind = host, host, "unix"
+        else:
+            of.name, of.port = host, port
+
+    def _on_bind(self, proc: Process, rec: Record) -> None:
+        if rec.ret != 0:
+            return
+        args = split_args(rec.args)
+        if len(args) < 2:
+            return
+        _, of = self._fd(proc, args[0])
+        if of is None:
+            return
+        host, port, family = _sockaddr(args[1])
+        if host is None:
+            return
+        if family == "unix":
+            if host and not of.path:
+                of.name, of.path = host, host
+        else:
+            of.local = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    def _scm_send(self, proc: Process, args: str, sock: OpenFile) -> None:
+        m = _SCM.search(args)
+        if m is None:
+            return
+        queue = self._scm.setdefault(sock.name, deque())
+        for fd_s, _ in _FD_LIST.findall(m.group(1)):
+            of = proc.fdt.get(int(fd_s))
+            queue.append(
+                of if of is not None else OpenFile(f"unknown:{fd_s}", "other", known=False)
+            )
+
+    def _scm_recv(self, proc: Process, args: str, sock: OpenFile) -> None:
+        m = _SCM.search(args)
+        if m is None:
+            return
+        queue = self._scm.get(sock.name)
+        for fd_s, deco in _FD_LIST.findall(m.group(1)):
+            sent = queue.popleft() if queue else None
+            if deco:
+                d = self._deco(deco)
+                of = OpenFile(d.name, d.kind, d.port, d.local, path=d.name)
+            else:
+                of = sent or OpenFile(f"unknown:{fd_s}", "other", known=False)
+            proc.fdt.install(int(fd_s), of, "MSG_CMSG_CLOEXEC" in args)
+
+    # --- fd table changes ---------------------------------------------------------
+
+    def _on_close(self, proc: Process, rec: Record) -> None:
+        # close() releases the fd even when it reports EINTR/EIO.
+        fd = split_fd(rec.args)[0]
+        if fd is not None and rec.errno != "EBADF":
+            proc.fdt.close(fd)
+
+    def _on_close_range(self, proc: Process, rec: Record) -> None:
+        if rec.ret != 0:
+            return
+        args = split_args(rec.args)
+        if len(args) < 2:
+            return
+        first, last = split_fd(args[0])[0], _int(args[1].split("<", 1)[0])
+        flags = args[2] if len(args) > 2 else "0"
+        if first is None or last is None:
+            return
+        if "CLOSE_RANGE_UNSHARE" in flags:
+            proc.fdt = proc.fdt.copy()
+        proc.fdt.close_range(first, last, "CLOSE_RANGE_CLOEXEC" in flags)
+
+    def _on_dup(self, proc: Process, rec: Record) -> None:
+        if rec.ret is None or rec.ret < 0:
+            return
+        args = split_args(rec.args)
+        fd, of = self._fd(proc, args[0])
+        if of is None:
+            return
+        cloexec = rec.syscall == "dup3" and "O_CLOEXEC" in (args[2] if len(args) > 2 else "")
+        if rec.ret in STD_NAMES and of.std and rec.ret != fd:
+            of = OpenFile(
+                of.name, of.kind
+            )  # e.g. 2>&1: the name stays, no longer inherited as fd 2
+            of.std = True
+        proc.fdt.install(rec.ret, of, cloexec)
+
+    def _on_fcntl(self, proc: Process, rec: Record) -> None:
+        if rec.ret is None or rec.ret < 0:
+            return
+        args = split_args(rec.args)
+        if len(args) < 2:
+            return
+        cmd = args[1]
+        if cmd.startswith("F_DUPFD"):
+            _, of = self._fd(proc, args[0])
+            if of is not None:
+                proc.fdt.install(rec.ret, of, cmd == "F_DUPFD_CLOEXEC")
+        elif cmd == "F_SETFD":
+            fd = split_fd(args[0])[0]
+            if fd is not None:
+                proc.fdt.set_cloexec(fd, "FD_CLOEXEC" in (args[2] if len(args) > 2 else ""))
+
+    # --- processes ----------------------------------------------------------------
+
+    def _on_clone(self, proc: Process, rec: Record) -> None:
+        if rec.ret is None or rec.ret <= 0:
+            return
+        if rec.ret not in self.procs:
+            child = self._spawn(proc, rec.ret, rec.syscall, rec.args)
+            child.start = rec.time
+
+    def _on_execve(self, proc: Process, rec: Record) -> None:
+        if rec.ret != 0:
+            return
+        args = split_args(rec.args)
+        i = 1 if rec.syscall == "execveat" else 0
+        path = quoted_string(args[i])[0] if len(args) > i else None
+        if path:
+            proc.comm = path.rsplit("/", 1)[-1]
+        if len(args) > i + 1 and args[i + 1].startswith("["):
+            words = [quoted_string(w)[0] or w for w in split_args(args[i + 1][1:-1])]
+            proc.argv = " ".join(words)
+        # execve gives the process its own table (unshare_files) before
+        # closing the close-on-exec fds.
+        proc.fdt = proc.fdt.copy()
+        proc.fdt.exec()
+        for other in self.procs.values():
+            if other.tgid == proc.tgid and other is not proc and other.end is None:
+                other.end = rec.time
+
+    def _on_chdir(self, proc: Process, rec: Record) -> None:
+        if rec.ret != 0:
+            return
+        path = quoted_string(rec.args)[0]
+        if path is not None:
+            proc.cwd.path = proc.resolve(path) if (path.startswith("/") or proc.cwd.path) else None
+
+    def _on_fchdir(self, proc: Process, rec: Record) -> None:
+        if rec.ret != 0:
+            return
+        _, of = self._fd(proc, rec.args)
+        if of is not None and of.path:
+            proc.cwd.path = of.path
+
+    def _on_unshare(self, proc: Process, rec: Record) -> None:
+        if rec.ret != 0:
+            return
+        if "CLONE_FILES" in rec.args:
+            proc.fdt = proc.fdt.copy()
+        if "CLONE_FS" in rec.args:
+            proc.cwd = Cwd(proc.cwd.path)
+
+    def _on_io_uring(self, proc: Process, rec: Record) -> None:
+        self.io_uring_calls += 1
+        if rec.syscall == "io_uring_setup":
+            self._on_anon(proc, rec)
+
+    def _on_aio(self, proc: Process, rec: Record) -> None:
+        self.aio_calls += 1
+
+    # --- results ------------------------------------------------------------------
+
+    def take(self) -> dict[str, list]:
+        """Hand over the buffered event columns and start new ones."""
+        cols = self.columns
+        self.columns = {name: [] for name in schema.EVENT_COLUMNS}
+        return cols
+
+    def process_rows(self) -> list[dict]:
+        """One mapping per process seen, for :func:`iomonitor.trace.processes_frame`."""
+        return [
+            {
+                "pid": pr.pid,
+                "ppid": pr.ppid,
+                "tgid": pr.tgid,
+                "comm": pr.comm,
+                "argv": pr.argv,
+                "start": pr.start,
+                "end": pr.end,
+                "exit_code": pr.exit_code,
+                "signal": pr.signal,
+            }
+            for pr in self.procs.values()
+        ]
+
+    def error_rows(self) -> list[dict]:
+        """One mapping per (thread, call, target, errno): :func:`iomonitor.trace.errors_frame`."""
+        return [
+            dict(zip(schema.ERROR_COLUMNS, (*key, count), strict=True))
+            for key, count in self._errors.items()
+        ]

@@ -1,0 +1,96 @@
+"""Timestamps: strace's styles -> seconds since the epoch, and back to wall clock.
+
+strace prints a time of day (``-t``/``-tt``, no date), seconds since the epoch
+(``-ttt``) or the time since the previous line (``-r``). Time-of-day logs and
+the classic CSV need a date from outside: ``--date`` or the file's
+modification time, and they may cross midnight.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import numpy as np
+
+TOD = "tod"  #: seconds since local midnight (-t, -tt, nanosecond variants)
+EPOCH = "epoch"  #: seconds since the Unix epoch (-ttt)
+RELATIVE = "rel"  #: seconds since the previous line (-r)
+
+DAY = 86400.0
+
+
+def local_midnight(date: _dt.date) -> float:
+    """Epoch seconds of local midnight at the start of ``date``."""
+    return _dt.datetime.combine(date, _dt.time()).timestamp()
+
+
+def first_date(first_tod: float, mtime: float | None) -> _dt.date:
+    """The local date of a time-of-day log's first line.
+
+    A file is last modified when its last line was written: its date is the
+    date of the first line too, unless the first time of day is later than the
+    modification time of day, in which case the log crossed midnight.
+    """
+    if mtime is None:
+        return _dt.date.today()
+    end = _dt.datetime.fromtimestamp(mtime)
+    end_tod = end.hour * 3600 + end.minute * 60 + end.second + end.microsecond / 1e6
+    date = end.date()
+    # Slack for clocks that tick while the file is closed.
+    if first_tod > end_tod + 1.0:
+        date -= _dt.timedelta(days=1)
+    return date
+
+
+def utc_offset(epoch: float) -> int:
+    """The local time zone's offset from UTC, in seconds, at ``epoch``."""
+    off = _dt.datetime.fromtimestamp(epoch).astimezone().utcoffset()
+    return int(off.total_seconds()) if off is not None else 0
+
+
+class Clock:
+    """Turn strace timestamps of any style into seconds since the epoch.
+
+    Parameters
+    ----------
+    date : datetime.date, optional
+        The local date of the first line, for time-of-day stamps.
+    mtime : float, optional
+        The log's modification time; used for the date when ``date`` is None.
+    """
+
+    def __init__(self, date: _dt.date | None = None, mtime: float | None = None) -> None:
+        self.date = date
+        self.mtime = mtime
+        self._midnight: float | None = None
+        self._last_tod: float | None = None
+        self._last: float | None = None
+
+    def __call__(self, value: float, style: str) -> float:
+        if style == EPOCH:
+            self._last = value
+            return value
+        if style == TOD:
+            if self._midnight is None:
+                if self.date is None:
+                    self.date = first_date(value, self.mtime)
+                self._midnight = local_midnight(self.date)
+            # A time of day far below the previous one means the log crossed
+            # midnight; lines out of completion order differ by far less.
+            elif self._last_tod is not None and value < self._last_tod - DAY / 2:
+                self._midnight += DAY
+            self._last_tod = value
+            self._last = self._midnight + value
+            return self._last
+        if self._last is None:
+            self._last = local_midnight(self.date or _dt.date.today())
+        self._last += value
+        return self._last
+
+
+def tod_to_epoch(tod: np.ndarray, date: _dt.date) -> np.ndarray:
+    """Vectorized :class:`Clock` for a column of times of day (seconds)."""
+    if tod.size == 0:
+        return tod.astype("float64")
+    wraps = np.concatenate([[0], np.cumsum(np.diff(tod) < -DAY / 2)])
+    return local_midnight(date) + tod + wraps * DAY
