@@ -37,23 +37,31 @@ __all__ = [
     "Trace",
     "UsageError",
     "__version__",
+    "attach",
     "convert_log",
     "load",
+    "run",
 ]
 
 if TYPE_CHECKING:
+    from iomonitor.capture import attach, run
     from iomonitor.store import load
-    from iomonitor.strace.convert import convert_log
+    from iomonitor.store import read_log as convert_log
+
+_LAZY = {
+    "load": ("iomonitor.store", "load"),
+    "convert_log": ("iomonitor.store", "read_log"),
+    "run": ("iomonitor.capture", "run"),
+    "attach": ("iomonitor.capture", "attach"),
+}
 
 
 def __getattr__(name: str) -> Any:
-    # Keep `import iomonitor` light: the readers pull in pyarrow only when used.
-    if name == "load":
-        from iomonitor.store import load
+    # Keep `import iomonitor` light: pyarrow and the capture machinery load
+    # only when first used.
+    if name in _LAZY:
+        import importlib
 
-        return load
-    if name == "convert_log":
-        from iomonitor.strace.convert import convert_log
-
-        return convert_log
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'iomonitor' has no attribute {name!r}")
