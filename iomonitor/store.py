@@ -17,9 +17,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as _dt
+import heapq
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -402,6 +404,10 @@ def detect(path: str | os.PathLike[str]) -> str:
     p = Path(path)
     if p.is_dir():
         return "dataset"
+    if not p.exists():
+        p = log_parts(path)[0][1]  # strace -ff per-process files, or InputError
+        if not p.name.startswith(Path(path).name + "."):
+            return "log"
     try:
         with open(p, "rb") as fh:
             head = fh.read(4096)
@@ -418,17 +424,79 @@ def detect(path: str | os.PathLike[str]) -> str:
     return "log"
 
 
-def iter_log_lines(path: str | os.PathLike[str]) -> Iterator[str]:
-    """Yield the lines of a raw strace log, decoded losslessly."""
+def log_parts(path: str | os.PathLike[str]) -> list[tuple[int | None, Path]]:
+    """The file(s) of a raw log: the file itself, or the ``PATH.PID`` files of ``strace -ff``.
+
+    Raises
+    ------
+    InputError
+        When neither exists.
+    """
+    p = Path(path)
+    if p.exists():
+        return [(None, p)]
+    parts = [
+        (int(f.name[len(p.name) + 1 :]), f)
+        for f in p.parent.glob(f"{p.name}.*")
+        if f.name[len(p.name) + 1 :].isdigit()
+    ]
+    if not parts:
+        raise InputError(str(path), "no such file")
+    return sorted(parts)
+
+
+def log_mtime(path: str | os.PathLike[str]) -> float:
+    """Modification time of a raw log (the newest of ``-ff`` per-process files)."""
+    return max(f.stat().st_mtime for _, f in log_parts(path))
+
+
+_LEADING_TIME = re.compile(r"\s*(?:(\d\d):(\d\d):(\d\d(?:\.\d+)?)|(\d+\.\d+))\s")
+
+
+def _open_text(path: Path) -> IO[str]:
     try:
-        fh = open(path, encoding="utf-8", errors="surrogateescape", newline="\n")  # noqa: SIM115
+        return open(path, encoding="utf-8", errors="surrogateescape", newline="\n")
     except OSError as exc:
         raise InputError(str(path), exc.strerror or str(exc)) from exc
-    with fh:
-        try:
-            yield from fh
-        except OSError as exc:
-            raise InputError(str(path), exc.strerror or str(exc)) from exc
+
+
+def iter_log_lines(path: str | os.PathLike[str]) -> Iterator[str]:
+    """Yield the lines of a raw strace log, decoded losslessly.
+
+    For ``strace -ff -o PATH`` logs, the per-process files ``PATH.PID`` are
+    merged by timestamp and each line gets its pid prefix, which those files
+    leave out.
+    """
+    parts = log_parts(path)
+    if len(parts) == 1 and parts[0][0] is None:
+        with _open_text(parts[0][1]) as fh:
+            try:
+                yield from fh
+            except OSError as exc:
+                raise InputError(str(path), exc.strerror or str(exc)) from exc
+        return
+    handles = [(pid, _open_text(f)) for pid, f in parts]
+    try:
+        streams = [_keyed(pid, fh) for pid, fh in handles]
+        for _, _, line in heapq.merge(*streams):
+            yield line
+    finally:
+        for _, fh in handles:
+            fh.close()
+
+
+def _keyed(pid: int | None, lines: Iterable[str]) -> Iterator[tuple[float, int, str]]:
+    # Sort key: the line's own timestamp (start of the call), or the previous
+    # one for lines without; ties keep each file's order.
+    key = 0.0
+    for seq, line in enumerate(lines):
+        m = _LEADING_TIME.match(line)
+        if m is not None:
+            if m.group(4) is not None:
+                key = float(m.group(4))
+            else:
+                key = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+        yield key, seq, f"{pid} {line}"
 
 
 def read_log(
@@ -467,7 +535,7 @@ def read_log(
     from iomonitor.strace.convert import Converter
 
     detect(path)
-    conv = Converter(date=date, mtime=os.stat(path).st_mtime, cwd=cwd)
+    conv = Converter(date=date, mtime=log_mtime(path), cwd=cwd)
     chunks = list(conv.feed(iter_log_lines(path)))
     chunks.append(conv.finish())
     check_log(conv, path)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import os
 import sys
 from typing import Any
 
@@ -101,7 +100,7 @@ def _convert(ns: argparse.Namespace, on_call: Any) -> int:
 
     date = _parse_date(ns.date) if ns.date else None
     store.sniff_log(ns.input)
-    conv = Converter(date=date, mtime=os.stat(ns.input).st_mtime, cwd=ns.cwd, on_call=on_call)
+    conv = Converter(date=date, mtime=store.log_mtime(ns.input), cwd=ns.cwd, on_call=on_call)
     sink = store.open_sink(ns.output, ns.format, stream=sys.stdout)
     try:
         for chunk in conv.feed(store.iter_log_lines(ns.input)):
