@@ -19,9 +19,14 @@ Overview (:mod:`~iomonitor.analysis.overview`)
 from __future__ import annotations
 
 from iomonitor.analysis._common import KEYS, OTHER, SOCKET_KINDS
-from iomonitor.analysis.distributions import latency, size_histogram
-from iomonitor.analysis.overview import select, summary
-from iomonitor.analysis.rates import bandwidth
+from iomonitor.analysis.distributions import (
+    HISTOGRAM_COLUMNS,
+    LATENCY_COLUMNS,
+    latency,
+    size_histogram,
+)
+from iomonitor.analysis.overview import BLIND_SPOTS, select, summary
+from iomonitor.analysis.rates import RATE_COLUMNS, bandwidth
 from iomonitor.analysis.totals import (
     PARTIAL_COLUMNS,
     TOTAL_COLUMNS,
@@ -34,9 +39,13 @@ from iomonitor.analysis.totals import (
 )
 
 __all__ = [
+    "BLIND_SPOTS",
+    "HISTOGRAM_COLUMNS",
     "KEYS",
+    "LATENCY_COLUMNS",
     "OTHER",
     "PARTIAL_COLUMNS",
+    "RATE_COLUMNS",
     "SOCKET_KINDS",
     "TOTAL_COLUMNS",
     "TREE_COLUMNS",

@@ -64,8 +64,9 @@ def summary(trace: Trace) -> pd.Series:
         ``top_peer``, ``top_process`` with their ``*_bytes`` (most bytes read
         and written over all runs; files exclude sockets, which are peers;
         None when there is none); then the blind spots of
-        :data:`BLIND_SPOTS` from the metadata, None where the trace does
-        not say (``failed_calls`` falls back on the failed-call table).
+        :data:`BLIND_SPOTS` from the metadata (added up over the runs of
+        a combined trace), None where the trace does not say
+        (``failed_calls`` then falls back on the failed-call table).
 
     Examples
     --------
@@ -123,7 +124,7 @@ def summary(trace: Trace) -> pd.Series:
             out[f"top_{name}_bytes"] = int(table["bytes"].iloc[0])
 
     for name in BLIND_SPOTS:
-        out[name] = _meta_count(meta.get(name))
+        out[name] = _blind_spot(meta, name)
     if out["failed_calls"] is None and len(trace.errors) and "count" in trace.errors:
         out["failed_calls"] = int(trace.errors["count"].sum())
     return pd.Series(out, dtype=object, name="summary")
@@ -235,12 +236,13 @@ def _distinct(events: pd.DataFrame, procs: pd.DataFrame, runs: list[str], column
     return len(both.drop_duplicates())
 
 
-def _meta_count(value: Any) -> int | None:
-    """A count from the metadata; per-run lists or mappings are added up."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, list | tuple):
-        return int(sum(int(v) for v in value if v is not None))
-    return int(value)
+def _blind_spot(meta: dict[str, Any], name: str) -> int | None:
+    """A count from the metadata, added up over runs; None unless every run tells."""
+    if meta.get(name) is not None:
+        return int(meta[name])
+    per_run = meta.get("runs")
+    if isinstance(per_run, dict) and per_run:
+        values = [m.get(name) if isinstance(m, dict) else None for m in per_run.values()]
+        if all(v is not None for v in values):
+            return int(sum(int(v) for v in values))
+    return None
