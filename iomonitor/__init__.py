@@ -22,7 +22,7 @@ from iomonitor.errors import (
     StraceNotFoundError,
     UsageError,
 )
-from iomonitor.trace import Trace
+from iomonitor.trace import Trace, raw_name
 
 __version__ = "0.1.0"
 
@@ -40,6 +40,7 @@ __all__ = [
     "attach",
     "convert_log",
     "load",
+    "raw_name",
     "run",
 ]
 

@@ -6,10 +6,9 @@ metadata, so a capture streams to disk with flat memory; a sink writing to a
 path writes a hidden temporary file beside it and renames it into place when
 closed, so a failed run never leaves half a file under the user's name.
 
-Names that are not valid UTF-8 are held in memory as Python does for file
-names (``surrogateescape``). The classic CSV stores their raw bytes; Parquet,
-whose strings must be UTF-8, stores them with ``\\xNN`` escapes plus a table in
-the file's metadata that maps each escaped form back to the raw name.
+Names are valid UTF-8 everywhere (bytes that are not become ``\\xNN``
+escapes when the events are made; :func:`iomonitor.trace.raw_name` gives the
+exact bytes back), so every format stores them as ordinary text.
 """
 
 from __future__ import annotations
@@ -76,18 +75,6 @@ ROW_GROUP = 262144
 
 def _tmp_beside(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
-def _needs_escape(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _escaped(name: str) -> str:
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _meta_json(value: Any) -> Any:
@@ -181,7 +168,7 @@ class CsvSink(Sink):
                     self._fh.flush()
             else:
                 assert self._stream is not None
-                self._stream.write(data.decode("utf-8", "surrogateescape"))
+                self._stream.write(data.decode("utf-8"))
                 self._stream.flush()
         except OSError as exc:
             raise OutputError(str(self._path or "output"), exc.strerror or str(exc)) from exc
@@ -205,9 +192,7 @@ class CsvSink(Sink):
         if self.offset is None:
             first = events["time"].dropna()
             self.offset = utc_offset(first.iloc[0].timestamp()) if len(first) else 0
-        self._emit(
-            format_classic(events, self.offset, self._quote).encode("utf-8", "surrogateescape")
-        )
+        self._emit(format_classic(events, self.offset, self._quote).encode("utf-8"))
 
     def close(self, processes: pd.DataFrame, errors: pd.DataFrame, meta: dict[str, Any]) -> None:
         if self._path is None:
@@ -271,7 +256,6 @@ class ParquetSink(Sink):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._path = Path(path)
         self._tmp = _tmp_beside(self._path)
-        self._raw_names: dict[str, str] = {}
         self._buffer: list[pa.Table] = []
         self._buffered = 0
         try:
@@ -282,7 +266,6 @@ class ParquetSink(Sink):
     def write(self, events: pd.DataFrame) -> None:
         if events.empty:
             return
-        events = self._escape(events)
         table = pa.Table.from_pandas(events, preserve_index=False).cast(ARROW_EVENTS)
         self._buffer.append(table)
         self._buffered += table.num_rows
@@ -300,28 +283,12 @@ class ParquetSink(Sink):
             self.abort()
             raise OutputError(str(self._path), exc.strerror or str(exc)) from exc
 
-    def _escape(self, events: pd.DataFrame) -> pd.DataFrame:
-        renamed = None
-        for col in ("file", "comm", "local"):
-            cats = events[col].cat.categories
-            bad = [c for c in cats if _needs_escape(c)]
-            if not bad:
-                continue
-            mapping = {c: _escaped(c) for c in bad}
-            self._raw_names.update({v: k for k, v in mapping.items()})
-            if renamed is None:
-                renamed = events.copy()
-            new = [mapping.get(c, c) for c in cats]
-            renamed[col] = renamed[col].cat.rename_categories(new)
-        return renamed if renamed is not None else events
-
     def close(self, processes: pd.DataFrame, errors: pd.DataFrame, meta: dict[str, Any]) -> None:
         self._flush()
         blob = {
             "meta": meta,
             "processes": _table_to_records(processes),
             "errors": _table_to_records(errors),
-            "raw_names": {k: _raw_bytes(v) for k, v in self._raw_names.items()},
         }
         try:
             self._writer.add_key_value_metadata(
@@ -339,10 +306,6 @@ class ParquetSink(Sink):
             self._writer.close()
         if self._tmp.exists():
             self._tmp.unlink()
-
-
-def _raw_bytes(name: str) -> str:
-    return name.encode("utf-8", "surrogateescape").hex()
 
 
 def open_sink(
@@ -601,7 +564,6 @@ def read_csv(path: str | os.PathLike[str], *, date: _dt.date | None = None) -> T
             keep_default_na=False,
             na_values={"dt": [""], "port": [""]},
             encoding="utf-8",
-            encoding_errors="surrogateescape",
         )
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(str(path), f"not a valid classic CSV ({exc})") from exc
@@ -675,11 +637,7 @@ def read_parquet(
         raise InputError(str(path), f"not a readable Parquet file ({exc})") from exc
     blob = _blob(pf.metadata.metadata, path)
     events = table.to_pandas()
-    raw_names = {
-        k: bytes.fromhex(v).decode("utf-8", "surrogateescape")
-        for k, v in blob.get("raw_names", {}).items()
-    }
-    events = _restore_events(events, raw_names)
+    events = _restore_events(events)
     processes = (
         _records_to_table(blob["processes"], schema.PROCESS_DTYPES)
         if blob.get("processes")
@@ -702,15 +660,11 @@ def _blob(metadata: dict[bytes, bytes] | None, path: Any) -> dict[str, Any]:
         raise InputError(str(path), "corrupt iomonitor metadata") from exc
 
 
-def _restore_events(events: pd.DataFrame, raw_names: dict[str, str]) -> pd.DataFrame:
+def _restore_events(events: pd.DataFrame) -> pd.DataFrame:
     for col in events.columns:
         want = schema.EVENT_DTYPES.get(col)
         if want is None:
             continue
-        if raw_names and col in ("file", "comm", "local"):
-            s = events[col].astype("category")
-            cats = [raw_names.get(c, c) for c in s.cat.categories]
-            events[col] = s.cat.rename_categories(cats)
         if events[col].dtype != want and not (
             want == "category" and isinstance(events[col].dtype, pd.CategoricalDtype)
         ):

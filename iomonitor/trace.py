@@ -8,6 +8,7 @@ events DataFrame (:func:`events_frame`); everything that produces events
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,28 @@ def _to_time(values: Sequence[Any] | np.ndarray) -> pd.DatetimeIndex:
         us = np.round(arr.astype("float64") * 1e6)
         return pd.to_datetime(us, unit="us", utc=True).as_unit("us")
     return pd.to_datetime(values, utc=True).as_unit("us")
+
+
+_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
+
+
+def raw_name(name: str) -> bytes:
+    """The exact bytes of a name from the trace.
+
+    Names are valid UTF-8 text; a path whose bytes are not UTF-8 holds each
+    such byte as a ``\\xNN`` escape (NN from 80 to ff), which this undoes.
+
+    Examples
+    --------
+    >>> raw_name("/tmp/caf\\xe9")
+    b'/tmp/caf\\xe9'
+    """
+    parts = _ESCAPED_BYTE.split(name)
+    out = bytearray(parts[0].encode("utf-8"))
+    for i in range(1, len(parts), 2):
+        out.append(int(parts[i], 16))
+        out += parts[i + 1].encode("utf-8")
+    return bytes(out)
 
 
 def empty_processes() -> pd.DataFrame:

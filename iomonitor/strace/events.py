@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from iomonitor import schema
 from iomonitor.strace import parser as p
-from iomonitor.strace.decode import quoted_string, split_args, split_fd, to_name, unescape
+from iomonitor.strace.decode import quoted_string, split_args, split_fd, unescape
 from iomonitor.strace.fdtable import STD_NAMES, Cwd, FdTable, OpenFile, Process
 from iomonitor.strace.parser import Record
 
@@ -86,6 +86,22 @@ _FLAGS = re.compile(r"flags=([A-Z0-9_|]+)")
 
 _TTY_MAJORS = frozenset({4, 5, 136, 137, 138, 139, 140, 141, 142, 143})
 _SOCKET_KINDS = {"tcp", "udp", "unix", "netlink"}
+
+
+def to_name(raw: bytes) -> str:
+    """A name for the trace: bytes that are not UTF-8 become ``\\xNN`` escapes.
+
+    pandas and Arrow strings must be valid UTF-8, so the escape keeps such
+    names (and their exact bytes, see :func:`iomonitor.raw_name`) in the trace.
+    """
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _clean(text: str | None) -> str | None:
+    # Decoded strace strings carry undecodable bytes as surrogates.
+    if text is None or text.isascii():
+        return text
+    return to_name(text.encode("utf-8", "surrogateescape"))
 
 
 def _int(text: str) -> int | None:
@@ -264,7 +280,7 @@ class EventBuilder:
             proc = Process(pid, pid, None, fdt, Cwd(self.cwd))
             self.procs[pid] = proc
         if rec.comm and not proc.comm:
-            proc.comm = rec.comm
+            proc.comm = _clean(rec.comm) or ""
         proc.start = rec.time
         return proc
 
@@ -596,7 +612,7 @@ class EventBuilder:
 
     def _on_open(self, proc: Process, rec: Record) -> None:
         args = split_args(rec.args)
-        path = quoted_string(args[0])[0] if args else None
+        path = _clean(quoted_string(args[0])[0]) if args else None
         flags = (
             "O_CREAT|O_WRONLY|O_TRUNC"
             if rec.syscall == "creat"
@@ -615,7 +631,7 @@ class EventBuilder:
             dirfd = None
         elif dirfd is not None and deco is not None:
             self._fd(proc, args[0])
-        path = quoted_string(args[1])[0]
+        path = _clean(quoted_string(args[1])[0])
         flags = args[2] if len(args) > 2 else ""
         self._opened(proc, rec, path, dirfd, flags)
 
@@ -635,7 +651,7 @@ class EventBuilder:
         if rec.ret_deco:
             name = self._deco(rec.ret_deco).name
         else:
-            label = quoted_string(split_args(rec.args)[0])[0] or ""
+            label = _clean(quoted_string(split_args(rec.args)[0])[0]) or ""
             name = f"/memfd:{label}"
         proc.fdt.install(rec.ret, OpenFile(name, "file"), "MFD_CLOEXEC" in rec.args)
 
@@ -865,11 +881,11 @@ class EventBuilder:
             return
         args = split_args(rec.args)
         i = 1 if rec.syscall == "execveat" else 0
-        path = quoted_string(args[i])[0] if len(args) > i else None
+        path = _clean(quoted_string(args[i])[0]) if len(args) > i else None
         if path:
             proc.comm = path.rsplit("/", 1)[-1]
         if len(args) > i + 1 and args[i + 1].startswith("["):
-            words = [quoted_string(w)[0] or w for w in split_args(args[i + 1][1:-1])]
+            words = [_clean(quoted_string(w)[0]) or w for w in split_args(args[i + 1][1:-1])]
             proc.argv = " ".join(words)
         # execve gives the process its own table (unshare_files) before
         # closing the close-on-exec fds.
@@ -882,7 +898,7 @@ class EventBuilder:
     def _on_chdir(self, proc: Process, rec: Record) -> None:
         if rec.ret != 0:
             return
-        path = quoted_string(rec.args)[0]
+        path = _clean(quoted_string(rec.args)[0])
         if path is not None:
             proc.cwd.path = proc.resolve(path) if (path.startswith("/") or proc.cwd.path) else None
 
