@@ -79,7 +79,7 @@ _SUN = re.compile(r'sun_path=(@?)"((?:[^"\\]|\\.)*)"')
 _MSG_LEN = re.compile(r"msg_len=(\d+)")
 _SCM = re.compile(r"SCM_RIGHTS, cmsg_data=\[([^\]]*)\]")
 _FD_LIST = re.compile(r"(-?\d+)(?:<((?:->|[^<>]|<[^<>]*>)*)>)?")
-_SOCK_DECO = re.compile(r"([A-Z][A-Za-z0-9-]*|socket):\[(.*)\]$", re.S)
+_SOCK_DECO = re.compile(r"([A-Z][A-Za-z0-9-]*|socket|pipe):\[(.*)\]$", re.S)
 _DEV = re.compile(r"<(char|block) (\d+):(\d+)>$")
 _UNIX_PART = re.compile(r'^(\d+)(?:->(\d+))?(?:,(@?)"((?:[^"\\]|\\.)*)")?$')
 _FLAGS = re.compile(r"flags=([A-Z0-9_|]+)")
@@ -102,6 +102,18 @@ def _clean(text: str | None) -> str | None:
     if text is None or text.isascii():
         return text
     return to_name(text.encode("utf-8", "surrogateescape"))
+
+
+def _fd_array(arg: str) -> list[tuple[int, str | None]]:
+    """``[3<pipe:[7]>, 4<pipe:[7]>]`` -> [(3, "pipe:[7]"), (4, "pipe:[7]")]."""
+    if not arg.startswith("["):
+        return []
+    out = []
+    for item in split_args(arg[1:-1]):
+        fd, deco = split_fd(item)
+        if fd is not None:
+            out.append((fd, deco))
+    return out
 
 
 def _int(text: str) -> int | None:
@@ -136,7 +148,7 @@ def _split_hostport(text: str) -> tuple[str, int | None]:
 class Deco:
     """What a ``-y``/``-yy`` decoration says about an fd (parsed once, cached)."""
 
-    __slots__ = ("kind", "local", "name", "peer_known", "port", "unix_path")
+    __slots__ = ("kind", "local", "name", "peer_known", "port", "unix_path", "vague")
 
     def __init__(
         self,
@@ -146,7 +158,9 @@ class Deco:
         local: str | None = None,
         peer_known: bool = True,
         unix_path: bool = False,
+        vague: bool = False,
     ) -> None:
+        self.vague = vague
         self.name = name
         self.kind = kind
         self.port = port
@@ -185,7 +199,10 @@ def parse_deco(text: str) -> Deco:
             return Deco(f"netlink:{family}", "netlink")
         if proto == "pipe":
             return Deco(f"pipe:[{body}]", "pipe")
-        return Deco(f"{proto.lower()}:[{body}]", "other")
+        # `socket:[inode]` (-y without socket details) says less than the
+        # table does about a socket whose creation was seen.
+        vague = proto == "socket"
+        return Deco(f"{proto.lower()}:[{body}]", "other", peer_known=not vague, vague=vague)
     if text.startswith(("anon_inode:", "pid:", "socket:")):
         return Deco(text, "other")
     device = None
@@ -206,7 +223,11 @@ def _sockaddr(text: str) -> tuple[str | None, int | None, str | None]:
         mp = _PORT.search(text)
         if mi is None:
             return None, None, None
-        return (mi.group(1) or mi.group(2)), (int(mp.group(1)) if mp else None), "inet"
+        # -xx hex-escapes these strings too.
+        host = mi.group(1) or mi.group(2)
+        if "\\" in host:
+            host = to_name(unescape(host))
+        return host, (int(mp.group(1)) if mp else None), "inet"
     if "AF_UNIX" in text or "AF_LOCAL" in text:
         ms = _SUN.search(text)
         if ms is None:
@@ -330,6 +351,8 @@ class EventBuilder:
             elif of.std:
                 if of.kind == "other":
                     of.kind = d.kind
+            elif d.vague:
+                pass
             elif d.kind in _SOCKET_KINDS:
                 of.kind = d.kind
                 if d.local:
@@ -580,7 +603,9 @@ class EventBuilder:
             self.unseen_bytes += 1
             return
         direction = "R" if rec.syscall.startswith("recv") else "W"
-        self._emit(rec, proc, fd, of, direction, sum(lens[:count]))
+        # One event per call: an unconnected socket's peer is the first message's.
+        peer = self._msg_name(rec.args) if of.kind in ("udp", "tcp", "unix", "other") else None
+        self._emit(rec, proc, fd, of, direction, sum(lens[:count]), peer)
 
     def _on_mmap(self, proc: Process, rec: Record) -> None:
         args = split_args(rec.args)
@@ -680,14 +705,14 @@ class EventBuilder:
     def _on_pipe(self, proc: Process, rec: Record) -> None:
         if rec.ret != 0:
             return
-        pair = _FD_LIST.findall(rec.args.partition("]")[0])
+        pair = _fd_array(split_args(rec.args)[0])
         if len(pair) < 2:
             return
         cloexec = "O_CLOEXEC" in rec.args
         label = pair[0][1] and self._deco(pair[0][1]).name
         name = label or f"pipe:[#{self._new_id()}]"
-        for i, (fd_s, _) in enumerate(pair[:2]):
-            proc.fdt.install(int(fd_s), OpenFile(name, "pipe", readable_end=(i == 0)), cloexec)
+        for i, (fd, _) in enumerate(pair[:2]):
+            proc.fdt.install(fd, OpenFile(name, "pipe", readable_end=(i == 0)), cloexec)
 
     def _on_socket(self, proc: Process, rec: Record) -> None:
         if rec.ret is None or rec.ret < 0:
@@ -705,7 +730,7 @@ class EventBuilder:
             kind, name = "netlink", "netlink:" + proto.removeprefix("NETLINK_")
         else:
             kind, name = "other", f"socket:{domain}"
-        if rec.ret_deco:
+        if rec.ret_deco and not self._deco(rec.ret_deco).vague:
             d = self._deco(rec.ret_deco)
             if d.kind == "netlink" or (d.peer_known and d.kind != "unix"):
                 name = d.name
@@ -715,15 +740,23 @@ class EventBuilder:
     def _on_socketpair(self, proc: Process, rec: Record) -> None:
         if rec.ret != 0:
             return
-        i = rec.args.rfind("[")
-        pair = _FD_LIST.findall(rec.args[i + 1 :]) if i >= 0 else []
+        args = split_args(rec.args)
+        pair = _fd_array(args[3]) if len(args) > 3 else []
         if len(pair) < 2:
             return
-        # Both ends get one name so that the two processes at the ends join up.
-        name = self._deco(pair[0][1]).name if pair[0][1] else f"unix:[#{self._new_id()}]"
+        # Both ends get one name so that the two processes at the ends join up:
+        # the smaller inode, as -yy's `UNIX-STREAM:[a->b]` gives on both ends.
+        first, second = pair[0][1], pair[1][1]
+        if first and second and self._deco(first).vague:
+            inodes = [int(d[d.index("[") + 1 : -1]) for d in (first, second)]
+            name = f"unix:[{min(inodes)}]"
+        elif first:
+            name = self._deco(first).name
+        else:
+            name = f"unix:[#{self._new_id()}]"
         cloexec = "SOCK_CLOEXEC" in rec.args
-        for fd_s, _ in pair[:2]:
-            proc.fdt.install(int(fd_s), OpenFile(name, "unix"), cloexec)
+        for fd, _ in pair[:2]:
+            proc.fdt.install(fd, OpenFile(name, "unix"), cloexec)
 
     def _on_accept(self, proc: Process, rec: Record) -> None:
         if rec.ret is None or rec.ret < 0:
@@ -740,7 +773,7 @@ class EventBuilder:
             host, port, _ = _sockaddr(args[1])
             if host is not None and host != "":
                 of.name, of.port = host, port
-        if rec.ret_deco:
+        if rec.ret_deco and not self._deco(rec.ret_deco).vague:
             d = self._deco(rec.ret_deco)
             of.kind = d.kind
             if d.local:
