@@ -200,15 +200,7 @@ def _records_json(table: pd.DataFrame) -> str:
 
 
 def _emit(text: str, out: IO[str]) -> None:
-    buffer = getattr(out, "buffer", None)
-    if buffer is None:
-        out.write(text)
-        return
-    # Names that were not UTF-8 in the trace are carried as surrogate escapes;
-    # on a byte stream they go out as the original bytes.
-    out.flush()
-    buffer.write(text.encode("utf-8", "surrogateescape"))
-    buffer.flush()
+    out.write(text)
 
 
 def _width() -> int:
@@ -375,10 +367,9 @@ def _seconds(value: Any) -> str:
 
 
 def _shown(value: Any) -> str:
-    """A name as it can be shown on one line: escapes for control and undecodable bytes."""
+    """A name as it fits on one line: control characters become escapes."""
     if _missing(value):
         return "?"
-    text = str(value).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(value)
     )
