@@ -10,6 +10,7 @@ everything seen until then is written and the file closed.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 import time
@@ -76,9 +77,13 @@ class Capture:
         self.converter = Converter(cwd=os.getcwd() if command else None, on_call=on_call)
         self._timer: threading.Timer | None = None
 
-    def stop(self) -> None:
-        """End the capture soon; safe from signal handlers and other threads."""
-        self.runner.stop()
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """End the capture soon; safe from signal handlers and other threads.
+
+        In run mode the command gets ``signum`` (as strace gives it on a
+        signal of its own); attached processes are left running.
+        """
+        self.runner.stop(signum)
 
     def _pump(self, sink: Any) -> dict[str, Any]:
         conv = self.converter

@@ -14,8 +14,11 @@ status of a traced command is the command's own (128+N when killed by signal N).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
+import signal
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from iomonitor.errors import UsageError
@@ -88,10 +91,32 @@ def run(ns: argparse.Namespace) -> int:
         duration=ns.duration,
         on_call=on_call,
     )
-    trace = cap.to_sink(ns.output, ns.format, stream=sys.stderr)
-    _warn_blind_spots(trace)
-    status = trace.get("exit_status")
+    with _stop_on_signals(cap):
+        meta = cap.to_sink(ns.output, ns.format, stream=sys.stderr)
+    _warn_blind_spots(meta)
+    status = meta.get("exit_status")
     return int(status) if status is not None else 0
+
+
+@contextlib.contextmanager
+def _stop_on_signals(cap: Any) -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP end the capture; what was seen is still written.
+
+    In a terminal Ctrl-C reaches the whole process group, the traced command
+    included; the runner passes the same signal on, so the command ends as it
+    would have without iomonitor, and the file is closed normally.
+    """
+
+    def handler(signum: int, frame: object) -> None:
+        cap.stop(signum)
+
+    wanted = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, handler) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _convert(ns: argparse.Namespace, on_call: Any) -> int:
