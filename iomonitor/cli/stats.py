@@ -234,7 +234,7 @@ def _tree_cells(table: pd.DataFrame) -> Cells:
     ]
     return [
         *_run_cells(table),
-        ("pid", [_int(v) for v in table["pid"]], True),
+        ("pid", [str(int(v)) for v in table["pid"]], True),
         ("process", names, False),
         ("procs", [_int(v) for v in table["processes"]], True),
         ("calls", [_int(v) for v in table["calls"]], True),
