@@ -94,6 +94,40 @@ def traced_cache() -> dict[object, object]:
     return {}
 
 
+def run_under_iomonitor(base: Path, argv: Sequence[str], cwd: Path) -> tuple[TracedRun, object]:
+    """Run ``argv`` in ``cwd`` under ``iomonitor.run`` (live capture, no log).
+
+    The program's stdout (its notes) goes to ``base/notes.txt``: fd 1 is
+    pointed there for the run, since the capture leaves the command's streams
+    as they are.
+    """
+    import iomonitor
+
+    notes = base / "notes.txt"
+    saved_cwd, saved_stdout = os.getcwd(), os.dup(1)
+    fd = os.open(notes, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    started = time.time()
+    try:
+        os.chdir(cwd)
+        os.dup2(fd, 1)
+        trace = iomonitor.run(list(argv))
+    finally:
+        os.dup2(saved_stdout, 1)
+        os.close(saved_stdout)
+        os.close(fd)
+        os.chdir(saved_cwd)
+    finished = time.time()
+    assert trace.meta["exit_status"] == 0, trace.meta
+    stdout = notes.read_bytes()
+    return TracedRun(notes, parse_notes(stdout), stdout, started, finished), trace
+
+
+@pytest.fixture(scope="session")
+def live_run():
+    """:func:`run_under_iomonitor`, for test modules (which cannot import conftest)."""
+    return run_under_iomonitor
+
+
 @pytest.fixture(scope="session")
 def strace_run():
     """:func:`run_under_strace`, for test modules (which cannot import conftest)."""
