@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from iomonitor import accessor as _accessor  # noqa: F401  (registers DataFrame.io)
 from iomonitor.errors import (
     CommandNotFoundError,
     InputError,

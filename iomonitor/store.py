@@ -726,7 +726,14 @@ def load(
             traces.append(read_log(path, date=date))
     if len(traces) == 1:
         return traces[0]
-    return combine(traces, [str(p) for _, p in inputs])
+    names = [str(p) for _, p in inputs]
+    # The same file given twice is two runs all the same.
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[i] = f"{name}#{seen[name]}"
+    return combine(traces, names)
 
 
 def combine(traces: Sequence[Trace], names: Iterable[str]) -> Trace:

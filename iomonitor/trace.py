@@ -80,7 +80,11 @@ def events_frame(columns: Mapping[str, Sequence[Any] | np.ndarray]) -> pd.DataFr
             data["port"] = pd.array(values, dtype=col.dtype)
         elif isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == "category":
             cats = col.dtype.categories if isinstance(col.dtype, pd.CategoricalDtype) else None
-            data[col.name] = pd.Categorical(values, categories=cats)
+            cat = pd.Categorical(values, categories=cats)
+            if cats is not None and (cat.codes == -1).sum() != pd.isna(pd.Series(values)).sum():
+                bad = sorted(set(map(str, values)) - set(cats) - {"None", "nan"})
+                raise ValueError(f"{col.name}: values outside the schema: {bad[:5]}")
+            data[col.name] = cat
         else:
             data[col.name] = np.asarray(values, dtype=col.dtype)
     return pd.DataFrame(data)

@@ -113,7 +113,8 @@ def peer_labels(kind: pd.Series, file: pd.Series, port: pd.Series) -> pd.Series:
     A TCP/UDP peer whose port is unknown keeps its bare address.
     """
     file = file.astype("str")
-    inet = kind.astype("str").isin(INET_KINDS).to_numpy() & port.notna().to_numpy()
+    # Only TCP/UDP peers have ports; a classic CSV carries the port but no kind.
+    inet = port.notna().to_numpy()
     # An IPv6 address holds colons, so it is bracketed before the port is added.
     host = file.where(~file.str.contains(":", regex=False, na=False), "[" + file + "]")
     with_port = host + ":" + port.astype("str")
@@ -140,8 +141,12 @@ def event_keys(frame: pd.DataFrame, key: str) -> pd.Series:
 
 
 def socket_events(frame: pd.DataFrame) -> pd.DataFrame:
-    """Only the events on sockets (the ones that have a peer)."""
-    return frame[frame[KIND].astype("str").isin(SOCKET_KINDS).to_numpy()]
+    """Only the events on sockets (the ones that have a peer).
+
+    A classic CSV has no ``kind``: there its TCP/UDP events are known by their port.
+    """
+    sockets = frame[KIND].astype("str").isin(SOCKET_KINDS).to_numpy()
+    return frame[sockets | frame[PORT].notna().to_numpy()]
 
 
 def to_timedelta(interval: str | float | pd.Timedelta) -> pd.Timedelta:

@@ -3,7 +3,7 @@
 The classic forms (``iomonitor [options] command...``, ``-p PID``, ``-i LOG``)
 and the subcommands share one entry point. Subcommands are listed in
 :data:`SUBCOMMANDS`, an explicit registry: each module provides
-``add_arguments(parser)`` and ``run(args) -> int`` and its docstring is its help.
+``make_parser(prog)`` and ``run(args) -> int`` and its docstring is its help.
 Only this package prints to the user and turns errors into exit codes.
 """
 
