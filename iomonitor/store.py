@@ -496,10 +496,11 @@ def read_log(
     >>> trace.events.groupby("file", observed=True)["bytes"].sum()  # doctest: +SKIP
     """
     from iomonitor.strace.convert import Converter
+    from iomonitor.strace.fastpath import feed_fast
 
     detect(path)
     conv = Converter(date=date, mtime=log_mtime(path), cwd=cwd)
-    chunks = list(conv.feed(iter_log_lines(path)))
+    chunks = list(feed_fast(conv, iter_log_lines(path)))
     chunks.append(conv.finish())
     check_log(conv, path)
     events = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
@@ -549,6 +550,9 @@ def _unify(events: pd.DataFrame) -> pd.DataFrame:
     return events
 
 
+_CSV_TIME = r"\d\d:\d\d:\d\d(?:\.\d+)?"
+
+
 def read_csv(path: str | os.PathLike[str], *, date: _dt.date | None = None) -> Trace:
     """Read a classic CSV trace.
 
@@ -569,17 +573,24 @@ def read_csv(path: str | os.PathLike[str], *, date: _dt.date | None = None) -> T
         raise InputError(str(path), f"not a valid classic CSV ({exc})") from exc
     if tuple(raw.columns) != schema.CLASSIC_COLUMNS:
         raise InputError(str(path), "not a classic CSV: wrong columns")
-    parts = raw["time"].str.split(":", expand=True)
-    if raw.empty:
-        tod = np.array([], dtype="float64")
-    else:
-        tod = (
-            parts[0].astype("float64") * 3600
-            + parts[1].astype("float64") * 60
-            + parts[2].astype("float64")
-        ).to_numpy()
+    # An empty time is an event of a log without timestamps (written as such).
+    times = raw["time"].fillna("")
+    stamped = (times != "").to_numpy()
+    bad = ~times.str.fullmatch(_CSV_TIME).fillna(False).to_numpy() & stamped
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise InputError(
+            str(path), f"not a valid classic CSV (time {times.iloc[row]!r} on line {row + 2})"
+        )
+    tod = np.full(len(raw), np.nan)
+    if stamped.any():
+        parts = times[stamped].str.split(":", expand=True).astype("float64")
+        tod[stamped] = (parts[0] * 3600 + parts[1] * 60 + parts[2]).to_numpy()
     if date is None:
-        date = first_date(float(tod[0]), os.stat(path).st_mtime) if tod.size else _dt.date.today()
+        first = tod[stamped][:1]
+        date = (
+            first_date(float(first[0]), os.stat(path).st_mtime) if first.size else _dt.date.today()
+        )
     n = len(raw)
     files = raw["file"].tolist()
     cols: dict[str, Any] = {

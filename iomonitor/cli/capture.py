@@ -122,13 +122,14 @@ def _stop_on_signals(cap: Any) -> Iterator[None]:
 def _convert(ns: argparse.Namespace, on_call: Any) -> int:
     from iomonitor import store
     from iomonitor.strace.convert import Converter
+    from iomonitor.strace.fastpath import feed_fast
 
     date = _parse_date(ns.date) if ns.date else None
     store.sniff_log(ns.input)
     conv = Converter(date=date, mtime=store.log_mtime(ns.input), cwd=ns.cwd, on_call=on_call)
     sink = store.open_sink(ns.output, ns.format, stream=sys.stdout)
     try:
-        for chunk in conv.feed(store.iter_log_lines(ns.input)):
+        for chunk in feed_fast(conv, store.iter_log_lines(ns.input)):
             sink.write(chunk)
         sink.write(conv.finish())
     except BaseException:
