@@ -1,0 +1,874 @@
+"""Start strace, stream the lines it writes, and stop it cleanly.
+
+This is the only module that starts strace or sends it (or its tracees)
+signals. :class:`StraceRunner` traces a command (run mode) or attaches to
+running processes (attach mode), hands out the log lines as strace writes
+them, and guarantees that neither strace nor a tracee is left behind, stopped
+or half-traced, however the caller leaves the ``with`` block.
+
+How the pieces fit:
+
+- strace writes its log with ``-o`` into a FIFO in a private ``mkdtemp``
+  folder; nothing goes to the traced command's stdout or stderr.
+- In attach mode strace's own stderr is a pipe read by a thread: "Process N
+  attached" confirms the attach, complaints become typed errors, the rest is
+  dropped. In run mode the command inherits strace's stderr, so that pipe
+  would also swallow the command's stderr: strace keeps the caller's stderr
+  there, and a probe run (strace tracing ``strace -V`` with the same options,
+  stderr captured) turns its complaints into typed errors before the command
+  starts.
+- A watcher thread reaps strace and carries out a pending :meth:`stop`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import termios
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
+
+from iomonitor.errors import (
+    CaptureError,
+    CommandNotFoundError,
+    IomonitorError,
+    NoSuchProcessError,
+    PtraceError,
+    StraceNotFoundError,
+    UsageError,
+)
+
+#: Where strace is looked for when it is not on PATH.
+FALLBACK_STRACE = "/usr/bin/strace"
+
+#: Every system call iomonitor asks strace to trace. Anything that changes a
+#: process's fd table or cwd, moves bytes, or shows a blind spot; nothing else,
+#: because with ``--seccomp-bpf`` untraced calls cost nothing while every traced
+#: one costs two ptrace stops. Names of other architectures or newer kernels are
+#: included on purpose: each is passed as ``?name``, which strace skips when it
+#: does not know the name.
+# fmt: off
+TRACED_SYSCALLS: tuple[str, ...] = (
+    # Processes: creation (clone3 for pthreads and posix_spawn), exec, exit, the
+    # cwd that relative paths resolve against, and unshare(CLONE_FILES), which
+    # gives a thread its own copy of a shared fd table.
+    "fork", "vfork", "clone", "clone3", "execve", "execveat", "exit", "exit_group",
+    "chdir", "fchdir", "unshare",
+    # fds appear, change and disappear. fcntl: F_DUPFD, F_DUPFD_CLOEXEC, F_SETFD.
+    # close_range is in no strace class: it must be named.
+    "open", "openat", "openat2", "creat", "open_by_handle_at",
+    "socket", "socketpair", "accept", "accept4", "pipe", "pipe2",
+    "dup", "dup2", "dup3", "fcntl", "fcntl64", "close", "close_range",
+    "memfd_create", "eventfd", "eventfd2", "epoll_create", "epoll_create1",
+    "timerfd_create", "signalfd", "signalfd4", "inotify_init", "inotify_init1",
+    "fanotify_init", "pidfd_open", "pidfd_getfd",
+    # Socket addresses: strace caches a socket's -yy details by inode, so a UDP
+    # socket bound before connect never shows its peer; connect does.
+    "connect", "bind",
+    # Bytes move (recv/send: i386 socketcall names). recvmsg also brings fds in
+    # (SCM_RIGHTS); mmap of a file is an M event.
+    "read", "write", "pread64", "pwrite64", "readv", "writev",
+    "preadv", "pwritev", "preadv2", "pwritev2",
+    "recv", "send", "recvfrom", "sendto", "recvmsg", "sendmsg", "recvmmsg", "sendmmsg",
+    "sendfile", "sendfile64", "splice", "tee", "vmsplice", "copy_file_range",
+    "mmap", "mmap2",
+    # Blind spots: their data is invisible, their use is counted and reported.
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "io_setup", "io_submit", "io_getevents", "io_pgetevents",
+)
+# fmt: on
+
+#: ``-s``: strace prints at most this many bytes of every buffer. No buffer
+#: contents are ever stored, so it only pays for the execve argv strings (and
+#: argv elements: -s caps arrays too) that go into the processes table.
+STRING_LIMIT = 32
+
+#: Calls printed unabbreviated (``-e abbrev=!...``). strace caps every array at
+#: -s elements, which would cut the msg_len list of a sendmmsg/recvmmsg of more
+#: than 32 messages, the SCM_RIGHTS fds of a recvmsg and, below -s 2, even the
+#: two fds of pipe/socketpair. Unabbreviated calls print whole arrays at any -s
+#: (strace itself stops after 1024 mmsghdrs, the kernel's UIO_MAXIOV). execve
+#: must stay abbreviated: unabbreviated it prints the whole environment.
+UNABBREVIATED_SYSCALLS: tuple[str, ...] = (
+    "pipe",
+    "pipe2",
+    "socketpair",
+    "recvmsg",
+    "recvmmsg",
+    "sendmmsg",
+)
+
+#: -yy in run mode unless the caller decides; see benchmarks/decode_fds_cost.py.
+DEFAULT_DECODE_FDS = True
+
+#: A FIFO holds 64 KiB by default; a bigger one lets strace (and so the tracee)
+#: run on while the consumer is busy. 1 MiB is the unprivileged maximum.
+PIPE_SIZE = 1 << 20
+
+#: Bytes per read() of the FIFO: below malloc's mmap threshold.
+_READ_SIZE = 1 << 16
+
+_ATTACHED = re.compile(r"Process (\d+) attached")
+_DETACHED = re.compile(r"Process (\d+) detached")
+_ATTACH_FAILED = re.compile(r"attach: (?:ptrace\(PTRACE_\w+, (\d+)\)|pid (\d+)): (.*)")
+_EXEC_FAILED = re.compile(r"^\d+\s+(?:\S+\s+)?execve\(.*\)\s+=\s+-1\s+(E\w+)\s+\(([^)]*)\)")
+_VERSION = re.compile(rb"version\s+(\d+(?:\.\d+)*)")
+
+
+def find_strace(strace: str | None = None) -> str:
+    """Return the strace executable to use.
+
+    Parameters
+    ----------
+    strace : str, optional
+        A path or a name to look up on PATH. By default ``strace`` on PATH,
+        else :data:`FALLBACK_STRACE`.
+
+    Returns
+    -------
+    str
+        The executable's path.
+
+    Raises
+    ------
+    StraceNotFoundError
+        When there is no such executable.
+    """
+    if strace:
+        found = shutil.which(strace)
+        if found is None:
+            raise StraceNotFoundError(f"strace not found: {strace}")
+        return found
+    found = shutil.which("strace")
+    if found is not None:
+        return found
+    if os.access(FALLBACK_STRACE, os.X_OK):
+        return FALLBACK_STRACE
+    raise StraceNotFoundError("strace not found: install strace (it is not on PATH)")
+
+
+class StraceRunner:
+    """Run strace on a command or on running processes and stream its log.
+
+    Use it as a context manager: entering starts strace, leaving always ends
+    it (killing what it traces in run mode, detaching in attach mode) and
+    removes the FIFO and its folder.
+
+    Parameters
+    ----------
+    command : sequence of str, optional
+        The command to trace with all its children and threads (run mode).
+    pids : sequence of int, optional
+        Processes to attach to, with all their threads and new children
+        (attach mode). Exactly one of ``command`` and ``pids`` is given.
+    strace : str, optional
+        The strace executable; by default ``strace`` on PATH, else
+        :data:`FALLBACK_STRACE`.
+    decode_fds : bool, optional
+        Ask strace to name every fd (``-yy``). By default
+        :data:`DEFAULT_DECODE_FDS`; always on in attach mode, where it is the
+        only way to name fds opened before the attach.
+    seccomp : bool, optional
+        Use ``--seccomp-bpf`` so untraced calls cost nothing. By default on in
+        run mode when strace supports it; strace refuses it with ``-p``.
+    timestamps : bool, default True
+        ``-ttt``: seconds since the epoch, microseconds.
+    durations : bool, default True
+        ``-T``: time spent in each call.
+    extra_args : sequence of str, default ()
+        More strace options, placed before the command or the ``-p`` list.
+
+    Attributes
+    ----------
+    argv : list of str
+        The exact strace command line. Until the runner is entered, ``-o`` is
+        followed by the placeholder ``<fifo>``.
+    strace_version : str
+        strace's version, e.g. ``"6.1"``.
+    exit_status : int or None
+        Once :meth:`lines` has ended, the traced command's exit status
+        (128+N when it was killed by signal N); None in attach mode.
+    stop_grace : float
+        Seconds :meth:`stop` waits in run mode for the trace to end after
+        signalling the command before it kills every process still traced.
+
+    Examples
+    --------
+    >>> with StraceRunner(["sh", "-c", "echo hi > /dev/null"]) as runner:  # doctest: +SKIP
+    ...     lines = list(runner.lines())
+    >>> runner.exit_status  # doctest: +SKIP
+    0
+    """
+
+    #: Seconds __enter__ waits for strace to show it has started tracing.
+    start_timeout: float = 10.0
+    #: Seconds after a stop before strace itself is killed if it is not blocked
+    #: on a full FIFO (a stuck detach, a tracee that never dies).
+    kill_timeout: float = 10.0
+    #: Seconds __exit__ waits for an abandoned strace before killing it.
+    exit_timeout: float = 5.0
+
+    def __init__(
+        self,
+        command: Sequence[str] | None = None,
+        pids: Sequence[int] | None = None,
+        *,
+        strace: str | None = None,
+        decode_fds: bool | None = None,
+        seccomp: bool | None = None,
+        timestamps: bool = True,
+        durations: bool = True,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        if (command is None) == (pids is None):
+            raise UsageError("give either a command to trace or pids to attach to, not both")
+        self.command: list[str] | None = None
+        self.pids: list[int] | None = None
+        if command is not None:
+            if isinstance(command, str) or not command:
+                raise UsageError("the command is a non-empty sequence of strings")
+            self.command = [os.fspath(part) for part in command]
+            if decode_fds is None:
+                decode_fds = DEFAULT_DECODE_FDS
+        else:
+            assert pids is not None
+            self.pids = _check_pids(pids)
+            if decode_fds is False:
+                raise UsageError(
+                    "attaching always names fds (-yy): decode_fds=False is not possible"
+                )
+            if seccomp:
+                raise UsageError("strace cannot use --seccomp-bpf when attaching (-p)")
+            decode_fds = True
+        self.mode = "run" if self.command is not None else "attach"
+        self.strace = find_strace(strace)
+        self.strace_version, features = _probe_features(self.strace)
+        if self.mode == "run":
+            supported = "--seccomp-bpf" in features
+            if seccomp and not supported:
+                raise UsageError(f"strace {self.strace_version} does not support --seccomp-bpf")
+            seccomp = supported if seccomp is None else seccomp
+        self.decode_fds = bool(decode_fds)
+        self.seccomp = bool(seccomp)
+        self.timestamps = timestamps
+        self.durations = durations
+        self.extra_args = [str(a) for a in extra_args]
+        # Newer strace can kill its tracees when it dies itself; in run mode that
+        # is wanted: a tracee left under a --seccomp-bpf filter without a tracer
+        # gets ENOSYS from every traced call.
+        self._kill_on_exit = self.mode == "run" and "--kill-on-exit" in features
+        self.argv: list[str] = self._build_argv("<fifo>")
+        self.exit_status: int | None = None
+        self.stop_grace = 3.0
+
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._tmpdir: str | None = None
+        self._rfd = -1
+        self._wfd = -1
+        self._wake_r = -1
+        self._wake_w = -1
+        self._buf = b""
+        self._early: list[str] = []
+        self._reading = False
+        self._finished = False
+        self._command_pid: int | None = None
+        self._exited = threading.Event()
+        self._stderr_done = threading.Event()
+        self._attach_cond = threading.Condition()
+        self._attached: set[int] = set()
+        self._complaints: list[str] = []
+        self._threads: list[threading.Thread] = []
+        # Written by stop() (maybe from a signal handler: no locks), read by the watcher.
+        self._stop_at: float | None = None
+        self._stop_signal = signal.SIGTERM
+        self._forward = True
+        self._signalled = False
+
+    # -- command line ---------------------------------------------------------
+
+    def _build_argv(self, output: str) -> list[str]:
+        argv = [self.strace, "-f", "-o", output]
+        if self.timestamps:
+            argv.append("-ttt")
+        if self.durations:
+            argv.append("-T")
+        if self.decode_fds:
+            argv.append("-yy")
+        argv += ["-s", str(STRING_LIMIT)]
+        argv += ["-e", "abbrev=!" + ",".join("?" + n for n in UNABBREVIATED_SYSCALLS)]
+        argv += ["-e", "trace=" + ",".join("?" + n for n in TRACED_SYSCALLS)]
+        if self.mode == "run":
+            # Fatal signals never stop strace (its default for -o FILE PROG,
+            # made explicit): a terminal's Ctrl-C reaches the command, which
+            # decides what to do, and strace records it until it exits.
+            argv += ["-I", "3"]
+            if self.seccomp:
+                argv.append("--seccomp-bpf")
+            if self._kill_on_exit:
+                argv.append("--kill-on-exit")
+        argv += self.extra_args
+        if self.command is not None:
+            argv += ["--", *self.command]
+        else:
+            assert self.pids is not None
+            for pid in self.pids:
+                argv += ["-p", str(pid)]
+        return argv
+
+    # -- starting ---------------------------------------------------------------
+
+    def __enter__(self) -> StraceRunner:
+        if self._proc is not None or self._finished:
+            raise UsageError("a StraceRunner can be started only once")
+        if self.command is not None:
+            _check_command(self.command[0])
+            self._probe()
+        else:
+            assert self.pids is not None
+            for pid in self.pids:
+                if not os.path.exists(f"/proc/{pid}"):
+                    raise NoSuchProcessError(pid)
+        try:
+            self._start()
+            self._confirm_start()
+            if self._stop_at is not None:
+                self._signal_stop()
+        except BaseException:
+            self._shutdown()
+            raise
+        return self
+
+    def _probe(self) -> None:
+        """Trace ``strace -V`` with the real options; turn complaints into errors.
+
+        In run mode the command shares strace's stderr, so strace's own
+        messages cannot be captured there. This run shows, with stderr
+        captured, whether ptrace is allowed and every option is accepted.
+        """
+        argv = self._build_argv(os.devnull)
+        argv = [*argv[: argv.index("--") + 1], self.strace, "-V"]
+        try:
+            proc = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                timeout=60,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise CaptureError("strace did not finish tracing a trivial command") from None
+        if proc.returncode != 0:
+            said = proc.stderr.decode(errors="replace").splitlines()
+            raise _classify(said, self.strace, self.command, None, proc.returncode)
+
+    def _start(self) -> None:
+        self._tmpdir = tempfile.mkdtemp(prefix="iomonitor-")
+        fifo = os.path.join(self._tmpdir, "strace.fifo")
+        os.mkfifo(fifo, 0o600)
+        # Our read end is open before strace starts, so strace's open() of the
+        # FIFO never blocks. Our own write end keeps reads from returning EOF
+        # before strace opens it; the end of the log is strace's exit instead,
+        # which also covers writers that outlive strace.
+        self._rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        self._wfd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with contextlib.suppress(OSError):  # over the user's pipe quota: keep 64 KiB
+            fcntl.fcntl(self._rfd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.argv = self._build_argv(fifo)
+        if self.mode == "run":
+            # Same process group and terminal as the caller: the command stays
+            # in the foreground job (it can read the terminal, gets Ctrl-C and
+            # Ctrl-Z), and it inherits stdin/stdout/stderr untouched.
+            self._proc = subprocess.Popen(self.argv, close_fds=True)
+        else:
+            # Own session: a terminal's Ctrl-C or Ctrl-Z never reaches strace;
+            # a stopped strace would freeze the traced service. iomonitor
+            # decides when to detach (stop()).
+            self._proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                close_fds=True,
+                start_new_session=True,
+            )
+            self._spawn(self._read_stderr, "stderr")
+        self._spawn(self._watch, "watcher")
+
+    def _spawn(self, target: Callable[[], None], what: str) -> None:
+        thread = threading.Thread(target=target, name=f"strace-{what}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _confirm_start(self) -> None:
+        """Wait until strace traces (or fails); raise its failure as a typed error."""
+        deadline = time.monotonic() + self.start_timeout
+        if self.mode == "attach":
+            assert self.pids is not None
+            wanted = set(self.pids)
+            with self._attach_cond:
+                while (
+                    not wanted <= self._attached
+                    and not self._exited.is_set()
+                    and not self._attach_failure()
+                    and time.monotonic() < deadline
+                ):
+                    self._attach_cond.wait(0.05)
+            if self._attach_failure() or self._exited.is_set():
+                if self._exited.is_set():
+                    self._stderr_done.wait(1.0)
+                rc = self._proc.returncode if self._proc else None
+                raise _classify(self._complaints, self.strace, None, self.pids, rc, attach=True)
+            return
+        # Run mode: the first line is the command's execve (strace shows
+        # nothing before it); a failed one means the command never ran.
+        while not self._early and time.monotonic() < deadline:
+            exited = self._exited.is_set()
+            self._early.extend(self._read_lines())
+            if self._early or exited:
+                break
+            self._wait_readable(0.05)
+        if self._early:
+            first = self._early[0]
+            self._command_pid = _leading_int(first)
+            failed = _EXEC_FAILED.match(first)
+            if failed:
+                self._exited.wait(self.exit_timeout)
+                assert self.command is not None
+                raise CommandNotFoundError(self.command[0], f"cannot execute: {failed.group(2)}")
+        elif self._exited.is_set():
+            assert self._proc is not None
+            raise CaptureError(
+                f"strace exited with status {self._proc.returncode} before the command started"
+            )
+
+    def _attach_failure(self) -> bool:
+        return any(_ATTACH_FAILED.search(c) for c in self._complaints)
+
+    # -- threads ----------------------------------------------------------------
+
+    def _read_stderr(self) -> None:
+        """Attach mode: keep attach confirmations and complaints, drop the rest."""
+        assert self._proc is not None and self._proc.stderr is not None
+        try:
+            for raw in self._proc.stderr:
+                line = raw.decode(errors="replace").rstrip("\n")
+                m = _ATTACHED.search(line)
+                with self._attach_cond:
+                    if m:
+                        self._attached.add(int(m.group(1)))
+                    elif not _DETACHED.search(line) and len(self._complaints) < 100:
+                        self._complaints.append(line)
+                    self._attach_cond.notify_all()
+        finally:
+            self._stderr_done.set()
+
+    def _watch(self) -> None:
+        """Reap strace; carry out a pending stop; wake the reader when strace is gone."""
+        proc = self._proc
+        assert proc is not None
+        try:
+            # Readable when strace exits: no polling while the trace runs.
+            pidfd = os.pidfd_open(proc.pid)
+        except (AttributeError, OSError):
+            pidfd = -1
+        try:
+            while True:
+                if pidfd >= 0:
+                    ready, _, _ = select.select([pidfd], [], [], 0.25)
+                    if ready:
+                        proc.wait()
+                        break
+                else:
+                    try:
+                        proc.wait(timeout=0.25)
+                        break
+                    except subprocess.TimeoutExpired:
+                        pass
+                if self._stop_at is not None:
+                    self._escalate()
+        finally:
+            if pidfd >= 0:
+                os.close(pidfd)
+        self._exited.set()
+        with self._attach_cond:
+            self._attach_cond.notify_all()
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+
+    def _escalate(self) -> None:
+        assert self._stop_at is not None and self._proc is not None
+        waited = time.monotonic() - self._stop_at
+        if self.mode == "run" and waited >= self.stop_grace:
+            # The command did not end on its signal (or children live on):
+            # kill everything strace still traces. strace records each death
+            # and exits on its own, having written every line. Repeated, for
+            # children forked meanwhile.
+            for pid, _ in _tracees(self._proc.pid):
+                _kill(pid, signal.SIGKILL)
+        if waited >= self.kill_timeout and not self._fifo_backed_up():
+            # strace is not waiting for the consumer, yet still runs: stuck
+            # (a detach waiting on a process in uninterruptible sleep). Killing
+            # it is safe: the kernel detaches its tracees.
+            _kill(self._proc.pid, signal.SIGKILL)
+
+    def _fifo_backed_up(self) -> bool:
+        try:
+            size = fcntl.fcntl(self._rfd, fcntl.F_GETPIPE_SZ)
+            buf = bytearray(4)
+            fcntl.ioctl(self._rfd, termios.FIONREAD, buf)
+        except OSError:
+            return False
+        return int.from_bytes(buf, "little") > size // 2
+
+    # -- reading ----------------------------------------------------------------
+
+    def lines(self) -> Iterator[str]:
+        """Yield strace's log lines as it writes them, until strace exits.
+
+        Lines come without their newline; bytes that are not UTF-8 are kept as
+        surrogate escapes (``str.encode("utf-8", "surrogateescape")`` gives them
+        back). A last line strace left unterminated (``<detached ...>``) is
+        yielded too. Afterwards :attr:`exit_status` is set.
+
+        Returns
+        -------
+        iterator of str
+            Can be taken once per runner, inside the ``with`` block.
+
+        Raises
+        ------
+        CaptureError
+            When strace fails while attached.
+        """
+        if self._proc is None or self._rfd < 0:
+            raise UsageError("read the lines inside the runner's with block")
+        if self._reading:
+            raise UsageError("the lines of a StraceRunner can be read only once")
+        self._reading = True
+        return self._iter_lines()
+
+    def _iter_lines(self) -> Iterator[str]:
+        early, self._early = self._early, []
+        yield from early
+        while True:
+            if self._rfd < 0:  # the with block was left
+                return
+            # Check before draining: once strace is reaped, all it wrote is in
+            # the FIFO, so a drain that follows sees the whole log.
+            exited = self._exited.is_set()
+            got = self._read_lines(drain=exited)
+            yield from got
+            if exited:
+                break
+            if not got:
+                self._wait_readable(1.0)
+        if self._buf:
+            yield self._buf.decode("utf-8", "surrogateescape")
+            self._buf = b""
+        self._finish()
+
+    def _read_lines(self, drain: bool = False) -> list[str]:
+        """Read what the FIFO holds (all of it if ``drain``); return complete lines."""
+        chunks = [self._buf] if self._buf else []
+        n = 0
+        while drain or n < PIPE_SIZE // _READ_SIZE:
+            try:
+                data = os.read(self._rfd, _READ_SIZE)
+            except BlockingIOError:
+                break
+            if not data:  # only without our write end, i.e. never
+                break
+            chunks.append(data)
+            n += 1
+        if not chunks:
+            return []
+        buf = b"".join(chunks)
+        cut = buf.rfind(b"\n")
+        if cut < 0:
+            self._buf = buf
+            return []
+        self._buf = buf[cut + 1 :]
+        return buf[:cut].decode("utf-8", "surrogateescape").split("\n")
+
+    def _wait_readable(self, timeout: float) -> None:
+        ready, _, _ = select.select([self._rfd, self._wake_r], [], [], timeout)
+        if self._wake_r in ready:
+            with contextlib.suppress(OSError):
+                os.read(self._wake_r, 64)
+
+    def _finish(self) -> None:
+        assert self._proc is not None
+        rc = self._proc.wait()
+        self._finished = True
+        if self.mode == "run":
+            # strace exits with the command's status and re-raises the signal
+            # that killed it (with core dumps off): -N here means signal N.
+            self.exit_status = rc if rc >= 0 else 128 - rc
+            return
+        self._stderr_done.wait(1.0)
+        if self._stop_at is None and rc > 0 and self._complaints:
+            raise _classify(self._complaints, self.strace, None, self.pids, rc)
+
+    # -- stopping -----------------------------------------------------------------
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """Ask strace to stop; :meth:`lines` then ends soon after.
+
+        Safe to call from a signal handler or another thread, and more than
+        once (only the first call counts). Every line strace writes until it
+        exits is still delivered.
+
+        Parameters
+        ----------
+        signum : int, default SIGTERM
+            Attach mode: ignored; strace detaches (SIGINT) and the targets keep
+            running. Run mode: the signal to send the traced command, as strace
+            itself does on SIGINT/SIGTERM; pass the signal the caller received.
+            A SIGINT or SIGQUIT is not sent again when it came from the
+            terminal (Ctrl-C, Ctrl-\\): the terminal sent it to the whole
+            foreground job, the command included, and a second one would hit
+            the command's own clean-up. If the trace has not ended
+            :attr:`stop_grace` seconds later, every process strace still
+            traces is killed (SIGKILL).
+        """
+        if self._stop_at is not None:
+            return
+        self._stop_signal = signum
+        self._forward = not (self.mode == "run" and _from_terminal(signum))
+        self._stop_at = time.monotonic()
+        if self._proc is not None and not self._exited.is_set():
+            self._signal_stop()
+
+    def _signal_stop(self) -> None:
+        proc = self._proc
+        if proc is None or proc.returncode is not None or self._signalled:
+            return
+        # A stopped strace (Ctrl-Z) could neither detach nor trace to the end.
+        _kill(proc.pid, signal.SIGCONT)
+        if self.mode == "attach":
+            # strace detaches from every thread on SIGINT (tracees in a
+            # syscall are interrupted, stopped ones stay stopped) and exits.
+            _kill(proc.pid, signal.SIGINT)
+            self._signalled = True
+            return
+        # Run mode: strace blocks fatal signals (-I 3), so do what it does on
+        # them itself: SIGCONT and the signal to the command it started.
+        if not self._forward:
+            return
+        pid = self._command_pid
+        if pid is None:
+            pid = next((p for p, ppid in _tracees(proc.pid) if ppid == proc.pid), None)
+        if pid is not None:
+            _kill(pid, signal.SIGCONT)
+            _kill(pid, self._stop_signal)
+            self._signalled = True
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        """End strace if it still runs (draining its log), then remove the FIFO."""
+        try:
+            proc = self._proc
+            if proc is not None and not self._exited.is_set():
+                # Abandoned: the caller left before the log ended.
+                if self._stop_at is None:
+                    self.stop()
+                if self.mode == "run":
+                    self.stop_grace = min(self.stop_grace, 1.0)
+                deadline = time.monotonic() + self.exit_timeout
+                while not self._exited.is_set() and time.monotonic() < deadline:
+                    # Keep reading: strace blocked on a full FIFO never exits.
+                    self._discard()
+                    self._wait_readable(0.1)
+                if not self._exited.is_set():
+                    if self.mode == "run":
+                        for pid, _ in _tracees(proc.pid):
+                            _kill(pid, signal.SIGKILL)
+                    _kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+            left_early = self._reading and self.exit_status is None
+            if proc is not None and self.mode == "run" and left_early:
+                rc = proc.returncode
+                self.exit_status = rc if rc >= 0 else 128 - rc
+            for thread in self._threads:
+                thread.join(5.0)
+            if proc is not None and proc.stderr is not None:
+                proc.stderr.close()
+        finally:
+            for name in ("_rfd", "_wfd", "_wake_r", "_wake_w"):
+                fd = getattr(self, name)
+                if fd >= 0:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+                    setattr(self, name, -1)
+            if self._tmpdir is not None:
+                shutil.rmtree(self._tmpdir, ignore_errors=True)
+                self._tmpdir = None
+            self._finished = True
+
+    def _discard(self) -> None:
+        with contextlib.suppress(OSError):
+            while os.read(self._rfd, _READ_SIZE):
+                pass
+
+
+# -- helpers --------------------------------------------------------------------
+
+
+def _check_pids(pids: Sequence[int]) -> list[int]:
+    out: list[int] = []
+    for pid in pids:
+        if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+            raise UsageError(f"not a process id: {pid!r}")
+        if pid == os.getpid():
+            raise UsageError(f"cannot attach to iomonitor itself (pid {pid})")
+        if pid not in out:
+            out.append(pid)
+    if not out:
+        raise UsageError("give at least one pid to attach to")
+    return out
+
+
+def _check_command(name: str) -> None:
+    """Raise CommandNotFoundError unless strace will find an executable ``name``."""
+    if "/" in name:
+        if not os.path.exists(name):
+            raise CommandNotFoundError(name, "no such file or directory")
+        if os.path.isdir(name):
+            raise CommandNotFoundError(name, "is a directory")
+        if not os.access(name, os.X_OK):
+            raise CommandNotFoundError(name, "permission denied (not executable)")
+        return
+    if shutil.which(name) is None:
+        raise CommandNotFoundError(name)
+
+
+def _probe_features(strace: str) -> tuple[str, str]:
+    """Return strace's version and its help text (to see which options it has)."""
+    try:
+        version = subprocess.run(
+            [strace, "-V"], capture_output=True, stdin=subprocess.DEVNULL, timeout=30, check=False
+        )
+        helptext = subprocess.run(
+            [strace, "-h"], capture_output=True, stdin=subprocess.DEVNULL, timeout=30, check=False
+        )
+    except OSError as e:
+        raise StraceNotFoundError(f"cannot run {strace}: {e.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise CaptureError(f"{strace} -V did not answer") from None
+    m = _VERSION.search(version.stdout)
+    if version.returncode != 0 or m is None:
+        raise StraceNotFoundError(
+            f"{strace} does not look like strace (-V: {version.stdout[:60]!r})"
+        )
+    return m.group(1).decode(), (helptext.stdout + helptext.stderr).decode(errors="replace")
+
+
+def _classify(
+    lines: list[str],
+    program: str,
+    command: Sequence[str] | None,
+    pids: Sequence[int] | None,
+    returncode: int | None,
+    *,
+    attach: bool = False,
+) -> IomonitorError:
+    """Turn what strace said on stderr into the matching typed error."""
+    # strace starts its messages with the name it was run as: show "strace: ".
+    text = []
+    for raw in lines:
+        line = raw.strip()
+        if line.startswith(program + ":"):
+            line = "strace" + line[len(program) :]
+        if line:
+            text.append(line)
+    for line in text:
+        low = line.lower()
+        m = _ATTACH_FAILED.search(line)
+        if m and "no such process" in low:
+            return NoSuchProcessError(int(m.group(1) or m.group(2)))
+        if "operation not permitted" in low and ("ptrace" in low or "attach" in low):
+            return PtraceError(
+                f"ptrace not permitted: {line} (needs CAP_SYS_PTRACE or a lower "
+                "kernel.yama.ptrace_scope; a process can have only one tracer)"
+            )
+        if command and ("can't stat" in low or "cannot find executable" in low):
+            return CommandNotFoundError(command[0])
+        if command and low.startswith("strace: exec:"):
+            reason = line.split(":", 2)[2].strip()
+            return CommandNotFoundError(command[0], f"cannot execute: {reason}")
+    if text:
+        return CaptureError(text[0])
+    what = "attaching" if attach else "starting"
+    return CaptureError(f"strace failed while {what} (exit status {returncode})")
+
+
+def _tracees(tracer: int) -> list[tuple[int, int]]:
+    """(pid, parent pid) of the processes whose tracer is ``tracer``."""
+    found: list[tuple[int, int]] = []
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as f:
+                status = f.read()
+        except OSError:
+            continue
+        fields = dict(
+            line.split(b":", 1)
+            for line in status.splitlines()
+            if line.startswith((b"PPid", b"Tra"))
+        )
+        try:
+            if int(fields.get(b"TracerPid", b"0")) == tracer:
+                found.append((int(name), int(fields.get(b"PPid", b"0"))))
+        except ValueError:
+            continue
+    return found
+
+
+def _from_terminal(signum: int) -> bool:
+    """Whether ``signum`` is one a terminal sends our whole (foreground) job."""
+    if signum not in (signal.SIGINT, signal.SIGQUIT):
+        return False
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return False  # no controlling terminal: someone sent the signal to us alone
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _kill(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signum)
+
+
+def _leading_int(line: str) -> int | None:
+    head = line.split(None, 1)[0] if line.strip() else ""
+    return int(head) if head.isdigit() else None
