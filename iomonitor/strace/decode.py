@@ -23,8 +23,8 @@ __all__ = [
     "unescape",
 ]
 
-# One escape sequence. The catch-all branches (`\\.` and a trailing `\\`) exist
-# only to report escapes strace never prints.
+# One escape sequence. The catch-all branches (`\\.` and a trailing `\\`) catch
+# escapes strace never prints, which are kept as written.
 _ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3}|.|\Z)", re.S)
 
 
@@ -59,10 +59,8 @@ _ALL_HEX = re.compile(r"(?:\\x[0-9a-fA-F]{2})+")
 
 
 def _replace(m: re.Match[str]) -> str:
-    try:
-        return _ESCAPES[m.group()]
-    except KeyError:
-        raise ValueError(f"not a strace string escape: {m.group()!r}") from None
+    text = m.group()
+    return _ESCAPES.get(text, text)
 
 
 def unescape(s: str) -> bytes:
@@ -76,7 +74,9 @@ def unescape(s: str) -> bytes:
         ``\xNN`` (``-x``/``-xx``) are decoded; any other character is encoded
         as UTF-8, and lone surrogates (from a line read with
         ``errors="surrogateescape"``) turn back into the raw bytes they stood
-        for.
+        for. A backslash that starts no escape strace prints (``\q``, a
+        trailing ``\``, ``\777``: a damaged log) is kept as written, so
+        decoding never fails.
 
     Returns
     -------
@@ -84,8 +84,9 @@ def unescape(s: str) -> bytes:
 
     Raises
     ------
-    ValueError
-        On an escape strace does not print (``\q``, a trailing ``\``, ``\777``).
+    UnicodeEncodeError
+        When ``s`` holds a lone surrogate outside U+DC80..U+DCFF, which no
+        text decoded from bytes with ``surrogateescape`` does.
 
     Examples
     --------

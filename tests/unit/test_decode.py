@@ -96,10 +96,26 @@ def test_unescape(text: str, expected: bytes) -> None:
     assert unescape(text) == expected
 
 
-@pytest.mark.parametrize("text", ["\\q", "trailing\\", "\\777", "\\400", "\\x4", "\\xg0"])
-def test_unescape_rejects_escapes_strace_never_prints(text: str) -> None:
-    with pytest.raises(ValueError, match="not a strace string escape"):
-        unescape(text)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("\\q", b"\\q"),
+        ("trailing\\", b"trailing\\"),
+        ("\\777", b"\\777"),
+        ("\\400", b"\\400"),
+        ("\\x4", b"\\x4"),
+        ("\\xg0", b"\\xg0"),
+        ("a\\qb\\n", b"a\\qb\n"),
+    ],
+)
+def test_unescape_keeps_what_strace_never_prints_as_written(text: str, expected: bytes) -> None:
+    # A damaged log (a flipped byte, a cut line) must still decode.
+    assert unescape(text) == expected
+
+
+def test_unescape_refuses_surrogates_that_come_from_no_byte() -> None:
+    with pytest.raises(UnicodeEncodeError):
+        unescape("a\\n\ud800")
 
 
 @given(st.binary(max_size=64))
