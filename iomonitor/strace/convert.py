@@ -27,6 +27,9 @@ CHUNK_EVENTS = 65536
 
 _MAX_EXAMPLES = 5
 
+#: The last second a timestamp can hold (9999-12-31): later stamps are corrupt.
+_MAX_TIME = 253402300799.0
+
 
 class Converter:
     """Stateful strace-lines-to-events conversion.
@@ -79,9 +82,7 @@ class Converter:
         rec = parse_line(line)
         kind = rec.kind
         if kind == p.INVALID:
-            self.unparsed += 1
-            if len(self.unparsed_examples) < _MAX_EXAMPLES:
-                self.unparsed_examples.append(line.rstrip("\n"))
+            self._unparsed(line)
             return
         if kind == p.BLANK:
             return
@@ -92,12 +93,21 @@ class Converter:
         if rec.time is not None:
             self.time_styles.add(rec.time_style)  # type: ignore[arg-type]
             rec.time = self.clock(rec.time, rec.time_style)  # type: ignore[arg-type]
+            if not 0.0 <= rec.time <= _MAX_TIME:
+                # A corrupt stamp (a cut or garbled line): no timestamp holds it.
+                self._unparsed(line)
+                return
         whole = self.joiner.feed(rec)
         if whole is None:
             return
         self.builder.feed(whole)
         if self.on_call is not None:
             self.on_call(whole)
+
+    def _unparsed(self, line: str) -> None:
+        self.unparsed += 1
+        if len(self.unparsed_examples) < _MAX_EXAMPLES:
+            self.unparsed_examples.append(line.rstrip("\n"))
 
     def feed(self, lines: Iterable[str]) -> Iterator[pd.DataFrame]:
         """Take lines; yield a DataFrame of events each time a chunk is full."""
@@ -135,8 +145,10 @@ class Converter:
         b = self.builder
         return {
             "lines": self.lines,
-            "unparsed_lines": self.unparsed + self.joiner.orphans,
-            "unparsed_examples": self.unparsed_examples + self.joiner.orphan_examples,
+            "unparsed_lines": self.unparsed + self.joiner.orphans + b.malformed,
+            "unparsed_examples": (
+                self.unparsed_examples + self.joiner.orphan_examples + b.malformed_examples
+            ),
             "unseen_bytes": b.unseen_bytes + self.joiner.dropped,
             "unknown_fds": b.unknown_fds,
             "io_uring_calls": b.io_uring_calls,

@@ -84,6 +84,13 @@ _DEV = re.compile(r"<(char|block) (\d+):(\d+)>$")
 _UNIX_PART = re.compile(r'^(\d+)(?:->(\d+))?(?:,(@?)"((?:[^"\\]|\\.)*)")?$')
 _FLAGS = re.compile(r"flags=([A-Z0-9_|]+)")
 
+#: The largest fd/pid (int32) and byte count (int64) the event columns hold. A
+#: number beyond them can only come from a corrupt line, which is counted
+#: (:attr:`EventBuilder.malformed`) instead of stopping the conversion.
+_MAX_INT32 = 2**31 - 1
+_MAX_INT64 = 2**63 - 1
+_MAX_PORT = 65535
+
 _TTY_MAJORS = frozenset({4, 5, 136, 137, 138, 139, 140, 141, 142, 143})
 _SOCKET_KINDS = {"tcp", "udp", "unix", "netlink"}
 
@@ -142,7 +149,7 @@ def _split_hostport(text: str) -> tuple[str, int | None]:
         host, _, port = text[1:].partition("]:")
     else:
         host, _, port = text.rpartition(":")
-    return host, (int(port) if port.isdigit() else None)
+    return host, (int(port) if port.isdigit() and int(port) <= _MAX_PORT else None)
 
 
 class Deco:
@@ -172,6 +179,11 @@ class Deco:
 def parse_deco(text: str) -> Deco:
     """Read one fd decoration (the text between ``<`` and ``>``)."""
     m = _SOCK_DECO.match(text)
+    if m is not None and not text.isascii():
+        # Labels are kept as printed: a byte of a damaged log that is not
+        # UTF-8 must become a \xNN escape like in a path (see to_name).
+        text = _clean(text)  # type: ignore[assignment]
+        m = _SOCK_DECO.match(text)
     if m is not None:
         proto, body = m.group(1), m.group(2)
         up = proto.upper()
@@ -204,7 +216,7 @@ def parse_deco(text: str) -> Deco:
         vague = proto == "socket"
         return Deco(f"{proto.lower()}:[{body}]", "other", peer_known=not vague, vague=vague)
     if text.startswith(("anon_inode:", "pid:", "socket:")):
-        return Deco(text, "other")
+        return Deco(_clean(text) or text, "other")
     device = None
     md = _DEV.search(text)
     if md is not None:
@@ -227,7 +239,9 @@ def _sockaddr(text: str) -> tuple[str | None, int | None, str | None]:
         host = mi.group(1) or mi.group(2)
         if "\\" in host:
             host = to_name(unescape(host))
-        return host, (int(mp.group(1)) if mp else None), "inet"
+        host = _clean(host) or host
+        port = int(mp.group(1)) if mp else None
+        return host, (port if port is not None and port <= _MAX_PORT else None), "inet"
     if "AF_UNIX" in text or "AF_LOCAL" in text:
         ms = _SUN.search(text)
         if ms is None:
@@ -275,6 +289,10 @@ class EventBuilder:
         self.io_uring_calls = 0
         self.aio_calls = 0
         self.failed_calls = 0
+        #: Calls whose numbers no real call has (an fd or pid beyond int32,
+        #: a byte count beyond int64): corrupt lines, with a few examples.
+        self.malformed = 0
+        self.malformed_examples: list[str] = []
         self.events = 0
         self.first_time: float | None = None
         self.last_time: float | None = None
@@ -390,6 +408,9 @@ class EventBuilder:
         nbytes: int,
         peer: tuple[str | None, int | None] | None = None,
     ) -> None:
+        if fd > _MAX_INT32 or not 0 <= nbytes <= _MAX_INT64 or proc.pid > _MAX_INT32:
+            self._malformed(rec)
+            return
         c = self.columns
         c["time"].append(rec.time)
         c["dt"].append(rec.dt if rec.dt is not None else math.nan)
@@ -409,6 +430,11 @@ class EventBuilder:
         c["comm"].append(proc.comm)
         c["local"].append(of.local)
         self.events += 1
+
+    def _malformed(self, rec: Record) -> None:
+        self.malformed += 1
+        if len(self.malformed_examples) < 5:
+            self.malformed_examples.append(rec.line.rstrip("\n"))
 
     def _failed(self, rec: Record, proc: Process, of: OpenFile | None) -> bool:
         """Count a failed or unfinished byte mover; True when there is no event to make."""
@@ -446,6 +472,9 @@ class EventBuilder:
             if handler is not None:
                 handler(proc, rec)
         elif kind == p.EXITED:
+            if rec.status is not None and abs(rec.status) > _MAX_INT32:
+                self._malformed(rec)
+                return
             proc = self._proc(pid, rec)
             proc.exit_code, proc.end = rec.status, rec.time
         elif kind == p.KILLED:
@@ -727,9 +756,12 @@ class EventBuilder:
         elif "AF_UNIX" in domain or "AF_LOCAL" in domain:
             kind, name = "unix", f"unix:[#{self._new_id()}]"
         elif "AF_NETLINK" in domain:
-            kind, name = "netlink", "netlink:" + proto.removeprefix("NETLINK_")
+            kind, name = (
+                "netlink",
+                _clean("netlink:" + proto.removeprefix("NETLINK_")) or "netlink:",
+            )
         else:
-            kind, name = "other", f"socket:{domain}"
+            kind, name = "other", _clean(f"socket:{domain}") or "socket:"
         if rec.ret_deco and not self._deco(rec.ret_deco).vague:
             d = self._deco(rec.ret_deco)
             if d.kind == "netlink" or (d.peer_known and d.kind != "unix"):
@@ -904,6 +936,9 @@ class EventBuilder:
 
     def _on_clone(self, proc: Process, rec: Record) -> None:
         if rec.ret is None or rec.ret <= 0:
+            return
+        if rec.ret > _MAX_INT32:
+            self._malformed(rec)
             return
         if rec.ret not in self.procs:
             child = self._spawn(proc, rec.ret, rec.syscall, rec.args)
