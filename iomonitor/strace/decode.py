@@ -174,6 +174,9 @@ _TOKEN = re.compile(
 )
 
 
+_STRUCTURE = re.compile(r'["<(\[{\\]')
+
+
 def split_args(args: str) -> list[str]:
     """Split raw argument text at its top-level commas.
 
@@ -203,6 +206,12 @@ def split_args(args: str) -> list[str]:
     >>> split_args('3</a,b>, "x, y", [128 => 16], {a=1, b=2}')
     ['3</a,b>', '"x, y"', '[128 => 16]', '{a=1, b=2}']
     """
+    # Most calls have one argument, or only plain ones (numbers, flags, NULL).
+    if "," not in args:
+        text = args.strip()
+        return [text] if text else []
+    if _STRUCTURE.search(args) is None:
+        return [part.strip() for part in args.split(",")]
     parts: list[str] = []
     stack: list[str] = []
     start = 0
