@@ -209,6 +209,10 @@ def test_quoted_string_round_trips_bytes(raw: bytes) -> None:
         ("   ", []),
         ("3", ["3"]),
         ("NULL", ["NULL"]),
+        (
+            "NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0",
+            ["NULL", "8192", "PROT_READ|PROT_WRITE", "MAP_PRIVATE|MAP_ANONYMOUS", "-1", "0"],
+        ),
         # An unfinished half ends after the comma.
         ("3<pipe:[4377]>, ", ["3<pipe:[4377]>", ""]),
         (
