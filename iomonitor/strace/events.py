@@ -22,7 +22,13 @@ from collections.abc import Callable
 
 from iomonitor import schema
 from iomonitor.strace import parser as p
-from iomonitor.strace.decode import quoted_string, split_args, split_fd, unescape
+from iomonitor.strace.decode import (
+    parse_deco_path,
+    quoted_string,
+    split_args,
+    split_fd,
+    unescape,
+)
 from iomonitor.strace.fdtable import STD_NAMES, Cwd, FdTable, OpenFile, Process
 from iomonitor.strace.parser import Record
 
@@ -80,7 +86,6 @@ _MSG_LEN = re.compile(r"msg_len=(\d+)")
 _SCM = re.compile(r"SCM_RIGHTS, cmsg_data=\[([^\]]*)\]")
 _FD_LIST = re.compile(r"(-?\d+)(?:<((?:->|[^<>]|<[^<>]*>)*)>)?")
 _SOCK_DECO = re.compile(r"([A-Z][A-Za-z0-9-]*|socket|pipe):\[(.*)\]$", re.S)
-_DEV = re.compile(r"<(char|block) (\d+):(\d+)>$")
 _UNIX_PART = re.compile(r'^(\d+)(?:->(\d+))?(?:,(@?)"((?:[^"\\]|\\.)*)")?$')
 _FLAGS = re.compile(r"flags=([A-Z0-9_|]+)")
 
@@ -217,15 +222,15 @@ def parse_deco(text: str) -> Deco:
         return Deco(f"{proto.lower()}:[{body}]", "other", peer_known=not vague, vague=vague)
     if text.startswith(("anon_inode:", "pid:", "socket:")):
         return Deco(_clean(text) or text, "other")
-    device = None
-    md = _DEV.search(text)
-    if md is not None:
-        device = (md.group(1), int(md.group(2)))
-        text = text[: md.start()]
-    if text.endswith(" (deleted)"):
-        text = text[: -len(" (deleted)")]
-    path = to_name(unescape(text))
-    return Deco(path, _path_kind(path, device))
+    # `(deleted)` may follow the path inside (strace < 5.19) or after the `>`.
+    raw, device, _ = parse_deco_path(text)
+    path = _clean(raw) or ""
+    dev = None
+    if device is not None:
+        dtype, _, numbers = device.partition(" ")
+        major = numbers.partition(":")[0]
+        dev = (dtype, int(major)) if major.isdigit() else None
+    return Deco(path, _path_kind(path, dev))
 
 
 def _sockaddr(text: str) -> tuple[str | None, int | None, str | None]:
@@ -237,7 +242,7 @@ def _sockaddr(text: str) -> tuple[str | None, int | None, str | None]:
             return None, None, None
         # -xx hex-escapes these strings too.
         host = mi.group(1) or mi.group(2)
-        if "\\" in host:
+        if "\\" in host or not host.isascii():
             host = to_name(unescape(host))
         host = _clean(host) or host
         port = int(mp.group(1)) if mp else None

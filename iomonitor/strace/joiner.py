@@ -38,6 +38,7 @@ class Joiner:
         self.orphans = 0
         self.dropped = 0
         self.orphan_examples: list[str] = []
+        self._cut: int | None = None
 
     def feed(self, rec: Record) -> Record | None:
         """Take one record in log order; return a whole call or marker, or None.
@@ -49,13 +50,22 @@ class Joiner:
         if kind == p.CALL:
             return rec
         if kind == p.UNFINISHED:
+            if not rec.syscall:
+                return None  # a lone ` <unfinished ...>`: its call's line came whole
+            # A half that one of strace's own messages cut off (on stderr)
+            # carries that message; the rest of its line follows with no pid.
+            self._cut = rec.pid if rec.extra else None
             old = self.pending.get(rec.pid)
             if old is not None:
                 self._drop(old)
             self.pending[rec.pid] = rec
             return None
         if kind == p.RESUMED:
-            start = self.pending.pop(rec.pid, None)
+            pid = rec.pid
+            if not rec.syscall and pid not in self.pending:
+                pid, self._cut = self._cut, None
+                rec.pid = pid
+            start = self.pending.pop(pid, None)
             if start is None:
                 if self.counted is not None and rec.syscall not in self.counted:
                     return None

@@ -367,3 +367,30 @@ def test_unreadable_lines_are_counted(line):
     _, conv = convert(line)
     assert conv.counters()["unparsed_lines"] == 1
     assert conv.counters()["unparsed_examples"] == [line]
+
+
+def test_line_cut_by_a_strace_message_on_stderr_is_joined():
+    # On stderr, "Process N attached" can land inside a call's line; the rest
+    # of the line follows with no pid.
+    conv = Converter()
+    lines = [
+        '[pid  5] 1.0 execve("/bin/a", ["a"], 0x1 /* 1 var */) = 0\n',
+        '[pid  5] 1.1 write(1, "ab", 2strace: Process 6 attached\n',
+        ") = 2\n",
+    ]
+    chunks = [*conv.feed(lines), conv.finish()]
+    ev = pd.concat(chunks, ignore_index=True)
+    assert rows(ev) == [(5, 1, "W", 2, "stdout", None)]
+    assert conv.counters()["unparsed_lines"] == 0
+
+
+def test_deleted_marker_after_the_decoration_is_not_part_of_the_name():
+    ev, _ = convert(
+        """
+        1 1.0 execve("/bin/a", ["a"], 0x1 /* 1 var */) = 0
+        1 1.1 memfd_create("buf", MFD_CLOEXEC) = 3</memfd:buf>(deleted)
+        1 1.2 write(3</memfd:buf>(deleted), "abcd", 4) = 4
+        1 1.3 write(4</tmp/gone (deleted)>, "xy", 2) = 2
+        """
+    )
+    assert [r[4] for r in rows(ev)] == ["/memfd:buf", "/tmp/gone"]
