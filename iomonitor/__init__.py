@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from iomonitor import accessor as _accessor  # noqa: F401  (registers DataFrame.io)
 from iomonitor.errors import (
     CommandNotFoundError,
     InputError,
@@ -23,7 +22,6 @@ from iomonitor.errors import (
     StraceNotFoundError,
     UsageError,
 )
-from iomonitor.trace import Trace, raw_name
 
 __version__ = "0.1.0"
 
@@ -49,8 +47,11 @@ if TYPE_CHECKING:
     from iomonitor.capture import attach, run
     from iomonitor.store import load
     from iomonitor.store import read_log as convert_log
+    from iomonitor.trace import Trace, raw_name
 
 _LAZY = {
+    "Trace": ("iomonitor.trace", "Trace"),
+    "raw_name": ("iomonitor.trace", "raw_name"),
     "load": ("iomonitor.store", "load"),
     "convert_log": ("iomonitor.store", "read_log"),
     "run": ("iomonitor.capture", "run"),
@@ -59,8 +60,9 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    # Keep `import iomonitor` light: pyarrow and the capture machinery load
-    # only when first used.
+    # Keep `import iomonitor` light (the CLI starts strace before pandas and
+    # pyarrow load): the data side loads when first used, and with it the
+    # DataFrame.io accessor (iomonitor.trace registers it).
     if name in _LAZY:
         import importlib
 

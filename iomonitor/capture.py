@@ -15,14 +15,18 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import IO, Any
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Any
 
 import iomonitor
-from iomonitor.strace.convert import Converter
+from iomonitor.errors import OutputError
 from iomonitor.strace.parser import Record
-from iomonitor.trace import Trace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from iomonitor.store import Sink
+    from iomonitor.strace.convert import Converter
+    from iomonitor.trace import Trace
 
 #: Flush buffered events to a streaming sink at least this often (seconds).
 FLUSH_INTERVAL = 0.25
@@ -38,6 +42,12 @@ class _Collector:
         if not events.empty:
             self.chunks.append(events)
 
+    def close(self, *parts: object) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
 
 class Capture:
     """One capture session: a command to run, or pids to attach to.
@@ -51,7 +61,8 @@ class Capture:
     strace : str, optional
         The strace executable; found on PATH, else ``/usr/bin/strace``.
     decode_fds : bool, optional
-        Ask strace to name fds (``-yy``); by default only when attaching.
+        Ask strace to name fds (``-yy``); on by default (see
+        :data:`iomonitor.strace.runner.DEFAULT_DECODE_FDS`), always when attaching.
     duration : float, optional
         Stop after this many seconds.
     on_call : callable, optional
@@ -74,7 +85,9 @@ class Capture:
         self.command = list(command) if command else None
         self.pids = list(pids) if pids else None
         self.duration = duration
-        self.converter = Converter(cwd=os.getcwd() if command else None, on_call=on_call)
+        self.on_call = on_call
+        self.cwd = os.getcwd() if command else None
+        self.converter: Converter | None = None
         self._timer: threading.Timer | None = None
 
     def stop(self, signum: int = signal.SIGTERM) -> None:
@@ -85,36 +98,43 @@ class Capture:
         """
         self.runner.stop(signum)
 
-    def _pump(self, sink: Any) -> dict[str, Any]:
-        conv = self.converter
-        feed = conv.feed_line
-        builder = conv.builder
-        chunk = conv.chunk_events
+    def _pump(self, open_sink: Callable[[], Sink | _Collector]) -> tuple[Sink | _Collector, dict]:
+        """Run the capture, writing events to the sink ``open_sink`` makes."""
         started = time.time()
-        last_flush = time.monotonic()
         if self.duration is not None:
             self._timer = threading.Timer(self.duration, self.stop)
             self._timer.daemon = True
             self._timer.start()
-        n = 0
+        sink: Sink | _Collector | None = None
         try:
             with self.runner:
-                for line in self.runner.lines():
+                # The command runs from here on. pandas and pyarrow load
+                # meanwhile, on the lines strace has buffered in its FIFO, so
+                # their import time overlaps the command instead of preceding it.
+                from iomonitor.strace.convert import Converter
+
+                conv = self.converter = Converter(cwd=self.cwd, on_call=self.on_call)
+                sink = open_sink()
+                feed = conv.feed_line
+                chunk = conv.chunk_events
+                last_flush = time.monotonic()
+                for n, line in enumerate(self.runner.lines(), 1):
                     feed(line)
-                    n += 1
-                    if n & 255 == 0 or len(builder.columns["time"]) >= chunk:
+                    if n & 255 == 0:
+                        pending = conv.builder.columns["time"]
                         now = time.monotonic()
-                        if (
-                            len(builder.columns["time"]) >= chunk
-                            or now - last_flush > FLUSH_INTERVAL
-                        ):
+                        if len(pending) >= chunk or (pending and now - last_flush > FLUSH_INTERVAL):
                             sink.write(conv.take())
                             last_flush = now
-            sink.write(conv.finish())
+                sink.write(conv.finish())
+        except BaseException:
+            if sink is not None and self.converter is not None:
+                self._close_partial(sink)
+            raise
         finally:
             if self._timer is not None:
                 self._timer.cancel()
-        return {
+        meta = {
             "mode": "run" if self.command else "attach",
             "command": self.command,
             "pids": self.pids,
@@ -126,6 +146,18 @@ class Capture:
             "exit_status": self.runner.exit_status,
             **conv.counters(),
         }
+        return sink, meta
+
+    def _close_partial(self, sink: Sink | _Collector) -> None:
+        # Keep what was captured: close the file with what it holds.
+        conv = self.converter
+        assert conv is not None
+        try:
+            sink.write(conv.take())
+            meta = {"mode": "run" if self.command else "attach", "aborted": True}
+            sink.close(conv.processes(), conv.errors(), {**meta, **conv.counters()})
+        except Exception:
+            sink.abort()
 
     def to_sink(
         self,
@@ -134,42 +166,36 @@ class Capture:
         stream: IO[str] | None = None,
     ) -> dict[str, Any]:
         """Capture into a file (or ``stream`` when ``output`` is None); return the metadata."""
-        from iomonitor import store
+        if output is not None and str(output) != "-":
+            # Refuse before the command starts, not after it ran.
+            folder = os.path.dirname(os.path.abspath(output))
+            if not os.path.isdir(folder):
+                raise OutputError(str(output), "no such directory")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise OutputError(str(output), "permission denied")
 
-        sink = store.open_sink(output, fmt, stream=stream)
-        try:
-            meta = self._pump(sink)
-        except BaseException:
-            # Keep what was captured: close the file with what it holds.
-            try:
-                sink.write(self.converter.take())
-                sink.close(
-                    self.converter.processes(),
-                    self.converter.errors(),
-                    {
-                        "mode": "run" if self.command else "attach",
-                        "aborted": True,
-                        **self.converter.counters(),
-                    },
-                )
-            except Exception:
-                sink.abort()
-            raise
+        def open_sink() -> Sink:
+            from iomonitor import store
+
+            return store.open_sink(output, fmt, stream=stream)
+
+        sink, meta = self._pump(open_sink)
+        assert self.converter is not None
         sink.close(self.converter.processes(), self.converter.errors(), meta)
         return meta
 
     def to_trace(self, output: str | os.PathLike[str] | None = None) -> Trace:
         """Capture into memory and return the trace (also writing ``output`` if given)."""
-        from iomonitor import store
-        from iomonitor.trace import events_frame
+        import pandas as pd
 
-        collector = _Collector()
-        meta = self._pump(collector)
+        from iomonitor import schema, store
+        from iomonitor.trace import Trace, events_frame
+
+        collector, meta = self._pump(_Collector)
+        assert isinstance(collector, _Collector) and self.converter is not None
         if collector.chunks:
             events = store._unify(pd.concat(collector.chunks, ignore_index=True))
         else:
-            from iomonitor import schema
-
             events = events_frame({c: [] for c in schema.EVENT_COLUMNS})
         trace = Trace(events, self.converter.processes(), self.converter.errors(), meta)
         if output is not None:

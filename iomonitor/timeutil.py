@@ -9,8 +9,10 @@ modification time, and they may cross midnight.
 from __future__ import annotations
 
 import datetime as _dt
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 TOD = "tod"  #: seconds since local midnight (-t, -tt, nanosecond variants)
 EPOCH = "epoch"  #: seconds since the Unix epoch (-ttt)
@@ -90,6 +92,8 @@ class Clock:
 
 def tod_to_epoch(tod: np.ndarray, date: _dt.date) -> np.ndarray:
     """Vectorized :class:`Clock` for a column of times of day (seconds)."""
+    import numpy as np
+
     if tod.size == 0:
         return tod.astype("float64")
     wraps = np.concatenate([[0], np.cumsum(np.diff(tod) < -DAY / 2)])

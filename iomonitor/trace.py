@@ -151,3 +151,8 @@ def errors_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         return empty_errors()
     frame = pd.DataFrame(list(rows), columns=list(schema.ERROR_COLUMNS))
     return frame.astype(schema.ERROR_DTYPES)
+
+
+# Every DataFrame of events gets the `.io` accessor once traces exist. Imported
+# last: the accessor's analysis functions import this module.
+from iomonitor import accessor as _accessor  # noqa: E402, F401
