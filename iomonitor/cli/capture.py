@@ -60,7 +60,8 @@ def make_parser(prog: str = "iomonitor") -> argparse.ArgumentParser:
         "--decode-fds",
         choices=("auto", "yes", "no"),
         default="auto",
-        help="ask strace to name fds (-yy); auto: only when attaching",
+        help="ask strace to name fds (-yy): socket addresses and inherited fds; "
+        "auto = yes (always when attaching)",
     )
     ap.add_argument("command", nargs=argparse.REMAINDER, help="the command to trace")
     return ap
