@@ -31,9 +31,9 @@ from collections.abc import Iterable, Iterator
 
 import pandas as pd
 
-from iomonitor.strace.convert import Converter
+from iomonitor.strace.convert import _MAX_TIME, Converter
 from iomonitor.strace.decode import split_args, split_fd
-from iomonitor.strace.events import READS, WRITES
+from iomonitor.strace.events import _MAX_INT64, READS, WRITES
 from iomonitor.strace.fdtable import OpenFile
 from iomonitor.timeutil import EPOCH
 from iomonitor.trace import events_frame
@@ -334,6 +334,8 @@ class FastFeeder:
             return 0
         t = float(t_s)
         n = int(mt.group(1))
+        if n > _MAX_INT64 or t > _MAX_TIME:
+            return 0  # a corrupt line: the reference path counts it
         if tpl == 0:
             self._learn(key, line, head, call, t, n, start, end)
             return 2

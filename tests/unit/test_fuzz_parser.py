@@ -330,9 +330,9 @@ def strace_escape(raw: bytes, style: str = "octal", deco: bool = False) -> bytes
             out += b"\\" + bytes([b])
         elif b in _C_ESCAPES:
             out += _C_ESCAPES[b].encode()
-        elif deco and b in (0x3C, 0x3E):
-            out += f"\\{b:o}".encode()
-        elif 0x20 <= b <= 0x7E or (style == "raw" and b >= 0x80):
+        elif (0x20 <= b <= 0x7E and not (deco and b in (0x3C, 0x3E))) or (
+            style == "raw" and b >= 0x80
+        ):
             out.append(b)
         else:
             nxt = raw[i + 1 : i + 2]
@@ -769,6 +769,22 @@ def test_out_of_range_numbers_are_unparsed_lines_not_exceptions() -> None:
     assert set(conv.processes()["pid"]) == {7}
 
 
+def test_out_of_range_numbers_through_the_fast_path(tmp_path: Path) -> None:
+    """The same corrupt lines after lines of the same shape (served from templates by -i)."""
+    good = [f'7 1795000000.{i:06d} write(1, "hi", 2) = 2\n' for i in range(5)]
+    bad = [
+        '7 1795000001.000000 write(1, "hi", 2) = 18446744073709551615\n',
+        '7 99999999999999.000000 write(1, "hi", 2) = 2\n',
+    ]
+    log = tmp_path / "strace.log"
+    log.write_text("".join(good + bad + good[:1]))
+    out = tmp_path / "t.parquet"
+    assert iomonitor.cli.main(["-i", str(log), "-o", str(out)]) == 0
+    trace = iomonitor.load(out)
+    assert trace.events["bytes"].tolist() == [2] * 6
+    assert trace.meta["unparsed_lines"] == len(bad)
+
+
 def test_out_of_range_ports_are_unknown_ports() -> None:
     lines = [
         "7 1795000000.000000 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 3",
@@ -909,9 +925,26 @@ def test_flipped_bytes_keep_the_events_of_intact_lines(name: str, data) -> None:
         touched.add(i)
         if line[pos] == "\n":
             touched.add(i + 1)  # the next line is glued to this one
+    touched = with_partners(lines, touched)
     expected = events_of((line for i, line in enumerate(lines) if i not in touched), std=False)
     _, got = convert_fully(lines_of("".join(mutated)), std=False)
     assert not missing(expected, got), (flips, missing(expected, got))
+
+
+def with_partners(lines: list[str], touched: set[int]) -> set[int]:
+    """Touched lines and the other halves of their split calls (a call is made of both)."""
+    recs = [parse_line(line) for line in lines]
+    out = set(touched)
+    for i in touched:
+        if i < len(recs) and recs[i].kind == p.UNFINISHED:
+            j = next((j for j in range(i + 1, len(recs)) if recs[j].pid == recs[i].pid), None)
+            if j is not None and recs[j].kind == p.RESUMED:
+                out.add(j)
+        elif i < len(recs) and recs[i].kind == p.RESUMED:
+            j = next((j for j in range(i - 1, -1, -1) if recs[j].pid == recs[i].pid), None)
+            if j is not None and recs[j].kind == p.UNFINISHED:
+                out.add(j)
+    return out
 
 
 def merge(a: list[str], b: list[str], order: list[bool]) -> list[str]:
