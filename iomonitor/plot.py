@@ -308,7 +308,8 @@ def _runs(trace: Trace) -> list[Any]:
 def _of_run(frame: pd.DataFrame, run: Any) -> pd.DataFrame:
     if run is None or _RUN not in frame.columns:
         return frame
-    return frame[(frame[_RUN].astype("str") == str(run)).to_numpy(dtype=bool)]
+    # Compared as they are: a categorical run column compares by its codes.
+    return frame[(frame[_RUN] == run).to_numpy(dtype=bool)]
 
 
 def _origins(trace: Trace, runs: list[Any]) -> dict[Any, pd.Timestamp | None]:
