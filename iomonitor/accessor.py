@@ -14,11 +14,21 @@ named in a :class:`~iomonitor.errors.UsageError`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import ModuleType
 
 import pandas as pd
 
-from iomonitor import analysis
-from iomonitor.analysis._common import BYTES, DIR, DT, KEY_SOURCES, TIME, check_key, require
+from iomonitor import schema
+
+TIME, DT, _PID, _FD, DIR, BYTES, _FILE, _PORT = schema.CLASSIC_COLUMNS
+
+
+def _analysis() -> ModuleType:
+    # Imported on use: iomonitor.trace registers this accessor, and the
+    # analysis modules import iomonitor.trace.
+    from iomonitor import analysis
+
+    return analysis
 
 
 @pd.api.extensions.register_dataframe_accessor("io")
@@ -41,6 +51,8 @@ class IOAccessor:
         self._frame = frame
 
     def _need(self, columns: Sequence[str], what: str) -> pd.DataFrame:
+        from iomonitor.analysis._common import require
+
         require(self._frame, columns, what)
         return self._frame
 
@@ -48,6 +60,8 @@ class IOAccessor:
     def _key_columns(key: str | None) -> tuple[str, ...]:
         if key is None:
             return ()
+        from iomonitor.analysis._common import KEY_SOURCES, check_key
+
         check_key(key)
         return KEY_SOURCES[key]
 
@@ -73,7 +87,7 @@ class IOAccessor:
         >>> df.io.by("file").head(3)  # doctest: +SKIP
         """
         frame = self._need((TIME, DT, DIR, BYTES, *self._key_columns(key)), f"io.by({key!r})")
-        return analysis.by(frame, key)
+        return _analysis().by(frame, key)
 
     def bandwidth(
         self,
@@ -103,7 +117,7 @@ class IOAccessor:
         >>> df.io.bandwidth("100ms", key="process", top=5)  # doctest: +SKIP
         """
         frame = self._need((TIME, DIR, BYTES, *self._key_columns(key)), "io.bandwidth")
-        return analysis.bandwidth(frame, interval, key=key, top=top)
+        return _analysis().bandwidth(frame, interval, key=key, top=top)
 
     def sizes(self, key: str | None = None, dirs: Sequence[str] = ("R", "W")) -> pd.DataFrame:
         """Power-of-two size histogram; see :func:`iomonitor.analysis.size_histogram`.
@@ -125,7 +139,7 @@ class IOAccessor:
         >>> df.io.sizes(dirs="R")  # doctest: +SKIP
         """
         frame = self._need((DIR, BYTES, *self._key_columns(key)), "io.sizes")
-        return analysis.size_histogram(frame, key=key, dirs=dirs)
+        return _analysis().size_histogram(frame, key=key, dirs=dirs)
 
     def latency(self, key: str | None = "syscall") -> pd.DataFrame:
         """Duration percentiles per key; see :func:`iomonitor.analysis.latency`.
@@ -146,4 +160,4 @@ class IOAccessor:
         >>> df.io.latency("file")  # doctest: +SKIP
         """
         frame = self._need((DT, *self._key_columns(key)), "io.latency")
-        return analysis.latency(frame, key=key)
+        return _analysis().latency(frame, key=key)
