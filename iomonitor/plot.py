@@ -126,6 +126,15 @@ def _digits(value: float) -> str:
 def format_seconds(seconds: float) -> str:
     """A duration in the largest fitting unit: µs, ms, s, min or h.
 
+    Parameters
+    ----------
+    seconds : float
+        The duration.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> format_seconds(0.0005)

@@ -127,13 +127,48 @@ def load_columns(traces: list[str], columns: list[str]) -> list[str] | None:
 
     Combining traces wants every schema column in each, so only a single
     input file is read in part (a folder may hold several).
+
+    Parameters
+    ----------
+    traces : list of str
+        The inputs named on the command line.
+    columns : list of str
+        The event columns the figure needs.
+
+    Returns
+    -------
+    list of str or None
+
+    Examples
+    --------
+    >>> load_columns(["a.parquet"], ["time", "bytes", "time"])
+    ['time', 'bytes']
+    >>> load_columns(["a.parquet", "b.parquet"], ["time"]) is None
+    True
     """
     single = len(traces) == 1 and not Path(traces[0]).is_dir()
     return list(dict.fromkeys(columns)) if single else None
 
 
 def check_output(path: Path) -> None:
-    """Refuse, before any work, an output whose folder does not exist."""
+    """Refuse, before any work, an output whose folder does not exist.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to be written.
+
+    Raises
+    ------
+    OutputError
+        When its folder is missing or the path is a folder.
+
+    Examples
+    --------
+    >>> check_output(Path("/no/such/folder/x.png"))
+    Traceback (most recent call last):
+    iomonitor.errors.OutputError: cannot write /no/such/folder/x.png: no such directory
+    """
     parent = path.parent
     if not parent.is_dir():
         raise OutputError(str(path), "no such directory")
@@ -146,6 +181,22 @@ def save_figure(figure: Any, path: Path) -> None:
 
     A failed write leaves no half picture under the user's name. SVG files
     carry no date, so the same trace gives the same file.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        What to write.
+    path : pathlib.Path
+        Where; the format follows the extension (``.png`` or ``.svg``).
+
+    Raises
+    ------
+    OutputError
+        When the file cannot be written.
+
+    Examples
+    --------
+    >>> save_figure(iomonitor.plot.sizes(trace), Path("sizes.svg"))  # doctest: +SKIP
     """
     fmt = path.suffix.lower().lstrip(".")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
