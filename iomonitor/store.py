@@ -542,6 +542,8 @@ def check_log(conv: Any, path: str | os.PathLike[str]) -> None:
 def _unify(events: pd.DataFrame) -> pd.DataFrame:
     # concat of categoricals with different categories falls back to object.
     for col in schema.EVENT_COLUMNS:
+        if col not in events.columns:
+            continue  # a column selection (load(..., columns=...))
         want = schema.EVENT_DTYPES[col]
         if events[col].dtype != want and not (
             want == "category" and isinstance(events[col].dtype, pd.CategoricalDtype)
