@@ -476,7 +476,8 @@ def render(trace: Trace, *, title: str | None = None, top: int = 15) -> str:
     runs = ["run"] if "run" in trace.events.columns else []
     summary = analysis.summary(trace)
     command = _command(trace)
-    heading = title if title is not None else (command or "a trace")
+    # A long command (a script given with -c) stays whole in the metadata table.
+    heading = title if title is not None else plot.shorten(command or "a trace", 120)
     made = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     nav = "".join(f'<a href="#{s}">{s.replace("-", " ")}</a>' for s in SECTIONS)
     sections = [
