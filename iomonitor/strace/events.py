@@ -285,6 +285,9 @@ class EventBuilder:
         self._deco_cache: dict[str, Deco] = {}
         self._errors: dict[tuple, int] = {}
         self._scm: dict[str, deque[OpenFile]] = {}
+        # sendmsg calls (pid, start time) whose fds a receiver took while the
+        # send was still printing (see _scm_in_flight).
+        self._scm_early: set[tuple[int, float | None]] = set()
         self._next_id = 0
         self._std: dict[int, OpenFile] = {
             fd: OpenFile(name, "other", std=True) for fd, name in STD_NAMES.items()
@@ -585,7 +588,7 @@ class EventBuilder:
         if fd is None or of is None:
             return
         if rec.syscall == "sendmsg" and "SCM_RIGHTS" in rec.args and (rec.ret or 0) >= 0:
-            self._scm_send(proc, rec.args, of)
+            self._scm_send(proc, rec.args, of, (proc.pid, rec.time))
         if self._failed(rec, proc, of):
             return
         peer = None
@@ -859,9 +862,14 @@ class EventBuilder:
         else:
             of.local = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
-    def _scm_send(self, proc: Process, args: str, sock: OpenFile) -> None:
+    def _scm_send(
+        self, proc: Process, args: str, sock: OpenFile, call: tuple[int, float | None]
+    ) -> None:
         m = _SCM.search(args)
         if m is None:
+            return
+        if call in self._scm_early:
+            self._scm_early.discard(call)  # a receiver already took these fds
             return
         queue = self._scm.setdefault(sock.name, deque())
         for fd_s, _ in _FD_LIST.findall(m.group(1)):
@@ -874,7 +882,7 @@ class EventBuilder:
         m = _SCM.search(args)
         if m is None:
             return
-        queue = self._scm.get(sock.name)
+        queue = self._scm.get(sock.name) or self._scm_in_flight(sock.name)
         for fd_s, deco in _FD_LIST.findall(m.group(1)):
             sent = queue.popleft() if queue else None
             if deco:
@@ -883,6 +891,33 @@ class EventBuilder:
             else:
                 of = sent or OpenFile(f"unknown:{fd_s}", "other", known=False)
             proc.fdt.install(int(fd_s), of, "MSG_CMSG_CLOEXEC" in args)
+
+    def _scm_in_flight(self, name: str) -> deque[OpenFile]:
+        """The fds of a sendmsg on socket ``name`` that has not finished printing.
+
+        Whole calls come in completion order, but strace may print the
+        receiver's ``recvmsg`` end before the sender's ``sendmsg`` end: the
+        sender is then still parked in its half, whose arguments (printed at
+        entry) name the fds, and its table still holds them.
+        """
+        for pid, half in self.pending.items():
+            if half.syscall != "sendmsg" or "SCM_RIGHTS" not in half.args or pid is None:
+                continue
+            sender = self.procs.get(pid)
+            fd = split_fd(self._first_arg(half.args))[0]
+            sock = sender.fdt.get(fd) if sender is not None and fd is not None else None
+            call = (pid, half.time)
+            if sock is None or sock.name != name or call in self._scm_early:
+                continue
+            m = _SCM.search(half.args)
+            if m is None:
+                continue
+            self._scm_early.add(call)
+            return deque(
+                sender.fdt.get(int(fd_s)) or OpenFile(f"unknown:{fd_s}", "other", known=False)
+                for fd_s, _ in _FD_LIST.findall(m.group(1))
+            )
+        return deque()
 
     # --- fd table changes ---------------------------------------------------------
 

@@ -815,6 +815,41 @@ def test_undecodable_bytes_in_socket_and_pipe_labels_are_escaped(tmp_path: Path)
         assert ev["file"].astype(str).tolist() == files
 
 
+#: From the torture program (strace -f -ttt -T, no -y): the receiver's recvmsg
+#: end is printed before the sender's sendmsg end.
+SCM_RECEIVED_FIRST = r"""31181 1795785392.200699 socketpair(AF_UNIX, SOCK_STREAM, 0,  <unfinished ...>
+31181 1795785392.200717 <... socketpair resumed>[3, 4]) = 0 <0.000013>
+31181 1795785392.200735 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD <unfinished ...>
+31181 1795785392.200815 <... clone resumed>, child_tidptr=0x7f6a83c91a10) = 31200 <0.000075>
+31181 1795785392.200858 close(4 <unfinished ...>
+31181 1795785392.200876 <... close resumed>) = 0 <0.000012>
+31200 1795785392.200923 close(3 <unfinished ...>
+31181 1795785392.200930 recvmsg(3,  <unfinished ...>
+31200 1795785392.200938 <... close resumed>) = 0 <0.000011>
+31200 1795785392.200970 openat(AT_FDCWD, "/srv/t/f03.txt", O_WRONLY|O_CREAT|O_APPEND, 0644) = 3 <0.000012>
+31200 1795785392.201019 sendmsg(4, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="f", iov_len=1}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[3]}], msg_controllen=24, msg_flags=0}, 0 <unfinished ...>
+31181 1795785392.201045 <... recvmsg resumed>{msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="f", iov_len=1}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[4]}], msg_controllen=24, msg_flags=0}, 0) = 1 <0.000100>
+31200 1795785392.201054 <... sendmsg resumed>) = 1 <0.000025>
+31200 1795785392.201068 close(3)        = 0 <0.000010>
+31181 1795785392.201206 write(4, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"..., 1631) = 1631 <0.000016>
+31181 1795785392.301206 socketpair(AF_UNIX, SOCK_STREAM, 0, [5, 6]) = 0 <0.000013>
+31181 1795785392.301207 openat(AT_FDCWD, "/srv/t/f04.txt", O_WRONLY|O_CREAT|O_APPEND, 0644) = 7 <0.000012>
+31181 1795785392.301208 sendmsg(5, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="f", iov_len=1}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[7]}], msg_controllen=24, msg_flags=0}, 0) = 1 <0.000025>
+31181 1795785392.301209 recvmsg(6, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="f", iov_len=1}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[8]}], msg_controllen=24, msg_flags=0}, 0) = 1 <0.000100>
+31181 1795785392.301210 write(8, "xx", 2) = 2 <0.000016>
+"""
+
+
+def test_scm_rights_received_before_the_send_completes() -> None:
+    """The fd passed is named although the receive ended first in the log."""
+    _, got = convert_fully(lines_of(SCM_RECEIVED_FIRST))
+    writes = {k: v for k, v in got.items() if k[2] == "W" and k[5] == "write"}
+    assert writes == {
+        (31181, 4, "W", 1631, "/srv/t/f03.txt", "write"): 1,
+        (31181, 8, "W", 2, "/srv/t/f04.txt", "write"): 1,
+    }
+
+
 def test_csv_of_a_log_without_timestamps_reads_back(tmp_path: Path) -> None:
     """Events of a log without -t have no time: the CSV holds an empty time and reads back."""
     log = tmp_path / "strace.log"
