@@ -48,6 +48,8 @@ FLAG_SETS: dict[str, tuple[str, ...]] = {
     "ttt-y": ("-ttt", "-y"),
     "tt-T-yy-xx": ("-tt", "-T", "-yy", "-xx"),
     "Y-tt-T": ("-Y", "-tt", "-T"),
+    # One file per process (strace.log.PID), merged by timestamp on reading.
+    "ff-tt-T-yy": ("-ff", "-tt", "-T", "-yy"),
     # Not a log: the program runs under iomonitor's own capture (which asks
     # strace for -ttt -T -yy with a seccomp filter), through the Python API.
     "live": ("-ttt", "-T", "-yy"),
