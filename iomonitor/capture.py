@@ -112,20 +112,23 @@ class Capture:
                 # meanwhile, on the lines strace has buffered in its FIFO, so
                 # their import time overlaps the command instead of preceding it.
                 from iomonitor.strace.convert import Converter
+                from iomonitor.strace.fastpath import FastFeeder
 
                 conv = self.converter = Converter(cwd=self.cwd, on_call=self.on_call)
+                feeder = FastFeeder(conv)
                 sink = open_sink()
-                feed = conv.feed_line
-                chunk = conv.chunk_events
                 last_flush = time.monotonic()
-                for n, line in enumerate(self.runner.lines(), 1):
-                    feed(line)
-                    if n & 255 == 0:
-                        pending = conv.builder.columns["time"]
-                        now = time.monotonic()
-                        if len(pending) >= chunk or (pending and now - last_flush > FLUSH_INTERVAL):
+                # Lines come in batches as the FIFO is read (an empty one when
+                # strace is quiet): events are written at least every
+                # FLUSH_INTERVAL, and as soon as a chunk fills up.
+                for batch in self.runner.batches(idle=FLUSH_INTERVAL):
+                    for events in feeder.feed(batch):
+                        sink.write(events)
+                    now = time.monotonic()
+                    if now - last_flush >= FLUSH_INTERVAL:
+                        if conv.builder.columns["time"]:
                             sink.write(conv.take())
-                            last_flush = now
+                        last_flush = now
                 sink.write(conv.finish())
         except BaseException:
             if sink is not None and self.converter is not None:

@@ -558,9 +558,36 @@ class StraceRunner:
         self._reading = True
         return self._iter_lines()
 
+    def batches(self, idle: float = 1.0) -> Iterator[list[str]]:
+        """Like :meth:`lines`, but each time the FIFO is read: a list of lines.
+
+        Parameters
+        ----------
+        idle : float, default 1.0
+            When strace writes nothing for this many seconds, an empty list is
+            yielded, so that a caller can flush what it holds while the traced
+            program is quiet.
+
+        Returns
+        -------
+        iterator of list of str
+            Can be taken once per runner (or :meth:`lines`), inside the ``with`` block.
+        """
+        if self._proc is None or self._rfd < 0:
+            raise UsageError("read the lines inside the runner's with block")
+        if self._reading:
+            raise UsageError("the lines of a StraceRunner can be read only once")
+        self._reading = True
+        return self._iter_batches(idle)
+
     def _iter_lines(self) -> Iterator[str]:
+        for batch in self._iter_batches(1.0):
+            yield from batch
+
+    def _iter_batches(self, idle: float) -> Iterator[list[str]]:
         early, self._early = self._early, []
-        yield from early
+        if early:
+            yield early
         while True:
             if self._rfd < 0:  # the with block was left
                 return
@@ -568,13 +595,17 @@ class StraceRunner:
             # the FIFO, so a drain that follows sees the whole log.
             exited = self._exited.is_set()
             got = self._read_lines(drain=exited)
-            yield from got
+            if got:
+                yield got
             if exited:
                 break
             if not got:
-                self._wait_readable(1.0)
+                before = time.monotonic()
+                self._wait_readable(idle)
+                if time.monotonic() - before >= idle:
+                    yield []
         if self._buf:
-            yield self._buf.decode("utf-8", "surrogateescape")
+            yield [self._buf.decode("utf-8", "surrogateescape")]
             self._buf = b""
         self._finish()
 
