@@ -23,6 +23,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,7 +34,7 @@ import pyarrow.parquet as pq
 
 from iomonitor import schema
 from iomonitor.errors import InputError, OutputError
-from iomonitor.timeutil import first_date, tod_to_epoch, utc_offset
+from iomonitor.timeutil import DAY, first_date, local_midnight, tod_to_epoch, utc_offset
 from iomonitor.trace import (
     Trace,
     empty_errors,
@@ -763,3 +764,382 @@ def combine(traces: Sequence[Trace], names: Iterable[str]) -> Trace:
     er = pd.concat(errs, ignore_index=True)
     meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, traces, strict=True)}}
     return Trace(ev, pr, er, meta)
+
+
+# --- reading batch by batch ------------------------------------------------------
+
+#: Events per batch of :func:`iter_batches` by default (one Parquet row group).
+BATCH_ROWS = ROW_GROUP
+
+
+@dataclass(frozen=True)
+class TraceInput:
+    """One input file of :func:`trace_inputs`.
+
+    Attributes
+    ----------
+    name : str
+        The run name :func:`load` gives it when several inputs are loaded together.
+    kind : str
+        ``"parquet"``, ``"csv"`` or ``"log"``.
+    path : pathlib.Path
+        The file (for ``strace -ff`` logs, the common prefix of the per-process files).
+    size : int
+        Bytes on disk (all per-process files of an ``-ff`` log).
+    """
+
+    name: str
+    kind: str
+    path: Path
+    size: int
+
+
+def trace_inputs(*paths: str | os.PathLike[str]) -> list[TraceInput]:
+    """The input files behind trace paths, named as :func:`load` names their runs.
+
+    Parameters
+    ----------
+    *paths : path
+        Parquet files, classic CSVs, raw strace logs, or folders searched
+        recursively (at any depth, e.g. ``host=a/run=b/part-0.parquet``) for
+        Parquet files.
+
+    Returns
+    -------
+    list of TraceInput
+        In :func:`load`'s order; several of them make several runs.
+
+    Raises
+    ------
+    InputError
+        When an input is missing, empty or a folder without Parquet files.
+    """
+    if not paths:
+        raise InputError("-", "no input given")
+    found: list[tuple[str, Path]] = []
+    for path in paths:
+        kind = detect(path)
+        if kind == "dataset":
+            files = sorted(Path(path).rglob("*.parquet"))
+            if not files:
+                raise InputError(str(path), "folder holds no Parquet files")
+            found.extend(("parquet", f) for f in files)
+        else:
+            found.append((kind, Path(path)))
+    seen: dict[str, int] = {}
+    out = []
+    for kind, path in found:
+        name = str(path)
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            name = f"{name}#{seen[name]}"  # the same file twice is two runs, as in load()
+        if kind == "log":
+            size = sum(f.stat().st_size for _, f in log_parts(path))
+        else:
+            size = path.stat().st_size
+        out.append(TraceInput(name, kind, path, size))
+    return out
+
+
+def read_info(item: TraceInput) -> Trace:
+    """The processes, failed calls and metadata of a Parquet or CSV input, without its events.
+
+    A Parquet file keeps them in its key-value metadata (only the footer is
+    read); a classic CSV has none. A raw log only knows them once converted:
+    see :class:`BatchReader`.
+
+    Returns
+    -------
+    Trace
+        With an empty events table.
+
+    Raises
+    ------
+    InputError
+        For a raw log, or an unreadable Parquet file.
+    """
+    if item.kind == "csv":
+        return Trace(schema.empty_events(), meta={"mode": "csv", "source": str(item.path)})
+    if item.kind != "parquet":
+        raise InputError(str(item.path), "a raw log's processes are known only after converting it")
+    try:
+        metadata = pq.read_metadata(item.path).metadata
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(str(item.path), f"not a readable Parquet file ({exc})") from exc
+    return _info_of(_blob(metadata, item.path))
+
+
+def _info_of(blob: dict[str, Any]) -> Trace:
+    processes = (
+        _records_to_table(blob["processes"], schema.PROCESS_DTYPES)
+        if blob.get("processes")
+        else empty_processes()
+    )
+    errors = (
+        _records_to_table(blob["errors"], schema.ERROR_DTYPES)
+        if blob.get("errors")
+        else empty_errors()
+    )
+    return Trace(schema.empty_events(), processes, errors, dict(blob.get("meta", {})))
+
+
+class BatchReader:
+    """Read the events of one or several traces batch by batch, in flat memory.
+
+    Parquet files are read one row group at a time, only the columns asked
+    for; classic CSVs in chunks of rows; raw logs are converted as they are
+    read, chunk by chunk. Iterating yields ``(run name, events)`` pairs; the
+    events have the schema's dtypes (categories differ from batch to batch).
+
+    Parameters
+    ----------
+    *paths : path
+        As for :func:`load`.
+    columns : sequence of str, optional
+        Only these event columns (CSV and logs are read whole, then cut).
+    batch_rows : int, optional
+        At most this many events per batch; :data:`BATCH_ROWS` by default.
+    date : datetime.date, optional
+        Date for inputs that carry a time of day only (``-tt`` logs, CSV).
+
+    Attributes
+    ----------
+    inputs : list of TraceInput
+    total_bytes : int
+        Size of all inputs on disk.
+    bytes_read : int
+        How much of it the batches yielded so far cover.
+
+    Examples
+    --------
+    >>> reader = BatchReader("big.parquet", columns=["time", "bytes"])  # doctest: +SKIP
+    >>> sum(int(batch["bytes"].sum()) for _, batch in reader)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *paths: str | os.PathLike[str],
+        columns: Sequence[str] | None = None,
+        batch_rows: int | None = None,
+        date: _dt.date | None = None,
+    ) -> None:
+        batch_rows = BATCH_ROWS if batch_rows is None else batch_rows
+        if batch_rows < 1:
+            raise ValueError("batch_rows must be at least 1")
+        self.inputs = trace_inputs(*paths)
+        self.columns = list(columns) if columns is not None else None
+        self.batch_rows = batch_rows
+        self.date = date
+        self.total_bytes = sum(i.size for i in self.inputs)
+        self.bytes_read = 0
+        self._info: dict[str, Trace] = {}
+
+    def __iter__(self) -> Iterator[tuple[str, pd.DataFrame]]:
+        for item in self.inputs:
+            start = self.bytes_read
+            if item.kind == "parquet":
+                batches = self._parquet(item)
+            elif item.kind == "csv":
+                batches = self._csv(item)
+            else:
+                batches = self._log(item)
+            for events in batches:
+                yield item.name, events
+            self.bytes_read = start + item.size
+
+    def info(self, name: str) -> Trace:
+        """Processes, failed calls and metadata of one input (events left empty).
+
+        Parquet files tell at once; a log's are known once its batches have
+        all been read, a CSV's event count too.
+        """
+        if name not in self._info:
+            item = next((i for i in self.inputs if i.name == name), None)
+            if item is None:
+                raise KeyError(name)
+            if item.kind == "log":
+                raise InputError(
+                    str(item.path), "read its batches first: a log is known once converted"
+                )
+            self._info[name] = read_info(item)
+        return self._info[name]
+
+    def trace_info(self) -> Trace:
+        """The processes, failed calls and metadata of all inputs, as :func:`load` combines them.
+
+        With several inputs, both tables get a ``run`` column and the
+        metadata is ``{"mode": "combined", "runs": {name: meta}}``. The events
+        table is empty (with a ``run`` column when there are several inputs).
+        """
+        infos = [self.info(i.name) for i in self.inputs]
+        if len(infos) == 1:
+            return infos[0]
+        names = [i.name for i in self.inputs]
+        events = schema.empty_events()
+        events["run"] = pd.Categorical([], categories=names)
+        procs = pd.concat([t.processes.assign(run=n) for n, t in zip(names, infos, strict=True)])
+        errs = pd.concat([t.errors.assign(run=n) for n, t in zip(names, infos, strict=True)])
+        meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, infos, strict=True)}}
+        return Trace(events, procs.reset_index(drop=True), errs.reset_index(drop=True), meta)
+
+    def _cut(self, events: pd.DataFrame) -> pd.DataFrame:
+        return events if self.columns is None else events[self.columns]
+
+    def _parquet(self, item: TraceInput) -> Iterator[pd.DataFrame]:
+        try:
+            pf = pq.ParquetFile(item.path)
+            rows = max(pf.metadata.num_rows, 1)
+            self._info[item.name] = _info_of(_blob(pf.metadata.metadata, item.path))
+            start = self.bytes_read
+            done = 0
+            for batch in pf.iter_batches(batch_size=self.batch_rows, columns=self.columns):
+                done += batch.num_rows
+                self.bytes_read = start + item.size * done // rows
+                yield _restore_events(batch.to_pandas())
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(str(item.path), f"not a readable Parquet file ({exc})") from exc
+
+    def _csv(self, item: TraceInput) -> Iterator[pd.DataFrame]:
+        chunks = _ClassicChunks(item.path, self.date)
+        start = self.bytes_read
+        for events in chunks.events(self.batch_rows):
+            self.bytes_read = start + min(chunks.offset, item.size)
+            yield self._cut(events)
+        meta = {"mode": "csv", "source": str(item.path), "events": chunks.rows}
+        self._info[item.name] = Trace(schema.empty_events(), meta=meta)
+
+    def _log(self, item: TraceInput) -> Iterator[pd.DataFrame]:
+        from iomonitor.strace.convert import Converter
+        from iomonitor.strace.fastpath import feed_fast
+
+        conv = Converter(date=self.date, mtime=log_mtime(item.path), chunk_events=self.batch_rows)
+        start = self.bytes_read
+        read = 0
+
+        def counted(lines: Iterable[str]) -> Iterator[str]:
+            nonlocal read
+            for line in lines:
+                read += len(line)  # characters: close enough to bytes for progress
+                yield line
+
+        for events in feed_fast(conv, counted(iter_log_lines(item.path))):
+            self.bytes_read = start + min(read, item.size)
+            yield self._cut(events)
+        last = conv.finish()
+        check_log(conv, item.path)
+        meta = {"mode": "log", "source": str(item.path), **conv.counters()}
+        self._info[item.name] = Trace(schema.empty_events(), conv.processes(), conv.errors(), meta)
+        if len(last):
+            yield self._cut(last)
+
+
+def iter_batches(
+    *paths: str | os.PathLike[str],
+    columns: Sequence[str] | None = None,
+    batch_rows: int | None = None,
+    date: _dt.date | None = None,
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Yield ``(run name, events)`` batch by batch over any traces; see :class:`BatchReader`.
+
+    Examples
+    --------
+    >>> total = 0  # doctest: +SKIP
+    >>> for run, batch in iter_batches("dataset/", columns=["dir", "bytes"]):  # doctest: +SKIP
+    ...     total += int(batch["bytes"].sum())
+    """
+    yield from BatchReader(*paths, columns=columns, batch_rows=batch_rows, date=date)
+
+
+class _ClassicChunks:
+    """A classic CSV read chunk by chunk, giving the same events as :func:`read_csv`.
+
+    The time of day turns into a timestamp exactly as for the whole file: the
+    date comes from the first stamped row (or ``date``), and a wrap past
+    midnight is noticed across chunk boundaries too.
+    """
+
+    def __init__(self, path: Path, date: _dt.date | None) -> None:
+        self.path = path
+        self.date = date
+        self.rows = 0
+        self.offset = 0  # bytes of the file read so far (approximately)
+        self._prev = np.nan  # time of day of the previous row, as read_csv's np.diff sees it
+        self._wraps = 0
+
+    def events(self, chunk_rows: int) -> Iterator[pd.DataFrame]:
+        try:
+            fh = open(self.path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputError(str(self.path), exc.strerror or str(exc)) from exc
+        try:
+            with (
+                fh,
+                pd.read_csv(
+                    fh,
+                    dtype={"time": "string", "file": "string", "dir": "string"},
+                    keep_default_na=False,
+                    na_values={"dt": [""], "port": [""]},
+                    encoding="utf-8",
+                    chunksize=chunk_rows,
+                ) as reader,
+            ):
+                for raw in reader:
+                    events = self._chunk(raw)
+                    self.offset = fh.tell()  # the parser reads ahead in blocks: progress only
+                    yield events
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise InputError(str(self.path), f"not a valid classic CSV ({exc})") from exc
+
+    def _chunk(self, raw: pd.DataFrame) -> pd.DataFrame:
+        if tuple(raw.columns) != schema.CLASSIC_COLUMNS:
+            raise InputError(str(self.path), "not a classic CSV: wrong columns")
+        times = raw["time"].fillna("")
+        stamped = (times != "").to_numpy()
+        bad = ~times.str.fullmatch(_CSV_TIME).fillna(False).to_numpy() & stamped
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise InputError(
+                str(self.path),
+                f"not a valid classic CSV (time {times.iloc[row]!r} on line {self.rows + row + 2})",
+            )
+        tod = np.full(len(raw), np.nan)
+        if stamped.any():
+            parts = times[stamped].str.split(":", expand=True).astype("float64")
+            tod[stamped] = (parts[0] * 3600 + parts[1] * 60 + parts[2]).to_numpy()
+            if self.date is None:
+                self.date = first_date(float(tod[stamped][0]), os.stat(self.path).st_mtime)
+        epoch = self._epoch(tod)
+        n = len(raw)
+        files = raw["file"].tolist()
+        cols: dict[str, Any] = {
+            "time": epoch,
+            "dt": raw["dt"].astype("float64").to_numpy(),
+            "pid": raw["pid"].to_numpy(),
+            "fd": raw["fd"].to_numpy(),
+            "dir": raw["dir"].tolist(),
+            "bytes": raw["bytes"].to_numpy(),
+            "file": files,
+            "port": pd.array(raw["port"], dtype="UInt16"),
+            "syscall": [None] * n,
+            "kind": [_kind_of_name(f, p) for f, p in zip(files, raw["port"].isna(), strict=True)],
+            "tgid": raw["pid"].to_numpy(),
+            "comm": [None] * n,
+            "local": [None] * n,
+        }
+        self.rows += n
+        return events_frame(cols)
+
+    def _epoch(self, tod: np.ndarray) -> np.ndarray:
+        """:func:`~iomonitor.timeutil.tod_to_epoch` over the whole file, one chunk at a time."""
+        if tod.size == 0:
+            return tod
+        # The previous chunk's last row counts in the first difference, as it
+        # would in one pass over the whole file.
+        steps = np.diff(np.concatenate([[self._prev], tod])) < -DAY / 2
+        if self.rows == 0:
+            steps[0] = False
+        wraps = self._wraps + np.cumsum(steps)
+        self._prev, self._wraps = tod[-1], int(wraps[-1])
+        if self.date is None:  # no stamp yet: every time here is unknown
+            return tod
+        return local_midnight(self.date) + tod + wraps * DAY

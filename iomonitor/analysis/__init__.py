@@ -13,7 +13,8 @@ Over time (:mod:`~iomonitor.analysis.rates`)
 Distributions (:mod:`~iomonitor.analysis.distributions`)
     :func:`size_histogram`, :func:`latency`.
 Overview (:mod:`~iomonitor.analysis.overview`)
-    :func:`summary`, :func:`select`.
+    :func:`summary`, :func:`select`, and :func:`summary_partial` /
+    :func:`summary_combine` for inputs read batch by batch.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from iomonitor.analysis.distributions import (
     latency,
     size_histogram,
 )
-from iomonitor.analysis.overview import BLIND_SPOTS, select, summary
+from iomonitor.analysis.overview import (
+    BLIND_SPOTS,
+    SUMMARY_PARTIAL_COLUMNS,
+    select,
+    summary,
+    summary_combine,
+    summary_partial,
+)
 from iomonitor.analysis.rates import RATE_COLUMNS, bandwidth
 from iomonitor.analysis.totals import (
     PARTIAL_COLUMNS,
@@ -47,6 +55,7 @@ __all__ = [
     "PARTIAL_COLUMNS",
     "RATE_COLUMNS",
     "SOCKET_KINDS",
+    "SUMMARY_PARTIAL_COLUMNS",
     "TOTAL_COLUMNS",
     "TREE_COLUMNS",
     "bandwidth",
@@ -59,4 +68,6 @@ __all__ = [
     "size_histogram",
     "subtree",
     "summary",
+    "summary_combine",
+    "summary_partial",
 ]

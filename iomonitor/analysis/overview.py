@@ -28,7 +28,7 @@ from iomonitor.analysis._common import (
     require,
     run_columns,
 )
-from iomonitor.analysis.totals import by
+from iomonitor.analysis.totals import by, combine
 from iomonitor.errors import UsageError
 from iomonitor.schema import DIRECTIONS, KINDS
 from iomonitor.trace import Trace
@@ -128,6 +128,163 @@ def summary(trace: Trace) -> pd.Series:
     if out["failed_calls"] is None and len(trace.errors) and "count" in trace.errors:
         out["failed_calls"] = int(trace.errors["count"].sum())
     return pd.Series(out, dtype=object, name="summary")
+
+
+#: Columns of :func:`summary_partial` after the run, ``tgid`` and ``pid`` columns.
+SUMMARY_PARTIAL_COLUMNS: tuple[str, ...] = (
+    "first",
+    "end",
+    "events",
+    "read_bytes",
+    "write_bytes",
+    "mapped_bytes",
+)
+
+
+def summary_partial(events: pd.DataFrame | Trace) -> pd.DataFrame:
+    """Reduce one batch of events to what :func:`summary_combine` needs.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Trace
+        A batch of events (``time``, ``dt``, ``pid``, ``dir``, ``bytes``,
+        ``tgid``, and ``run`` when several runs are read together).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per thread (and run): ``run`` (if any), ``tgid``, ``pid``,
+        ``first`` (earliest start), ``end`` (latest end of a call),
+        ``events``, ``read_bytes``, ``write_bytes``, ``mapped_bytes``. Rows
+        of several batches are added up by :func:`summary_combine`, so
+        memory grows with threads, not events.
+    """
+    events = events_of(events)
+    require(events, (TIME, DT, PID, DIR, BYTES, TGID), "summary")
+    runs = run_columns(events)
+    keys = [*runs, TGID, PID]
+    direction = events[DIR]
+    size = events[BYTES].to_numpy(dtype="int64")
+    work = pd.DataFrame({k: events[k] for k in keys})
+    work["first"] = events[TIME]
+    work["end"] = events[TIME] + pd.to_timedelta(events[DT].fillna(0.0), unit="s")
+    for name, which in (("read_bytes", READ), ("write_bytes", WRITE), ("mapped_bytes", MAP)):
+        work[name] = np.where((direction == which).to_numpy(dtype=bool), size, 0)
+    return _summary_reduce(work, keys, count=True)
+
+
+def _summary_reduce(frame: pd.DataFrame, keys: list[str], count: bool) -> pd.DataFrame:
+    grouped = frame.groupby(keys, observed=True, dropna=False, sort=False)
+    out = grouped.agg(
+        first=("first", "min"),
+        end=("end", "max"),
+        events=("first", "size") if count else ("events", "sum"),
+        read_bytes=("read_bytes", "sum"),
+        write_bytes=("write_bytes", "sum"),
+        mapped_bytes=("mapped_bytes", "sum"),
+    ).reset_index()
+    for k in keys:
+        if isinstance(out[k].dtype, pd.CategoricalDtype):
+            out[k] = out[k].astype("str")
+    for c in SUMMARY_PARTIAL_COLUMNS[2:]:
+        out[c] = out[c].astype("int64")
+    return out[[*keys, *SUMMARY_PARTIAL_COLUMNS]]
+
+
+def summary_combine(
+    partials: Iterable[pd.DataFrame],
+    trace: Trace | None = None,
+    tops: dict[str, pd.DataFrame] | None = None,
+    *,
+    final: bool = True,
+) -> pd.Series | pd.DataFrame:
+    """The headline numbers of :func:`summary`, from the partials of its batches.
+
+    Parameters
+    ----------
+    partials : iterable of pandas.DataFrame
+        Results of :func:`summary_partial`, one per batch (or already combined).
+    trace : Trace
+        The trace's processes, failed calls and metadata; its events are not
+        used (they may be empty).
+    tops : dict, optional
+        Summed partials of :func:`~iomonitor.analysis.partial` (over all
+        batches, e.g. ``combine(parts, final=False)``) under the names
+        ``"file"`` (events outside sockets, key ``file``), ``"peer"`` and
+        ``"process"``; a missing one gives no top entry (None).
+    final : bool, default True
+        False returns the partials added up into one partial instead, to be
+        combined again later (``trace`` and ``tops`` are then not needed).
+
+    Returns
+    -------
+    pandas.Series or pandas.DataFrame
+        The same as :func:`summary` over all the batches' events (a partial
+        when ``final`` is False).
+    """
+    if trace is None and final:
+        raise UsageError("summary_combine needs the trace's processes, failed calls and metadata")
+    given = list(partials)
+    parts = [p for p in given if len(p)] or given[:1]
+    if parts:
+        runs = run_columns(parts[0])
+        rows = _summary_reduce(pd.concat(parts, ignore_index=True), [*runs, TGID, PID], count=False)
+    elif trace is not None:
+        rows = summary_partial(trace.events.iloc[:0])
+        runs = run_columns(rows)
+    else:
+        raise UsageError("summary_combine needs at least one partial")
+    if not final:
+        return rows
+    assert trace is not None
+    meta = trace.meta or {}
+    has = len(rows) > 0
+    out: dict[str, Any] = {}
+    out["runs"] = int(rows[RUN].nunique()) if runs else 1
+    out["start"] = rows["first"].min() if has else None
+    out["end"] = rows["end"].max() if has else None
+    out["duration"] = _partial_duration(rows, runs, meta)
+    procs = trace.processes
+    out["processes"] = _distinct(rows, procs, runs, TGID)
+    out["threads"] = _distinct(rows, procs, runs, PID)
+    out["events"] = int(rows["events"].sum())
+    for c in ("read_bytes", "write_bytes", "mapped_bytes"):
+        out[c] = int(rows[c].sum())
+    out["bytes"] = out["read_bytes"] + out["write_bytes"]
+    for name in ("file", "peer", "process"):
+        part = (tops or {}).get(name)
+        table = None
+        if part is not None and len(part):
+            table = combine([part.drop(columns=run_columns(part))])
+        if table is None or not len(table):
+            out[f"top_{name}"], out[f"top_{name}_bytes"] = None, None
+        else:
+            value = table[name].iloc[0]
+            out[f"top_{name}"] = None if pd.isna(value) else value
+            out[f"top_{name}_bytes"] = int(table["bytes"].iloc[0])
+    for name in BLIND_SPOTS:
+        out[name] = _blind_spot(meta, name)
+    if out["failed_calls"] is None and len(trace.errors) and "count" in trace.errors:
+        out["failed_calls"] = int(trace.errors["count"].sum())
+    return pd.Series(out, dtype=object, name="summary")
+
+
+def _partial_duration(rows: pd.DataFrame, runs: list[str], meta: dict) -> float | None:
+    """:func:`_duration` from the rows of :func:`summary_partial`."""
+    if not runs and meta.get("start") and meta.get("end"):
+        try:
+            span = pd.Timestamp(meta["end"]) - pd.Timestamp(meta["start"])
+        except (ValueError, TypeError):
+            span = None
+        if span is not None and not pd.isna(span):
+            return span.total_seconds()
+    if not len(rows) or not rows["events"].sum():
+        return None
+    if not runs:
+        return (rows["end"].max() - rows["first"].min()).total_seconds()
+    first = rows.groupby(RUN, sort=False)["first"].min()
+    last = rows.groupby(RUN, sort=False)["end"].max()
+    return float((last - first).dt.total_seconds().sum())
 
 
 def select(

@@ -19,17 +19,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 
 import iomonitor
 from iomonitor import analysis
-from iomonitor.errors import UsageError
+from iomonitor.errors import InputError, UsageError
 from iomonitor.schema import DIRECTIONS, KINDS
+from iomonitor.store import BatchReader
 from iomonitor.trace import Trace
 
 BY_CHOICES: tuple[str, ...] = (*analysis.KEYS, "tree")
@@ -72,7 +76,15 @@ def make_parser(prog: str = "iomonitor stats") -> argparse.ArgumentParser:
 
 
 def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
-    """Load the traces, compute the tables asked for and write them.
+    """Read the traces, compute the tables asked for and write them.
+
+    Per-key tables and the summary are added up batch by batch
+    (:func:`iomonitor.analysis.partial` / :func:`~iomonitor.analysis.combine`),
+    so memory grows with the number of groups, not of events. Inputs of more
+    than :data:`STREAM_ABOVE` bytes in all are read batch by batch from disk
+    (:class:`iomonitor.store.BatchReader`), with a progress bar on stderr
+    when it is a terminal; smaller ones are loaded whole. ``--interval``
+    and ``--by tree`` always load the traces whole.
 
     Parameters
     ----------
@@ -91,25 +103,198 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
         raise UsageError("--interval splits by a key, not by the process tree")
     if ns.format == "csv" and not (ns.by or ns.interval):
         raise UsageError("--format csv writes a single table: choose it with --by or --interval")
-    whole = iomonitor.load(*ns.traces)
-    trace = analysis.select(whole, pid=ns.pid, file=ns.file, kind=ns.kind, dir=ns.dir)
+    reader = None if ns.interval or ns.by == "tree" else _reader(ns.traces)
+    if reader is None:
+        trace = _filtered(iomonitor.load(*ns.traces), ns)
+        if ns.interval:
+            table = analysis.bandwidth(trace, ns.interval, key=ns.by, top=ns.top)
+            _write_one(table, ns.format, out, _rate_cells)
+            return 0
+        if ns.by == "tree":
+            _write_one(_head(analysis.by_tree(trace), ns.top), ns.format, out, _tree_cells)
+            return 0
+        tally = _Tally(ns.by)
+        tally.add(trace.events)
+        info = trace
+    else:
+        tally = _Tally(ns.by)
+        with _Progress(reader.total_bytes, sys.stderr) as progress:
+            for events in _stream(reader, ns):
+                tally.add(events)
+                progress.show(reader.bytes_read)
+        info = _filtered(reader.trace_info(), ns)
     # Failed calls have no direction, so with --dir their count is unknown, not zero.
-    errors = None if ns.dir else trace.errors
-
-    if ns.interval:
-        table = analysis.bandwidth(trace, ns.interval, key=ns.by, top=ns.top)
-        _write_one(table, ns.format, out, _rate_cells)
-    elif ns.by == "tree":
-        table = _head(analysis.by_tree(trace), ns.top)
-        _write_one(table, ns.format, out, _tree_cells)
-    elif ns.by:
-        table = _head(
-            analysis.by(trace.events, ns.by, errors=errors, processes=trace.processes), ns.top
-        )
+    errors = None if ns.dir else info.errors
+    if ns.by:
+        table = _head(tally.table(ns.by, errors, info.processes), ns.top)
         _write_one(table, ns.format, out, _totals_cells)
     else:
-        _write_all(trace, errors, ns, out)
+        tables = {
+            title: _head(tally.table(title, errors, info.processes), ns.top)
+            for title, _, _ in SECTIONS
+        }
+        _write_all(tally.summary(info), tables, ns, out)
     return 0
+
+
+# -- reading batch by batch ------------------------------------------------------
+
+#: Inputs of more than this many bytes in all are read batch by batch from disk.
+STREAM_ABOVE = 4 * 2**20
+
+#: Partial aggregates held before they are added up into one.
+_COMPACT_EVERY = 32
+
+
+def _reader(paths: Sequence[str]) -> BatchReader | None:
+    """A batch reader for large inputs; None to load them whole."""
+    try:
+        reader = BatchReader(*paths)
+    except InputError:
+        return None  # load() reports it, in the same words
+    return reader if reader.total_bytes > STREAM_ABOVE else None
+
+
+def _filters(ns: argparse.Namespace) -> dict[str, Any]:
+    return {"pid": ns.pid, "file": ns.file, "kind": ns.kind, "dir": ns.dir}
+
+
+def _filtered(trace: Trace, ns: argparse.Namespace) -> Trace:
+    return analysis.select(trace, **_filters(ns))
+
+
+def _stream(reader: BatchReader, ns: argparse.Namespace) -> Iterator[pd.DataFrame]:
+    """The filtered events of every input, batch by batch, with ``run`` when several."""
+    filters = _filters(ns)
+    names = [i.name for i in reader.inputs]
+    runs = len(names) > 1
+    for name, events in reader:
+        if runs:
+            code = np.full(len(events), names.index(name), dtype="int32")
+            events["run"] = pd.Categorical.from_codes(code, categories=names)
+        if any(v is not None for v in filters.values()):
+            events = analysis.select(events, **filters)
+        yield events
+
+
+class _Tally:
+    """The tables of one ``stats`` view, added up batch by batch.
+
+    Holds partial aggregates (one row per group) and adds them up every few
+    batches, so its memory grows with the number of groups, not of events.
+    """
+
+    def __init__(self, by: str | None) -> None:
+        # title -> (key, leave socket events out)
+        self.sections = {by: (by, False)} if by else {t: (k, s) for t, k, s in SECTIONS}
+        self.parts: dict[str, list[pd.DataFrame]] = {t: [] for t in self.sections}
+        self.summary_parts: list[pd.DataFrame] | None = None if by else []
+
+    def add(self, events: pd.DataFrame) -> None:
+        """Add one batch of (already filtered) events."""
+        for title, (key, no_sockets) in self.sections.items():
+            frame = events[~_is_socket(events["kind"])] if no_sockets else events
+            self.parts[title] = _compact(self.parts[title], analysis.partial(frame, key))
+        if self.summary_parts is not None:
+            parts = [*self.summary_parts, analysis.summary_partial(events)]
+            if len(parts) > _COMPACT_EVERY:
+                parts = [analysis.summary_combine(parts, final=False)]
+            self.summary_parts = parts
+
+    def table(
+        self, title: str, errors: pd.DataFrame | None, processes: pd.DataFrame
+    ) -> pd.DataFrame:
+        """The finished totals of one section."""
+        no_sockets = self.sections[title][1]
+        if no_sockets and errors is not None:
+            # Socket traffic has its own table (peers); here it would only repeat it.
+            errors = errors[~_is_socket(errors["kind"])]
+        return analysis.combine(self.parts[title], errors=errors, processes=processes)
+
+    def summary(self, info: Trace) -> pd.Series:
+        """The headline numbers; ``info`` brings processes, failed calls and metadata."""
+        assert self.summary_parts is not None
+        tops = {
+            "file": _summed(self.parts["files"]),
+            "peer": _summed(self.parts["peers"]),
+            "process": _summed(self.parts["processes"]),
+        }
+        return analysis.summary_combine(self.summary_parts, info, tops)
+
+
+def _is_socket(kind: pd.Series) -> np.ndarray:
+    return kind.astype("str").isin(analysis.SOCKET_KINDS).to_numpy()
+
+
+def _compact(parts: list[pd.DataFrame], part: pd.DataFrame) -> list[pd.DataFrame]:
+    parts = [*parts, part]
+    if len(parts) > _COMPACT_EVERY:
+        parts = [analysis.combine(parts, final=False)]
+    return parts
+
+
+def _summed(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    return analysis.combine(parts, final=False)
+
+
+class _Progress:
+    """Bytes read of the total, drawn on one line of a terminal and cleared at the end.
+
+    Draws nothing unless ``stream`` is a terminal; redraws at most ten times a second.
+    """
+
+    def __init__(self, total: int, stream: IO[str], every: float = 0.1) -> None:
+        self.total = max(total, 1)
+        self.stream = stream
+        self.every = every
+        self.on = _isatty(stream)
+        self._next = 0.0
+        self._drawn = 0
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def show(self, done: int) -> None:
+        """Redraw with ``done`` bytes read, unless the last redraw was very recent."""
+        if not self.on:
+            return
+        now = time.monotonic()
+        if now < self._next:
+            return
+        self._next = now + self.every
+        frac = min(max(done / self.total, 0.0), 1.0)
+        width = _terminal_width(self.stream)
+        text = f" {frac:4.0%}  {_size(done)} of {_size(self.total)}"
+        bar = max(10, min(40, width - len(text) - 12))
+        filled = int(frac * bar)
+        line = f"reading [{'#' * filled}{'.' * (bar - filled)}]{text}"[: width - 1]
+        self.stream.write("\r" + line.ljust(self._drawn))
+        self.stream.flush()
+        self._drawn = len(line)
+
+    def close(self) -> None:
+        """Clear the line (if anything was drawn)."""
+        if self.on and self._drawn:
+            self.stream.write("\r" + " " * self._drawn + "\r")
+            self.stream.flush()
+            self._drawn = 0
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _terminal_width(stream: IO[str]) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 # -- choosing the rows --------------------------------------------------------
@@ -133,17 +318,6 @@ def _head(table: pd.DataFrame, top: int) -> pd.DataFrame:
     return table.head(top)
 
 
-def _section(trace: Trace, errors: pd.DataFrame | None, key: str, no_sockets: bool) -> pd.DataFrame:
-    events = trace.events
-    if no_sockets:
-        # Socket traffic has its own table (peers); here it would only repeat it.
-        is_socket = events["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()
-        events = events[~is_socket]
-        if errors is not None:
-            errors = errors[~errors["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()]
-    return analysis.by(events, key, errors=errors, processes=trace.processes)
-
-
 # -- writing ------------------------------------------------------------------
 
 
@@ -164,13 +338,8 @@ def _write_one(
 
 
 def _write_all(
-    trace: Trace, errors: pd.DataFrame | None, ns: argparse.Namespace, out: IO[str]
+    head: pd.Series, tables: dict[str, pd.DataFrame], ns: argparse.Namespace, out: IO[str]
 ) -> None:
-    head = analysis.summary(trace)
-    tables = {
-        title: _head(_section(trace, errors, key, no_sockets), ns.top)
-        for title, key, no_sockets in SECTIONS
-    }
     if ns.format == "json":
         doc = {"summary": json.loads(head.to_json(date_format="iso", date_unit="us"))}
         doc.update({title: _records(table) for title, table in tables.items()})
