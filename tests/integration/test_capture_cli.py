@@ -215,3 +215,23 @@ def test_sigterm_to_iomonitor_alone_keeps_a_valid_parquet(tmp_path):
     proc, target, out = start_capture(tmp_path, new_group=False)
     proc.send_signal(signal.SIGTERM)
     check_interrupted(proc, target, out, 128 + signal.SIGTERM)
+
+
+def test_events_stream_while_the_program_is_quiet(tmp_path):
+    target = tmp_path / "one.txt"
+    script = f"import time; open({str(target)!r}, 'w').write('hello'); time.sleep(4)"
+    proc = subprocess.Popen(
+        [*IOMONITOR, sys.executable, "-c", script], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        started = time.monotonic()
+        line = ""
+        while f'"{target}"' not in line:
+            line = proc.stderr.readline()
+            assert line, "stderr closed before the event came"
+        # Shown while the program still sleeps, not when it ends.
+        assert proc.poll() is None
+        assert time.monotonic() - started < 4
+        assert line.split(",")[4:6] == ["W", "5"]
+    finally:
+        proc.wait(timeout=60)
