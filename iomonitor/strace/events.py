@@ -825,19 +825,29 @@ class EventBuilder:
         cloexec = rec.syscall == "accept4" and "SOCK_CLOEXEC" in (args[3] if len(args) > 3 else "")
         proc.fdt.install(rec.ret, of, cloexec)
 
+    def _address(
+        self, proc: Process, rec: Record
+    ) -> tuple[OpenFile, str, int | None, str | None] | None:
+        """The socket and the address of a connect/bind-like call, when both are known."""
+        args = split_args(rec.args)
+        if len(args) < 2:
+            return None
+        _, of = self._fd(proc, args[0])
+        if of is None:
+            return None
+        host, port, family = _sockaddr(args[1])
+        if host is None:
+            return None
+        return of, host, port, family
+
     def _on_connect(self, proc: Process, rec: Record) -> None:
         # A non-blocking connect fails with EINPROGRESS but has its peer.
         if rec.ret is not None and rec.ret < 0 and rec.errno != "EINPROGRESS":
             return
-        args = split_args(rec.args)
-        if len(args) < 2:
+        found = self._address(proc, rec)
+        if found is None:
             return
-        _, of = self._fd(proc, args[0])
-        if of is None:
-            return
-        host, port, family = _sockaddr(args[1])
-        if host is None:
-            return
+        of, host, port, family = found
         if family == "unix":
             if host:
                 of.name, of.path, of.kind = host, host, "unix"
@@ -847,15 +857,10 @@ class EventBuilder:
     def _on_bind(self, proc: Process, rec: Record) -> None:
         if rec.ret != 0:
             return
-        args = split_args(rec.args)
-        if len(args) < 2:
+        found = self._address(proc, rec)
+        if found is None:
             return
-        _, of = self._fd(proc, args[0])
-        if of is None:
-            return
-        host, port, family = _sockaddr(args[1])
-        if host is None:
-            return
+        of, host, port, family = found
         if family == "unix":
             if host and not of.path:
                 of.name, of.path = host, host
