@@ -167,11 +167,33 @@ class Capture:
         output: str | os.PathLike[str] | None,
         fmt: str | None = None,
         stream: IO[str] | None = None,
+        *,
+        host: str | None = None,
     ) -> dict[str, Any]:
-        """Capture into a file (or ``stream`` when ``output`` is None); return the metadata."""
+        """Capture into a file (or ``stream`` when ``output`` is None); return the metadata.
+
+        Parameters
+        ----------
+        output : path, ``"-"`` or None
+            As for :func:`iomonitor.store.open_sink`: ``DIR/`` or an existing
+            folder adds the trace to a Parquet dataset.
+        fmt : {"csv", "parquet"}, optional
+            The format; by default from ``output``'s extension.
+        stream : text stream, optional
+            Where CSV goes when ``output`` is None.
+        host : str, optional
+            A dataset's host folder for this trace; this machine's name by default.
+
+        Returns
+        -------
+        dict
+            The trace's metadata.
+        """
         if output is not None and str(output) != "-":
-            # Refuse before the command starts, not after it ran.
-            folder = os.path.dirname(os.path.abspath(output))
+            # Refuse before the command starts, not after it ran. A dataset's
+            # existing folder is written into; a new one is made in its parent.
+            out = os.fspath(output)
+            folder = out if os.path.isdir(out) else os.path.dirname(os.path.abspath(out))
             if not os.path.isdir(folder):
                 raise OutputError(str(output), "no such directory")
             if not os.access(folder, os.W_OK | os.X_OK):
@@ -180,7 +202,7 @@ class Capture:
         def open_sink() -> Sink:
             from iomonitor import store
 
-            return store.open_sink(output, fmt, stream=stream)
+            return store.open_sink(output, fmt, stream=stream, host=host)
 
         sink, meta = self._pump(open_sink)
         assert self.converter is not None

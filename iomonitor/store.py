@@ -21,11 +21,15 @@ import io
 import json
 import os
 import re
+import secrets
+import socket
 import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
@@ -313,6 +317,8 @@ def open_sink(
     target: str | os.PathLike[str] | None,
     fmt: str | None = None,
     stream: IO[str] | None = None,
+    *,
+    host: str | None = None,
 ) -> Sink:
     """Open a sink by file name or format.
 
@@ -320,11 +326,15 @@ def open_sink(
     ----------
     target : path, ``"-"`` or None
         Where to write; ``"-"`` means standard output, None means ``stream``.
+        A path ending in a slash, or an existing folder, is a Parquet
+        dataset: the trace becomes one run of it (:class:`DatasetSink`).
     fmt : {"csv", "parquet"}, optional
         The format; by default from the extension (``.parquet``/``.pq`` for
         Parquet, anything else CSV).
     stream : text stream, optional
         The stream used when ``target`` is None (stderr in capture mode).
+    host : str, optional
+        For a dataset: the ``host`` partition (this machine's name by default).
 
     Returns
     -------
@@ -334,6 +344,10 @@ def open_sink(
         if fmt == "parquet":
             raise OutputError("-", "Parquet cannot be streamed to a terminal or pipe; use -o FILE")
         return CsvSink(stream if target is None and stream is not None else sys.stdout)
+    if is_dataset_target(target):
+        if fmt not in (None, "parquet"):
+            raise OutputError(str(target), "a dataset holds Parquet files only")
+        return DatasetSink(target, host=host)
     if fmt is None:
         fmt = "parquet" if str(target).endswith((".parquet", ".pq")) else "csv"
     parent = Path(target).parent
@@ -343,8 +357,12 @@ def open_sink(
 
 
 def write(trace: Trace, target: str | os.PathLike[str], fmt: str | None = None) -> None:
-    """Write a whole trace to ``target`` (CSV or Parquet, by extension or ``fmt``)."""
-    sink = open_sink(target, fmt)
+    """Write a whole trace to ``target`` (CSV or Parquet, by extension or ``fmt``).
+
+    A ``target`` ending in a slash, or an existing folder, gets the trace as
+    one run of a dataset, under the host named in its metadata.
+    """
+    sink = open_sink(target, fmt, host=trace.meta.get("host"))
     try:
         for start in range(0, max(len(trace.events), 1), ROW_GROUP):
             sink.write(trace.events.iloc[start : start + ROW_GROUP])
@@ -352,6 +370,167 @@ def write(trace: Trace, target: str | os.PathLike[str], fmt: str | None = None) 
         sink.abort()
         raise
     sink.close(trace.processes, trace.errors, trace.meta)
+
+
+# --- datasets ------------------------------------------------------------------
+
+#: The partition folders of a dataset, outermost first: ``ROOT/host=H/run=R/``.
+PARTITIONS: tuple[str, ...] = ("host", "run")
+#: The file name of a run inside its folder.
+DATASET_PART = "part-0.parquet"
+# Partition values are written as they are, without hive's %XX escapes, so
+# they must need none: a host name, a run id.
+_PARTITION_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def is_dataset_target(target: str | os.PathLike[str]) -> bool:
+    """Whether an output path names a dataset: it ends in a slash or is an existing folder."""
+    text = os.fspath(target)
+    return text.endswith(("/", os.sep)) or os.path.isdir(text)
+
+
+def new_run_id(start: float | None = None) -> str:
+    """A run id: sortable and unique, e.g. ``20261127T133501Z-3f9a``.
+
+    Parameters
+    ----------
+    start : float, optional
+        The run's start (seconds since the epoch); now by default.
+
+    Returns
+    -------
+    str
+        The start in UTC to the second, a dash and four random hex digits.
+    """
+    when = _dt.datetime.fromtimestamp(time.time() if start is None else start, _dt.UTC)
+    return f"{when:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+def partition_values(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The ``host`` and ``run`` of a dataset part, read from its ``key=value`` folders.
+
+    Examples
+    --------
+    >>> partition_values("ds/host=web1/run=20261127T133501Z-3f9a/part-0.parquet")
+    {'host': 'web1', 'run': '20261127T133501Z-3f9a'}
+    """
+    found = {}
+    for folder in Path(path).parent.parts:
+        key, eq, value = folder.partition("=")
+        if eq and key in PARTITIONS:
+            found[key] = unquote(value)  # hive escapes, as DuckDB and Spark read them
+    return found
+
+
+def run_name(path: str | os.PathLike[str]) -> str:
+    """The name of an input's run when several are loaded together.
+
+    A dataset part is named by its partition folders, ``host=H/run=R``
+    (followed by its file name unless that is ``part-0.parquet``); any
+    other input by its path.
+
+    Examples
+    --------
+    >>> run_name("ds/host=web1/run=20261127T133501Z-3f9a/part-0.parquet")
+    'host=web1/run=20261127T133501Z-3f9a'
+    >>> run_name("traces/monday.parquet")
+    'traces/monday.parquet'
+    """
+    p = Path(path)
+    folders = [f for f in p.parent.parts if f.partition("=")[0] in PARTITIONS and "=" in f]
+    if not folders:
+        return str(p)
+    return "/".join(folders if p.name == DATASET_PART else [*folders, p.name])
+
+
+def _check_partition(key: str, value: str, target: Any) -> None:
+    if not _PARTITION_VALUE.fullmatch(value):
+        raise OutputError(
+            str(target), f"{key} {value!r} cannot name a dataset folder (letters, digits, . _ -)"
+        )
+
+
+class DatasetSink(ParquetSink):
+    """One run of a Parquet dataset: ``ROOT/host=HOST/run=RUN/part-0.parquet``.
+
+    The events are written like any Parquet trace (same schema, same
+    metadata, plus ``host`` and ``run``), into a hidden temporary file in the
+    host's folder; closing creates the run's folder and renames the file
+    into it, so a reader never sees half a part and a failed run leaves
+    none. The run id is chosen then, from the trace's start (see
+    :func:`new_run_id`).
+
+    Parameters
+    ----------
+    root : path
+        The dataset's folder; created if missing (its parent must exist).
+    host : str, optional
+        The ``host`` partition; this machine's host name by default.
+    run : str, optional
+        The run id; by default made from the trace's start when closing.
+
+    Attributes
+    ----------
+    path : pathlib.Path or None
+        The part file, once closed.
+    """
+
+    def __init__(
+        self, root: str | os.PathLike[str], host: str | None = None, run: str | None = None
+    ) -> None:
+        self.root = Path(root)
+        self.host = socket.gethostname() if host is None else host
+        self.run = run
+        self.path: Path | None = None
+        _check_partition("host", self.host, root)
+        if run is not None:
+            _check_partition("run", run, root)
+        self._opened = time.time()
+        folder = self.root / f"host={self.host}"
+        try:
+            self.root.mkdir(exist_ok=True)
+            folder.mkdir(exist_ok=True)
+        except FileNotFoundError:
+            raise OutputError(str(root), "no such directory") from None
+        except OSError as exc:
+            raise OutputError(str(root), exc.strerror or str(exc)) from exc
+        # A name of its own, so that captures writing side by side never share
+        # a temporary file; it is never used as such (see close).
+        super().__init__(folder / f"part-{secrets.token_hex(4)}.parquet")
+
+    def _start(self, meta: dict[str, Any]) -> float:
+        if meta.get("capture_start") is not None:
+            return float(meta["capture_start"])
+        if meta.get("start"):
+            with contextlib.suppress(ValueError):
+                return _dt.datetime.fromisoformat(meta["start"]).timestamp()
+        return self._opened
+
+    def close(self, processes: pd.DataFrame, errors: pd.DataFrame, meta: dict[str, Any]) -> None:
+        run = self.run or new_run_id(self._start(meta))
+        host_folder = self.root / f"host={self.host}"
+        while True:
+            folder = host_folder / f"run={run}"
+            try:
+                folder.mkdir()
+                break
+            except FileExistsError:
+                if self.run is not None:
+                    self.abort()
+                    raise OutputError(str(folder), "this run is already in the dataset") from None
+                run = new_run_id(self._start(meta))  # same second, same suffix: draw again
+            except OSError as exc:
+                self.abort()
+                raise OutputError(str(folder), exc.strerror or str(exc)) from exc
+        self.run = run
+        self._path = folder / DATASET_PART
+        try:
+            super().close(processes, errors, {**meta, "host": self.host, "run": run})
+        except OutputError:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+            raise
+        self.path = self._path
 
 
 # --- readers -------------------------------------------------------------------
@@ -666,12 +845,18 @@ def read_parquet(
 
 
 def _blob(metadata: dict[bytes, bytes] | None, path: Any) -> dict[str, Any]:
-    if not metadata or PARQUET_KEY not in metadata:
-        return {}
-    try:
-        return json.loads(metadata[PARQUET_KEY])
-    except ValueError as exc:
-        raise InputError(str(path), "corrupt iomonitor metadata") from exc
+    blob: dict[str, Any] = {}
+    if metadata and PARQUET_KEY in metadata:
+        try:
+            blob = json.loads(metadata[PARQUET_KEY])
+        except ValueError as exc:
+            raise InputError(str(path), "corrupt iomonitor metadata") from exc
+    # A dataset part's host and run are where its folders say (as DuckDB,
+    # Spark and Polars read them), even when it was moved there.
+    found = partition_values(path)
+    if found:
+        blob = {**blob, "meta": {**blob.get("meta", {}), **found}}
+    return blob
 
 
 def _restore_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -740,7 +925,7 @@ def load(
             traces.append(read_log(path, date=date))
     if len(traces) == 1:
         return traces[0]
-    names = [str(p) for _, p in inputs]
+    names = [run_name(p) for _, p in inputs]
     # The same file given twice is two runs all the same.
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
@@ -829,7 +1014,7 @@ def trace_inputs(*paths: str | os.PathLike[str]) -> list[TraceInput]:
     seen: dict[str, int] = {}
     out = []
     for kind, path in found:
-        name = str(path)
+        name = run_name(path)
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
             name = f"{name}#{seen[name]}"  # the same file twice is two runs, as in load()

@@ -7,8 +7,11 @@ usage:
   iomonitor run [options] -- command ...    the explicit form
 
 Events are written as they become known: classic CSV to stderr (tracing) or
-stdout (-i) unless -o names a file; `.parquet` files get Parquet. The exit
-status of a traced command is the command's own (128+N when killed by signal N).
+stdout (-i) unless -o names a file; `.parquet` files get Parquet. `-o DIR/`
+(a trailing slash or an existing folder) or `--dataset DIR` adds the trace to
+a Parquet dataset as DIR/host=HOST/run=RUN/part-0.parquet (docs/dataset.md).
+The exit status of a traced command is the command's own (128+N when killed
+by signal N).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as _dt
+import os
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -42,7 +47,21 @@ def make_parser(prog: str = "iomonitor") -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ap.add_argument(
-        "-o", "--output", metavar="FILE", help="write here (.csv, .parquet, - = stdout)"
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write here (.csv, .parquet, DIR/ = a run of a dataset, - = stdout)",
+    )
+    ap.add_argument(
+        "--dataset",
+        metavar="DIR",
+        help="add the trace to the Parquet dataset DIR as DIR/host=HOST/run=RUN/part-0.parquet",
+    )
+    ap.add_argument(
+        "--host",
+        type=_host_name,
+        metavar="NAME",
+        help="the dataset's host folder for this trace (default: this machine's host name)",
     )
     ap.add_argument(
         "--format", choices=("csv", "parquet"), help="output format (default: by extension)"
@@ -79,6 +98,7 @@ def run(ns: argparse.Namespace) -> int:
         )
     if ns.duration is not None and ns.duration <= 0:
         raise UsageError("--duration must be positive")
+    ns.output = _output(ns)
     on_call = _print_call if ns.verbose else None
     if ns.input:
         return _convert(ns, on_call)
@@ -93,7 +113,7 @@ def run(ns: argparse.Namespace) -> int:
         on_call=on_call,
     )
     with _stop_on_signals(cap):
-        meta = cap.to_sink(ns.output, ns.format, stream=sys.stderr)
+        meta = cap.to_sink(ns.output, ns.format, stream=sys.stderr, host=ns.host)
     _warn_blind_spots(meta)
     status = meta.get("exit_status")
     return int(status) if status is not None else 0
@@ -128,7 +148,7 @@ def _convert(ns: argparse.Namespace, on_call: Any) -> int:
     date = _parse_date(ns.date) if ns.date else None
     store.sniff_log(ns.input)
     conv = Converter(date=date, mtime=store.log_mtime(ns.input), cwd=ns.cwd, on_call=on_call)
-    sink = store.open_sink(ns.output, ns.format, stream=sys.stdout)
+    sink = store.open_sink(ns.output, ns.format, stream=sys.stdout, host=ns.host)
     try:
         for chunk in feed_fast(conv, store.iter_log_lines(ns.input)):
             sink.write(chunk)
@@ -140,6 +160,39 @@ def _convert(ns: argparse.Namespace, on_call: Any) -> int:
     sink.close(conv.processes(), conv.errors(), meta)
     _warn_blind_spots(meta)
     return 0
+
+
+def _output(ns: argparse.Namespace) -> str | None:
+    """Where to write: ``-o`` as given, or ``--dataset DIR`` as the dataset ``DIR/``.
+
+    Checked before anything runs: a dataset holds Parquet only, and
+    ``--host`` names a dataset's folder.
+    """
+    output = ns.output
+    if ns.dataset is not None:
+        if output is not None:
+            raise UsageError("give -o or --dataset, not both")
+        output = os.path.join(ns.dataset, "")
+    # The rule of store.is_dataset_target, repeated so that a capture starts
+    # strace before pandas and pyarrow load.
+    dataset = output not in (None, "-") and (output.endswith(os.sep) or os.path.isdir(output))
+    if dataset and ns.format == "csv":
+        raise UsageError("a dataset holds Parquet files: --format csv cannot write one")
+    if ns.host is not None and not dataset:
+        raise UsageError("--host names a dataset's folder: use it with -o DIR/ or --dataset DIR")
+    return output
+
+
+#: What a host folder may be called (store.DatasetSink checks the same).
+_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _host_name(text: str) -> str:
+    if not _HOST.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} cannot name a folder of the dataset (letters, digits, . _ -)"
+        )
+    return text
 
 
 def _parse_date(text: str) -> _dt.date:
