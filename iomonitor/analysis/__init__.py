@@ -19,7 +19,7 @@ Overview (:mod:`~iomonitor.analysis.overview`)
 
 from __future__ import annotations
 
-from iomonitor.analysis._common import KEYS, OTHER, SOCKET_KINDS
+from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS
 from iomonitor.analysis.distributions import (
     HISTOGRAM_COLUMNS,
     LATENCY_COLUMNS,
@@ -50,6 +50,7 @@ __all__ = [
     "BLIND_SPOTS",
     "HISTOGRAM_COLUMNS",
     "KEYS",
+    "KEY_SOURCES",
     "LATENCY_COLUMNS",
     "OTHER",
     "PARTIAL_COLUMNS",

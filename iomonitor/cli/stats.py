@@ -13,6 +13,11 @@ csv or json writes the numbers as numbers, one record per group, the group
 under the name given to --by (the tree names each process by its pid);
 json without --by holds the summary and every table. With --dir, failed
 calls cannot be told apart by direction and show as unknown.
+
+Inputs of more than 4 MiB in all are read batch by batch (Parquet row
+groups, CSV chunks, logs as they convert), so traces larger than memory
+work; a progress bar shows on stderr when it is a terminal. --interval and
+--by tree load the traces whole.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import pandas as pd
 import iomonitor
 from iomonitor import analysis
 from iomonitor.errors import InputError, UsageError
-from iomonitor.schema import DIRECTIONS, KINDS
+from iomonitor.schema import DIRECTIONS, EVENT_COLUMNS, KINDS
 from iomonitor.store import BatchReader
 from iomonitor.trace import Trace
 
@@ -103,7 +108,7 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
         raise UsageError("--interval splits by a key, not by the process tree")
     if ns.format == "csv" and not (ns.by or ns.interval):
         raise UsageError("--format csv writes a single table: choose it with --by or --interval")
-    reader = None if ns.interval or ns.by == "tree" else _reader(ns.traces)
+    reader = None if ns.interval or ns.by == "tree" else _reader(ns.traces, _columns(ns))
     if reader is None:
         trace = _filtered(iomonitor.load(*ns.traces), ns)
         if ns.interval:
@@ -146,13 +151,24 @@ STREAM_ABOVE = 4 * 2**20
 _COMPACT_EVERY = 32
 
 
-def _reader(paths: Sequence[str]) -> BatchReader | None:
+def _reader(paths: Sequence[str], columns: list[str] | None) -> BatchReader | None:
     """A batch reader for large inputs; None to load them whole."""
     try:
-        reader = BatchReader(*paths)
+        reader = BatchReader(*paths, columns=columns)
     except InputError:
         return None  # load() reports it, in the same words
     return reader if reader.total_bytes > STREAM_ABOVE else None
+
+
+def _columns(ns: argparse.Namespace) -> list[str] | None:
+    """The event columns one table and the filters need; None (all) for the default view."""
+    if not ns.by:
+        return None
+    need = {"time", "dt", "dir", "bytes", *analysis.KEY_SOURCES[ns.by]}
+    need |= {"pid", "tgid"} if ns.pid else set()
+    need |= {"file"} if ns.file else set()
+    need |= {"kind"} if ns.kind else set()
+    return [c for c in EVENT_COLUMNS if c in need]
 
 
 def _filters(ns: argparse.Namespace) -> dict[str, Any]:

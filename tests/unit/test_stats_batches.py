@@ -432,7 +432,6 @@ def peak_kib(*argv: str) -> int:
     return int(res.stdout)
 
 
-@pytest.mark.slow
 def test_stats_by_file_memory_stays_flat(tmp_path) -> None:
     path = big_trace(tmp_path / "3m.parquet", 3_000_000)
     streamed = peak_kib(sys.executable, "-m", "iomonitor", "stats", "--by", "file", str(path))
