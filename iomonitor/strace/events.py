@@ -369,7 +369,7 @@ class EventBuilder:
         if fd is None or fd < 0:
             return fd, None
         of = proc.fdt.get(fd)
-        if deco is not None:
+        if deco:  # strace never prints an empty `3<>`: only a damaged line does
             d = self._deco(deco)
             if of is None or not of.known:
                 of = OpenFile(d.name, d.kind, d.port, d.local, path=d.name)

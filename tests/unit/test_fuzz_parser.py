@@ -850,6 +850,19 @@ def test_scm_rights_received_before_the_send_completes() -> None:
     }
 
 
+def test_empty_decoration_names_nothing() -> None:
+    """A damaged ``3<>`` is no name: the fd keeps the name the table knows."""
+    lines = [
+        '7 1795000000.000000 openat(AT_FDCWD, "/srv/a", O_RDONLY) = 3\n',
+        '7 1795000000.000001 read(3<>, "", 9) = 0\n',
+        '7 1795000000.000002 read(4<>, "", 9) = 0\n',
+    ]
+    _, got = convert_fully(lines)
+    assert got == Counter(
+        {(7, 3, "R", 0, "/srv/a", "read"): 1, (7, 4, "R", 0, "unknown:4", "read"): 1}
+    )
+
+
 def test_csv_of_a_log_without_timestamps_reads_back(tmp_path: Path) -> None:
     """Events of a log without -t have no time: the CSV holds an empty time and reads back."""
     log = tmp_path / "strace.log"
