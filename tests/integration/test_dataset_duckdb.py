@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -189,3 +190,21 @@ def test_stats_reads_the_dataset_batch_by_batch_as_it_loads_it(fleet, monkeypatc
         outputs.append(json.loads(out.read_text()))
     assert outputs[0] == outputs[1]
     assert {r["run"] for r in outputs[0]} == set(iomonitor.load(ds).meta["runs"])
+
+
+def test_the_documented_duckdb_queries_run(fleet) -> None:
+    ds, sizes = fleet
+    doc = Path(__file__).resolve().parents[2] / "docs" / "dataset.md"
+    [sql] = re.findall(r"```sql\n(.*?)```", doc.read_text(), re.S)
+    statements = [s for s in sql.replace("DIR/", f"{ds}/").split(";") if s.strip()]
+    assert len(statements) == 3
+    con = duckdb.connect()
+    per_run, top_files, metas = (con.sql(s).df() for s in statements)
+    trace = iomonitor.load(ds)
+    totals = analysis.by(trace, "kind").groupby("run", observed=True)[["read_bytes", "write_bytes"]]
+    want = totals.sum().rename(index=str).sort_index()
+    got = per_run.assign(run="host=" + per_run["host"] + "/run=" + per_run["run"])
+    got = got.set_index("run")[["read_bytes", "write_bytes"]].sort_index()
+    pd.testing.assert_frame_equal(got.astype("int64"), want.astype("int64"), check_names=False)
+    assert set(top_files.columns) == {"file", "calls", "bytes", "hosts"} and len(top_files)
+    assert sorted(metas["host"]) == sorted(sizes)
