@@ -99,14 +99,15 @@ def _to_time(values: Sequence[Any] | np.ndarray) -> pd.DatetimeIndex:
     return pd.to_datetime(values, utc=True).as_unit("us")
 
 
-_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
+_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f]|5c)")
 
 
 def raw_name(name: str) -> bytes:
     """The exact bytes of a name from the trace.
 
     Names are valid UTF-8 text; a path whose bytes are not UTF-8 holds each
-    such byte as a ``\\xNN`` escape (NN from 80 to ff), which this undoes.
+    such byte as a ``\\xNN`` escape (NN from 80 to ff), and a backslash that
+    would read as one is written ``\\x5c``; this undoes both.
 
     Examples
     --------

@@ -105,13 +105,21 @@ def to_name(raw: bytes) -> str:
 
     pandas and Arrow strings must be valid UTF-8, so the escape keeps such
     names (and their exact bytes, see :func:`iomonitor.raw_name`) in the trace.
+    A literal backslash that would read as such an escape is itself written
+    ``\\x5c``, so that every name reads back exactly.
     """
+    if b"\\x" in raw:
+        raw = _LITERAL_ESCAPE.sub(rb"\\x5c", raw)
     return raw.decode("utf-8", "backslashreplace")
+
+
+#: A backslash followed by the text of an escape that raw_name would undo.
+_LITERAL_ESCAPE = re.compile(rb"\\(?=x(?:[89a-f][0-9a-f]|5c))")
 
 
 def _clean(text: str | None) -> str | None:
     # Decoded strace strings carry undecodable bytes as surrogates.
-    if text is None or text.isascii():
+    if text is None or (text.isascii() and "\\x" not in text):
         return text
     return to_name(text.encode("utf-8", "surrogateescape"))
 
@@ -244,7 +252,6 @@ def _sockaddr(text: str) -> tuple[str | None, int | None, str | None]:
         host = mi.group(1) or mi.group(2)
         if "\\" in host or not host.isascii():
             host = to_name(unescape(host))
-        host = _clean(host) or host
         port = int(mp.group(1)) if mp else None
         return host, (port if port is not None and port <= _MAX_PORT else None), "inet"
     if "AF_UNIX" in text or "AF_LOCAL" in text:

@@ -1138,11 +1138,6 @@ def test_names_of_any_bytes_round_trip_csv_and_parquet(names, style, decorate) -
         check_names(Path(tmp), names, style, decorate)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a name holding the text \\x80 (backslash, x, two hex digits) reads back "
-    "as one byte; the \\xNN convention does not escape a literal backslash",
-)
 @pytest.mark.parametrize("decorate", [False, True])
 def test_raw_name_of_a_literal_backslash_x_text(tmp_path: Path, decorate: bool) -> None:
     check_names(tmp_path, [b"x\\x8f", b"x\x80\\x8f"], "octal", decorate)
