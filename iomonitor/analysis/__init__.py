@@ -34,7 +34,12 @@ from iomonitor.analysis.overview import (
     summary_combine,
     summary_partial,
 )
-from iomonitor.analysis.rates import RATE_COLUMNS, bandwidth
+from iomonitor.analysis.rates import (
+    RATE_COLUMNS,
+    bandwidth,
+    bandwidth_combine,
+    bandwidth_partial,
+)
 from iomonitor.analysis.totals import (
     PARTIAL_COLUMNS,
     TOTAL_COLUMNS,
@@ -60,6 +65,8 @@ __all__ = [
     "TOTAL_COLUMNS",
     "TREE_COLUMNS",
     "bandwidth",
+    "bandwidth_combine",
+    "bandwidth_partial",
     "by",
     "by_tree",
     "combine",

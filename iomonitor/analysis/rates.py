@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -75,10 +77,39 @@ def bandwidth(
     >>> bandwidth(ev, "1s")[["read_bytes", "write_bytes"]].values.tolist()
     [[15, 0], [0, 0], [0, 8]]
     """
-    width = to_timedelta(interval)
-    if width < pd.Timedelta(microseconds=1):
-        raise UsageError(f"bad interval {interval!r}: event times have microsecond resolution")
-    check_top(top)
+    return bandwidth_combine([bandwidth_partial(events, interval, key)], interval, key, top)
+
+
+def bandwidth_partial(
+    events: pd.DataFrame | Trace,
+    interval: str | float | pd.Timedelta = "1s",
+    key: str | None = None,
+) -> pd.DataFrame:
+    """Bucket sums of one batch of events, for :func:`bandwidth_combine`.
+
+    Bucket sums add up exactly, so a trace larger than memory gives the same
+    :func:`bandwidth` table when its batches go through this function one by
+    one and their results through :func:`bandwidth_combine`.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Trace
+        One batch of events (with ``run`` when several traces are mixed).
+    interval, key
+        As for :func:`bandwidth`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``run`` (if any), ``time`` (bucket start), the key's raw value (when
+        given), ``read_bytes``, ``write_bytes``: one row per non-empty bucket.
+
+    Examples
+    --------
+    >>> parts = [bandwidth_partial(b, "1s", "file") for b in batches]  # doctest: +SKIP
+    >>> bandwidth_combine(parts, "1s", "file", top=5)  # doctest: +SKIP
+    """
+    width = _width(interval)
     if key is not None:
         check_key(key)
     events = events_of(events)
@@ -86,13 +117,9 @@ def bandwidth(
     sources = KEY_SOURCES[key] if key is not None else ()
     require(events, (TIME, DIR, BYTES, *sources), "bandwidth")
     keys = [key] if key is not None else []
-    columns = [*runs, TIME, *keys, *RATE_COLUMNS]
-
     frame = events[events[DIR].isin([READ, WRITE]).to_numpy(dtype=bool)]
     if key == "peer":
         frame = socket_events(frame)
-    if not len(frame):
-        return _empty(events, columns, keys)
     size = frame[BYTES].to_numpy(dtype="int64")
     is_r = (frame[DIR] == READ).to_numpy(dtype=bool)
     work = pd.DataFrame({r: frame[r] for r in runs})
@@ -101,8 +128,48 @@ def bandwidth(
         work[k] = event_keys(frame, k)
     work["read_bytes"] = np.where(is_r, size, 0)
     work["write_bytes"] = np.where(is_r, 0, size)
+    return _sum(work, [*runs, TIME, *keys])
+
+
+def bandwidth_combine(
+    partials: Sequence[pd.DataFrame],
+    interval: str | float | pd.Timedelta = "1s",
+    key: str | None = None,
+    top: int | None = 10,
+    *,
+    final: bool = True,
+) -> pd.DataFrame:
+    """Add up :func:`bandwidth_partial` results into the :func:`bandwidth` table.
+
+    Parameters
+    ----------
+    partials : sequence of pandas.DataFrame
+        Results of :func:`bandwidth_partial` with the same ``interval`` and ``key``.
+    interval, key, top
+        As for :func:`bandwidth`.
+    final : bool, default True
+        False returns the summed partial (to combine again later) instead of
+        the finished table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :func:`bandwidth` table (or a partial when ``final`` is False).
+    """
+    width = _width(interval)
+    check_top(top)
+    if not partials:
+        raise UsageError("bandwidth_combine needs at least one partial")
+    runs = run_columns(partials[0])
+    keys = [key] if key is not None else []
+    columns = [*runs, TIME, *keys, *RATE_COLUMNS]
     group = [*runs, TIME, *keys]
-    sums = _sum(work, group)
+    sums = _sum(_concat(partials), group) if len(partials) > 1 else partials[0]
+    if not final:
+        return sums
+    if not len(sums):
+        return _empty(sums, columns, keys)
+    sums = sums.copy()
     for r in runs:
         sums[r] = as_plain(sums[r])
 
@@ -129,6 +196,19 @@ def bandwidth(
         order.append("_rank")
     out = sort_rows(out, order, [True] * len(order))
     return out[columns]
+
+
+def _width(interval: str | float | pd.Timedelta) -> pd.Timedelta:
+    width = to_timedelta(interval)
+    if width < pd.Timedelta(microseconds=1):
+        raise UsageError(f"bad interval {interval!r}: event times have microsecond resolution")
+    return width
+
+
+def _concat(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    # Batches carry categoricals with different categories: concat gives object
+    # columns, which group the same.
+    return pd.concat([p for p in parts if len(p)] or [parts[0]], ignore_index=True)
 
 
 def _sum(frame: pd.DataFrame, group: list[str]) -> pd.DataFrame:

@@ -262,6 +262,9 @@ def inputs(tmp_path, monkeypatch) -> dict[str, Path]:
         ["a", "b", "--by", "file", "--file", "/srv/*", "--dir", "W", "--format", "json"],
         ["a", "--by", "syscall", "--kind", "tcp", "--kind", "pipe"],
         ["a", "b", "--kind", "file", "--format", "json"],
+        ["a", "--interval", "1s", "--format", "json"],
+        ["a", "b", "classic", "--interval", "250ms", "--by", "file", "--top", "3"],
+        ["a", "--interval", "1s", "--by", "peer", "--dir", "W", "--format", "csv"],
     ],
     ids=lambda a: " ".join(a),
 )
