@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 
 from iomonitor import schema
 from iomonitor.errors import InputError, OutputError
-from iomonitor.timeutil import DAY, first_date, local_midnight, tod_to_epoch, utc_offset
+from iomonitor.timeutil import DAY, first_date, local_midnight, utc_offset
 from iomonitor.trace import (
     Trace,
     empty_errors,
@@ -743,55 +743,18 @@ def read_csv(path: str | os.PathLike[str], *, date: _dt.date | None = None) -> T
     does not carry are filled where they follow from the others (``tgid`` is
     the pid, ``kind`` from the name) and left missing otherwise.
     """
-    try:
-        raw = pd.read_csv(
-            path,
-            dtype={"time": "string", "file": "string", "dir": "string"},
-            keep_default_na=False,
-            na_values={"dt": [""], "port": [""]},
-            encoding="utf-8",
-        )
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise InputError(str(path), f"not a valid classic CSV ({exc})") from exc
-    if tuple(raw.columns) != schema.CLASSIC_COLUMNS:
-        raise InputError(str(path), "not a classic CSV: wrong columns")
-    # An empty time is an event of a log without timestamps (written as such).
-    times = raw["time"].fillna("")
-    stamped = (times != "").to_numpy()
-    bad = ~times.str.fullmatch(_CSV_TIME).fillna(False).to_numpy() & stamped
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise InputError(
-            str(path), f"not a valid classic CSV (time {times.iloc[row]!r} on line {row + 2})"
-        )
-    tod = np.full(len(raw), np.nan)
-    if stamped.any():
-        parts = times[stamped].str.split(":", expand=True).astype("float64")
-        tod[stamped] = (parts[0] * 3600 + parts[1] * 60 + parts[2]).to_numpy()
-    if date is None:
-        first = tod[stamped][:1]
-        date = (
-            first_date(float(first[0]), os.stat(path).st_mtime) if first.size else _dt.date.today()
-        )
-    n = len(raw)
-    files = raw["file"].tolist()
-    cols: dict[str, Any] = {
-        "time": tod_to_epoch(tod, date),
-        "dt": raw["dt"].astype("float64").to_numpy(),
-        "pid": raw["pid"].to_numpy(),
-        "fd": raw["fd"].to_numpy(),
-        "dir": raw["dir"].tolist(),
-        "bytes": raw["bytes"].to_numpy(),
-        "file": files,
-        "port": pd.array(raw["port"], dtype="UInt16"),
-        "syscall": [None] * n,
-        "kind": [_kind_of_name(f, p) for f, p in zip(files, raw["port"].isna(), strict=True)],
-        "tgid": raw["pid"].to_numpy(),
-        "comm": [None] * n,
-        "local": [None] * n,
-    }
-    meta = {"mode": "csv", "source": str(path), "events": n}
-    return Trace(events_frame(cols), empty_processes(), empty_errors(), meta)
+    reader = _ClassicChunks(Path(path), date)
+    chunks = [c for c in reader.events(_CSV_WHOLE_ROWS) if len(c)]
+    if not chunks:
+        events = events_frame({c: [] for c in schema.EVENT_COLUMNS})
+    else:
+        events = _unify(pd.concat(chunks, ignore_index=True)) if len(chunks) > 1 else chunks[0]
+    meta = {"mode": "csv", "source": str(path), "events": reader.rows}
+    return Trace(events, empty_processes(), empty_errors(), meta)
+
+
+#: Rows per chunk when a classic CSV is read whole (one chunk for most files).
+_CSV_WHOLE_ROWS = 1 << 20
 
 
 def _kind_of_name(name: str, no_port: bool) -> str | None:
@@ -1315,7 +1278,7 @@ class _ClassicChunks:
         return events_frame(cols)
 
     def _epoch(self, tod: np.ndarray) -> np.ndarray:
-        """:func:`~iomonitor.timeutil.tod_to_epoch` over the whole file, one chunk at a time."""
+        """Times of day -> epoch seconds, with the midnight rule of timeutil.Clock."""
         if tod.size == 0:
             return tod
         # The previous chunk's last row counts in the first difference, as it

@@ -9,10 +9,6 @@ modification time, and they may cross midnight.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import numpy as np
 
 TOD = "tod"  #: seconds since local midnight (-t, -tt, nanosecond variants)
 EPOCH = "epoch"  #: seconds since the Unix epoch (-ttt)
@@ -88,13 +84,3 @@ class Clock:
             self._last = local_midnight(self.date or _dt.date.today())
         self._last += value
         return self._last
-
-
-def tod_to_epoch(tod: np.ndarray, date: _dt.date) -> np.ndarray:
-    """Vectorized :class:`Clock` for a column of times of day (seconds)."""
-    import numpy as np
-
-    if tod.size == 0:
-        return tod.astype("float64")
-    wraps = np.concatenate([[0], np.cumsum(np.diff(tod) < -DAY / 2)])
-    return local_midnight(date) + tod + wraps * DAY

@@ -49,6 +49,7 @@ from iomonitor.analysis.totals import (
     combine,
     partial,
     subtree,
+    tgid_comms,
 )
 
 __all__ = [
@@ -78,4 +79,5 @@ __all__ = [
     "summary",
     "summary_combine",
     "summary_partial",
+    "tgid_comms",
 ]

@@ -233,7 +233,12 @@ def by(
     return _finish(partial(data, key), key, errors, processes)
 
 
-def by_tree(trace: Trace) -> pd.DataFrame:
+def by_tree(
+    trace: Trace,
+    *,
+    tgid_partial: pd.DataFrame | None = None,
+    comms: pd.Series | None = None,
+) -> pd.DataFrame:
     """Totals of every process together with all its descendants.
 
     Parameters
@@ -241,6 +246,14 @@ def by_tree(trace: Trace) -> pd.DataFrame:
     trace : Trace
         Its ``processes`` table (pid, ppid, tgid) gives the tree; a process
         whose parent is unknown is a root. Threads count with their process.
+    tgid_partial : pandas.DataFrame, optional
+        For traces read batch by batch: ``combine(parts, final=False)`` of
+        ``partial(batch, "tgid")`` over every batch, used instead of
+        ``trace.events``.
+    comms : pandas.Series, optional
+        With ``tgid_partial``: each process's last program name seen in its
+        events, indexed by tgid (or by (run, tgid)); names the processes the
+        processes table does not know.
 
     Returns
     -------
@@ -259,18 +272,20 @@ def by_tree(trace: Trace) -> pd.DataFrame:
     """
     if not isinstance(trace, Trace):
         raise UsageError("totals per process subtree need a Trace (its processes table)")
-    events = trace.events
-    runs = run_columns(events)
     procs = trace.processes
-    check_runs(events, procs, "processes")
     require(procs, (PID, "ppid", TGID, COMM), "totals per process subtree")
-    require(events, (COMM,), "totals per process subtree")
-    own = _with_errors(partial(events, "tgid"), "tgid", trace.errors, procs)
-    event_comms = (
-        events.groupby([*runs, TGID], observed=True, sort=False)[COMM].last().map(_text)
-        if len(events)
-        else pd.Series(dtype=object)
-    )
+    if tgid_partial is None:
+        events = trace.events
+        runs = run_columns(events)
+        check_runs(events, procs, "processes")
+        require(events, (COMM,), "totals per process subtree")
+        tgid_partial = partial(events, "tgid")
+        comms = tgid_comms(events)
+    else:
+        runs = run_columns(tgid_partial)
+        check_runs(tgid_partial, procs, "processes")
+    event_comms = comms if comms is not None else pd.Series(dtype=object)
+    own = _with_errors(tgid_partial, "tgid", trace.errors, procs)
 
     run_values = _run_values(own, procs) if runs else [None]
     pair_rows: list[tuple[Any, int, int]] = []
@@ -316,6 +331,18 @@ def by_tree(trace: Trace) -> pd.DataFrame:
     totals = _derive(summed)
     out = pd.concat([out, totals[list(TOTAL_COLUMNS)]], axis=1)
     return _tree_order(out, runs)
+
+
+def tgid_comms(events: pd.DataFrame) -> pd.Series:
+    """The last program name of each process in ``events``, for :func:`by_tree`.
+
+    Indexed by tgid, or by (run, tgid) when ``events`` holds several runs. For
+    batches, update one Series with each batch's (later batches win).
+    """
+    if not len(events):
+        return pd.Series(dtype=object)
+    runs = run_columns(events)
+    return events.groupby([*runs, TGID], observed=True, sort=False)[COMM].last().map(_text)
 
 
 def subtree(trace: Trace, pid: int, *, run: Any = None) -> pd.DataFrame:

@@ -16,8 +16,7 @@ calls cannot be told apart by direction and show as unknown.
 
 Inputs of more than 4 MiB in all are read batch by batch (Parquet row
 groups, CSV chunks, logs as they convert), so traces larger than memory
-work; a progress bar shows on stderr when it is a terminal. --by tree loads
-the traces whole.
+work; a progress bar shows on stderr when it is a terminal.
 """
 
 from __future__ import annotations
@@ -89,8 +88,8 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
     than :data:`STREAM_ABOVE` bytes in all are read batch by batch from disk
     (:class:`iomonitor.store.BatchReader`), with a progress bar on stderr
     when it is a terminal; smaller ones are loaded whole. ``--interval``
-    adds up bucket sums batch by batch too; ``--by tree`` always loads the
-    traces whole.
+    (bucket sums) and ``--by tree`` (per-process partials) add up batch by
+    batch too.
 
     Parameters
     ----------
@@ -109,7 +108,11 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
         raise UsageError("--interval splits by a key, not by the process tree")
     if ns.format == "csv" and not (ns.by or ns.interval):
         raise UsageError("--format csv writes a single table: choose it with --by or --interval")
-    reader = None if ns.by == "tree" else _reader(ns.traces, _columns(ns))
+    reader = _reader(ns.traces, _columns(ns))
+    if reader is not None and ns.by == "tree":
+        table = _stream_tree(reader, ns)
+        _write_one(_head(table, ns.top), ns.format, out, _tree_cells)
+        return 0
     if reader is not None and ns.interval:
         table = _stream_bandwidth(reader, ns)
         if table is not None:
@@ -181,10 +184,29 @@ def _stream_bandwidth(reader: BatchReader, ns: argparse.Namespace) -> pd.DataFra
     return analysis.bandwidth_combine(parts, ns.interval, key=ns.by, top=ns.top)
 
 
+def _stream_tree(reader: BatchReader, ns: argparse.Namespace) -> pd.DataFrame:
+    """``--by tree`` batch by batch: per-process partial totals, then the tree."""
+    parts: list[pd.DataFrame] = []
+    comms: pd.Series | None = None
+    with _Progress(reader.total_bytes, sys.stderr) as progress:
+        for events in _stream(reader, ns):
+            parts = _compact(parts, analysis.partial(events, "tgid"))
+            last = analysis.tgid_comms(events)
+            comms = last if comms is None else last.combine_first(comms)
+            progress.show(reader.bytes_read)
+    info = _filtered(reader.trace_info(), ns)
+    if not parts:
+        return analysis.by_tree(info)
+    whole = analysis.combine(parts, final=False)
+    return analysis.by_tree(info, tgid_partial=whole, comms=comms)
+
+
 def _columns(ns: argparse.Namespace) -> list[str] | None:
     """The event columns one table and the filters need; None (all) for the default view."""
     if ns.interval:
         need = {"time", "dir", "bytes", *(analysis.KEY_SOURCES[ns.by] if ns.by else ())}
+    elif ns.by == "tree":
+        need = {"time", "dt", "dir", "bytes", "tgid", "comm"}
     elif not ns.by:
         return None
     else:

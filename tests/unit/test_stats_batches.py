@@ -265,6 +265,8 @@ def inputs(tmp_path, monkeypatch) -> dict[str, Path]:
         ["a", "--interval", "1s", "--format", "json"],
         ["a", "b", "classic", "--interval", "250ms", "--by", "file", "--top", "3"],
         ["a", "--interval", "1s", "--by", "peer", "--dir", "W", "--format", "csv"],
+        ["a", "--by", "tree", "--format", "json", "--top", "0"],
+        ["a", "b", "log", "--by", "tree"],
     ],
     ids=lambda a: " ".join(a),
 )
