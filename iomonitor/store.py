@@ -866,36 +866,18 @@ def load(
     >>> trace = load("run.parquet")  # doctest: +SKIP
     >>> trace.events.head()  # doctest: +SKIP
     """
-    if not paths:
-        raise InputError("-", "no input given")
-    inputs: list[tuple[str, Path]] = []
-    for path in paths:
-        kind = detect(path)
-        if kind == "dataset":
-            files = sorted(Path(path).rglob("*.parquet"))
-            if not files:
-                raise InputError(str(path), "folder holds no Parquet files")
-            inputs.extend(("parquet", f) for f in files)
-        else:
-            inputs.append((kind, Path(path)))
+    inputs = trace_inputs(*paths)
     traces = []
-    for kind, path in inputs:
-        if kind == "parquet":
-            traces.append(read_parquet(path, columns=columns))
-        elif kind == "csv":
-            traces.append(read_csv(path, date=date))
+    for item in inputs:
+        if item.kind == "parquet":
+            traces.append(read_parquet(item.path, columns=columns))
+        elif item.kind == "csv":
+            traces.append(read_csv(item.path, date=date))
         else:
-            traces.append(read_log(path, date=date))
+            traces.append(read_log(item.path, date=date))
     if len(traces) == 1:
         return traces[0]
-    names = [run_name(p) for _, p in inputs]
-    # The same file given twice is two runs all the same.
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names):
-        seen[name] = seen.get(name, 0) + 1
-        if seen[name] > 1:
-            names[i] = f"{name}#{seen[name]}"
-    return combine(traces, names)
+    return combine(traces, [item.name for item in inputs])
 
 
 def combine(traces: Sequence[Trace], names: Iterable[str]) -> Trace:
