@@ -111,6 +111,11 @@ METADATA_KEYS: dict[str, str] = {
     "io_uring_calls": "io_uring calls (their data is invisible to strace)",
     "aio_calls": "Linux AIO calls (their data is invisible to strace)",
     "failed_calls": "byte-moving calls that failed (counted, not events)",
+    "pids": "the pids attached to (attach mode)",
+    "capture_start": "epoch seconds when the capture began",
+    "aborted": "true when the capture ended on an error (the file keeps what was seen)",
+    "run": "the run id of a dataset part (also in its path, run=...)",
+    "events": "events written",
 }
 
 
