@@ -38,6 +38,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from iomonitor import analysis
+from iomonitor.analysis._common import to_timedelta
 from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
 
@@ -357,17 +358,7 @@ def _width(interval: str | float | pd.Timedelta | None, span: float, target: int
         for factor in (1, 2, 5, 10):
             if factor * 10.0**exponent >= step * (1 - 1e-9):
                 return pd.Timedelta(microseconds=max(1, round(factor * 10.0**exponent * 1e6)))
-    try:
-        if isinstance(interval, int | float) and not isinstance(interval, bool):
-            width = pd.Timedelta(seconds=float(interval))
-        else:
-            width = pd.Timedelta(interval)
-    except (ValueError, TypeError) as exc:
-        raise UsageError(
-            f"bad interval {interval!r}: give a width such as 100ms, 1s or 5min"
-        ) from exc
-    if pd.isna(width) or width <= pd.Timedelta(0):
-        raise UsageError(f"bad interval {interval!r}: the width must be positive")
+    width = to_timedelta(interval)
     buckets = span / width.total_seconds()
     if buckets > _MAX_BUCKETS:
         raise UsageError(

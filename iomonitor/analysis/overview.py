@@ -114,20 +114,8 @@ def summary(trace: Trace) -> pd.Series:
         ("peer", merged, "peer"),
         ("process", merged, "process"),
     )
-    for name, frame, key in tops:
-        table = by(frame, key) if len(frame) else None
-        if table is None or not len(table):
-            out[f"top_{name}"], out[f"top_{name}_bytes"] = None, None
-        else:
-            value = table[key].iloc[0]
-            out[f"top_{name}"] = None if pd.isna(value) else value
-            out[f"top_{name}_bytes"] = int(table["bytes"].iloc[0])
-
-    for name in BLIND_SPOTS:
-        out[name] = _blind_spot(meta, name)
-    if out["failed_calls"] is None and len(trace.errors) and "count" in trace.errors:
-        out["failed_calls"] = int(trace.errors["count"].sum())
-    return pd.Series(out, dtype=object, name="summary")
+    tables = {name: by(frame, key) if len(frame) else None for name, frame, key in tops}
+    return _finish(out, tables, trace, meta)
 
 
 #: Columns of :func:`summary_partial` after the run, ``tgid`` and ``pid`` columns.
@@ -251,11 +239,22 @@ def summary_combine(
     for c in ("read_bytes", "write_bytes", "mapped_bytes"):
         out[c] = int(rows[c].sum())
     out["bytes"] = out["read_bytes"] + out["write_bytes"]
+    tables: dict[str, pd.DataFrame | None] = {}
     for name in ("file", "peer", "process"):
         part = (tops or {}).get(name)
-        table = None
-        if part is not None and len(part):
-            table = combine([part.drop(columns=run_columns(part))])
+        has_part = part is not None and len(part)
+        tables[name] = combine([part.drop(columns=run_columns(part))]) if has_part else None
+    return _finish(out, tables, trace, meta)
+
+
+def _finish(
+    out: dict[str, Any],
+    tables: dict[str, pd.DataFrame | None],
+    trace: Trace,
+    meta: dict[str, Any],
+) -> pd.Series:
+    """Add the top file/peer/process (from their totals tables) and the blind spots."""
+    for name, table in tables.items():
         if table is None or not len(table):
             out[f"top_{name}"], out[f"top_{name}_bytes"] = None, None
         else:
