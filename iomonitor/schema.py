@@ -8,8 +8,10 @@ changes meaning, and is stored in every Parquet file.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = 1
 
@@ -30,28 +32,43 @@ KINDS: tuple[str, ...] = ("file", "dev", "tty", "pipe", "tcp", "udp", "unix", "n
 
 @dataclass(frozen=True)
 class Column:
-    """One column: its name, its pandas dtype and what it means."""
+    """One column: its name, its pandas dtype and what it means.
+
+    The dtype is declared by name (``spec``, plus the fixed ``categories`` of
+    a closed categorical), so that importing the schema does not import
+    pandas: a live capture writes Parquet through pyarrow alone and starts
+    faster for it.
+    """
 
     name: str
-    dtype: object
+    spec: str
     meaning: str
+    categories: tuple[str, ...] | None = None
+
+    @property
+    def dtype(self) -> Any:
+        """The pandas dtype (imports pandas)."""
+        import pandas as pd
+
+        if self.categories is not None:
+            return pd.CategoricalDtype(list(self.categories))
+        return pd.api.types.pandas_dtype(self.spec)
 
 
-def _cat(categories: tuple[str, ...] | None = None) -> pd.CategoricalDtype:
-    return pd.CategoricalDtype(list(categories) if categories else None)
+_TIME = "datetime64[us, UTC]"
 
 
 EVENT_SCHEMA: tuple[Column, ...] = (
-    Column("time", pd.DatetimeTZDtype("us", "UTC"), "when the call started (UTC)"),
+    Column("time", _TIME, "when the call started (UTC)"),
     Column("dt", "float64", "seconds spent inside the call; NaN when the log lacks -T"),
     Column("pid", "int32", "thread id that made the call, as strace prints it"),
     Column("fd", "int32", "file descriptor number"),
-    Column("dir", _cat(DIRECTIONS), "R: data in, W: data out, M: file-backed mmap"),
+    Column("dir", "category", "R: data in, W: data out, M: file-backed mmap", DIRECTIONS),
     Column("bytes", "int64", "bytes moved (mapped length for M)"),
     Column("file", "category", "path, stdin/stdout/stderr, peer IP, socket path or label"),
     Column("port", "UInt16", "peer port of TCP/UDP sockets, missing otherwise"),
     Column("syscall", "category", "the system call's name"),
-    Column("kind", _cat(KINDS), "what the fd refers to"),
+    Column("kind", "category", "what the fd refers to", KINDS),
     Column("tgid", "int32", "process (thread group) the thread belongs to"),
     Column("comm", "category", "program name, from the process's last execve"),
     Column("local", "category", "local address:port of a socket, missing otherwise"),
@@ -63,8 +80,8 @@ PROCESS_SCHEMA: tuple[Column, ...] = (
     Column("tgid", "int32", "thread group (process) id"),
     Column("comm", "string", "program name from the last execve"),
     Column("argv", "string", "arguments of the last execve, joined as a shell would show them"),
-    Column("start", pd.DatetimeTZDtype("us", "UTC"), "first time seen"),
-    Column("end", pd.DatetimeTZDtype("us", "UTC"), "last time seen"),
+    Column("start", _TIME, "first time seen"),
+    Column("end", _TIME, "last time seen"),
     Column("exit_code", "Int32", "exit status, missing when killed or still running"),
     Column("signal", "string", "signal that killed it, missing otherwise"),
 )
@@ -80,11 +97,26 @@ ERROR_SCHEMA: tuple[Column, ...] = (
     Column("count", "int64", "how many times"),
 )
 
-EVENT_DTYPES: dict[str, object] = {c.name: c.dtype for c in EVENT_SCHEMA}
 PROCESS_COLUMNS: tuple[str, ...] = tuple(c.name for c in PROCESS_SCHEMA)
-PROCESS_DTYPES: dict[str, object] = {c.name: c.dtype for c in PROCESS_SCHEMA}
 ERROR_COLUMNS: tuple[str, ...] = tuple(c.name for c in ERROR_SCHEMA)
-ERROR_DTYPES: dict[str, object] = {c.name: c.dtype for c in ERROR_SCHEMA}
+assert tuple(c.name for c in EVENT_SCHEMA) == EVENT_COLUMNS
+
+#: ``EVENT_DTYPES``, ``PROCESS_DTYPES`` and ``ERROR_DTYPES`` map column names
+#: to pandas dtypes; they are made on first use (see :class:`Column`).
+_DTYPES = {
+    "EVENT_DTYPES": EVENT_SCHEMA,
+    "PROCESS_DTYPES": PROCESS_SCHEMA,
+    "ERROR_DTYPES": ERROR_SCHEMA,
+}
+
+
+def __getattr__(name: str) -> dict[str, Any]:
+    if name in _DTYPES:
+        dtypes = {c.name: c.dtype for c in _DTYPES[name]}
+        globals()[name] = dtypes
+        return dtypes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Names that label an fd that is not a path. Kept here so writers and
 #: readers agree on what is quoted in the classic CSV.
@@ -132,4 +164,6 @@ def empty_events() -> pd.DataFrame:
     >>> list(empty_events().columns)[:3]
     ['time', 'dt', 'pid']
     """
+    import pandas as pd
+
     return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in EVENT_SCHEMA})

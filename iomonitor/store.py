@@ -1,10 +1,12 @@
 """Trace files: classic CSV, Parquet (+ datasets) and raw strace logs.
 
-The only module that opens trace files. Writers are *sinks* that take event
-chunks as they come and are closed with the processes, failed calls and
-metadata, so a capture streams to disk with flat memory; a sink writing to a
-path writes a hidden temporary file beside it and renames it into place when
-closed, so a failed run never leaves half a file under the user's name.
+With its writers in :mod:`iomonitor.sinks` (re-exported here), the only code
+that opens trace files. Writers are *sinks* that take event chunks as they
+come and are closed with the processes, failed calls and metadata, so a
+capture streams to disk with flat memory; a sink writing to a path writes a
+hidden temporary file beside it and renames it into place when closed, so a
+failed run never leaves half a file under the user's name. The readers here
+give pandas DataFrames; the writers need only pyarrow.
 
 Names are valid UTF-8 everywhere (bytes that are not become ``\\xNN``
 escapes when the events are made; :func:`iomonitor.trace.raw_name` gives the
@@ -13,18 +15,11 @@ exact bytes back), so every format stores them as ordinary text.
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import datetime as _dt
 import heapq
-import io
 import json
 import os
 import re
-import secrets
-import socket
-import sys
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +32,25 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from iomonitor import schema
-from iomonitor.errors import InputError, OutputError
-from iomonitor.timeutil import DAY, first_date, local_midnight, utc_offset
+from iomonitor.columns import ARROW_EVENTS  # noqa: F401 - part of the store's API
+from iomonitor.errors import InputError
+from iomonitor.sinks import (  # noqa: F401 - the writers, re-exported: store is the one front
+    CLASSIC_HEADER,
+    DATASET_PART,
+    PARQUET_KEY,
+    PARTITIONS,
+    ROW_GROUP,
+    CsvSink,
+    DatasetSink,
+    ParquetSink,
+    Sink,
+    format_classic,
+    is_dataset_target,
+    new_run_id,
+    open_sink,
+    write,
+)
+from iomonitor.timeutil import DAY, first_date, local_midnight
 from iomonitor.trace import (
     Trace,
     empty_errors,
@@ -46,62 +58,7 @@ from iomonitor.trace import (
     events_frame,
 )
 
-CLASSIC_HEADER = ",".join(schema.CLASSIC_COLUMNS)
-PARQUET_KEY = b"iomonitor"
 _PAR1 = b"PAR1"
-
-_STRING = pa.dictionary(pa.int32(), pa.string())
-#: The Parquet/Arrow schema of the events, derived from :mod:`iomonitor.schema`.
-ARROW_EVENTS = pa.schema(
-    [
-        ("time", pa.timestamp("us", tz="UTC")),
-        ("dt", pa.float64()),
-        ("pid", pa.int32()),
-        ("fd", pa.int32()),
-        ("dir", _STRING),
-        ("bytes", pa.int64()),
-        ("file", _STRING),
-        ("port", pa.uint16()),
-        ("syscall", _STRING),
-        ("kind", _STRING),
-        ("tgid", pa.int32()),
-        ("comm", _STRING),
-        ("local", _STRING),
-    ]
-)
-assert tuple(ARROW_EVENTS.names) == schema.EVENT_COLUMNS
-
-#: Parquet row groups hold this many events (flat memory on write and read).
-ROW_GROUP = 262144
-
-
-# --- helpers shared by the writers ------------------------------------------
-
-
-def _tmp_beside(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
-def _meta_json(value: Any) -> Any:
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, (pd.Timestamp, _dt.datetime)):
-        return value.isoformat()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def _table_to_records(frame: pd.DataFrame) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for col in frame.columns:
-        s = frame[col]
-        if isinstance(s.dtype, pd.DatetimeTZDtype):
-            vals = s.astype("int64").where(s.notna(), None)
-            out[col] = [None if pd.isna(v) else int(v) for v in vals]
-        else:
-            out[col] = [None if (v is None or v is pd.NA or v != v) else v for v in s.tolist()]
-    return out
 
 
 def _records_to_table(data: dict[str, list], dtypes: dict[str, object]) -> pd.DataFrame:
@@ -112,298 +69,7 @@ def _records_to_table(data: dict[str, list], dtypes: dict[str, object]) -> pd.Da
     return frame.astype(dtypes)
 
 
-# --- sinks --------------------------------------------------------------------
-
-
-class Sink:
-    """Where events go while they are produced.
-
-    Call :meth:`write` with each events chunk, then :meth:`close` once with the
-    rest of the trace, or :meth:`abort` on failure.
-    """
-
-    def write(self, events: pd.DataFrame) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def close(
-        self, processes: pd.DataFrame, errors: pd.DataFrame, meta: dict[str, Any]
-    ) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def abort(self) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-
-class CsvSink(Sink):
-    """Classic CSV: ``time,dt,pid,fd,dir,bytes,file,port``, RFC 4180 quoting.
-
-    Parameters
-    ----------
-    target : path or text stream
-        A path (written through a temporary file) or an open stream such as
-        stderr (written and flushed chunk by chunk).
-    offset : int, optional
-        UTC offset in seconds for the wall-clock ``time`` column; by default
-        the local zone's offset at the first event.
-    """
-
-    def __init__(self, target: str | os.PathLike[str] | IO[str], offset: int | None = None) -> None:
-        self.offset = offset
-        self._path: Path | None = None
-        self._tmp: Path | None = None
-        if isinstance(target, (str, os.PathLike)):
-            self._path = Path(target)
-            self._tmp = _tmp_beside(self._path)
-            try:
-                self._fh: IO[bytes] = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()
-            except OSError as exc:
-                raise OutputError(str(target), exc.strerror or str(exc)) from exc
-            self._stream: IO[str] | None = None
-        else:
-            self._stream = target
-            self._fh = target.buffer if hasattr(target, "buffer") else None  # type: ignore[assignment]
-        self._quoted: dict[str, str] = {}
-        self._emit((CLASSIC_HEADER + "\n").encode())
-
-    def _emit(self, data: bytes) -> None:
-        try:
-            if self._fh is not None:
-                self._fh.write(data)
-                if self._stream is not None:
-                    self._fh.flush()
-            else:
-                assert self._stream is not None
-                self._stream.write(data.decode("utf-8"))
-                self._stream.flush()
-        except OSError as exc:
-            raise OutputError(str(self._path or "output"), exc.strerror or str(exc)) from exc
-
-    def _quote(self, name: str) -> str:
-        q = self._quoted.get(name)
-        if q is None:
-            buf = io.StringIO()
-            # Paths are always quoted (the classic look); labels and addresses
-            # only when RFC 4180 requires it. The csv module does the quoting.
-            always = name.startswith("/") or name.startswith("@")
-            csv.writer(
-                buf, quoting=csv.QUOTE_ALL if always else csv.QUOTE_MINIMAL, lineterminator=""
-            ).writerow([name])
-            q = self._quoted[name] = buf.getvalue()
-        return q
-
-    def write(self, events: pd.DataFrame) -> None:
-        if events.empty:
-            return
-        if self.offset is None:
-            first = events["time"].dropna()
-            self.offset = utc_offset(first.iloc[0].timestamp()) if len(first) else 0
-        self._emit(format_classic(events, self.offset, self._quote).encode("utf-8"))
-
-    def close(self, processes: pd.DataFrame, errors: pd.DataFrame, meta: dict[str, Any]) -> None:
-        if self._path is None:
-            return
-        try:
-            self._fh.close()
-            os.replace(self._tmp, self._path)  # type: ignore[arg-type]
-        except OSError as exc:
-            self.abort()
-            raise OutputError(str(self._path), exc.strerror or str(exc)) from exc
-
-    def abort(self) -> None:
-        if self._path is not None:
-            with contextlib.suppress(OSError):
-                self._fh.close()
-            if self._tmp is not None and self._tmp.exists():
-                self._tmp.unlink()
-
-
-def format_classic(events: pd.DataFrame, offset: int, quote: Any) -> str:
-    """Render events as classic CSV rows (no header), one ``\\n``-ended line each."""
-    t = events["time"]
-    us = t.astype("int64").to_numpy()
-    us_day = (us + offset * 1_000_000) % 86_400_000_000
-    secs, frac = np.divmod(us_day, 1_000_000)
-    h, rem = np.divmod(secs, 3600)
-    m, s = np.divmod(rem, 60)
-    valid = t.notna().to_numpy()
-    times = [
-        f"{a:02d}:{b:02d}:{c:02d}.{d:06d}" if ok else ""
-        for a, b, c, d, ok in zip(
-            h.tolist(), m.tolist(), s.tolist(), frac.tolist(), valid, strict=True
-        )
-    ]
-    dts = ["" if x != x else f"{x:.6f}" for x in events["dt"].tolist()]
-    files = events["file"]
-    if isinstance(files.dtype, pd.CategoricalDtype):
-        cats = [quote(str(c)) for c in files.cat.categories]
-        codes = files.cat.codes.to_numpy()
-        qfiles = [cats[c] if c >= 0 else "" for c in codes.tolist()]
-    else:
-        qfiles = [quote(str(f)) for f in files.tolist()]
-    ports = ["" if p is pd.NA or p is None else str(p) for p in events["port"].tolist()]
-    rows = zip(
-        times,
-        dts,
-        events["pid"].tolist(),
-        events["fd"].tolist(),
-        events["dir"].astype(str).tolist(),
-        events["bytes"].tolist(),
-        qfiles,
-        ports,
-        strict=True,
-    )
-    return "".join(f"{a},{b},{c},{d},{e},{f},{g},{hh}\n" for a, b, c, d, e, f, g, hh in rows)
-
-
-class ParquetSink(Sink):
-    """Parquet, written row group by row group, with the rest of the trace in its metadata."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._path = Path(path)
-        self._tmp = _tmp_beside(self._path)
-        self._buffer: list[pa.Table] = []
-        self._buffered = 0
-        try:
-            self._writer = pq.ParquetWriter(self._tmp, ARROW_EVENTS, compression="zstd")
-        except OSError as exc:
-            raise OutputError(str(path), exc.strerror or str(exc)) from exc
-
-    def write(self, events: pd.DataFrame) -> None:
-        if events.empty:
-            return
-        table = pa.Table.from_pandas(events, preserve_index=False).cast(ARROW_EVENTS)
-        self._buffer.append(table)
-        self._buffered += table.num_rows
-        if self._buffered >= ROW_GROUP:
-            self._flush()
-
-    def _flush(self) -> None:
-        if not self._buffer:
-            return
-        table = pa.concat_tables(self._buffer).unify_dictionaries()
-        self._buffer, self._buffered = [], 0
-        try:
-            self._writer.write_table(table, row_group_size=ROW_GROUP)
-        except OSError as exc:
-            self.abort()
-            raise OutputError(str(self._path), exc.strerror or str(exc)) from exc
-
-    def close(self, processes: pd.DataFrame, errors: pd.DataFrame, meta: dict[str, Any]) -> None:
-        self._flush()
-        blob = {
-            "meta": meta,
-            "processes": _table_to_records(processes),
-            "errors": _table_to_records(errors),
-        }
-        try:
-            self._writer.add_key_value_metadata(
-                {PARQUET_KEY: json.dumps(blob, default=_meta_json, ensure_ascii=True)}
-            )
-            self._writer.close()
-            os.replace(self._tmp, self._path)
-        except OSError as exc:
-            self.abort()
-            raise OutputError(str(self._path), exc.strerror or str(exc)) from exc
-
-    def abort(self) -> None:
-        # Best effort while already failing: the writer may be half-closed.
-        with contextlib.suppress(OSError, pa.ArrowException):
-            self._writer.close()
-        if self._tmp.exists():
-            self._tmp.unlink()
-
-
-def open_sink(
-    target: str | os.PathLike[str] | None,
-    fmt: str | None = None,
-    stream: IO[str] | None = None,
-    *,
-    host: str | None = None,
-) -> Sink:
-    """Open a sink by file name or format.
-
-    Parameters
-    ----------
-    target : path, ``"-"`` or None
-        Where to write; ``"-"`` means standard output, None means ``stream``.
-        A path ending in a slash, or an existing folder, is a Parquet
-        dataset: the trace becomes one run of it (:class:`DatasetSink`).
-    fmt : {"csv", "parquet"}, optional
-        The format; by default from the extension (``.parquet``/``.pq`` for
-        Parquet, anything else CSV).
-    stream : text stream, optional
-        The stream used when ``target`` is None (stderr in capture mode).
-    host : str, optional
-        For a dataset: the ``host`` partition (this machine's name by default).
-
-    Returns
-    -------
-    Sink
-    """
-    if target is None or str(target) == "-":
-        if fmt == "parquet":
-            raise OutputError("-", "Parquet cannot be streamed to a terminal or pipe; use -o FILE")
-        return CsvSink(stream if target is None and stream is not None else sys.stdout)
-    if is_dataset_target(target):
-        if fmt not in (None, "parquet"):
-            raise OutputError(str(target), "a dataset holds Parquet files only")
-        return DatasetSink(target, host=host)
-    if fmt is None:
-        fmt = "parquet" if str(target).endswith((".parquet", ".pq")) else "csv"
-    parent = Path(target).parent
-    if not parent.is_dir():
-        raise OutputError(str(target), "no such directory")
-    return ParquetSink(target) if fmt == "parquet" else CsvSink(target)
-
-
-def write(trace: Trace, target: str | os.PathLike[str], fmt: str | None = None) -> None:
-    """Write a whole trace to ``target`` (CSV or Parquet, by extension or ``fmt``).
-
-    A ``target`` ending in a slash, or an existing folder, gets the trace as
-    one run of a dataset, under the host named in its metadata.
-    """
-    sink = open_sink(target, fmt, host=trace.meta.get("host"))
-    try:
-        for start in range(0, max(len(trace.events), 1), ROW_GROUP):
-            sink.write(trace.events.iloc[start : start + ROW_GROUP])
-    except BaseException:
-        sink.abort()
-        raise
-    sink.close(trace.processes, trace.errors, trace.meta)
-
-
 # --- datasets ------------------------------------------------------------------
-
-#: The partition folders of a dataset, outermost first: ``ROOT/host=H/run=R/``.
-PARTITIONS: tuple[str, ...] = ("host", "run")
-#: The file name of a run inside its folder.
-DATASET_PART = "part-0.parquet"
-# Partition values are written as they are, without hive's %XX escapes, so
-# they must need none: a host name, a run id.
-_PARTITION_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-def is_dataset_target(target: str | os.PathLike[str]) -> bool:
-    """Whether an output path names a dataset: it ends in a slash or is an existing folder."""
-    text = os.fspath(target)
-    return text.endswith(("/", os.sep)) or os.path.isdir(text)
-
-
-def new_run_id(start: float | None = None) -> str:
-    """A run id: sortable and unique, e.g. ``20261127T133501Z-3f9a``.
-
-    Parameters
-    ----------
-    start : float, optional
-        The run's start (seconds since the epoch); now by default.
-
-    Returns
-    -------
-    str
-        The start in UTC to the second, a dash and four random hex digits.
-    """
-    when = _dt.datetime.fromtimestamp(time.time() if start is None else start, _dt.UTC)
-    return f"{when:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
 
 
 def partition_values(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -441,96 +107,6 @@ def run_name(path: str | os.PathLike[str]) -> str:
     if not folders:
         return str(p)
     return "/".join(folders if p.name == DATASET_PART else [*folders, p.name])
-
-
-def _check_partition(key: str, value: str, target: Any) -> None:
-    if not _PARTITION_VALUE.fullmatch(value):
-        raise OutputError(
-            str(target), f"{key} {value!r} cannot name a dataset folder (letters, digits, . _ -)"
-        )
-
-
-class DatasetSink(ParquetSink):
-    """One run of a Parquet dataset: ``ROOT/host=HOST/run=RUN/part-0.parquet``.
-
-    The events are written like any Parquet trace (same schema, same
-    metadata, plus ``host`` and ``run``), into a hidden temporary file in the
-    host's folder; closing creates the run's folder and renames the file
-    into it, so a reader never sees half a part and a failed run leaves
-    none. The run id is chosen then, from the trace's start (see
-    :func:`new_run_id`).
-
-    Parameters
-    ----------
-    root : path
-        The dataset's folder; created if missing (its parent must exist).
-    host : str, optional
-        The ``host`` partition; this machine's host name by default.
-    run : str, optional
-        The run id; by default made from the trace's start when closing.
-
-    Attributes
-    ----------
-    path : pathlib.Path or None
-        The part file, once closed.
-    """
-
-    def __init__(
-        self, root: str | os.PathLike[str], host: str | None = None, run: str | None = None
-    ) -> None:
-        self.root = Path(root)
-        self.host = socket.gethostname() if host is None else host
-        self.run = run
-        self.path: Path | None = None
-        _check_partition("host", self.host, root)
-        if run is not None:
-            _check_partition("run", run, root)
-        self._opened = time.time()
-        folder = self.root / f"host={self.host}"
-        try:
-            self.root.mkdir(exist_ok=True)
-            folder.mkdir(exist_ok=True)
-        except FileNotFoundError:
-            raise OutputError(str(root), "no such directory") from None
-        except OSError as exc:
-            raise OutputError(str(root), exc.strerror or str(exc)) from exc
-        # A name of its own, so that captures writing side by side never share
-        # a temporary file; it is never used as such (see close).
-        super().__init__(folder / f"part-{secrets.token_hex(4)}.parquet")
-
-    def _start(self, meta: dict[str, Any]) -> float:
-        if meta.get("capture_start") is not None:
-            return float(meta["capture_start"])
-        if meta.get("start"):
-            with contextlib.suppress(ValueError):
-                return _dt.datetime.fromisoformat(meta["start"]).timestamp()
-        return self._opened
-
-    def close(self, processes: pd.DataFrame, errors: pd.DataFrame, meta: dict[str, Any]) -> None:
-        run = self.run or new_run_id(self._start(meta))
-        host_folder = self.root / f"host={self.host}"
-        while True:
-            folder = host_folder / f"run={run}"
-            try:
-                folder.mkdir()
-                break
-            except FileExistsError:
-                if self.run is not None:
-                    self.abort()
-                    raise OutputError(str(folder), "this run is already in the dataset") from None
-                run = new_run_id(self._start(meta))  # same second, same suffix: draw again
-            except OSError as exc:
-                self.abort()
-                raise OutputError(str(folder), exc.strerror or str(exc)) from exc
-        self.run = run
-        self._path = folder / DATASET_PART
-        try:
-            super().close(processes, errors, {**meta, "host": self.host, "run": run})
-        except OutputError:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-            raise
-        self.path = self._path
 
 
 # --- readers -------------------------------------------------------------------

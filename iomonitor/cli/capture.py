@@ -24,10 +24,12 @@ import re
 import signal
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iomonitor.errors import UsageError
-from iomonitor.strace.parser import Record
+
+if TYPE_CHECKING:
+    from iomonitor.strace.parser import Record
 
 #: Exit codes of iomonitor's own failures (the CLI help and README list them).
 EXIT_CODES_HELP = """exit status:
@@ -141,14 +143,21 @@ def _stop_on_signals(cap: Any) -> Iterator[None]:
 
 
 def _convert(ns: argparse.Namespace, on_call: Any) -> int:
-    from iomonitor import store
+    from iomonitor import sinks, store
+    from iomonitor.columns import events_table
     from iomonitor.strace.convert import Converter
     from iomonitor.strace.fastpath import feed_fast
 
     date = _parse_date(ns.date) if ns.date else None
     store.sniff_log(ns.input)
-    conv = Converter(date=date, mtime=store.log_mtime(ns.input), cwd=ns.cwd, on_call=on_call)
-    sink = store.open_sink(ns.output, ns.format, stream=sys.stdout, host=ns.host)
+    conv = Converter(
+        date=date,
+        mtime=store.log_mtime(ns.input),
+        cwd=ns.cwd,
+        on_call=on_call,
+        chunk=events_table,
+    )
+    sink = sinks.open_sink(ns.output, ns.format, stream=sys.stdout, host=ns.host)
     try:
         for chunk in feed_fast(conv, store.iter_log_lines(ns.input)):
             sink.write(chunk)
@@ -157,7 +166,7 @@ def _convert(ns: argparse.Namespace, on_call: Any) -> int:
         sink.abort()
         raise
     meta = {"mode": "log", "source": ns.input, **conv.counters()}
-    sink.close(conv.processes(), conv.errors(), meta)
+    sink.close(conv.process_records(), conv.error_records(), meta)
     _warn_blind_spots(meta)
     return 0
 

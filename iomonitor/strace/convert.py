@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from iomonitor import schema
 from iomonitor.strace import parser as p
@@ -19,7 +17,9 @@ from iomonitor.strace.events import BYTE_MOVERS, EventBuilder
 from iomonitor.strace.joiner import Joiner
 from iomonitor.strace.parser import Record, parse_line
 from iomonitor.timeutil import Clock
-from iomonitor.trace import errors_frame, events_frame, processes_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Events per chunk handed to writers: large enough for fast columnar writes,
 #: small enough to keep memory flat.
@@ -47,6 +47,11 @@ class Converter:
         (the ``-v`` view).
     chunk_events : int
         Events per chunk yielded by :meth:`feed`.
+    chunk : callable, optional
+        Makes a chunk from the event columns: by default
+        :func:`iomonitor.trace.events_frame` (a DataFrame); the writers of a
+        capture pass :func:`iomonitor.columns.events_table` (an Arrow table),
+        so that pandas is never imported.
 
     Examples
     --------
@@ -64,12 +69,14 @@ class Converter:
         cwd: str | None = None,
         on_call: Callable[[Record], None] | None = None,
         chunk_events: int = CHUNK_EVENTS,
+        chunk: Callable[[dict[str, list]], Any] | None = None,
     ) -> None:
         self.clock = Clock(date, mtime)
         self.joiner = Joiner(counted=BYTE_MOVERS)
         self.builder = EventBuilder(cwd=cwd, pending=self.joiner.pending)
         self.on_call = on_call
         self.chunk_events = chunk_events
+        self.make_chunk = _events_frame if chunk is None else chunk
         self.lines = 0
         self.unparsed = 0
         self.unparsed_examples: list[str] = []
@@ -109,36 +116,52 @@ class Converter:
         if len(self.unparsed_examples) < _MAX_EXAMPLES:
             self.unparsed_examples.append(line.rstrip("\n"))
 
-    def feed(self, lines: Iterable[str]) -> Iterator[pd.DataFrame]:
-        """Take lines; yield a DataFrame of events each time a chunk is full."""
+    def feed(self, lines: Iterable[str]) -> Iterator[Any]:
+        """Take lines; yield a chunk of events (see ``chunk``) each time one is full."""
         builder = self.builder
         size = self.chunk_events
         feed_line = self.feed_line
         for line in lines:
             feed_line(line)
             if builder.events >= size and len(builder.columns["time"]) >= size:
-                yield events_frame(builder.take())
+                yield self.make_chunk(builder.take())
 
-    def finish(self) -> pd.DataFrame:
-        """End of input: close open halves and return the last events."""
+    def finish(self) -> Any:
+        """End of input: close open halves and return the last events (a chunk)."""
         self.joiner.finish()
         return self.take()
 
-    def take(self) -> pd.DataFrame:
-        """The events buffered so far, as a DataFrame (emptying the buffer)."""
+    def take(self) -> Any:
+        """The events buffered so far, as a chunk (emptying the buffer)."""
         cols = self.builder.take()
         if any(t is None for t in cols["time"]):
             # Logs without timestamps: events keep their order, times are unknown.
             cols["time"] = [float("nan") if t is None else t for t in cols["time"]]
-        return events_frame(cols)
+        return self.make_chunk(cols)
 
     def processes(self) -> pd.DataFrame:
         """The processes table for everything seen so far."""
+        from iomonitor.trace import processes_frame
+
         return processes_frame(self.builder.process_rows())
 
     def errors(self) -> pd.DataFrame:
         """Failed byte-moving calls, counted."""
+        from iomonitor.trace import errors_frame
+
         return errors_frame(self.builder.error_rows())
+
+    def process_records(self) -> dict[str, list]:
+        """The processes table as records (:func:`iomonitor.columns.process_records`)."""
+        from iomonitor.columns import process_records
+
+        return process_records(self.builder.process_rows())
+
+    def error_records(self) -> dict[str, list]:
+        """Failed calls as records (:func:`iomonitor.columns.error_records`)."""
+        from iomonitor.columns import error_records
+
+        return error_records(self.builder.error_rows())
 
     def counters(self) -> dict[str, Any]:
         """The blind-spot counters for the trace metadata."""
@@ -159,6 +182,12 @@ class Converter:
             "end": _iso(b.last_time),
             "schema_version": schema.SCHEMA_VERSION,
         }
+
+
+def _events_frame(columns: dict[str, list]) -> pd.DataFrame:
+    from iomonitor.trace import events_frame
+
+    return events_frame(columns)
 
 
 def _iso(t: float | None) -> str | None:

@@ -28,15 +28,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator
-
-import pandas as pd
+from typing import Any
 
 from iomonitor.strace.convert import _MAX_TIME, Converter
 from iomonitor.strace.decode import split_args, split_fd
 from iomonitor.strace.events import _MAX_INT64, READS, WRITES
 from iomonitor.strace.fdtable import OpenFile
 from iomonitor.timeutil import EPOCH
-from iomonitor.trace import events_frame
 
 # pid (-f -o), -ttt time (ten digits before the point: always > 1e8, the parser's
 # test for epoch seconds), the call's name and the text up to the first comma.
@@ -218,8 +216,8 @@ class FastFeeder:
 
     # --- lines ------------------------------------------------------------------
 
-    def feed(self, lines: Iterable[str]) -> Iterator[pd.DataFrame]:
-        """Take lines in log order; yield events DataFrames as chunks fill up."""
+    def feed(self, lines: Iterable[str]) -> Iterator[Any]:
+        """Take lines in log order; yield event chunks (``conv.make_chunk``) as they fill up."""
         conv = self.conv
         if conv.on_call is not None:  # -v wants to see every call: no shortcuts
             yield from conv.feed(lines)
@@ -245,7 +243,7 @@ class FastFeeder:
                     b.events += served_events
                     self.hits += served
                     served = served_events = 0
-                    yield events_frame(b.take())
+                    yield conv.make_chunk(b.take())
             m = fast(line)
             if m is None:
                 mr = resumed(line)
@@ -472,6 +470,6 @@ def _fd_pair(args: str, index: int) -> list[int] | None:
     return fds  # type: ignore[return-value]
 
 
-def feed_fast(conv: Converter, lines: Iterable[str]) -> Iterator[pd.DataFrame]:
+def feed_fast(conv: Converter, lines: Iterable[str]) -> Iterator[Any]:
     """Like ``conv.feed(lines)``, through the fast path: the same events, faster."""
     return FastFeeder(conv).feed(lines)

@@ -235,3 +235,30 @@ def test_events_stream_while_the_program_is_quiet(tmp_path):
         assert line.split(",")[4:6] == ["W", "5"]
     finally:
         proc.wait(timeout=60)
+
+
+@pytest.mark.parametrize("output", ["t.parquet", "t.csv", "ds/", None])
+def test_capture_never_imports_pandas(tmp_path, output):
+    # The writers run on pyarrow alone: importing pandas would add about half
+    # a second to every capture (see benchmarks/capture_overhead.py).
+    data = tmp_path / "data"
+    data.write_bytes(b"x" * 1233 + b"\n")
+    argv = ["-o", str(tmp_path / output)] if output else []
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from iomonitor.cli import main
+        status = main({argv!r} + ["cat", {str(data)!r}])
+        print(status, sorted(m for m in ("pandas", "pyarrow.compute") if m in sys.modules))
+        """
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1] == "0 []"
+    trace = iomonitor.load(tmp_path / output) if output else None
+    if trace is not None:
+        assert files(trace)[(str(data), "R")] == 1234
+    else:
+        assert f'R,1234,"{data}",' in res.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from iomonitor import store
+from iomonitor import sinks, store
 from iomonitor.cli import main
 from iomonitor.errors import OutputError
 from iomonitor.trace import Trace, events_frame, processes_frame
@@ -113,7 +113,7 @@ def test_run_id_is_the_trace_start_in_utc(tmp_path: Path) -> None:
 def test_runs_never_overwrite_each_other(tmp_path: Path, monkeypatch) -> None:
     trace = small_trace()
     ids = iter(["20260304T100000Z-aaaa", "20260304T100000Z-aaaa", "20260304T100000Z-bbbb"])
-    monkeypatch.setattr(store, "new_run_id", lambda start=None: next(ids))
+    monkeypatch.setattr(sinks, "new_run_id", lambda start=None: next(ids))
     for _ in range(2):
         store.write(trace, f"{tmp_path}/ds/")
     # The second run drew the same id as the first: it drew again.
@@ -149,7 +149,7 @@ def test_no_half_part_while_writing_or_after_a_failure(tmp_path: Path, monkeypat
 
     sink = store.DatasetSink(ds, host="h")
     sink.write(trace.events)
-    monkeypatch.setattr(store.os, "replace", no_rename)
+    monkeypatch.setattr(sinks.os, "replace", no_rename)
     with pytest.raises(OutputError, match="No space left"):
         sink.close(trace.processes, trace.errors, {})
     monkeypatch.undo()

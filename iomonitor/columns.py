@@ -1,0 +1,171 @@
+"""Event columns as Arrow tables: the writers' currency, made without pandas.
+
+The event builder hands out plain columns (one list per name of
+:data:`iomonitor.schema.EVENT_COLUMNS`). :func:`iomonitor.trace.events_frame`
+turns them into the typed DataFrame for analysis; :func:`events_table` turns
+them into the Arrow table the writers store, with the same values and the
+same dictionaries, and without importing pandas (a capture imports only
+pyarrow, which halves its start-up). :func:`process_records` and
+:func:`error_records` give the processes and failed-call tables in the form
+the Parquet metadata keeps them.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from iomonitor import schema
+
+_STRING = pa.dictionary(pa.int32(), pa.string())
+
+#: The Parquet/Arrow schema of the events, derived from :mod:`iomonitor.schema`.
+ARROW_EVENTS = pa.schema(
+    [
+        ("time", pa.timestamp("us", tz="UTC")),
+        ("dt", pa.float64()),
+        ("pid", pa.int32()),
+        ("fd", pa.int32()),
+        ("dir", _STRING),
+        ("bytes", pa.int64()),
+        ("file", _STRING),
+        ("port", pa.uint16()),
+        ("syscall", _STRING),
+        ("kind", _STRING),
+        ("tgid", pa.int32()),
+        ("comm", _STRING),
+        ("local", _STRING),
+    ]
+)
+assert tuple(ARROW_EVENTS.names) == schema.EVENT_COLUMNS
+
+_CLOSED = {c.name: c.categories for c in schema.EVENT_SCHEMA if c.categories is not None}
+
+
+def events_table(columns: Mapping[str, Sequence[Any]]) -> pa.Table:
+    """Build the events' Arrow table from plain columns.
+
+    Parameters
+    ----------
+    columns : mapping
+        One sequence per name of :data:`iomonitor.schema.EVENT_COLUMNS`, as
+        :meth:`iomonitor.strace.events.EventBuilder.take` gives them: ``time``
+        in seconds since the epoch (NaN when unknown), ``dt`` in seconds (NaN
+        when unknown), ``port`` and ``local`` may hold None.
+
+    Returns
+    -------
+    pyarrow.Table
+        :data:`ARROW_EVENTS`, with the values :func:`iomonitor.trace.events_frame`
+        gives: times rounded to the microsecond (half to even), unknown times
+        and durations null, and string dictionaries laid out as pandas lays
+        out categories (sorted; the closed ``dir`` and ``kind`` in schema order).
+
+    Examples
+    --------
+    >>> cols = {c: [] for c in schema.EVENT_COLUMNS}
+    >>> events_table(cols).num_rows
+    0
+    """
+    arrays = []
+    for field in ARROW_EVENTS:
+        values = columns[field.name]
+        if field.name == "time":
+            # round() is half to even, as numpy's rounding in events_frame.
+            us = [None if t is None or t != t else round(t * 1e6) for t in values]
+            arrays.append(_fixed(us, "q", pa.int64()).view(field.type))
+        elif field.name == "dt":
+            arrays.append(_fixed([None if x != x else x for x in values], "d", field.type))
+        elif field.type == _STRING:
+            arrays.append(_dictionary(values, _CLOSED.get(field.name)))
+        else:
+            arrays.append(_fixed(values, _TYPECODES[field.type], field.type))
+    return pa.Table.from_arrays(arrays, schema=ARROW_EVENTS)
+
+
+# The arrays are assembled from their buffers: pa.array() on a Python list
+# imports pandas (to ask whether the list is a pandas object), which costs a
+# capture half a second of start-up.
+_TYPECODES = {pa.int32(): "i", pa.int64(): "q", pa.uint16(): "H"}
+
+
+def _fixed(values: Sequence[Any], typecode: str, type_: pa.DataType) -> pa.Array:
+    """A fixed-width array; None becomes null."""
+    n = len(values)
+    validity = None
+    nulls = 0
+    if None in values:
+        bits = bytearray((n + 7) // 8)
+        for i, v in enumerate(values):
+            if v is not None:
+                bits[i >> 3] |= 1 << (i & 7)
+        nulls = sum(v is None for v in values)
+        validity = pa.py_buffer(bits)
+        values = [0 if v is None else v for v in values]
+    data = pa.py_buffer(array(typecode, values))
+    return pa.Array.from_buffers(type_, n, [validity, data], null_count=nulls)
+
+
+def _strings(words: Sequence[str]) -> pa.Array:
+    encoded = [w.encode("utf-8") for w in words]
+    offsets = array("i", [0])
+    total = 0
+    for e in encoded:
+        total += len(e)
+        offsets.append(total)
+    data = pa.py_buffer(b"".join(encoded))
+    return pa.Array.from_buffers(pa.string(), len(words), [None, pa.py_buffer(offsets), data])
+
+
+def _dictionary(values: Sequence[Any], closed: Sequence[str] | None) -> pa.DictionaryArray:
+    # A closed category lists all its values even when unused; an open one
+    # holds the values seen, sorted: the dictionaries pandas would make.
+    words = list(closed) if closed is not None else sorted({v for v in values if v is not None})
+    index = {w: i for i, w in enumerate(words)}
+    codes = _fixed([None if v is None else index[v] for v in values], "i", pa.int32())
+    return pa.DictionaryArray.from_arrays(codes, _strings(words))
+
+
+_INTS = ("int32", "Int32", "int64")
+
+
+def _records(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[schema.Column]
+) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for col in columns:
+        values = [row.get(col.name) for row in rows]
+        if col.spec.startswith("datetime64"):
+            # Seconds -> whole microseconds, as processes_frame rounds them.
+            out[col.name] = [None if v is None or v != v else round(v * 1e6) for v in values]
+        elif col.spec in _INTS:
+            out[col.name] = [None if v is None or v != v else int(v) for v in values]
+        else:
+            out[col.name] = [None if v is None or v != v else str(v) for v in values]
+    return out
+
+
+def process_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The processes table as the Parquet metadata stores it: one list per column.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        One mapping per process, as
+        :meth:`iomonitor.strace.events.EventBuilder.process_rows` gives them.
+
+    Returns
+    -------
+    dict
+        Column name -> values; times as whole microseconds since the epoch,
+        missing values as None.
+    """
+    return _records(rows, schema.PROCESS_SCHEMA)
+
+
+def error_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The failed-calls table as the Parquet metadata stores it (see :func:`process_records`)."""
+    return _records(rows, schema.ERROR_SCHEMA)
