@@ -38,6 +38,11 @@ class _Collector:
     def __init__(self) -> None:
         self.chunks: list[pd.DataFrame] = []
 
+    def chunk(self, columns: dict[str, list]) -> pd.DataFrame:
+        from iomonitor.trace import events_frame
+
+        return events_frame(columns)
+
     def write(self, events: pd.DataFrame) -> None:
         if not events.empty:
             self.chunks.append(events)
@@ -47,13 +52,6 @@ class _Collector:
 
     def abort(self) -> None:
         pass
-
-
-def _arrow_chunk(columns: dict[str, list]) -> Any:
-    # Imported on first use, once strace runs (see Capture._pump).
-    from iomonitor.columns import events_table
-
-    return events_table(columns)
 
 
 class Capture:
@@ -105,13 +103,11 @@ class Capture:
         """
         self.runner.stop(signum)
 
-    def _pump(
-        self, open_sink: Callable[[], Sink | _Collector], chunk: Callable[[dict], Any] | None = None
-    ) -> tuple[Sink | _Collector, dict]:
+    def _pump(self, open_sink: Callable[[], Sink | _Collector]) -> tuple[Sink | _Collector, dict]:
         """Run the capture, writing events to the sink ``open_sink`` makes.
 
-        ``chunk`` makes the sink's chunks from event columns (DataFrames by
-        default; see :class:`~iomonitor.strace.convert.Converter`).
+        The events are handed to the sink in the form it takes best (its
+        ``chunk``): a CSV sink never loads pyarrow, a Parquet sink never pandas.
         """
         started = time.time()
         if self.duration is not None:
@@ -127,9 +123,11 @@ class Capture:
                 from iomonitor.strace.convert import Converter
                 from iomonitor.strace.fastpath import FastFeeder
 
-                conv = self.converter = Converter(cwd=self.cwd, on_call=self.on_call, chunk=chunk)
-                feeder = FastFeeder(conv)
                 sink = open_sink()
+                conv = self.converter = Converter(
+                    cwd=self.cwd, on_call=self.on_call, chunk=sink.chunk
+                )
+                feeder = FastFeeder(conv)
                 last_flush = time.monotonic()
                 # Lines come in batches as the FIFO is read (an empty one when
                 # strace is quiet): events are written at least every
@@ -213,13 +211,13 @@ class Capture:
                 raise OutputError(str(output), "permission denied")
 
         def open_sink() -> Sink:
-            # The writers need pyarrow only: pandas is never imported here,
-            # which shortens a capture by about half a second.
+            # Not the store: the writers need no pandas, which saves a capture
+            # half a second of start-up (CSV needs no pyarrow either).
             from iomonitor import sinks
 
             return sinks.open_sink(output, fmt, stream=stream, host=host)
 
-        sink, meta = self._pump(open_sink, _arrow_chunk)
+        sink, meta = self._pump(open_sink)
         assert self.converter is not None
         sink.close(self.converter.process_records(), self.converter.error_records(), meta)
         return meta

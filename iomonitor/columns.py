@@ -4,10 +4,8 @@ The event builder hands out plain columns (one list per name of
 :data:`iomonitor.schema.EVENT_COLUMNS`). :func:`iomonitor.trace.events_frame`
 turns them into the typed DataFrame for analysis; :func:`events_table` turns
 them into the Arrow table the writers store, with the same values and the
-same dictionaries, and without importing pandas (a capture imports only
-pyarrow, which halves its start-up). :func:`process_records` and
-:func:`error_records` give the processes and failed-call tables in the form
-the Parquet metadata keeps them.
+same dictionaries, and without importing pandas (a capture to Parquet
+imports only pyarrow, which halves its start-up).
 """
 
 from __future__ import annotations
@@ -127,45 +125,3 @@ def _dictionary(values: Sequence[Any], closed: Sequence[str] | None) -> pa.Dicti
     index = {w: i for i, w in enumerate(words)}
     codes = _fixed([None if v is None else index[v] for v in values], "i", pa.int32())
     return pa.DictionaryArray.from_arrays(codes, _strings(words))
-
-
-_INTS = ("int32", "Int32", "int64")
-
-
-def _records(
-    rows: Sequence[Mapping[str, Any]], columns: Sequence[schema.Column]
-) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
-    for col in columns:
-        values = [row.get(col.name) for row in rows]
-        if col.spec.startswith("datetime64"):
-            # Seconds -> whole microseconds, as processes_frame rounds them.
-            out[col.name] = [None if v is None or v != v else round(v * 1e6) for v in values]
-        elif col.spec in _INTS:
-            out[col.name] = [None if v is None or v != v else int(v) for v in values]
-        else:
-            out[col.name] = [None if v is None or v != v else str(v) for v in values]
-    return out
-
-
-def process_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """The processes table as the Parquet metadata stores it: one list per column.
-
-    Parameters
-    ----------
-    rows : sequence of mapping
-        One mapping per process, as
-        :meth:`iomonitor.strace.events.EventBuilder.process_rows` gives them.
-
-    Returns
-    -------
-    dict
-        Column name -> values; times as whole microseconds since the epoch,
-        missing values as None.
-    """
-    return _records(rows, schema.PROCESS_SCHEMA)
-
-
-def error_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """The failed-calls table as the Parquet metadata stores it (see :func:`process_records`)."""
-    return _records(rows, schema.ERROR_SCHEMA)

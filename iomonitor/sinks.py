@@ -7,10 +7,13 @@ streams to disk with flat memory. A sink writing to a path writes a hidden
 temporary file beside it and renames it into place when closed, so a failed
 run never leaves half a file under the user's name.
 
-Sinks take Arrow tables (:func:`iomonitor.columns.events_table`) or events
-DataFrames, and the processes and failed calls as records
-(:func:`iomonitor.columns.process_records`) or DataFrames. This module does not
-import pandas itself: a live capture runs on pyarrow alone.
+Sinks take events as the plain columns of the event builder, Arrow tables
+(:func:`iomonitor.columns.events_table`) or events DataFrames; each sink's
+:meth:`Sink.chunk` says which form it takes best, and a producer makes its
+chunks with it. The processes and failed calls come as records
+(:func:`process_records`) or DataFrames. pandas is never
+imported here, and pyarrow only by the Parquet writers: a capture to CSV
+starts in a tenth of a second, one to Parquet without pandas' half second.
 """
 
 from __future__ import annotations
@@ -26,24 +29,22 @@ import secrets
 import socket
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from iomonitor import schema
-from iomonitor.columns import ARROW_EVENTS
 from iomonitor.errors import OutputError
 from iomonitor.timeutil import utc_offset
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from iomonitor.trace import Trace
 
-    #: An events chunk: an Arrow table of ARROW_EVENTS, or an events DataFrame.
-    Events = pa.Table | pd.DataFrame
+    #: An events chunk: plain columns, an Arrow table of ARROW_EVENTS, or a DataFrame.
+    Events = dict[str, list] | pa.Table | pd.DataFrame
     #: The processes or failed-calls table: records (one list per column) or a DataFrame.
     Records = dict[str, list] | pd.DataFrame
 
@@ -69,11 +70,29 @@ def _meta_json(value: Any) -> Any:
 
 
 def _arrow(events: Events) -> pa.Table:
-    """An events chunk as an Arrow table of :data:`ARROW_EVENTS`."""
+    """An events chunk as an Arrow table of :data:`~iomonitor.columns.ARROW_EVENTS`."""
+    import pyarrow as pa
+
+    from iomonitor.columns import ARROW_EVENTS, events_table
+
     if isinstance(events, pa.Table):
         return events
+    if isinstance(events, dict):
+        return events_table(events)
     frame = events[list(ARROW_EVENTS.names)]  # a loaded trace may carry `run` too
     return pa.Table.from_pandas(frame, preserve_index=False).cast(ARROW_EVENTS)
+
+
+def _plain(events: Events) -> dict[str, list]:
+    """An events chunk as plain columns, ``time`` in whole microseconds (None if unknown)."""
+    if isinstance(events, dict):
+        # round() is half to even, as events_frame and events_table round.
+        us = [None if t is None or t != t else round(t * 1e6) for t in events["time"]]
+        return {**events, "time": us}
+    table = _arrow(events)
+    out = {name: table.column(name).to_pylist() for name in schema.CLASSIC_COLUMNS[1:]}
+    out["time"] = _micros(table)
+    return out
 
 
 def _records(table: Records) -> dict[str, list]:
@@ -97,6 +116,48 @@ def _table_to_records(frame: pd.DataFrame) -> dict[str, list]:
     return out
 
 
+_INTS = ("int32", "Int32", "int64")
+
+
+def _rows_to_records(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[schema.Column]
+) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for col in columns:
+        values = [row.get(col.name) for row in rows]
+        if col.spec.startswith("datetime64"):
+            # Seconds -> whole microseconds, as processes_frame rounds them.
+            out[col.name] = [None if v is None or v != v else round(v * 1e6) for v in values]
+        elif col.spec in _INTS:
+            out[col.name] = [None if v is None or v != v else int(v) for v in values]
+        else:
+            out[col.name] = [None if v is None or v != v else str(v) for v in values]
+    return out
+
+
+def process_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The processes table as the Parquet metadata stores it: one list per column.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        One mapping per process, as
+        :meth:`iomonitor.strace.events.EventBuilder.process_rows` gives them.
+
+    Returns
+    -------
+    dict
+        Column name -> values; times as whole microseconds since the epoch,
+        missing values as None.
+    """
+    return _rows_to_records(rows, schema.PROCESS_SCHEMA)
+
+
+def error_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The failed-calls table as the Parquet metadata stores it (see :func:`process_records`)."""
+    return _rows_to_records(rows, schema.ERROR_SCHEMA)
+
+
 # --- sinks --------------------------------------------------------------------
 
 
@@ -106,6 +167,10 @@ class Sink:
     Call :meth:`write` with each events chunk, then :meth:`close` once with the
     rest of the trace, or :meth:`abort` on failure.
     """
+
+    def chunk(self, columns: dict[str, list]) -> Events:
+        """Make the chunk this sink writes best from the event builder's columns."""
+        return columns
 
     def write(self, events: Events) -> None:  # pragma: no cover - interface
         raise NotImplementedError
@@ -177,13 +242,13 @@ class CsvSink(Sink):
         return q
 
     def write(self, events: Events) -> None:
-        table = _arrow(events)
-        if table.num_rows == 0:
+        cols = _plain(events)
+        if not cols["time"]:
             return
         if self.offset is None:
-            first = next((t for t in _micros(table) if t is not None), None)
+            first = next((t for t in cols["time"] if t is not None), None)
             self.offset = 0 if first is None else utc_offset(first / 1e6)
-        self._emit(format_classic(table, self.offset, self._quote).encode("utf-8"))
+        self._emit(_classic_rows(cols, self.offset, self._quote).encode("utf-8"))
 
     def close(self, processes: Records, errors: Records, meta: dict[str, Any]) -> None:
         if self._path is None:
@@ -205,6 +270,8 @@ class CsvSink(Sink):
 
 def _micros(table: pa.Table) -> list[int | None]:
     # The stored integers behind the timestamps (a view: no compute kernels).
+    import pyarrow as pa
+
     out: list[int | None] = []
     for chunk in table.column("time").chunks:
         out += chunk.view(pa.int64()).to_pylist()
@@ -216,16 +283,19 @@ def format_classic(events: Events, offset: int, quote: Any) -> str:
 
     Parameters
     ----------
-    events : pyarrow.Table or pandas.DataFrame
-        An events chunk.
+    events : dict, pyarrow.Table or pandas.DataFrame
+        An events chunk (see :class:`Sink`).
     offset : int
         UTC offset in seconds of the wall-clock ``time`` column.
     quote : callable
         Quotes a name as a CSV field.
     """
-    table = _arrow(events)
+    return _classic_rows(_plain(events), offset, quote)
+
+
+def _classic_rows(cols: dict[str, list], offset: int, quote: Any) -> str:
     times = []
-    for us in _micros(table):
+    for us in cols["time"]:
         if us is None:
             times.append("")
             continue
@@ -233,17 +303,16 @@ def format_classic(events: Events, offset: int, quote: Any) -> str:
         h, rem = divmod(secs, 3600)
         m, s = divmod(rem, 60)
         times.append(f"{h:02d}:{m:02d}:{s:02d}.{frac:06d}")
-    col = table.column
-    dts = ["" if x is None or x != x else f"{x:.6f}" for x in col("dt").to_pylist()]
-    files = ["" if f is None else quote(f) for f in col("file").to_pylist()]
-    ports = ["" if p is None else str(p) for p in col("port").to_pylist()]
+    dts = ["" if x is None or x != x else f"{x:.6f}" for x in cols["dt"]]
+    files = ["" if f is None else quote(f) for f in cols["file"]]
+    ports = ["" if p is None else str(p) for p in cols["port"]]
     rows = zip(
         times,
         dts,
-        col("pid").to_pylist(),
-        col("fd").to_pylist(),
-        col("dir").to_pylist(),
-        col("bytes").to_pylist(),
+        cols["pid"],
+        cols["fd"],
+        cols["dir"],
+        cols["bytes"],
         files,
         ports,
         strict=True,
@@ -255,6 +324,10 @@ class ParquetSink(Sink):
     """Parquet, written row group by row group, with the rest of the trace in its metadata."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        import pyarrow.parquet as pq
+
+        from iomonitor.columns import ARROW_EVENTS
+
         self._path = Path(path)
         self._tmp = _tmp_beside(self._path)
         self._buffer: list[pa.Table] = []
@@ -263,6 +336,11 @@ class ParquetSink(Sink):
             self._writer = pq.ParquetWriter(self._tmp, ARROW_EVENTS, compression="zstd")
         except OSError as exc:
             raise OutputError(str(path), exc.strerror or str(exc)) from exc
+
+    def chunk(self, columns: dict[str, list]) -> Events:
+        from iomonitor.columns import events_table
+
+        return events_table(columns)
 
     def write(self, events: Events) -> None:
         table = _arrow(events)
@@ -276,6 +354,8 @@ class ParquetSink(Sink):
     def _flush(self) -> None:
         if not self._buffer:
             return
+        import pyarrow as pa
+
         table = pa.concat_tables(self._buffer).unify_dictionaries()
         self._buffer, self._buffered = [], 0
         try:
@@ -302,6 +382,8 @@ class ParquetSink(Sink):
             raise OutputError(str(self._path), exc.strerror or str(exc)) from exc
 
     def abort(self) -> None:
+        import pyarrow as pa
+
         # Best effort while already failing: the writer may be half-closed.
         with contextlib.suppress(OSError, pa.ArrowException):
             self._writer.close()

@@ -144,20 +144,19 @@ def _stop_on_signals(cap: Any) -> Iterator[None]:
 
 def _convert(ns: argparse.Namespace, on_call: Any) -> int:
     from iomonitor import sinks, store
-    from iomonitor.columns import events_table
     from iomonitor.strace.convert import Converter
     from iomonitor.strace.fastpath import feed_fast
 
     date = _parse_date(ns.date) if ns.date else None
     store.sniff_log(ns.input)
+    sink = sinks.open_sink(ns.output, ns.format, stream=sys.stdout, host=ns.host)
     conv = Converter(
         date=date,
         mtime=store.log_mtime(ns.input),
         cwd=ns.cwd,
         on_call=on_call,
-        chunk=events_table,
+        chunk=sink.chunk,
     )
-    sink = sinks.open_sink(ns.output, ns.format, stream=sys.stdout, host=ns.host)
     try:
         for chunk in feed_fast(conv, store.iter_log_lines(ns.input)):
             sink.write(chunk)

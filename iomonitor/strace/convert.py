@@ -152,14 +152,14 @@ class Converter:
         return errors_frame(self.builder.error_rows())
 
     def process_records(self) -> dict[str, list]:
-        """The processes table as records (:func:`iomonitor.columns.process_records`)."""
-        from iomonitor.columns import process_records
+        """The processes table as records (:func:`iomonitor.sinks.process_records`)."""
+        from iomonitor.sinks import process_records
 
         return process_records(self.builder.process_rows())
 
     def error_records(self) -> dict[str, list]:
-        """Failed calls as records (:func:`iomonitor.columns.error_records`)."""
-        from iomonitor.columns import error_records
+        """Failed calls as records (:func:`iomonitor.sinks.error_records`)."""
+        from iomonitor.sinks import error_records
 
         return error_records(self.builder.error_rows())
 

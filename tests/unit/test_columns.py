@@ -16,7 +16,8 @@ import pyarrow as pa
 import pytest
 
 from iomonitor import schema, sinks
-from iomonitor.columns import ARROW_EVENTS, error_records, events_table, process_records
+from iomonitor.columns import ARROW_EVENTS, events_table
+from iomonitor.sinks import error_records, process_records
 from iomonitor.strace.convert import Converter
 from iomonitor.strace.fastpath import FastFeeder
 from iomonitor.trace import errors_frame, events_frame, processes_frame
