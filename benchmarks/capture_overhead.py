@@ -1,10 +1,13 @@
 """Capture overhead: a program untraced, under iomonitor, and under plain strace.
 
-Three workloads of our own (C, built here with gcc):
+Three workloads of our own (C, built here with gcc), each a few seconds long
+under strace, so that the figures say what tracing costs a program rather than
+what starting Python costs (that fixed cost is the fourth row):
 
-- ``small_io``: many small writes and reads (every call is traced);
-- ``processes``: many short-lived processes (fork + exec + exit);
-- ``mostly_cpu``: millions of non-I/O system calls with an occasional write.
+- ``small_io``: 100k small writes and 100k small reads (every call is traced);
+- ``processes``: 3000 short-lived processes (fork + exec + exit);
+- ``mostly_cpu``: 20M non-I/O system calls with a write every 10k;
+- ``startup``: ``/bin/true``, the fixed cost of each way of tracing.
 
 Each runs four ways, alternating, several times:
 
@@ -19,7 +22,8 @@ Reported: median wall time, ratios against ``strace_cheap`` and
 ``strace_classic``, and peak memory (max RSS of the heaviest process of the
 run, tracer included).
 
-Run: ``python benchmarks/capture_overhead.py [--runs N] [--json FILE]``.
+Run: ``python benchmarks/capture_overhead.py [--runs N] [--scale F] [--json FILE]``
+(``--scale 0.1`` gives the short workloads of earlier figures).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ PROGRAMS = {
 int main(void) {
     char buf[64] = {0};
     int out = open("/dev/null", O_WRONLY), in = open("/dev/zero", O_RDONLY);
-    for (int i = 0; i < 100000; i++) {
+    for (long i = 0; i < N; i++) {
         write(out, buf, sizeof buf);
         read(in, buf, sizeof buf);
     }
@@ -55,7 +59,7 @@ int main(void) {
 #include <sys/wait.h>
 #include <unistd.h>
 int main(void) {
-    for (int i = 0; i < 300; i++) {
+    for (long i = 0; i < N; i++) {
         pid_t pid = fork();
         if (pid == 0) {
             execl("/bin/true", "true", (char *)0);
@@ -72,7 +76,7 @@ int main(void) {
 int main(void) {
     int out = open("/dev/null", O_WRONLY);
     long sum = 0;
-    for (long i = 0; i < 2000000; i++) {
+    for (long i = 0; i < N; i++) {
         sum += getppid();
         if (i % 10000 == 0)
             write(out, "tick\n", 5);
@@ -83,14 +87,20 @@ int main(void) {
 }
 
 
-def build(workdir: Path) -> dict[str, Path]:
+#: Loop counts (``N``) of the workloads at ``--scale 1``.
+COUNTS = {"small_io": 100_000, "processes": 3_000, "mostly_cpu": 20_000_000}
+
+
+def build(workdir: Path, scale: float = 1.0) -> dict[str, Path]:
     exes = {}
     for name, source in PROGRAMS.items():
         src = workdir / f"{name}.c"
         src.write_text(source)
         exe = workdir / name
-        subprocess.run(["gcc", "-O2", "-o", str(exe), str(src)], check=True)
+        n = max(1, round(COUNTS[name] * scale))
+        subprocess.run(["gcc", "-O2", f"-DN={n}L", "-o", str(exe), str(src)], check=True)
         exes[name] = exe
+    exes["startup"] = Path("/bin/true")
     return exes
 
 
@@ -140,15 +150,21 @@ def timed(cmd: list[str]) -> tuple[float, int]:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5, help="alternating runs per mode (median)")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply the workloads' lengths")
     ap.add_argument("--json", type=Path, help="also write the results here")
     ns = ap.parse_args(argv)
     if shutil.which("gcc") is None:
         sys.exit("capture_overhead: gcc is needed to build the workloads")
     strace = find_strace()
-    results: dict = {"runs": ns.runs, "cpus": os.cpu_count(), "workloads": {}}
+    results: dict = {
+        "runs": ns.runs,
+        "scale": ns.scale,
+        "cpus": os.cpu_count(),
+        "workloads": {},
+    }
     with tempfile.TemporaryDirectory(prefix="iomon-bench-") as tmp:
         work = Path(tmp)
-        for name, exe in build(work).items():
+        for name, exe in build(work, ns.scale).items():
             cmds = commands(exe, work, strace)
             times: dict[str, list[float]] = {m: [] for m in cmds}
             rss: dict[str, int] = {m: 0 for m in cmds}
