@@ -11,7 +11,10 @@ Totals (:mod:`~iomonitor.analysis.totals`)
 Over time (:mod:`~iomonitor.analysis.rates`)
     :func:`bandwidth`.
 Distributions (:mod:`~iomonitor.analysis.distributions`)
-    :func:`size_histogram`, :func:`latency`.
+    :func:`size_histogram`, :func:`latency` (exact), and for inputs read
+    batch by batch :func:`size_histogram_partial` / :func:`size_histogram_combine`
+    and :func:`latency_partial` / :func:`latency_combine` (percentiles within
+    :data:`LATENCY_ACCURACY`).
 Overview (:mod:`~iomonitor.analysis.overview`)
     :func:`summary`, :func:`select`, and :func:`summary_partial` /
     :func:`summary_combine` for inputs read batch by batch.
@@ -22,9 +25,15 @@ from __future__ import annotations
 from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS
 from iomonitor.analysis.distributions import (
     HISTOGRAM_COLUMNS,
+    LATENCY_ACCURACY,
     LATENCY_COLUMNS,
+    LATENCY_PARTIAL_COLUMNS,
     latency,
+    latency_combine,
+    latency_partial,
     size_histogram,
+    size_histogram_combine,
+    size_histogram_partial,
 )
 from iomonitor.analysis.overview import (
     BLIND_SPOTS,
@@ -57,7 +66,9 @@ __all__ = [
     "HISTOGRAM_COLUMNS",
     "KEYS",
     "KEY_SOURCES",
+    "LATENCY_ACCURACY",
     "LATENCY_COLUMNS",
+    "LATENCY_PARTIAL_COLUMNS",
     "OTHER",
     "PARTIAL_COLUMNS",
     "RATE_COLUMNS",
@@ -72,9 +83,13 @@ __all__ = [
     "by_tree",
     "combine",
     "latency",
+    "latency_combine",
+    "latency_partial",
     "partial",
     "select",
     "size_histogram",
+    "size_histogram_combine",
+    "size_histogram_partial",
     "subtree",
     "summary",
     "summary_combine",
