@@ -25,9 +25,10 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -38,13 +39,16 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from iomonitor import analysis
-from iomonitor.analysis._common import to_timedelta
+from iomonitor.analysis._common import as_plain, check_top, to_timedelta
 from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
 
 __all__ = [
     "KINDS",
+    "FigureCollector",
+    "FigureData",
     "bandwidth",
+    "collect",
     "cumulative",
     "flow",
     "format_bytes",
@@ -307,9 +311,13 @@ def _as_trace(data: Trace | pd.DataFrame) -> Trace:
 
 def _runs(trace: Trace) -> list[Any]:
     """The runs of a trace in load order; ``[None]`` for a single run."""
-    if _RUN not in trace.events.columns:
+    return _run_values(trace.events)
+
+
+def _run_values(frame: pd.DataFrame) -> list[Any]:
+    if _RUN not in frame.columns:
         return [None]
-    run = trace.events[_RUN]
+    run = frame[_RUN]
     values = list(run.cat.categories) if isinstance(run.dtype, pd.CategoricalDtype) else []
     seen = pd.unique(run.dropna()).tolist()
     return values or seen or [None]
@@ -322,32 +330,9 @@ def _of_run(frame: pd.DataFrame, run: Any) -> pd.DataFrame:
     return frame[(frame[_RUN] == run).to_numpy(dtype=bool)]
 
 
-def _origins(trace: Trace, runs: list[Any]) -> dict[Any, pd.Timestamp | None]:
-    """Time zero of each run: its first process start or first call, whichever is earlier."""
-    out: dict[Any, pd.Timestamp | None] = {}
-    events, procs = trace.events, trace.processes
-    for run in runs:
-        times = [_of_run(events, run)["time"].min()]
-        if len(procs) and "start" in procs.columns:
-            times.append(_of_run(procs, run)["start"].min())
-        known = [t for t in times if t is not None and not pd.isna(t)]
-        out[run] = min(known) if known else None
-    return out
-
-
 def _seconds(times: pd.Series | pd.DatetimeIndex | np.ndarray, origin: pd.Timestamp) -> np.ndarray:
     delta = pd.DatetimeIndex(times) - origin
     return np.asarray(delta / pd.Timedelta(seconds=1), dtype="float64")
-
-
-def _span(trace: Trace, runs: list[Any], origins: dict[Any, pd.Timestamp | None]) -> float:
-    """Longest run, in seconds from its origin to its last call."""
-    longest = 0.0
-    for run in runs:
-        last = _of_run(trace.events, run)["time"].max()
-        if origins[run] is not None and last is not None and not pd.isna(last):
-            longest = max(longest, (last - origins[run]).total_seconds())
-    return longest
 
 
 def _width(interval: str | float | pd.Timedelta | None, span: float, target: int) -> pd.Timedelta:
@@ -436,6 +421,464 @@ def _time_axis(ax: Axes) -> None:
     ax.set_xlabel("seconds since start")
 
 
+# --- what the figures are drawn from -------------------------------------------------
+
+#: A bucket wider than any trace: one bucket per key holds the key's total.
+_WHOLE = pd.Timedelta(days=100_000)
+#: Partial aggregates held before they are added up into one.
+_COMPACT_EVERY = 16
+#: Events reduced at a time when a trace in memory is aggregated, so memory stays flat.
+_BATCH = 1_000_000
+
+
+@dataclass(frozen=True)
+class _SeriesSpec:
+    """Bucketed totals one figure draws: per ``key``, ``top`` kept, buckets for ``target``."""
+
+    key: str | None
+    top: int | None
+    interval: str | float | pd.Timedelta | None
+    target: int
+
+
+@dataclass
+class FigureData:
+    """What the figures are drawn from: analysis results over a whole trace.
+
+    Made by :func:`collect` from a trace in memory, or by a
+    :class:`FigureCollector` fed the batches of a trace read piece by piece;
+    every figure function takes it in place of a trace and draws the same
+    picture from it. Only the figures it was collected for can be drawn.
+
+    Attributes
+    ----------
+    runs : list
+        Run names in load order; ``[None]`` for a single run.
+    origins : dict
+        Time zero of each run: its first process start or first call.
+    last : dict
+        Start of each run's last call (None without calls).
+    lifetimes : pandas.DataFrame
+        ``run``, ``tgid``, ``comm``, ``start``, ``end`` of every process.
+    series : dict
+        Finished :func:`iomonitor.analysis.bandwidth` tables and their
+        bucket width, per figure that needs one.
+    sizes : pandas.DataFrame or None
+        :func:`iomonitor.analysis.size_histogram` of reads and writes.
+    latency : pandas.DataFrame, UsageError or None
+        :func:`iomonitor.analysis.latency` by system call (exact for a trace
+        in memory, from :func:`iomonitor.analysis.latency_combine` when read
+        batch by batch), or the error that says why there is none.
+    flow : dict or None
+        Per run, totals per (process, file or peer) of the flow figure.
+    """
+
+    runs: list[Any]
+    origins: dict[Any, pd.Timestamp | None]
+    last: dict[Any, pd.Timestamp | None]
+    lifetimes: pd.DataFrame
+    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta]]
+    sizes: pd.DataFrame | None = None
+    latency: pd.DataFrame | UsageError | None = None
+    flow: dict[Any, dict[str, pd.DataFrame]] | None = None
+
+
+def _arguments(kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A figure's arguments with its defaults filled in, as the figure function takes them."""
+    if kind not in KINDS:
+        raise UsageError(f"unknown figure {kind!r}; choose one of: {', '.join(KINDS)}")
+    try:
+        bound = inspect.signature(KINDS[kind]).bind(None, **kwargs)
+    except TypeError as exc:
+        raise UsageError(f"{kind}: {exc}") from None
+    bound.apply_defaults()
+    return {k: v for k, v in bound.arguments.items() if k not in ("trace", "ax")}
+
+
+def _series_spec(kind: str, args: dict[str, Any]) -> _SeriesSpec | None:
+    if kind == "bandwidth":
+        return _SeriesSpec(args["by"], args["top"], args["interval"], _BANDWIDTH_BUCKETS)
+    if kind == "cumulative":
+        return _SeriesSpec(args["by"], args["top"], args["interval"], _CUMULATIVE_BUCKETS)
+    if kind == "timeline":
+        return _SeriesSpec("tgid", 0, args["interval"], args["max_marks"])
+    return None
+
+
+class FigureCollector:
+    """Adds up, batch by batch, what some figures are drawn from.
+
+    Feed it every batch of events with :meth:`add`, then call
+    :meth:`next_pass`; while that returns True, feed every batch once more
+    (figures over time need the trace's span, and its busiest keys, before
+    their buckets can be filled in flat memory). Then :meth:`finish` gives the
+    :class:`FigureData`. Batches hold the events of every run, with a ``run``
+    column when there are several; memory grows with the number of processes,
+    keys, buckets and bins, not with the events.
+
+    Parameters
+    ----------
+    figures : iterable of (str, dict)
+        The figures to draw: a name of :data:`KINDS` and the keyword
+        arguments that will be given to its function (``by``, ``top``,
+        ``interval``...; defaults as the function's).
+
+    Examples
+    --------
+    >>> collector = FigureCollector([("bandwidth", {"by": "process"})])  # doctest: +SKIP
+    >>> for events in batches: collector.add(events)  # doctest: +SKIP
+    >>> if collector.next_pass(info):  # doctest: +SKIP
+    ...     for events in batches: collector.add(events)
+    >>> bandwidth(collector.finish(info), by="process")  # doctest: +SKIP
+    """
+
+    def __init__(self, figures: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        self.specs: list[_SeriesSpec] = []
+        kinds = set()
+        for kind, kwargs in figures:
+            args = _arguments(kind, kwargs)
+            kinds.add(kind)
+            spec = _series_spec(kind, args)
+            if spec is None or spec in self.specs:
+                continue
+            _check_by(spec.key)
+            check_top(spec.top)
+            if spec.interval is not None:
+                to_timedelta(spec.interval)  # a bad width is refused before any reading
+            self.specs.append(spec)
+        self.sizes = "sizes" in kinds
+        self.latency = "latency" in kinds
+        self.flow = "flow" in kinds
+        self._lives = self.flow or "timeline" in kinds
+        self._per_process = bool(self.specs) or self.flow
+        self._pass = 1
+        self._tgid: list[pd.DataFrame] = []
+        self._comms: pd.Series | None = None
+        ranked = {s.key for s in self.specs if s.key is not None and s.top}
+        self._rank: dict[str, list[pd.DataFrame]] = {k: [] for k in sorted(ranked)}
+        self._sizes: list[pd.DataFrame] = []
+        self._latency: list[pd.DataFrame] = []
+        self._flow: dict[Any, dict[str, list[pd.DataFrame]]] = {}
+        self._plans: dict[_SeriesSpec, tuple[pd.Timedelta, list[Any] | None]] = {}
+        self._series: dict[_SeriesSpec, list[pd.DataFrame]] = {}
+
+    def add(self, events: pd.DataFrame) -> None:
+        """Add one batch of events (of the current pass)."""
+        if not len(events):
+            return
+        if self._pass == 2:
+            for spec, (width, kept) in self._plans.items():
+                part = analysis.bandwidth_partial(events, width, key=spec.key)
+                if kept is not None:
+                    part = _merge_rest(part, spec.key, kept)
+                self._series[spec] = _compact(
+                    self._series[spec],
+                    part,
+                    lambda p, s=spec, w=width: analysis.bandwidth_combine(p, w, s.key, final=False),
+                )
+            return
+        if self._per_process:
+            self._tgid = _compact(self._tgid, analysis.partial(events, "tgid"), _combine_partials)
+            if self._lives:
+                last = analysis.tgid_comms(events)
+                self._comms = last if self._comms is None else last.combine_first(self._comms)
+        # Keys are ranked over all runs together, as analysis.bandwidth ranks them.
+        merged = events.drop(columns=[_RUN], errors="ignore") if self._rank else events
+        for key in self._rank:
+            self._rank[key] = _compact(
+                self._rank[key],
+                analysis.bandwidth_partial(merged, _WHOLE, key=key),
+                lambda p, k=key: analysis.bandwidth_combine(p, _WHOLE, k, final=False),
+            )
+        if self.sizes:
+            self._sizes = _compact(
+                self._sizes,
+                analysis.size_histogram_partial(events, dirs=("R", "W")),
+                lambda p: analysis.size_histogram_combine(p, final=False),
+            )
+        if self.latency:
+            self._latency = _compact(
+                self._latency,
+                analysis.latency_partial(events, key="syscall"),
+                lambda p: analysis.latency_combine(p, final=False),
+            )
+        if self.flow:
+            for run in _run_values(events):
+                mine = _of_run(events, run)
+                if not len(mine):
+                    continue
+                held = self._flow.setdefault(run, {name: [] for name in _FLOW_TABLES})
+                for name, part in _flow_partials(mine.drop(columns=[_RUN], errors="ignore")):
+                    held[name] = _compact(held[name], part, _combine_partials)
+
+    def next_pass(self, info: Trace) -> bool:
+        """End a pass over the batches; True when they must all be added once more.
+
+        Parameters
+        ----------
+        info : Trace
+            The trace's processes and metadata (its events are not used).
+
+        Returns
+        -------
+        bool
+        """
+        if self._pass == 2 or not self.specs:
+            return False
+        runs = _runs(info)
+        origins, last = self._times(info, runs)
+        span = _span(runs, origins, last)
+        rankings = {key: self._ranking(key) for key in self._rank}
+        for spec in self.specs:
+            width = _width(spec.interval, span, spec.target)
+            ranked = rankings.get(spec.key) if spec.key is not None else None
+            kept = ranked[: spec.top] if ranked is not None and len(ranked) > spec.top else None
+            self._plans[spec] = (width, kept)
+            self._series[spec] = []
+        self._rank = {}
+        self._pass = 2
+        return True
+
+    def finish(self, info: Trace) -> FigureData:
+        """The figure data, once every pass is done.
+
+        Parameters
+        ----------
+        info : Trace
+            The trace's processes, failed calls and metadata; its (empty)
+            events give the runs and the columns of empty results.
+
+        Returns
+        -------
+        FigureData
+        """
+        if self.specs and self._pass != 2:
+            raise UsageError("the figures over time need a second pass over the batches")
+        runs = _runs(info)
+        origins, last = self._times(info, runs)
+        empty = info.events.iloc[:0]
+        series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta]] = {}
+        for spec, (width, kept) in self._plans.items():
+            parts = self._series[spec] or [analysis.bandwidth_partial(empty, width, spec.key)]
+            top = 0 if kept is not None else spec.top
+            series[spec] = (analysis.bandwidth_combine(parts, width, spec.key, top=top), width)
+        data = FigureData(runs, origins, last, self._lifetimes(info, runs), series)
+        if self.sizes:
+            parts = self._sizes or [analysis.size_histogram_partial(empty, dirs=("R", "W"))]
+            data.sizes = analysis.size_histogram_combine(parts)
+        if self.latency:
+            parts = self._latency or [analysis.latency_partial(empty, key="syscall")]
+            try:
+                data.latency = analysis.latency_combine(parts, key="syscall")
+            except UsageError as exc:
+                data.latency = exc
+        if self.flow:
+            data.flow = {
+                run: {
+                    name: _per_process(self._flow.get(run, {}).get(name, []), key)
+                    for name, (key, _, _) in _FLOW_TABLES.items()
+                }
+                for run in runs
+            }
+        return data
+
+    def _tgid_table(self) -> pd.DataFrame | None:
+        return _combine_partials(self._tgid) if self._tgid else None
+
+    def _times(
+        self, info: Trace, runs: list[Any]
+    ) -> tuple[dict[Any, pd.Timestamp | None], dict[Any, pd.Timestamp | None]]:
+        """Time zero (first process start or call) and last call of each run."""
+        table = self._tgid_table()
+        procs = info.processes
+        origins: dict[Any, pd.Timestamp | None] = {}
+        last: dict[Any, pd.Timestamp | None] = {}
+        for run in runs:
+            mine = _of_run(table, run) if table is not None else None
+            first = mine["first"].min() if mine is not None and len(mine) else None
+            final = mine["last"].max() if mine is not None and len(mine) else None
+            times = [first]
+            if len(procs) and "start" in procs.columns:
+                times.append(_of_run(procs, run)["start"].min())
+            known = [t for t in times if t is not None and not pd.isna(t)]
+            origins[run] = min(known) if known else None
+            last[run] = None if final is None or pd.isna(final) else final
+        return origins, last
+
+    def _ranking(self, key: str) -> list[Any]:
+        """Every key in the order :func:`iomonitor.analysis.bandwidth` ranks them (all runs)."""
+        parts = self._rank[key]
+        if not parts:
+            return []
+        table = analysis.bandwidth_combine(parts, _WHOLE, key, top=0)
+        return pd.unique(table[key]).tolist()
+
+    def _lifetimes(self, info: Trace, runs: list[Any]) -> pd.DataFrame:
+        """One row per process (tgid) and run: ``run``, ``tgid``, ``comm``, ``start``, ``end``.
+
+        From the processes table; processes seen only in the events (a CSV
+        input, an attach that missed their start) get their program name, first
+        and last call from their per-process totals.
+        """
+        procs = info.processes
+        cols = ["run", "tgid", "comm", "start", "end"]
+        if not self._lives:
+            return pd.DataFrame(columns=cols)
+        table = self._tgid_table()
+        comms = self._comms if self._comms is not None else pd.Series(dtype=object)
+        rows = []
+        for run in runs:
+            part = _of_run(procs, run)
+            seen: set[int] = set()
+            if len(part):
+                # The leader's row names the process; threads extend its lifetime.
+                ordered = part.assign(_lead=(part["pid"] != part["tgid"]).astype(int))
+                ordered = ordered.sort_values(["tgid", "_lead"], kind="mergesort")
+                grouped = ordered.groupby("tgid", sort=False)
+                known = pd.DataFrame(
+                    {
+                        "comm": grouped["comm"].first(),
+                        "start": grouped["start"].min(),
+                        "end": grouped["end"].max(),
+                    }
+                ).reset_index()
+                known.insert(0, "run", run)
+                rows.append(known[cols])
+                seen = set(known["tgid"].astype(int))
+            mine = _of_run(table, run) if table is not None else None
+            if mine is None or not len(mine):
+                continue
+            extra = mine[~mine["tgid"].astype("int64").isin(seen).to_numpy(dtype=bool)]
+            if len(extra):
+                tgids = extra["tgid"].astype("int64")
+                index = [(run, t) for t in tgids] if run is not None else list(tgids)
+                found = [comms.get(i) for i in index]
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "run": run,
+                            "tgid": tgids.to_numpy(),
+                            "comm": [None if c is None or pd.isna(c) else str(c) for c in found],
+                            "start": extra["first"].to_numpy(),
+                            "end": extra["last"].to_numpy(),
+                        }
+                    )
+                )
+        if not rows:
+            return pd.DataFrame(columns=cols)
+        return pd.concat(
+            [r.astype({"tgid": "int64", "comm": "object"}) for r in rows], ignore_index=True
+        )
+
+
+def collect(
+    trace: Trace | pd.DataFrame, figures: Iterable[tuple[str, dict[str, Any]]]
+) -> FigureData:
+    """What some figures of a trace in memory are drawn from.
+
+    The events go through a :class:`FigureCollector` a million at a time, so
+    a trace in memory and one read batch by batch are drawn by the same code;
+    only the latency percentiles differ: exact here
+    (:func:`iomonitor.analysis.latency`).
+
+    Parameters
+    ----------
+    trace : Trace or pandas.DataFrame
+        The trace, or its events.
+    figures : iterable of (str, dict)
+        As for :class:`FigureCollector`.
+
+    Returns
+    -------
+    FigureData
+
+    Examples
+    --------
+    >>> data = collect(trace, [("sizes", {}), ("flow", {"top": 5})])  # doctest: +SKIP
+    >>> sizes(data).savefig("sizes.png")  # doctest: +SKIP
+    """
+    trace = _as_trace(trace)
+    collector = FigureCollector(figures)
+    events = trace.events
+    info = replace(trace, events=events.iloc[:0])
+    more = True
+    while more:
+        for start in range(0, len(events), _BATCH):
+            collector.add(events.iloc[start : start + _BATCH])
+        more = collector.next_pass(info)
+    data = collector.finish(info)
+    if collector.latency:
+        try:
+            data.latency = analysis.latency(trace, key="syscall")
+        except UsageError as exc:
+            data.latency = exc
+    return data
+
+
+def _figure_data(data: Trace | pd.DataFrame | FigureData, kind: str, **kwargs: Any) -> FigureData:
+    """``data`` itself, or the figure data of one figure of a trace."""
+    if isinstance(data, FigureData):
+        return data
+    return collect(data, [(kind, kwargs)])
+
+
+def _series_of(data: FigureData, spec: _SeriesSpec) -> tuple[pd.DataFrame, pd.Timedelta]:
+    if spec not in data.series:
+        raise UsageError(
+            f"these figure data hold no bucketed totals by {spec.key} (top {spec.top}, "
+            f"interval {spec.interval}); collect them for this figure first"
+        )
+    return data.series[spec]
+
+
+def _missing_part(what: str) -> UsageError:
+    return UsageError(f"these figure data were not collected for the {what} figure")
+
+
+def _span(
+    runs: list[Any],
+    origins: dict[Any, pd.Timestamp | None],
+    last: dict[Any, pd.Timestamp | None],
+) -> float:
+    """Longest run, in seconds from its origin to its last call."""
+    longest = 0.0
+    for run in runs:
+        if origins[run] is not None and last[run] is not None:
+            longest = max(longest, (last[run] - origins[run]).total_seconds())
+    return longest
+
+
+def _merge_rest(part: pd.DataFrame, key: str, kept: list[Any]) -> pd.DataFrame:
+    """A bandwidth partial with the keys outside ``kept`` added up as ``other``.
+
+    Done batch by batch, so a batch holds at most top + 1 keys per bucket
+    whatever the number of files; analysis.bandwidth_combine merges the same
+    keys the same way (their ranking is over the whole trace, which the first
+    pass gave), so the sums are those of the whole trace.
+    """
+    # Keys as analysis.bandwidth names them: text, so numbers and "other" mix.
+    label = as_plain(part[key]).astype("str")
+    part = part.assign(**{key: label.where(label.isin(kept), analysis.OTHER)})
+    group = [c for c in part.columns if c not in ("read_bytes", "write_bytes")]
+    summed = part.groupby(group, observed=True, dropna=False, sort=False)
+    return summed[["read_bytes", "write_bytes"]].sum().reset_index()
+
+
+def _compact(
+    parts: list[pd.DataFrame],
+    part: pd.DataFrame,
+    combine: Callable[[list[pd.DataFrame]], pd.DataFrame],
+) -> list[pd.DataFrame]:
+    parts = [*parts, part]
+    if len(parts) > _COMPACT_EVERY:
+        parts = [combine(parts)]
+    return parts
+
+
+def _combine_partials(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    return analysis.combine(parts, final=False)
+
+
 # --- bandwidth and cumulative ----------------------------------------------------
 
 
@@ -451,17 +894,10 @@ class _Series:
 
 
 def _bucketed(
-    trace: Trace,
-    by: str | None,
-    top: int | None,
-    interval: str | float | pd.Timedelta | None,
-    target: int,
-    rates: bool,
+    data: FigureData, spec: _SeriesSpec, rates: bool
 ) -> tuple[list[Any], dict[Any, _Series | None], pd.Timedelta]:
-    runs = _runs(trace)
-    origins = _origins(trace, runs)
-    width = _width(interval, _span(trace, runs, origins), target)
-    table = analysis.bandwidth(trace, width, key=by, top=top)
+    runs, origins, by = data.runs, data.origins, spec.key
+    table, width = _series_of(data, spec)
     columns = ("read_rate", "write_rate") if rates else ("read_bytes", "write_bytes")
     label = "all" if by is None else None
     keys_all = [label] if by is None else pd.unique(table[by]).tolist() if len(table) else []
@@ -538,8 +974,9 @@ def bandwidth(
     >>> fig.savefig("bandwidth.png")  # doctest: +SKIP
     """
     _check_by(by)
-    trace = _as_trace(trace)
-    runs, series, width = _bucketed(trace, by, top, interval, _BANDWIDTH_BUCKETS, rates=True)
+    data = _figure_data(trace, "bandwidth", by=by, top=top, interval=interval)
+    spec = _SeriesSpec(by, top, interval, _BANDWIDTH_BUCKETS)
+    runs, series, width = _bucketed(data, spec, rates=True)
     fig, axes = _panels(runs, ax, (10.0, 4.5))
     what = "" if by is None else f" by {by}"
     for run, axis in zip(runs, axes, strict=True):
@@ -617,8 +1054,9 @@ def cumulative(
     >>> cumulative(trace, by="peer", top=3).savefig("cumulative.svg")  # doctest: +SKIP
     """
     _check_by(by)
-    trace = _as_trace(trace)
-    runs, series, _ = _bucketed(trace, by, top, interval, _CUMULATIVE_BUCKETS, rates=False)
+    data = _figure_data(trace, "cumulative", by=by, top=top, interval=interval)
+    spec = _SeriesSpec(by, top, interval, _CUMULATIVE_BUCKETS)
+    runs, series, _ = _bucketed(data, spec, rates=False)
     fig, axes = _panels(runs, ax, (10.0, 4.5))
     what = "" if by is None else f" by {by}"
     for run, axis in zip(runs, axes, strict=True):
@@ -647,59 +1085,6 @@ def cumulative(
 
 
 # --- processes ---------------------------------------------------------------------
-
-
-def _lifetimes(trace: Trace, runs: list[Any]) -> pd.DataFrame:
-    """One row per process (tgid) and run: ``run``, ``tgid``, ``comm``, ``start``, ``end``.
-
-    From the processes table; processes seen only in the events (a CSV input,
-    an attach that missed their start) get their program name, first and last
-    call from :func:`iomonitor.analysis.by_tree` over their own events.
-    """
-    events, procs = trace.events, trace.processes
-    cols = ["run", "tgid", "comm", "start", "end"]
-    rows = []
-    for run in runs:
-        part = _of_run(procs, run)
-        seen: set[int] = set()
-        if len(part):
-            # The leader's row names the process; threads extend its lifetime.
-            ordered = part.assign(_lead=(part["pid"] != part["tgid"]).astype(int))
-            ordered = ordered.sort_values(["tgid", "_lead"], kind="mergesort")
-            grouped = ordered.groupby("tgid", sort=False)
-            table = pd.DataFrame(
-                {
-                    "comm": grouped["comm"].first(),
-                    "start": grouped["start"].min(),
-                    "end": grouped["end"].max(),
-                }
-            ).reset_index()
-            table.insert(0, "run", run)
-            rows.append(table[cols])
-            seen = set(table["tgid"].astype(int))
-        ev = _of_run(events, run)
-        missing = np.setdiff1d(pd.unique(ev["tgid"]), np.fromiter(seen, dtype="int64"))
-        if len(missing):
-            sub = ev[ev["tgid"].isin(missing).to_numpy(dtype=bool)].drop(
-                columns=[_RUN], errors="ignore"
-            )
-            tree = analysis.by_tree(Trace(sub))
-            extra = pd.DataFrame(
-                {
-                    "run": run,
-                    "tgid": tree["pid"].astype("int64"),
-                    "comm": tree["comm"],
-                    "start": tree["first"],
-                    "end": tree["last"],
-                }
-            )
-            rows.append(extra[cols])
-    if not rows:
-        return pd.DataFrame(columns=cols)
-    out = pd.concat(
-        [r.astype({"tgid": "int64", "comm": "object"}) for r in rows], ignore_index=True
-    )
-    return out
 
 
 def timeline(
@@ -740,12 +1125,9 @@ def timeline(
     """
     if isinstance(max_marks, bool) or not isinstance(max_marks, int) or max_marks < 1:
         raise UsageError(f"max_marks must be a whole number >= 1, not {max_marks!r}")
-    trace = _as_trace(trace)
-    runs = _runs(trace)
-    origins = _origins(trace, runs)
-    width = _width(interval, _span(trace, runs, origins), max_marks)
-    marks = analysis.bandwidth(trace, width, key="tgid", top=0)
-    lives = _lifetimes(trace, runs)
+    data = _figure_data(trace, "timeline", interval=interval, max_marks=max_marks)
+    runs, origins, lives = data.runs, data.origins, data.lifetimes
+    marks, width = _series_of(data, _SeriesSpec("tgid", 0, interval, max_marks))
     per_run = {run: _of_run(lives, run) if run is not None else lives for run in runs}
     heights = [max(3.0, 0.32 * len(per_run[run]) + 1.4) / 3.0 for run in runs]
     fig, axes = _panels(runs, ax, (11.0, 3.0), heights)
@@ -767,7 +1149,7 @@ def timeline(
         if not len(lanes) or origin is None:
             _note(axis, "no processes")
             continue
-        end_of_trace = _of_run(trace.events, run)["time"].max()
+        end_of_trace = data.last[run]
         lanes = lanes.assign(
             start=lanes["start"].fillna(origin),
             end=lanes["end"].fillna(end_of_trace if not pd.isna(end_of_trace) else origin),
@@ -853,9 +1235,10 @@ def sizes(trace: Trace | pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     --------
     >>> sizes(trace).savefig("sizes.png")  # doctest: +SKIP
     """
-    trace = _as_trace(trace)
-    runs = _runs(trace)
-    table = analysis.size_histogram(trace, dirs=("R", "W"))
+    data = _figure_data(trace, "sizes")
+    runs, table = data.runs, data.sizes
+    if table is None:
+        raise _missing_part("sizes")
     fig, axes = _panels(runs, ax, (10.0, 4.0))
     for run, axis in zip(runs, axes, strict=True):
         _title(axis, "Sizes of read and write calls", run, runs)
@@ -915,9 +1298,12 @@ def latency(trace: Trace | pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     --------
     >>> latency(trace).savefig("latency.png")  # doctest: +SKIP
     """
-    trace = _as_trace(trace)
-    runs = _runs(trace)
-    table = analysis.latency(trace, key="syscall")
+    data = _figure_data(trace, "latency")
+    runs, table = data.runs, data.latency
+    if table is None:
+        raise _missing_part("latency")
+    if isinstance(table, UsageError):
+        raise table
     n_max = max((len(_of_run(table, r)) for r in runs), default=0)
     fig, axes = _panels(runs, ax, (10.0, max(2.5, 0.4 * n_max + 1.3)))
     for run, axis in zip(runs, axes, strict=True):
@@ -955,29 +1341,40 @@ def latency(trace: Trace | pd.DataFrame, *, ax: Axes | None = None) -> Figure:
 # --- flow ----------------------------------------------------------------------------
 
 
-#: Events reduced at a time when flow totals are made, so memory stays flat.
-_BATCH = 1_000_000
+#: The per-process totals the flow figure is drawn from: name -> (key, kinds, leave
+#: those kinds out instead of keeping only them).
+_FLOW_TABLES: dict[str, tuple[str, tuple[str, ...], bool]] = {
+    "files": ("file", (*_CHANNEL_KINDS, *_SOCKETS_WITH_PEERS), True),
+    "peers": ("peer", _SOCKETS_WITH_PEERS, False),
+    "channels": ("file", _CHANNEL_KINDS, False),
+}
 
 
-def _per_process(
-    events: pd.DataFrame, key: str, kinds: tuple[str, ...], exclude: bool = False
-) -> pd.DataFrame:
-    """Totals per (process, key) of the events whose kind is in ``kinds`` (or not, ``exclude``).
+def _flow_partials(events: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Partial totals per (process, key) of one run's batch, for each of :data:`_FLOW_TABLES`.
 
     The analysis keeps the groups of a ``run`` column apart; giving it the
-    process id as that column yields totals per process and key. Batches go
-    through :func:`iomonitor.analysis.partial` and are added up by
-    :func:`iomonitor.analysis.combine`. Columns: ``tgid``, ``name``,
-    ``read_bytes``, ``write_bytes``; only rows that moved bytes.
+    process id as that column yields totals per process and key
+    (:func:`iomonitor.analysis.partial`).
+    """
+    keep = [
+        c for c in ("time", "dt", "dir", "bytes", "file", "port", "kind", "tgid") if c in events
+    ]
+    events = events[keep]
+    for name, (key, kinds, exclude) in _FLOW_TABLES.items():
+        hit = events["kind"].isin(kinds).to_numpy(dtype=bool)
+        part = events[~hit if exclude else hit]
+        if len(part):
+            yield name, analysis.partial(part.assign(**{_RUN: part["tgid"]}), key)
+
+
+def _per_process(parts: list[pd.DataFrame], key: str) -> pd.DataFrame:
+    """The partials of :func:`_flow_partials` added up by :func:`iomonitor.analysis.combine`.
+
+    Columns: ``tgid``, ``name``, ``read_bytes``, ``write_bytes``; only rows
+    that moved bytes.
     """
     cols = ["tgid", "name", "read_bytes", "write_bytes"]
-    parts = []
-    for start in range(0, len(events), _BATCH):
-        batch = events.iloc[start : start + _BATCH]
-        hit = batch["kind"].isin(kinds).to_numpy(dtype=bool)
-        batch = batch[~hit if exclude else hit]
-        if len(batch):
-            parts.append(analysis.partial(batch.assign(**{_RUN: batch["tgid"]}), key))
     if not parts:
         return pd.DataFrame(
             {c: pd.Series([], dtype="int64" if c != "name" else "str") for c in cols}
@@ -1002,8 +1399,8 @@ def _edge_frame(kind: str, name: Any, writer: Any, reader: Any, size: Any) -> pd
     )
 
 
-def _flow_edges(events: pd.DataFrame) -> pd.DataFrame:
-    """Edges of the flow graph of one run, from the per-process totals.
+def _flow_edges(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Edges of the flow graph of one run, from its per-process totals (:func:`_per_process`).
 
     Columns: ``kind`` (``read``: ``reader`` read ``bytes`` from ``name``;
     ``write``: ``writer`` wrote them to ``name``; ``channel``: ``writer``
@@ -1011,21 +1408,14 @@ def _flow_edges(events: pd.DataFrame) -> pd.DataFrame:
     its other end), ``name``, ``writer``, ``reader`` (tgids, or
     ``_NO_PROCESS``), ``bytes``.
     """
-    keep = [
-        c for c in ("time", "dt", "dir", "bytes", "file", "port", "kind", "tgid") if c in events
-    ]
-    events = events[keep]
     parts = []
-    for table in (
-        _per_process(events, "file", (*_CHANNEL_KINDS, *_SOCKETS_WITH_PEERS), exclude=True),
-        _per_process(events, "peer", _SOCKETS_WITH_PEERS),
-    ):
+    for table in (tables["files"], tables["peers"]):
         r = table[table["read_bytes"] > 0]
         w = table[table["write_bytes"] > 0]
         parts.append(_edge_frame("read", r["name"], _NO_PROCESS, r["tgid"], r["read_bytes"]))
         parts.append(_edge_frame("write", w["name"], w["tgid"], _NO_PROCESS, w["write_bytes"]))
 
-    ends = _per_process(events, "file", _CHANNEL_KINDS)
+    ends = tables["channels"]
     writers = ends.loc[ends["write_bytes"] > 0, ["name", "tgid", "write_bytes"]]
     readers = ends.loc[ends["read_bytes"] > 0, ["name", "tgid", "read_bytes"]]
     pairs = writers.merge(readers, on="name", suffixes=("_w", "_r"))
@@ -1108,13 +1498,14 @@ def flow(
             isinstance(value, bool) or not isinstance(value, int) or value < 0
         ):
             raise UsageError(f"{name} must be a whole number >= 0 (0 = all), not {value!r}")
-    trace = _as_trace(trace)
-    runs = _runs(trace)
-    lives = _lifetimes(trace, runs)
-    plans = []
-    for run in runs:
-        events = _of_run(trace.events, run).drop(columns=[_RUN], errors="ignore")
-        plans.append(_flow_plan(_flow_edges(events), _of_run(lives, run), top, max_processes))
+    data = _figure_data(trace, "flow", top=top, max_processes=max_processes)
+    if data.flow is None:
+        raise _missing_part("flow")
+    runs, lives = data.runs, data.lifetimes
+    plans = [
+        _flow_plan(_flow_edges(data.flow[run]), _of_run(lives, run), top, max_processes)
+        for run in runs
+    ]
     heights = [
         max(3.0, 0.42 * max((len(p.columns[c]) for c in p.columns), default=1) + 1.2) / 3.0
         for p in plans

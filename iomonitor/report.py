@@ -7,6 +7,9 @@ and characters no page can hold (raw bytes of names that are not UTF-8,
 control characters) are spelled out as ``\\xNN``.
 
 Numbers come from :mod:`iomonitor.analysis`; figures from :mod:`iomonitor.plot`.
+Everything on the page is added up batch by batch (:class:`ReportCollector`),
+so a trace read piece by piece from disk gives the same page as one in memory
+(only the latency percentiles are then estimated, within 1 %).
 
 Examples
 --------
@@ -25,9 +28,11 @@ import io
 import os
 import shlex
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import iomonitor
@@ -48,8 +53,6 @@ SECTIONS: tuple[str, ...] = (
     "blind-spots",
 )
 
-#: Kinds whose events are not files but sockets, listed as peers instead.
-_SOCKETS = set(analysis.SOCKET_KINDS)
 
 _CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -151,7 +154,7 @@ def _figure(fig: Any, caption: str, alt: str) -> str:
 # --- sections ------------------------------------------------------------------------
 
 
-def _summary(trace: Trace, s: pd.Series) -> str:
+def _summary(s: pd.Series) -> str:
     def card(key: str, value: str, extra: str = "") -> str:
         x = f'<div class="x">{extra}</div>' if extra else ""
         return f'<div class="card"><div class="k">{key}</div><div class="v">{value}</div>{x}</div>'
@@ -213,14 +216,7 @@ def _totals_table(table: pd.DataFrame, key: str, title: str, top: int, runs: lis
     return more + _table(head, columns, lead=len(runs) + 1)
 
 
-def _files(trace: Trace, top: int, runs: list[str]) -> str:
-    kinds = [k for k in schema.KINDS if k not in _SOCKETS]
-    files = analysis.by(analysis.select(trace, kind=kinds), "file")
-    return _totals_table(files, "file", "file", top, runs)
-
-
-def _processes(trace: Trace, top: int, runs: list[str]) -> str:
-    tree = analysis.by_tree(trace)
+def _processes(tree: pd.DataFrame, top: int, runs: list[str]) -> str:
     if not len(tree):
         return '<p class="note">None in this trace.</p>'
     head = tree.groupby(runs, sort=False).head(top * 2) if runs else tree.head(top * 2)
@@ -249,16 +245,15 @@ def _processes(trace: Trace, top: int, runs: list[str]) -> str:
     return more + _table(head, columns, lead=len(runs) + 1)
 
 
-def _syscalls(trace: Trace, runs: list[str]) -> str:
-    calls = analysis.by(trace, "syscall")
+def _syscalls(calls: pd.DataFrame, latency: Any, runs: list[str]) -> str:
     if not len(calls):
         return '<p class="note">None in this trace.</p>'
     columns: dict[str, tuple[str, Callable[[Any], str]]] = {r: (r, _name) for r in runs}
     columns["syscall"] = ("system call", _name)
     columns.update(_TOTALS)
     note = ""
-    if trace.events["dt"].notna().any():
-        lat = analysis.latency(trace, key="syscall").drop(columns=["calls", "time", "mean"])
+    if isinstance(latency, pd.DataFrame) and len(latency):
+        lat = latency.drop(columns=["calls", "time", "mean"])
         calls = calls.merge(lat, on=[*runs, "syscall"], how="left")
         for q in ("p50", "p90", "p99", "max"):
             columns[q] = (f"{q} time", _secs)
@@ -267,66 +262,73 @@ def _syscalls(trace: Trace, runs: list[str]) -> str:
     return note + _table(calls, columns, lead=len(runs) + 1)
 
 
-def _figures(trace: Trace) -> str:
-    has_sockets = bool(trace.events["kind"].isin(analysis.SOCKET_KINDS).any())
-    plans: list[tuple[str, str, Callable[[], Any]]] = [
-        (
-            "Data flow",
-            "Files and peers read (left), the processes (middle), and what they wrote "
-            "(right); edge widths grow with bytes. Pipes and UNIX sockets between two "
-            "traced processes are arcs from writer to reader.",
-            lambda: plot.flow(trace),
-        ),
-        (
-            "Timeline",
-            "One lane per process, the earliest on top: its lifetime (grey) and the bytes "
-            "it read (above the middle) and wrote (below), added up per time bucket.",
-            lambda: plot.timeline(trace),
-        ),
-        (
-            "Bandwidth by process",
-            "Bytes per second, stacked by program: reads above the axis, writes below.",
-            lambda: plot.bandwidth(trace, by="process"),
-        ),
-        (
-            "Bandwidth by file",
-            "Bytes per second, stacked by file (sockets appear under their peer address).",
-            lambda: plot.bandwidth(trace, by="file"),
-        ),
-    ]
-    if has_sockets:
-        plans.append(
-            (
-                "Bandwidth by peer",
-                "Bytes per second on sockets, stacked by peer.",
-                lambda: plot.bandwidth(trace, by="peer"),
-            )
-        )
-    plans += [
-        (
-            "Cumulative bytes by file",
-            "Bytes read and written so far, per file.",
-            lambda: plot.cumulative(trace, by="file"),
-        ),
-        (
-            "Call sizes",
-            "How many read and write calls moved how many bytes (power-of-two buckets).",
-            lambda: plot.sizes(trace),
-        ),
-        (
-            "Latency",
-            "Time inside each kind of call: median to 90th percentile (thick), on to the "
-            "99th (thin), the mean (tick) and the slowest call (cross).",
-            lambda: plot.latency(trace),
-        ),
-    ]
+#: The figures of the page: title, caption, kind of :data:`iomonitor.plot.KINDS`, arguments.
+FIGURES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+    (
+        "Data flow",
+        "Files and peers read (left), the processes (middle), and what they wrote "
+        "(right); edge widths grow with bytes. Pipes and UNIX sockets between two "
+        "traced processes are arcs from writer to reader.",
+        "flow",
+        {},
+    ),
+    (
+        "Timeline",
+        "One lane per process, the earliest on top: its lifetime (grey) and the bytes "
+        "it read (above the middle) and wrote (below), added up per time bucket.",
+        "timeline",
+        {},
+    ),
+    (
+        "Bandwidth by process",
+        "Bytes per second, stacked by program: reads above the axis, writes below.",
+        "bandwidth",
+        {"by": "process"},
+    ),
+    (
+        "Bandwidth by file",
+        "Bytes per second, stacked by file (sockets appear under their peer address).",
+        "bandwidth",
+        {"by": "file"},
+    ),
+    (
+        "Bandwidth by peer",
+        "Bytes per second on sockets, stacked by peer.",
+        "bandwidth",
+        {"by": "peer"},
+    ),
+    (
+        "Cumulative bytes by file",
+        "Bytes read and written so far, per file.",
+        "cumulative",
+        {"by": "file"},
+    ),
+    (
+        "Call sizes",
+        "How many read and write calls moved how many bytes (power-of-two buckets).",
+        "sizes",
+        {},
+    ),
+    (
+        "Latency",
+        "Time inside each kind of call: median to 90th percentile (thick), on to the "
+        "99th (thin), the mean (tick) and the slowest call (cross).",
+        "latency",
+        {},
+    ),
+)
+
+
+def _figures(data: ReportData) -> str:
     parts = []
-    if not has_sockets:
+    if not data.has_sockets:
         parts.append('<p class="note">No socket I/O in this trace: no bandwidth by peer.</p>')
-    for title, caption, draw in plans:
+    for title, caption, kind, args in FIGURES:
+        if args.get("by") == "peer" and not data.has_sockets:
+            continue
         parts.append(f"<h3>{_e(title)}</h3>")
         try:
-            fig = draw()
+            fig = plot.KINDS[kind](data.figures, **args)
         except UsageError as exc:
             # A figure the data cannot support (e.g. latency without -T) says why.
             parts.append(f'<p class="note">Not drawn: {_e(exc)}</p>')
@@ -440,13 +442,213 @@ def _command(trace: Trace) -> str | None:
     return None
 
 
-def render(trace: Trace, *, title: str | None = None, top: int = 15) -> str:
-    """The report of a trace as one HTML document.
+# --- what the page is made of ------------------------------------------------------------
+
+
+@dataclass
+class ReportData:
+    """Everything a report shows, added up over a whole trace.
+
+    Made by :func:`collect` from a trace in memory, or by a
+    :class:`ReportCollector` fed the batches of a trace read piece by piece.
+
+    Attributes
+    ----------
+    info : Trace
+        The trace's processes, failed calls and metadata (events empty).
+    summary : pandas.Series
+        :func:`iomonitor.analysis.summary`.
+    files, peers, syscalls : pandas.DataFrame
+        :func:`iomonitor.analysis.by` per file (sockets left out: they are
+        peers), per peer and per system call.
+    tree : pandas.DataFrame
+        :func:`iomonitor.analysis.by_tree`.
+    figures : iomonitor.plot.FigureData
+        What every figure of :data:`FIGURES` is drawn from.
+    has_sockets : bool
+        Whether any call was on a socket.
+    """
+
+    info: Trace
+    summary: pd.Series
+    files: pd.DataFrame
+    peers: pd.DataFrame
+    syscalls: pd.DataFrame
+    tree: pd.DataFrame
+    figures: plot.FigureData
+    has_sockets: bool
+
+
+#: Partial aggregates held before they are added up into one.
+_COMPACT_EVERY = 16
+#: Events reduced at a time when a trace in memory is reported on.
+_BATCH = 1_000_000
+
+
+class ReportCollector:
+    """Adds up, batch by batch, everything a report shows.
+
+    Used as :class:`iomonitor.plot.FigureCollector` is: :meth:`add` every
+    batch, and again while :meth:`next_pass` returns True; then
+    :meth:`finish`. The tables are the partial aggregates of
+    :mod:`iomonitor.analysis` (:func:`~iomonitor.analysis.partial`,
+    :func:`~iomonitor.analysis.summary_partial`), combined at the end, so
+    memory grows with files, peers, processes and buckets, not with events.
+
+    Examples
+    --------
+    >>> collector = ReportCollector()  # doctest: +SKIP
+    >>> for events in batches: collector.add(events)  # doctest: +SKIP
+    >>> while collector.next_pass(info):  # doctest: +SKIP
+    ...     for events in batches: collector.add(events)
+    >>> save(collector.finish(info), "report.html")  # doctest: +SKIP
+    """
+
+    def __init__(self) -> None:
+        self.figures = plot.FigureCollector((kind, args) for _, _, kind, args in FIGURES)
+        self._first = True
+        self._parts: dict[str, list[pd.DataFrame]] = {k: [] for k in _TABLE_KEYS}
+        self._summary: list[pd.DataFrame] = []
+        self._comms: pd.Series | None = None
+        self._sockets = False
+
+    def add(self, events: pd.DataFrame) -> None:
+        """Add one batch of events (of the current pass)."""
+        self.figures.add(events)
+        if not self._first or not len(events):
+            return
+        sockets = _is_socket(events["kind"])
+        self._sockets = self._sockets or bool(sockets.any())
+        for name, key in _TABLE_KEYS.items():
+            frame = events[~sockets] if name == "files" else events
+            self._parts[name] = _compact(
+                self._parts[name], analysis.partial(frame, key), _combine_totals
+            )
+        self._summary = _compact(
+            self._summary,
+            analysis.summary_partial(events),
+            lambda p: analysis.summary_combine(p, final=False),
+        )
+        last = analysis.tgid_comms(events)
+        self._comms = last if self._comms is None else last.combine_first(self._comms)
+
+    def next_pass(self, info: Trace) -> bool:
+        """End a pass over the batches; True when they must all be added once more."""
+        self._first = False
+        return self.figures.next_pass(info)
+
+    def finish(self, info: Trace) -> ReportData:
+        """The report's numbers and figure data, once every pass is done."""
+        info = replace(info, events=info.events.iloc[:0])
+        procs, errors = info.processes, info.errors
+        summed = {
+            name: analysis.combine(parts, final=False) if parts else None
+            for name, parts in self._parts.items()
+        }
+
+        def totals(name: str, errs: pd.DataFrame) -> pd.DataFrame:
+            part = summed[name]
+            if part is None:
+                part = analysis.partial(info.events, _TABLE_KEYS[name])
+            return analysis.combine([part], errors=errs, processes=procs)
+
+        # Socket traffic has its own table (peers); in files it would only repeat it.
+        file_errors = errors[~_is_socket(errors["kind"])] if "kind" in errors else errors
+        if summed["tgid"] is not None:
+            tree = analysis.by_tree(info, tgid_partial=summed["tgid"], comms=self._comms)
+        else:
+            tree = analysis.by_tree(info)
+        tops = {n: summed[n] for n in ("peer", "process") if summed[n] is not None}
+        if summed["files"] is not None:
+            tops["file"] = summed["files"]
+        return ReportData(
+            info=info,
+            summary=analysis.summary_combine(self._summary, info, tops),
+            files=totals("files", file_errors),
+            peers=totals("peer", errors),
+            syscalls=totals("syscall", errors),
+            tree=tree,
+            figures=self.figures.finish(info),
+            has_sockets=self._sockets,
+        )
+
+
+#: The tables added up per batch: name -> key of :func:`iomonitor.analysis.partial`.
+_TABLE_KEYS: dict[str, str] = {
+    "files": "file",
+    "peer": "peer",
+    "process": "process",
+    "syscall": "syscall",
+    "tgid": "tgid",
+}
+
+
+def _is_socket(kind: pd.Series) -> np.ndarray:
+    return kind.astype("str").isin(analysis.SOCKET_KINDS).to_numpy(dtype=bool)
+
+
+def _compact(
+    parts: list[pd.DataFrame],
+    part: pd.DataFrame,
+    combine: Callable[[list[pd.DataFrame]], pd.DataFrame],
+) -> list[pd.DataFrame]:
+    parts = [*parts, part]
+    if len(parts) > _COMPACT_EVERY:
+        parts = [combine(parts)]
+    return parts
+
+
+def _combine_totals(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    return analysis.combine(parts, final=False)
+
+
+def collect(trace: Trace) -> ReportData:
+    """Everything the report of a trace in memory shows.
+
+    The events go through a :class:`ReportCollector` a million at a time, as
+    a trace read from disk batch by batch does; the latency percentiles here
+    are exact (:func:`iomonitor.analysis.latency`).
 
     Parameters
     ----------
     trace : Trace
-        The trace (several runs loaded together are reported side by side).
+        The trace.
+
+    Returns
+    -------
+    ReportData
+
+    Examples
+    --------
+    >>> data = collect(iomonitor.load("run.parquet"))  # doctest: +SKIP
+    >>> data.files.head()  # doctest: +SKIP
+    """
+    if not isinstance(trace, Trace):
+        raise UsageError(f"a report needs a Trace, not {type(trace).__name__}")
+    collector = ReportCollector()
+    events = trace.events
+    info = replace(trace, events=events.iloc[:0])
+    more = True
+    while more:
+        for start in range(0, len(events), _BATCH):
+            collector.add(events.iloc[start : start + _BATCH])
+        more = collector.next_pass(info)
+    data = collector.finish(info)
+    try:
+        data.figures.latency = analysis.latency(trace, key="syscall")
+    except UsageError as exc:
+        data.figures.latency = exc
+    return data
+
+
+def render(trace: Trace | ReportData, *, title: str | None = None, top: int = 15) -> str:
+    """The report of a trace as one HTML document.
+
+    Parameters
+    ----------
+    trace : Trace or ReportData
+        The trace (several runs loaded together are reported side by side),
+        or what :class:`ReportCollector` added up over its batches.
     title : str, optional
         The page title; by default the traced command or the input's name.
     top : int, default 15
@@ -469,31 +671,31 @@ def render(trace: Trace, *, title: str | None = None, top: int = 15) -> str:
     >>> page.startswith("<!DOCTYPE html>")  # doctest: +SKIP
     True
     """
-    if not isinstance(trace, Trace):
-        raise UsageError(f"a report needs a Trace, not {type(trace).__name__}")
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise UsageError(f"top must be a whole number >= 1, not {top!r}")
-    runs = ["run"] if "run" in trace.events.columns else []
-    summary = analysis.summary(trace)
-    command = _command(trace)
+    data = trace if isinstance(trace, ReportData) else collect(trace)
+    info = data.info
+    runs = ["run"] if "run" in info.events.columns else []
+    summary = data.summary
+    command = _command(info)
     # A long command (a script given with -c) stays whole in the metadata table.
     heading = title if title is not None else plot.shorten(command or "a trace", 120)
     made = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     nav = "".join(f'<a href="#{s}">{s.replace("-", " ")}</a>' for s in SECTIONS)
     sections = [
-        ("summary", "Summary", _summary(trace, summary)),
+        ("summary", "Summary", _summary(summary)),
         (
             "files",
             "Files",
             '<p class="sub">Paths, standard streams, pipes and devices; sockets are under '
-            "peers.</p>" + _files(trace, top, runs),
+            "peers.</p>" + _totals_table(data.files, "file", "file", top, runs),
         ),
-        ("peers", "Peers", _totals_table(analysis.by(trace, "peer"), "peer", "peer", top, runs)),
-        ("processes", "Processes", _processes(trace, top, runs)),
-        ("syscalls", "System calls", _syscalls(trace, runs)),
-        ("figures", "Figures", _figures(trace)),
-        ("metadata", "Metadata", _metadata(trace)),
-        ("blind-spots", "Blind spots", _blind_spots(trace, summary, top)),
+        ("peers", "Peers", _totals_table(data.peers, "peer", "peer", top, runs)),
+        ("processes", "Processes", _processes(data.tree, top, runs)),
+        ("syscalls", "System calls", _syscalls(data.syscalls, data.figures.latency, runs)),
+        ("figures", "Figures", _figures(data)),
+        ("metadata", "Metadata", _metadata(info)),
+        ("blind-spots", "Blind spots", _blind_spots(info, summary, top)),
     ]
     body = "\n".join(
         f'<section id="{sid}"><h2>{_e(name)}</h2>\n{content}\n</section>'
@@ -518,7 +720,11 @@ def render(trace: Trace, *, title: str | None = None, top: int = 15) -> str:
 
 
 def save(
-    trace: Trace, path: str | os.PathLike[str], *, title: str | None = None, top: int = 15
+    trace: Trace | ReportData,
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    top: int = 15,
 ) -> None:
     """Write the report of ``trace`` to ``path`` (UTF-8 HTML).
 
@@ -527,8 +733,8 @@ def save(
 
     Parameters
     ----------
-    trace : Trace
-        The trace.
+    trace : Trace or ReportData
+        The trace, or what :class:`ReportCollector` added up over its batches.
     path : path
         Where to write.
     title, top

@@ -7,6 +7,12 @@ TRACE is a Parquet trace, a classic CSV, a raw strace log or a folder of
 Parquet files; several traces are drawn one panel per run. The format of the
 picture follows FILE's extension: .png or .svg.
 
+Inputs of more than 4 MiB in all are read batch by batch, so traces larger
+than memory can be drawn; the figures over time (bandwidth, cumulative,
+timeline) read them twice (first for the span and the busiest keys), and
+latency percentiles are then estimated within 1%. A progress bar shows on
+stderr when it is a terminal.
+
 kinds:
   bandwidth   bytes per second over time, stacked by --by; reads above, writes below
   cumulative  bytes read + written so far, one line per --by value
@@ -39,10 +45,11 @@ _OPTIONS: dict[str, tuple[str, ...]] = {
     "flow": ("top",),
 }
 
-#: Event columns each kind reads (Parquet inputs load only these).
+#: Event columns each kind reads (Parquet inputs load only these); the figures
+#: over time also need each process's first and last call (time, dt, tgid).
 _COLUMNS: dict[str, tuple[str, ...]] = {
-    "bandwidth": ("time", "dir", "bytes"),
-    "cumulative": ("time", "dir", "bytes"),
+    "bandwidth": ("time", "dt", "dir", "bytes", "tgid"),
+    "cumulative": ("time", "dt", "dir", "bytes", "tgid"),
     "timeline": ("time", "dt", "dir", "bytes", "tgid", "comm"),
     "sizes": ("dir", "bytes"),
     "latency": ("dt", "syscall"),
@@ -92,8 +99,14 @@ def make_parser(prog: str = "iomonitor plot") -> argparse.ArgumentParser:
 
 
 def run(ns: argparse.Namespace) -> int:
-    """Load the traces, draw the figure and write it; return 0."""
+    """Read the traces, draw the figure and write it; return 0.
+
+    Inputs of more than :data:`iomonitor.cli._batches.STREAM_ABOVE` bytes
+    are aggregated batch by batch (:class:`iomonitor.plot.FigureCollector`);
+    smaller ones are loaded whole.
+    """
     from iomonitor import plot, store
+    from iomonitor.cli import _batches
 
     output = Path(ns.output)
     suffix = output.suffix.lower()
@@ -116,8 +129,15 @@ def run(ns: argparse.Namespace) -> int:
         kwargs["top"] = ns.top
     if ns.interval is not None:
         kwargs["interval"] = ns.interval
-    trace = store.load(*ns.traces, columns=load_columns(ns.traces, columns))
-    figure = plot.KINDS[ns.kind](trace, **kwargs)
+    columns = list(dict.fromkeys(columns))
+    reader = _batches.open_reader(ns.traces, columns)
+    if reader is None:
+        trace = store.load(*ns.traces, columns=load_columns(ns.traces, columns))
+        figure = plot.KINDS[ns.kind](trace, **kwargs)
+    else:
+        collector = plot.FigureCollector([(ns.kind, kwargs)])
+        info = _batches.aggregate(ns.traces, columns, collector, reader)
+        figure = plot.KINDS[ns.kind](collector.finish(info), **kwargs)
     save_figure(figure, output)
     return 0
 

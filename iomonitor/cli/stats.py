@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
@@ -35,7 +33,10 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis
-from iomonitor.errors import InputError, UsageError
+from iomonitor.cli._batches import STREAM_ABOVE, batches, open_reader
+from iomonitor.cli._batches import Progress as _Progress
+from iomonitor.cli._batches import size_text as _size
+from iomonitor.errors import UsageError
 from iomonitor.schema import DIRECTIONS, EVENT_COLUMNS, KINDS
 from iomonitor.store import BatchReader
 from iomonitor.trace import Trace
@@ -154,20 +155,13 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
 
 # -- reading batch by batch ------------------------------------------------------
 
-#: Inputs of more than this many bytes in all are read batch by batch from disk.
-STREAM_ABOVE = 4 * 2**20
-
 #: Partial aggregates held before they are added up into one.
 _COMPACT_EVERY = 32
 
 
 def _reader(paths: Sequence[str], columns: list[str] | None) -> BatchReader | None:
     """A batch reader for large inputs; None to load them whole."""
-    try:
-        reader = BatchReader(*paths, columns=columns)
-    except InputError:
-        return None  # load() reports it, in the same words
-    return reader if reader.total_bytes > STREAM_ABOVE else None
+    return open_reader(paths, columns, above=STREAM_ABOVE)
 
 
 def _stream_bandwidth(reader: BatchReader, ns: argparse.Namespace) -> pd.DataFrame | None:
@@ -227,16 +221,7 @@ def _filtered(trace: Trace, ns: argparse.Namespace) -> Trace:
 
 def _stream(reader: BatchReader, ns: argparse.Namespace) -> Iterator[pd.DataFrame]:
     """The filtered events of every input, batch by batch, with ``run`` when several."""
-    filters = _filters(ns)
-    names = [i.name for i in reader.inputs]
-    runs = len(names) > 1
-    for name, events in reader:
-        if runs:
-            code = np.full(len(events), names.index(name), dtype="int32")
-            events["run"] = pd.Categorical.from_codes(code, categories=names)
-        if any(v is not None for v in filters.values()):
-            events = analysis.select(events, **filters)
-        yield events
+    return batches(reader, _filters(ns))
 
 
 class _Tally:
@@ -297,66 +282,6 @@ def _compact(parts: list[pd.DataFrame], part: pd.DataFrame) -> list[pd.DataFrame
 
 def _summed(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return analysis.combine(parts, final=False)
-
-
-class _Progress:
-    """Bytes read of the total, drawn on one line of a terminal and cleared at the end.
-
-    Draws nothing unless ``stream`` is a terminal; redraws at most ten times a second.
-    """
-
-    def __init__(self, total: int, stream: IO[str], every: float = 0.1) -> None:
-        self.total = max(total, 1)
-        self.stream = stream
-        self.every = every
-        self.on = _isatty(stream)
-        self._next = 0.0
-        self._drawn = 0
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def show(self, done: int) -> None:
-        """Redraw with ``done`` bytes read, unless the last redraw was very recent."""
-        if not self.on:
-            return
-        now = time.monotonic()
-        if now < self._next:
-            return
-        self._next = now + self.every
-        frac = min(max(done / self.total, 0.0), 1.0)
-        width = _terminal_width(self.stream)
-        text = f" {frac:4.0%}  {_size(done)} of {_size(self.total)}"
-        bar = max(10, min(40, width - len(text) - 12))
-        filled = int(frac * bar)
-        line = f"reading [{'#' * filled}{'.' * (bar - filled)}]{text}"[: width - 1]
-        self.stream.write("\r" + line.ljust(self._drawn))
-        self.stream.flush()
-        self._drawn = len(line)
-
-    def close(self) -> None:
-        """Clear the line (if anything was drawn)."""
-        if self.on and self._drawn:
-            self.stream.write("\r" + " " * self._drawn + "\r")
-            self.stream.flush()
-            self._drawn = 0
-
-
-def _isatty(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _terminal_width(stream: IO[str]) -> int:
-    try:
-        return os.get_terminal_size(stream.fileno()).columns
-    except (AttributeError, ValueError, OSError):
-        return 80
 
 
 # -- choosing the rows --------------------------------------------------------
@@ -573,17 +498,6 @@ def _missing(value: Any) -> bool:
 
 def _int(value: Any) -> str:
     return "-" if _missing(value) else f"{int(value):,}"
-
-
-def _size(value: Any) -> str:
-    if _missing(value):
-        return "-"
-    amount = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(amount) < 1024 or unit == "TiB":
-            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
-        amount /= 1024
-    raise AssertionError("unreachable")
 
 
 def _seconds(value: Any) -> str:
