@@ -4,6 +4,8 @@ The public API::
 
     import iomonitor
     trace = iomonitor.load("run.parquet")      # Parquet, CSV, raw strace log, dataset dir
+    trace = iomonitor.load("dataset/", columns=["time", "file", "bytes"],
+                           filters=[("pid", "==", 4242), ("time", ">=", "2026-01-05 10:00")])
     trace = iomonitor.convert_log("strace.log")
     trace.events                               # one row per byte-moving call
 """

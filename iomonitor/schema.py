@@ -148,6 +148,8 @@ METADATA_KEYS: dict[str, str] = {
     "aborted": "true when the capture ended on an error (the file keeps what was seen)",
     "run": "the run id of a dataset part (also in its path, run=...)",
     "events": "events written",
+    "filters": "the row filter the events were loaded with (load(..., filters=)), as lists of "
+    "[column, op, value]: any list of conditions holding keeps a row; absent when unfiltered",
 }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import heapq
 import json
+import operator
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,7 +34,7 @@ import pyarrow.parquet as pq
 
 from iomonitor import schema
 from iomonitor.columns import ARROW_EVENTS  # noqa: F401 - part of the store's API
-from iomonitor.errors import InputError
+from iomonitor.errors import InputError, UsageError
 from iomonitor.sinks import (  # noqa: F401 - the writers, re-exported: store is the one front
     CLASSIC_HEADER,
     DATASET_PART,
@@ -107,6 +108,332 @@ def run_name(path: str | os.PathLike[str]) -> str:
     if not folders:
         return str(p)
     return "/".join(folders if p.name == DATASET_PART else [*folders, p.name])
+
+
+# --- row filters ---------------------------------------------------------------
+
+#: Operators of a row filter: those of ``pyarrow.parquet``'s ``filters``.
+FILTER_OPS: tuple[str, ...] = ("=", "==", "!=", "<", "<=", ">", ">=", "in", "not in")
+
+_INT_COLUMNS = frozenset(
+    c.name for c in schema.EVENT_SCHEMA if c.spec.lower().startswith(("int", "uint"))
+)
+_REAL_COLUMNS = frozenset(c.name for c in schema.EVENT_SCHEMA if c.spec.startswith("float"))
+_TEXT_COLUMNS = frozenset(c.name for c in schema.EVENT_SCHEMA if c.spec == "category")
+_CLOSED = {c.name: c.categories for c in schema.EVENT_SCHEMA if c.categories is not None}
+
+Term = tuple[str, str, Any]
+
+_COMPARE = {
+    "==": operator.eq,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """A checked row filter: OR of ANDs of ``(column, op, value)`` terms.
+
+    Make one with :meth:`parse` from what :func:`load` takes as ``filters``.
+    Values are already of their column's type (``time``: a UTC
+    ``pandas.Timestamp``; ``in`` and ``not in``: a tuple). Missing values
+    compare as in pandas: they match ``!=`` and ``not in`` only.
+
+    Attributes
+    ----------
+    any_of : tuple of tuple of (str, str, object)
+        The conjunctions; a row matches when it matches every term of one of
+        them. Empty: no row matches.
+    """
+
+    any_of: tuple[tuple[Term, ...], ...]
+
+    @classmethod
+    def parse(cls, filters: Any) -> RowFilter | None:
+        """Check ``filters`` and give their values their columns' types.
+
+        Parameters
+        ----------
+        filters : list of tuple, list of list of tuple, RowFilter or None
+            ``[(column, op, value), ...]`` (all must hold) or a list of such
+            lists (any of them must hold), as ``pyarrow.parquet`` takes them.
+
+        Returns
+        -------
+        RowFilter or None
+            None when ``filters`` is None.
+
+        Raises
+        ------
+        UsageError
+            For an unknown column or operator, or a value of the wrong type.
+
+        Examples
+        --------
+        >>> RowFilter.parse([("pid", "in", [7, 8]), ("time", ">=", "2026-01-05 10:00")]).to_json()
+        [[['pid', 'in', [7, 8]], ['time', '>=', '2026-01-05T10:00:00+00:00']]]
+        """
+        if filters is None or isinstance(filters, RowFilter):
+            return filters
+        if isinstance(filters, (str, bytes)) or not isinstance(filters, Sequence) or not filters:
+            raise UsageError(
+                f"filters: expected a list of (column, op, value) tuples, got {filters!r}"
+            )
+        groups = filters if all(isinstance(g, list) for g in filters) else [filters]
+        any_of = []
+        for group in groups:
+            if not group:
+                raise UsageError("filters: an empty list of conditions")
+            any_of.append(tuple(_check_term(term) for term in group))
+        return cls(tuple(any_of))
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the filter names, in order of first use."""
+        return list(dict.fromkeys(t[0] for group in self.any_of for t in group))
+
+    def on(self, meta: dict[str, Any]) -> RowFilter | None:
+        """The filter for one input, its ``host`` and ``run`` terms decided.
+
+        Parameters
+        ----------
+        meta : dict
+            The input's metadata: ``host`` and ``run`` (a dataset part's
+            folders) are read from it; missing, they match nothing.
+
+        Returns
+        -------
+        RowFilter or None
+            None when every row of the input matches; an empty filter
+            when none does.
+        """
+        any_of = []
+        for group in self.any_of:
+            rest = []
+            for term in group:
+                if term[0] not in PARTITIONS:
+                    rest.append(term)
+                elif not _holds(term, meta.get(term[0])):
+                    break
+            else:
+                if not rest:
+                    return None
+                any_of.append(tuple(rest))
+        return RowFilter(tuple(any_of))
+
+    def expression(self) -> Any:
+        """The filter as a ``pyarrow.compute.Expression`` (on event columns only)."""
+        import pyarrow.compute as pc
+
+        out = pc.scalar(False)
+        for i, group in enumerate(self.any_of):
+            both = _term_expression(group[0])
+            for term in group[1:]:
+                both = both & _term_expression(term)
+            out = both if i == 0 else out | both
+        return out
+
+    def apply(self, events: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``events`` that match (pyarrow evaluates the filter)."""
+        if not self.any_of:
+            return events.iloc[:0].reset_index(drop=True)
+        cols = {c: _arrow_column(events[c]) for c in self.columns}
+        cols["__row"] = pa.array(np.arange(len(events)))
+        rows = pa.table(cols).filter(self.expression()).column("__row").to_numpy()
+        if len(rows) == len(events):
+            return events
+        return events.take(rows).reset_index(drop=True)
+
+    def to_json(self) -> list[list[list[Any]]]:
+        """The filter as JSON-able lists, timestamps as ISO strings (for ``meta["filters"]``)."""
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, tuple):
+                return [plain(v) for v in value]
+            return value.isoformat() if isinstance(value, pd.Timestamp) else value
+
+        return [[[c, op, plain(v)] for c, op, v in group] for group in self.any_of]
+
+
+def _check_term(term: Any) -> Term:
+    if not isinstance(term, tuple | list) or len(term) != 3:
+        raise UsageError(f"filters: {term!r} is not a (column, op, value) tuple")
+    col, op, value = term
+    if col not in schema.EVENT_COLUMNS and col not in PARTITIONS:
+        names = ", ".join((*schema.EVENT_COLUMNS, *PARTITIONS))
+        raise UsageError(f"filters: unknown column {col!r} (one of {names})")
+    if op not in FILTER_OPS:
+        raise UsageError(
+            f"filters: unknown operator {op!r} in {term!r} (one of {', '.join(FILTER_OPS)})"
+        )
+    op = "==" if op == "=" else op
+    if op in ("in", "not in"):
+        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+            raise UsageError(f"filters: {op!r} needs a list of values in {term!r}")
+        return col, op, tuple(_check_value(col, v, term) for v in value)
+    return col, op, _check_value(col, value, term)
+
+
+def _check_value(col: str, value: Any, term: Any) -> Any:
+    if col == "time":
+        bad = isinstance(value, bool | int | float | np.number)
+        try:
+            stamp = None if bad else pd.Timestamp(value)
+            if stamp is not None and stamp is not pd.NaT:
+                stamp = stamp.as_unit("ns")  # the range Arrow compares exactly
+        except (ValueError, TypeError):
+            stamp = None
+        if stamp is None or stamp is pd.NaT:
+            raise UsageError(
+                f"filters: {term!r}: time needs a pandas Timestamp, datetime or ISO string"
+            )
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    if col in _INT_COLUMNS or col in _REAL_COLUMNS:
+        if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+            kind = "an integer" if col in _INT_COLUMNS else "a number"
+            raise UsageError(f"filters: {term!r}: {col} needs {kind}, not {value!r}")
+        return value.item() if isinstance(value, np.number) else value
+    if not isinstance(value, str):
+        raise UsageError(f"filters: {term!r}: {col} needs a string, not {value!r}")
+    if col in _CLOSED and value not in _CLOSED[col]:
+        raise UsageError(f"filters: {term!r}: {col} is one of {', '.join(_CLOSED[col])}")
+    return value
+
+
+def _holds(term: Term, value: str | None) -> bool:
+    """One term on a value known before reading (a part's host or run), pandas-like."""
+    _, op, want = term
+    if op == "not in":
+        return value is None or value not in want
+    if op == "!=":
+        return value is None or value != want
+    if op == "in":
+        return value in want
+    return value is not None and _COMPARE[op](value, want)
+
+
+def _arrow_value(col: str, value: Any) -> Any:
+    if col != "time":
+        return value
+    # Exact: nanoseconds only when the value has some (the column holds microseconds).
+    unit = "us" if value.nanosecond == 0 else "ns"
+    return pa.scalar(_since_epoch(value, unit), pa.timestamp(unit, "UTC"))
+
+
+def _since_epoch(stamp: pd.Timestamp, unit: str) -> int:
+    return stamp.value // 1000 if unit == "us" else stamp.value
+
+
+def _term_expression(term: Term) -> Any:
+    import pyarrow.compute as pc
+
+    col, op, value = term
+    field = pc.field(col)
+    if op in ("in", "not in"):
+        if col == "time":
+            unit = "us" if all(v.nanosecond == 0 for v in value) else "ns"
+            since = [_since_epoch(v, unit) for v in value]
+            values = pa.array(since, pa.timestamp(unit, "UTC"))
+        elif col in _TEXT_COLUMNS or col in PARTITIONS:
+            values = pa.array(value, pa.string())
+        elif all(isinstance(v, int) for v in value):
+            values = pa.array(value, pa.int64())
+        else:
+            values = pa.array(value, pa.float64())
+        found = field.isin(values)
+        return ~found if op == "not in" else found
+    value = _arrow_value(col, value)
+    if op == "!=":
+        return (field != value) | field.is_null()  # pandas: a missing value is != anything
+    return _COMPARE[op](field, value)
+
+
+def _arrow_column(series: pd.Series) -> pa.Array:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # Built from the codes: a column with no category yet (comm in a CSV)
+        # would otherwise become a dictionary of nulls that cannot be compared.
+        codes = series.cat.codes.to_numpy()
+        values = pa.array(series.cat.categories.astype(str).tolist(), pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), values)
+    return pa.Array.from_pandas(series)
+
+
+def _matching_row_groups(pf: pq.ParquetFile, path: Path, rows: RowFilter | None) -> list[int]:
+    """The row groups of a Parquet file whose statistics allow a matching row."""
+    count = pf.metadata.num_row_groups
+    if rows is None:
+        return list(range(count))
+    import pyarrow.dataset as ds
+
+    arrow = pf.schema_arrow
+    # pyarrow skips row groups by their statistics, but not on columns that
+    # the file's Arrow schema declares dictionary-encoded (all our strings):
+    # for those the string statistics are checked here.
+    coded = {f.name for f in arrow if pa.types.is_dictionary(f.type)}
+    fragment = None
+    keep: set[int] = set()
+    for group in rows.any_of:
+        plain = [t for t in group if t[0] not in coded]
+        if plain:
+            if fragment is None:
+                fragment = next(iter(ds.dataset(path, format="parquet").get_fragments()))
+            kept = RowFilter((tuple(plain),)).expression()
+            found = [rg.id for part in fragment.split_by_row_group(kept) for rg in part.row_groups]
+        else:
+            found = list(range(count))
+        strings = [(t, arrow.get_field_index(t[0])) for t in group if t[0] in coded]
+        keep.update(i for i in found if _may_match(pf.metadata.row_group(i), strings))
+    return sorted(keep)
+
+
+def _may_match(row_group: pq.RowGroupMetaData, terms: list[tuple[Term, int]]) -> bool:
+    """False when a string term cannot hold in the row group, by its min, max and nulls."""
+    for (_, op, want), index in terms:
+        stats = row_group.column(index).statistics
+        if stats is None or not stats.has_min_max or not isinstance(stats.min, str):
+            continue
+        if not (getattr(stats, "is_min_exact", True) and getattr(stats, "is_max_exact", True)):
+            continue  # truncated bounds
+        lo, hi = stats.min, stats.max
+        single = lo == hi and stats.has_null_count and stats.null_count == 0
+        if op == "in":
+            possible = any(lo <= v <= hi for v in want)
+        elif op == "not in":
+            possible = not (single and lo in want)
+        elif op == "!=":
+            possible = not (single and lo == want)
+        elif op == "==":
+            possible = lo <= want <= hi
+        else:  # some value in [lo, hi] is below (or above) want
+            possible = _COMPARE[op](lo if op.startswith("<") else hi, want)
+        if not possible:
+            return False
+    return True
+
+
+def _parquet_batches(
+    pf: pq.ParquetFile,
+    path: Path,
+    columns: Sequence[str] | None,
+    rows: RowFilter | None,
+    batch_rows: int,
+) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """``(rows up to here, batch)``: the matching rows, row group by row group."""
+    needed = None if columns is None else list(columns)
+    if rows is not None and needed is not None:
+        needed += [c for c in rows.columns if c not in needed]
+    expression = rows.expression() if rows is not None else None
+    starts = np.cumsum([0] + [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)])
+    for i in _matching_row_groups(pf, path, rows):
+        for batch in pf.iter_batches(batch_size=batch_rows, row_groups=[i], columns=needed):
+            if expression is not None:
+                batch = batch.filter(expression)
+                if columns is not None:
+                    batch = batch.select(list(columns))
+            yield int(starts[i + 1]), batch
 
 
 # --- readers -------------------------------------------------------------------
@@ -218,11 +545,27 @@ def _keyed(pid: int | None, lines: Iterable[str]) -> Iterator[tuple[float, int, 
         yield key, seq, f"{pid} {line}"
 
 
+def _for_file(rows: RowFilter | None, path: str | os.PathLike[str]) -> RowFilter | None:
+    # A CSV or a log knows no host or run but the folders it may sit in.
+    return rows.on(partition_values(path)) if rows is not None else None
+
+
+def _keep(events: pd.DataFrame, rows: RowFilter | None) -> pd.DataFrame:
+    return events if rows is None else rows.apply(events)
+
+
+def _noted(meta: dict[str, Any], rows: RowFilter | None) -> dict[str, Any]:
+    if rows is not None:
+        meta["filters"] = rows.to_json()
+    return meta
+
+
 def read_log(
     path: str | os.PathLike[str],
     *,
     date: _dt.date | None = None,
     cwd: str | None = None,
+    filters: Any = None,
 ) -> Trace:
     """Convert a raw strace log into a trace.
 
@@ -236,6 +579,10 @@ def read_log(
     cwd : str, optional
         The traced program's starting directory, to make relative paths
         absolute in logs without ``-y``.
+    filters : list of tuple, optional
+        Keep only the events that match, as for :func:`load`: the whole log
+        is converted (processes and failed calls are complete), each chunk of
+        events filtered as it comes.
 
     Returns
     -------
@@ -245,6 +592,8 @@ def read_log(
     ------
     InputError
         When the file is missing, empty or holds no strace line at all.
+    UsageError
+        For a bad filter.
 
     Examples
     --------
@@ -254,14 +603,16 @@ def read_log(
     from iomonitor.strace.convert import Converter
     from iomonitor.strace.fastpath import feed_fast
 
+    rows = RowFilter.parse(filters)
+    here = _for_file(rows, path)
     detect(path)
     conv = Converter(date=date, mtime=log_mtime(path), cwd=cwd)
-    chunks = list(feed_fast(conv, iter_log_lines(path)))
-    chunks.append(conv.finish())
+    chunks = [_keep(c, here) for c in feed_fast(conv, iter_log_lines(path))]
+    chunks.append(_keep(conv.finish(), here))
     check_log(conv, path)
     events = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     meta = {"mode": "log", "source": str(path), **conv.counters()}
-    return Trace(_unify(events), conv.processes(), conv.errors(), meta)
+    return Trace(_unify(events), conv.processes(), conv.errors(), _noted(meta, rows))
 
 
 def sniff_log(path: str | os.PathLike[str]) -> None:
@@ -311,22 +662,36 @@ def _unify(events: pd.DataFrame) -> pd.DataFrame:
 _CSV_TIME = r"\d\d:\d\d:\d\d(?:\.\d+)?"
 
 
-def read_csv(path: str | os.PathLike[str], *, date: _dt.date | None = None) -> Trace:
+def read_csv(
+    path: str | os.PathLike[str], *, date: _dt.date | None = None, filters: Any = None
+) -> Trace:
     """Read a classic CSV trace.
 
     The CSV holds a time of day only: the date comes from ``date`` or the
     file's modification time, like for ``-tt`` logs. Columns the classic CSV
     does not carry are filled where they follow from the others (``tgid`` is
     the pid, ``kind`` from the name) and left missing otherwise.
+
+    Parameters
+    ----------
+    path : path
+    date : datetime.date, optional
+    filters : list of tuple, optional
+        Keep only the events that match, as for :func:`load`; the file is
+        read in chunks and each chunk filtered before they are put together.
     """
+    rows = RowFilter.parse(filters)
+    here = _for_file(rows, path)
     reader = _ClassicChunks(Path(path), date)
-    chunks = [c for c in reader.events(_CSV_WHOLE_ROWS) if len(c)]
+    # Filtered, the chunks are smaller: memory holds one chunk and what matched.
+    chunk_rows = _CSV_WHOLE_ROWS if rows is None else BATCH_ROWS
+    chunks = [c for c in (_keep(c, here) for c in reader.events(chunk_rows)) if len(c)]
     if not chunks:
         events = events_frame({c: [] for c in schema.EVENT_COLUMNS})
     else:
         events = _unify(pd.concat(chunks, ignore_index=True)) if len(chunks) > 1 else chunks[0]
     meta = {"mode": "csv", "source": str(path), "events": reader.rows}
-    return Trace(events, empty_processes(), empty_errors(), meta)
+    return Trace(events, empty_processes(), empty_errors(), _noted(meta, rows))
 
 
 #: Rows per chunk when a classic CSV is read whole (one chunk for most files).
@@ -359,15 +724,36 @@ def read_parquet(
     path : path
     columns : sequence of str, optional
         Read only these event columns.
-    filters : optional
-        Row filters in pyarrow's DNF form, applied before rows reach pandas.
+    filters : list of tuple, optional
+        Keep only the events that match, as for :func:`load`: row groups
+        whose statistics rule out a match are not read, and the other rows
+        are filtered in Arrow, before they become pandas objects.
+
+    Raises
+    ------
+    InputError
+        When the file is not a readable Parquet file.
+    UsageError
+        For a bad filter.
     """
+    rows = RowFilter.parse(filters)
     try:
         pf = pq.ParquetFile(path)
-        table = pq.read_table(path, columns=list(columns) if columns else None, filters=filters)
+        blob = _blob(pf.metadata.metadata, path)
+        if rows is None:
+            table = pq.read_table(path, columns=list(columns) if columns else None)
+        else:
+            here = rows.on(blob.get("meta", {}))
+            arrow = pf.schema_arrow
+            if columns:
+                missing = [c for c in columns if c not in arrow.names]
+                if missing:
+                    raise InputError(str(path), f"no column {missing[0]!r} in this file")
+                arrow = pa.schema([arrow.field(c) for c in columns])
+            batches = _parquet_batches(pf, Path(path), columns or None, here, BATCH_ROWS)
+            table = pa.Table.from_batches([b for _, b in batches], schema=arrow)
     except (OSError, pa.ArrowException) as exc:
         raise InputError(str(path), f"not a readable Parquet file ({exc})") from exc
-    blob = _blob(pf.metadata.metadata, path)
     events = table.to_pandas()
     events = _restore_events(events)
     processes = (
@@ -380,7 +766,7 @@ def read_parquet(
         if blob.get("errors")
         else empty_errors()
     )
-    return Trace(events, processes, errors, dict(blob.get("meta", {})))
+    return Trace(events, processes, errors, _noted(dict(blob.get("meta", {})), rows))
 
 
 def _blob(metadata: dict[bytes, bytes] | None, path: Any) -> dict[str, Any]:
@@ -414,6 +800,7 @@ def load(
     *paths: str | os.PathLike[str],
     date: _dt.date | None = None,
     columns: Sequence[str] | None = None,
+    filters: Any = None,
 ) -> Trace:
     """Load any trace: Parquet, classic CSV, raw strace log, or a Parquet dataset folder.
 
@@ -427,6 +814,25 @@ def load(
         Date for inputs that carry a time of day only (``-tt`` logs, CSV).
     columns : sequence of str, optional
         Parquet inputs: read only these event columns.
+    filters : list of tuple, or list of lists of tuples, optional
+        Keep only the events that match, in pyarrow's form:
+        ``[(column, op, value), ...]`` must all hold; a list of such lists
+        keeps a row when any of them holds. ``op`` is one of ``=``, ``==``,
+        ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``in``, ``not in`` (with a
+        list). ``column`` is an event column (it need not be in
+        ``columns``), or ``host`` or ``run``: the folders of a dataset part
+        (``host=H/run=R``; other inputs have none, so they match only
+        ``!=`` and ``not in``). Values: ``time`` takes a
+        ``pandas.Timestamp``, a ``datetime`` or an ISO string, taken as UTC
+        when it names no zone; names (``file``, ``comm``, ``syscall``, ...)
+        take strings; numbers take numbers. A missing value (NaN, no
+        ``comm``) matches ``!=`` and ``not in`` only, as in pandas.
+        Rows that do not match never become pandas objects: Parquet row
+        groups whose statistics rule out a match are skipped unread, the
+        other rows filtered in Arrow; CSVs and logs are filtered chunk by
+        chunk as they are read. The processes and failed-calls tables and
+        the metadata are those of the whole trace (``meta["events"]``
+        counts all its events); ``meta["filters"]`` records the filter.
 
     Returns
     -------
@@ -436,24 +842,38 @@ def load(
     ------
     InputError
         When an input is missing, empty or not a trace.
+    UsageError
+        For a bad filter: an unknown column or operator, a value of the
+        wrong type.
 
     Examples
     --------
     >>> trace = load("run.parquet")  # doctest: +SKIP
     >>> trace.events.head()  # doctest: +SKIP
+
+    One thread's writes after 10:00 UTC, from a dataset of many runs:
+
+    >>> trace = load(  # doctest: +SKIP
+    ...     "dataset/",
+    ...     filters=[("pid", "==", 4242), ("dir", "==", "W"),
+    ...              ("time", ">=", "2026-01-05 10:00"), ("host", "==", "web7")],
+    ... )
     """
+    rows = RowFilter.parse(filters)
     inputs = trace_inputs(*paths)
     traces = []
     for item in inputs:
         if item.kind == "parquet":
-            traces.append(read_parquet(item.path, columns=columns))
+            traces.append(read_parquet(item.path, columns=columns, filters=rows))
         elif item.kind == "csv":
-            traces.append(read_csv(item.path, date=date))
+            traces.append(read_csv(item.path, date=date, filters=rows))
         else:
-            traces.append(read_log(item.path, date=date))
+            traces.append(read_log(item.path, date=date, filters=rows))
     if len(traces) == 1:
         return traces[0]
-    return combine(traces, [item.name for item in inputs])
+    trace = combine(traces, [item.name for item in inputs])
+    _noted(trace.meta, rows)
+    return trace
 
 
 def combine(traces: Sequence[Trace], names: Iterable[str]) -> Trace:
@@ -596,6 +1016,9 @@ class BatchReader:
     for; classic CSVs in chunks of rows; raw logs are converted as they are
     read, chunk by chunk. Iterating yields ``(run name, events)`` pairs; the
     events have the schema's dtypes (categories differ from batch to batch).
+    With ``filters``, Parquet row groups that cannot match are skipped
+    unread, and every batch holds only matching events (batches left empty
+    are not yielded).
 
     Parameters
     ----------
@@ -607,6 +1030,10 @@ class BatchReader:
         At most this many events per batch; :data:`BATCH_ROWS` by default.
     date : datetime.date, optional
         Date for inputs that carry a time of day only (``-tt`` logs, CSV).
+    filters : list of tuple, optional
+        Only the events that match, as for :func:`load`. Processes, failed
+        calls and metadata (:meth:`info`) stay those of the whole trace;
+        their ``meta["filters"]`` records the filter.
 
     Attributes
     ----------
@@ -614,12 +1041,29 @@ class BatchReader:
     total_bytes : int
         Size of all inputs on disk.
     bytes_read : int
-        How much of it the batches yielded so far cover.
+        How much of it the batches yielded so far cover (skipped row
+        groups count as covered).
+    filters : RowFilter or None
+        The filter, checked.
+
+    Raises
+    ------
+    InputError
+        When an input is missing, empty or not a trace.
+    UsageError
+        For a bad filter.
 
     Examples
     --------
     >>> reader = BatchReader("big.parquet", columns=["time", "bytes"])  # doctest: +SKIP
     >>> sum(int(batch["bytes"].sum()) for _, batch in reader)  # doctest: +SKIP
+
+    Only what process 4242 wrote:
+
+    >>> reader = BatchReader(  # doctest: +SKIP
+    ...     "dataset/", columns=["file", "bytes"],
+    ...     filters=[("tgid", "==", 4242), ("dir", "==", "W")],
+    ... )
     """
 
     def __init__(
@@ -628,10 +1072,12 @@ class BatchReader:
         columns: Sequence[str] | None = None,
         batch_rows: int | None = None,
         date: _dt.date | None = None,
+        filters: Any = None,
     ) -> None:
         batch_rows = BATCH_ROWS if batch_rows is None else batch_rows
         if batch_rows < 1:
             raise ValueError("batch_rows must be at least 1")
+        self.filters = RowFilter.parse(filters)
         self.inputs = trace_inputs(*paths)
         self.columns = list(columns) if columns is not None else None
         self.batch_rows = batch_rows
@@ -650,7 +1096,8 @@ class BatchReader:
             else:
                 batches = self._log(item)
             for events in batches:
-                yield item.name, events
+                if self.filters is None or len(events):
+                    yield item.name, events
             self.bytes_read = start + item.size
 
     def info(self, name: str) -> Trace:
@@ -668,6 +1115,7 @@ class BatchReader:
                     str(item.path), "read its batches first: a log is known once converted"
                 )
             self._info[name] = read_info(item)
+            _noted(self._info[name].meta, self.filters)
         return self._info[name]
 
     def trace_info(self) -> Trace:
@@ -686,33 +1134,38 @@ class BatchReader:
         procs = pd.concat([t.processes.assign(run=n) for n, t in zip(names, infos, strict=True)])
         errs = pd.concat([t.errors.assign(run=n) for n, t in zip(names, infos, strict=True)])
         meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, infos, strict=True)}}
+        _noted(meta, self.filters)
         return Trace(events, procs.reset_index(drop=True), errs.reset_index(drop=True), meta)
 
-    def _cut(self, events: pd.DataFrame) -> pd.DataFrame:
+    def _cut(self, events: pd.DataFrame, rows: RowFilter | None) -> pd.DataFrame:
+        events = _keep(events, rows)  # before the columns go: it may need others
         return events if self.columns is None else events[self.columns]
 
     def _parquet(self, item: TraceInput) -> Iterator[pd.DataFrame]:
         try:
             pf = pq.ParquetFile(item.path)
-            rows = max(pf.metadata.num_rows, 1)
-            self._info[item.name] = _info_of(_blob(pf.metadata.metadata, item.path))
+            total = max(pf.metadata.num_rows, 1)
+            info = _info_of(_blob(pf.metadata.metadata, item.path))
+            self._info[item.name] = info
+            _noted(info.meta, self.filters)
+            here = self.filters.on(info.meta) if self.filters is not None else None
             start = self.bytes_read
-            done = 0
-            for batch in pf.iter_batches(batch_size=self.batch_rows, columns=self.columns):
-                done += batch.num_rows
-                self.bytes_read = start + item.size * done // rows
+            batches = _parquet_batches(pf, item.path, self.columns, here, self.batch_rows)
+            for done, batch in batches:
+                self.bytes_read = start + item.size * done // total
                 yield _restore_events(batch.to_pandas())
         except (OSError, pa.ArrowException) as exc:
             raise InputError(str(item.path), f"not a readable Parquet file ({exc})") from exc
 
     def _csv(self, item: TraceInput) -> Iterator[pd.DataFrame]:
         chunks = _ClassicChunks(item.path, self.date)
+        here = _for_file(self.filters, item.path)
         start = self.bytes_read
         for events in chunks.events(self.batch_rows):
             self.bytes_read = start + min(chunks.offset, item.size)
-            yield self._cut(events)
+            yield self._cut(events, here)
         meta = {"mode": "csv", "source": str(item.path), "events": chunks.rows}
-        self._info[item.name] = Trace(schema.empty_events(), meta=meta)
+        self._info[item.name] = Trace(schema.empty_events(), meta=_noted(meta, self.filters))
 
     def _log(self, item: TraceInput) -> Iterator[pd.DataFrame]:
         from iomonitor.strace.convert import Converter
@@ -728,15 +1181,16 @@ class BatchReader:
                 read += len(line)  # characters: close enough to bytes for progress
                 yield line
 
+        here = _for_file(self.filters, item.path)
         for events in feed_fast(conv, counted(iter_log_lines(item.path))):
             self.bytes_read = start + min(read, item.size)
-            yield self._cut(events)
+            yield self._cut(events, here)
         last = conv.finish()
         check_log(conv, item.path)
-        meta = {"mode": "log", "source": str(item.path), **conv.counters()}
+        meta = _noted({"mode": "log", "source": str(item.path), **conv.counters()}, self.filters)
         self._info[item.name] = Trace(schema.empty_events(), conv.processes(), conv.errors(), meta)
         if len(last):
-            yield self._cut(last)
+            yield self._cut(last, here)
 
 
 def iter_batches(
@@ -744,16 +1198,22 @@ def iter_batches(
     columns: Sequence[str] | None = None,
     batch_rows: int | None = None,
     date: _dt.date | None = None,
+    filters: Any = None,
 ) -> Iterator[tuple[str, pd.DataFrame]]:
     """Yield ``(run name, events)`` batch by batch over any traces; see :class:`BatchReader`.
+
+    ``filters`` keeps only matching events, as for :func:`load`.
 
     Examples
     --------
     >>> total = 0  # doctest: +SKIP
     >>> for run, batch in iter_batches("dataset/", columns=["dir", "bytes"]):  # doctest: +SKIP
     ...     total += int(batch["bytes"].sum())
+    >>> writes = iter_batches("dataset/", filters=[("dir", "==", "W")])  # doctest: +SKIP
     """
-    yield from BatchReader(*paths, columns=columns, batch_rows=batch_rows, date=date)
+    yield from BatchReader(
+        *paths, columns=columns, batch_rows=batch_rows, date=date, filters=filters
+    )
 
 
 class _ClassicChunks:

@@ -1,0 +1,390 @@
+"""Row filters on loading: ``load(..., filters=F)`` equals ``load(...)`` filtered in pandas.
+
+For Parquet files and datasets the filter is pushed into the reader: row
+groups whose statistics rule out a match are never read (checked by
+counting the row groups pyarrow is asked for). CSVs and logs are filtered
+chunk by chunk. Bad filters are one-line UsageErrors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from pandas.testing import assert_frame_equal
+from test_stats_batches import synthetic  # events, processes, failed calls; time-sorted
+
+from iomonitor import sinks, store
+from iomonitor.errors import UsageError
+from iomonitor.trace import Trace
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+ROWS = 250  # events per row group: 5000 events make 20 of them
+RUNS = {("a", "20260101T000000Z-aaaa"): 1, ("a", "20260101T010000Z-bbbb"): 2,
+        ("b", "20260101T000000Z-cccc"): 3}  # fmt: skip
+
+Mask = Callable[[pd.DataFrame], pd.Series]
+
+T0 = pd.Timestamp("2023-11-14 22:13:20", tz="UTC")  # synthetic()'s start
+
+
+def tidy(events: pd.DataFrame) -> pd.DataFrame:
+    """Categories cut to the values present, sorted: a filtered read never sees the others."""
+    events = events.reset_index(drop=True).copy()
+    for col in events.columns:
+        if isinstance(events[col].dtype, pd.CategoricalDtype):
+            cat = events[col].cat.remove_unused_categories()
+            events[col] = cat.cat.reorder_categories(sorted(cat.cat.categories))
+    return events
+
+
+def concat(batches: list[pd.DataFrame]) -> pd.DataFrame:
+    return store._unify(pd.concat(batches, ignore_index=True))
+
+
+def whole_meta(meta: dict) -> dict:
+    """The metadata without the filter's note (in each run's too)."""
+    assert meta.pop("filters")
+    for run in meta.get("runs", {}).values():
+        assert run.pop("filters")
+    return meta
+
+
+def same_rows(got: pd.DataFrame, whole: pd.DataFrame, mask: Mask) -> None:
+    want = whole[mask(whole).fillna(False).astype(bool)]
+    assert 0 < len(want) < len(whole)  # the case filters something, keeps something
+    assert_frame_equal(tidy(got), tidy(want))
+
+
+# (filters, the same in pandas): every case runs on every kind of input.
+CASES: dict[str, tuple[list, Mask]] = {
+    "time naive ISO is UTC": (
+        [("time", ">=", "2023-11-14 22:13:40"), ("time", "<", "2023-11-14T23:13:50+01:00")],
+        lambda e: (
+            (e.time >= T0 + pd.Timedelta(seconds=20)) & (e.time < T0 + pd.Timedelta(seconds=30))
+        ),
+    ),
+    "time Timestamp": (
+        [("time", ">", T0 + pd.Timedelta(seconds=45))],
+        lambda e: e.time > T0 + pd.Timedelta(seconds=45),
+    ),
+    "pid in": ([("pid", "in", [100, 201])], lambda e: e.pid.isin([100, 201])),
+    "dir": ([("dir", "==", "W")], lambda e: e.dir == "W"),
+    "dir !=": ([("dir", "!=", "M")], lambda e: e.dir != "M"),
+    "file": ([("file", "=", "/srv/b,c.bin")], lambda e: e.file == "/srv/b,c.bin"),
+    "file not in": (
+        [("file", "not in", ["stdout", "pipe:[7]"])],
+        lambda e: ~e.file.isin(["stdout", "pipe:[7]"]),
+    ),
+    "bytes": ([("bytes", ">", 500_000)], lambda e: e.bytes > 500_000),
+    "bytes float": ([("bytes", "<=", 1e5)], lambda e: e.bytes <= 1e5),
+    "any of": (
+        [[("pid", "==", 100)], [("file", "==", "stdout"), ("dir", "==", "W")]],
+        lambda e: (e.pid == 100) | ((e.file == "stdout") & (e.dir == "W")),
+    ),
+}
+# Only Parquet carries these columns filled (the classic CSV has no comm, syscall).
+PARQUET_CASES: dict[str, tuple[list, Mask]] = {
+    **CASES,
+    "comm != keeps missing, as pandas": ([("comm", "!=", "app")], lambda e: e.comm != "app"),
+    "syscall": (
+        [("syscall", "in", ["read", "sendto"])],
+        lambda e: e.syscall.isin(["read", "sendto"]),
+    ),
+    "port": ([("port", "==", 443)], lambda e: e.port == 443),
+    "dt misses NaN": ([("dt", ">", 0.0005)], lambda e: e.dt > 0.0005),
+}
+
+
+def write_parquet(trace: Trace, path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    with monkeypatch.context() as m:
+        m.setattr(sinks, "ROW_GROUP", ROWS)
+        store.write(trace, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("pq") / "t.parquet"
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(sinks, "ROW_GROUP", ROWS)
+        store.write(synthetic(5000), path)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 20
+    return path
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("ds")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(sinks, "ROW_GROUP", ROWS)
+        for (host, run), seed in RUNS.items():
+            trace = synthetic(1000, seed=seed)
+            sink = store.DatasetSink(root, host=host, run=run)
+            sink.write(trace.events)
+            sink.close(trace.processes, trace.errors, trace.meta)
+    return root
+
+
+@pytest.fixture
+def row_groups_read(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Every (file, row group) the readers ask pyarrow for."""
+    seen: list[tuple[str, int]] = []
+    sources: dict[int, str] = {}
+    real_init, real_batches = pq.ParquetFile.__init__, pq.ParquetFile.iter_batches
+
+    def init(self: pq.ParquetFile, source: object, *args: object, **kwargs: object) -> None:
+        sources[id(self)] = str(source)
+        real_init(self, source, *args, **kwargs)
+
+    def iter_batches(self: pq.ParquetFile, *args: object, row_groups=None, **kwargs: object):
+        groups = range(self.num_row_groups) if row_groups is None else row_groups
+        seen.extend((sources[id(self)], i) for i in groups)
+        return real_batches(self, *args, row_groups=row_groups, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "__init__", init)
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", iter_batches)
+    return seen
+
+
+# -- equal to filtering in pandas ----------------------------------------------
+
+
+@pytest.mark.parametrize("case", PARQUET_CASES)
+def test_parquet(parquet: Path, case: str) -> None:
+    filters, mask = PARQUET_CASES[case]
+    whole = store.load(parquet)
+    got = store.load(parquet, filters=filters)
+    same_rows(got.events, whole.events, mask)
+    # Processes, failed calls and metadata are the whole trace's; meta notes the filter.
+    assert_frame_equal(got.processes, whole.processes)
+    assert_frame_equal(got.errors, whole.errors)
+    assert whole_meta(got.meta) == whole.meta
+
+
+@pytest.mark.parametrize("case", PARQUET_CASES)
+def test_parquet_batches(parquet: Path, case: str) -> None:
+    filters, mask = PARQUET_CASES[case]
+    batches = list(store.iter_batches(parquet, batch_rows=100, filters=filters))
+    assert all(0 < len(b) <= 100 for _, b in batches)
+    same_rows(concat([b for _, b in batches]), store.load(parquet).events, mask)
+
+
+def test_parquet_filter_on_columns_not_read(parquet: Path) -> None:
+    got = store.load(parquet, columns=["time", "bytes"], filters=[("file", "==", "stdout")])
+    whole = store.load(parquet).events
+    assert list(got.events.columns) == ["time", "bytes"]
+    assert_frame_equal(
+        got.events, whole[whole.file == "stdout"][["time", "bytes"]].reset_index(drop=True)
+    )
+    reader = store.BatchReader(parquet, columns=["bytes"], filters=[("pid", "==", 100)])
+    got = pd.concat([b for _, b in reader], ignore_index=True)
+    assert list(got.columns) == ["bytes"]
+    assert got["bytes"].tolist() == whole[whole.pid == 100]["bytes"].tolist()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_classic_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str) -> None:
+    filters, mask = CASES[case]
+    path = tmp_path / "t.csv"
+    trace = synthetic(3000)
+    store.write(trace, path)
+    whole = store.load(path)
+    # The CSV keeps a local time of day, its date taken from the file: the
+    # times read back are moved by whole days.
+    local = whole.events.time.iloc[0] - trace.events.time.iloc[0]
+    monkeypatch.setattr(store, "BATCH_ROWS", 700)  # several chunks, filtered one by one
+    got = store.load(path, filters=_shifted(filters, local))
+    same_rows(got.events, whole.events, lambda e: mask(e.assign(time=e.time - local)))
+    assert whole_meta(got.meta) == whole.meta
+    batches = store.iter_batches(path, batch_rows=500, filters=_shifted(filters, local))
+    assert_frame_equal(tidy(concat([b for _, b in batches])), tidy(got.events))
+
+
+def _shifted(filters: list, by: pd.Timedelta) -> list:
+    """The same filters with their times moved by ``by``."""
+    if isinstance(filters[0], list):
+        return [_shifted(group, by) for group in filters]
+    return [(c, op, _utc(v) + by if c == "time" else v) for c, op, v in filters]
+
+
+def _utc(value: object) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+
+
+LOG_CASES: dict[str, tuple[list, Mask]] = {
+    "dir and comm": (
+        [("dir", "==", "W"), ("comm", "!=", "tar")],
+        lambda e: (e.dir == "W") & (e.comm != "tar"),
+    ),
+    "bytes": ([("bytes", ">=", 512)], lambda e: e.bytes >= 512),
+    "kind": ([("kind", "in", ["pipe", "tcp"])], lambda e: e.kind.isin(["pipe", "tcp"])),
+    "syscall": ([("syscall", "!=", "read")], lambda e: e.syscall != "read"),
+}
+
+
+@pytest.mark.parametrize("log", sorted(DATA.glob("*.log")), ids=lambda p: p.name)
+def test_raw_log(log: Path) -> None:
+    whole = store.load(log)
+    ev = whole.events
+    # pid and time filters from the log's own values: its busiest thread, its middle.
+    pid = int(ev.pid.value_counts().index[0])
+    middle = ev.time.iloc[len(ev) // 2]
+    cases = {**LOG_CASES,
+             "pid": ([("pid", "==", pid)], lambda e: e.pid == pid),
+             "time": ([("time", "<", middle.isoformat())], lambda e: e.time < middle)}  # fmt: skip
+    for filters, mask in cases.values():
+        if not (0 < mask(ev).fillna(False).sum() < len(ev)):
+            continue  # this log has nothing to tell apart for this case
+        got = store.load(log, filters=filters)
+        same_rows(got.events, ev, mask)
+        assert_frame_equal(got.processes, whole.processes)
+        assert_frame_equal(got.errors, whole.errors)
+        assert whole_meta(got.meta) == whole.meta
+        batches = [b for _, b in store.iter_batches(log, batch_rows=7, filters=filters)]
+        assert_frame_equal(tidy(concat(batches)), tidy(got.events))
+
+
+def run_name(host: str, run: str) -> str:
+    return f"host={host}/run={run}"
+
+
+DATASET_CASES: dict[str, tuple[list, Mask]] = {
+    "host": ([("host", "==", "a")], lambda e: e.run.str.startswith("host=a/")),
+    "run in": (
+        [("run", "in", ["20260101T000000Z-aaaa", "20260101T000000Z-cccc"])],
+        lambda e: e.run.isin(
+            [run_name("a", "20260101T000000Z-aaaa"), run_name("b", "20260101T000000Z-cccc")]
+        ),
+    ),
+    "run >= (run ids sort by time)": (
+        [("run", ">=", "20260101T010000Z")],
+        lambda e: e.run == run_name("a", "20260101T010000Z-bbbb"),
+    ),
+    "host != and pid": (
+        [("host", "!=", "b"), ("pid", "in", [100, 101])],
+        lambda e: ~e.run.str.startswith("host=b/") & e.pid.isin([100, 101]),
+    ),
+    "host or file": (
+        [[("host", "==", "b")], [("file", "==", "stdout")]],
+        lambda e: e.run.str.startswith("host=b/") | (e.file == "stdout"),
+    ),
+    "time and dir": (
+        [("time", "<", "2023-11-14 22:13:30"), ("dir", "==", "R")],
+        lambda e: (e.time < T0 + pd.Timedelta(seconds=10)) & (e.dir == "R"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DATASET_CASES)
+def test_two_host_dataset(dataset: Path, case: str) -> None:
+    filters, mask = DATASET_CASES[case]
+    whole = store.load(dataset)
+    got = store.load(dataset, filters=filters)
+    same_rows(got.events, whole.events, lambda e: mask(e.assign(run=e.run.astype(str))))
+    assert list(got.events.run.cat.categories) == list(whole.events.run.cat.categories)
+    assert_frame_equal(got.processes, whole.processes)
+    assert_frame_equal(got.errors, whole.errors)
+    assert whole_meta(got.meta) == whole.meta
+    reader = store.BatchReader(dataset, batch_rows=300, filters=filters)
+    batches = concat([b.assign(run=name) for name, b in reader])
+    want = got.events.assign(run=got.events.run.astype(str))
+    assert_frame_equal(tidy(batches), tidy(want))
+    assert reader.trace_info().meta["filters"] == store.RowFilter.parse(filters).to_json()
+
+
+# -- what is not read ------------------------------------------------------------
+
+
+def test_time_filter_reads_only_the_row_groups_it_needs(parquet: Path, row_groups_read) -> None:
+    # Events are in time order (as a capture writes them): a 5-second window
+    # of the 50 seconds lies in 2 or 3 of the 20 row groups.
+    window = [
+        ("time", ">=", T0 + pd.Timedelta(seconds=20)),
+        ("time", "<", T0 + pd.Timedelta(seconds=25)),
+    ]
+    got = store.load(parquet, filters=window).events
+    assert 2 <= len(row_groups_read) <= 3
+    assert got.time.min() >= T0 + pd.Timedelta(seconds=20) and len(got) > 0
+    row_groups_read.clear()
+    batches = list(store.iter_batches(parquet, filters=window))
+    assert 2 <= len(row_groups_read) <= 3
+    assert sum(len(b) for _, b in batches) == len(got)
+    row_groups_read.clear()
+    list(store.iter_batches(parquet))
+    assert len(row_groups_read) == 20  # the spy sees what an unfiltered reader reads
+
+
+def test_string_filter_reads_only_the_row_groups_it_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row_groups_read
+) -> None:
+    # pyarrow does not skip row groups on dictionary-encoded strings by itself;
+    # the string statistics are checked by the store.
+    trace = synthetic(5000)
+    names = trace.events.file.astype(str)  # by name, not by category code
+    by_file = trace.events.iloc[names.argsort(kind="stable")].reset_index(drop=True)
+    path = write_parquet(Trace(by_file, trace.processes, trace.errors, trace.meta),
+                         tmp_path / "by_file.parquet", monkeypatch)  # fmt: skip
+    meta = pq.ParquetFile(path).metadata
+    col = meta.schema.names.index("file")
+    holding = {i for i in range(meta.num_row_groups)
+               if meta.row_group(i).column(col).statistics.min <= "stdout"
+               <= meta.row_group(i).column(col).statistics.max}  # fmt: skip
+    got = store.load(path, filters=[("file", "==", "stdout")]).events
+    assert {i for _, i in row_groups_read} == holding and len(holding) < 20 / 4
+    assert len(got) == (by_file.file == "stdout").sum()
+    row_groups_read.clear()
+    store.load(path, filters=[("file", "in", ["/aaa", "~zzz"])])  # below and above every name
+    assert row_groups_read == []
+
+
+def test_dataset_parts_of_other_runs_are_not_read(dataset: Path, row_groups_read) -> None:
+    got = store.load(dataset, filters=[("run", "==", "20260101T000000Z-cccc")])
+    assert row_groups_read and all("run=20260101T000000Z-cccc" in f for f, _ in row_groups_read)
+    assert set(got.events.run) == {run_name("b", "20260101T000000Z-cccc")}
+    assert len(got.processes) == 3 * len(synthetic(10).processes)  # every run's processes
+
+
+# -- bad filters -----------------------------------------------------------------
+
+BAD: dict[str, tuple[object, str]] = {
+    "unknown column": ([("fiel", "==", "x")], "unknown column 'fiel'"),
+    "bad operator": ([("bytes", "=>", 5)], "unknown operator '=>'"),
+    "int column, string value": ([("pid", "==", "100")], "pid needs an integer"),
+    "bool is no number": ([("bytes", ">", True)], "bytes needs an integer"),
+    "time not a time": ([("time", ">", "yesterday")], "time needs a pandas Timestamp"),
+    "time as a number": ([("time", ">", 1_700_000_000)], "time needs a pandas Timestamp"),
+    "string column, number value": ([("file", "==", 3)], "file needs a string"),
+    "dir outside R/W/M": ([("dir", "==", "X")], "dir is one of R, W, M"),
+    "in without a list": ([("file", "in", "stdout")], "'in' needs a list"),
+    "not a term": ([("pid", "==")], "is not a (column, op, value) tuple"),
+    "not a list": ("pid == 100", "expected a list of (column, op, value) tuples"),
+    "empty": ([], "expected a list"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_filter_is_one_line_usage_error(parquet: Path, case: str) -> None:
+    filters, words = BAD[case]
+    for read in (
+        lambda: store.load(parquet, filters=filters),
+        lambda: store.BatchReader(parquet, filters=filters),
+        lambda: store.load(DATA / "pipeline.log", filters=filters),
+    ):
+        with pytest.raises(UsageError) as err:
+            read()
+        assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_meta_records_the_filter_as_json(parquet: Path) -> None:
+    got = store.load(
+        parquet, filters=[("time", ">=", "2023-11-14 22:13:40"), ("pid", "in", (100,))]
+    )
+    assert got.meta["filters"] == [
+        [["time", ">=", "2023-11-14T22:13:40+00:00"], ["pid", "in", [100]]]
+    ]
+    assert "filters" not in store.load(parquet).meta
