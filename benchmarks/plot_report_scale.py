@@ -7,6 +7,11 @@ and the peak resident memory of each run::
 
     python benchmarks/plot_report_scale.py [--events 10000000] [--dir DIR] [--keep]
 
+Inputs this large are read batch by batch, so memory should not grow with the
+events. The ``read`` line is the floor under every other figure: a process
+that only iterates over the batches of the trace (every column) with
+:class:`iomonitor.store.BatchReader` and aggregates nothing.
+
 The trace: 40 processes (some with several threads) over ten minutes, reading
 and writing 5,000 files, pipes between them, TCP and UDP peers and UNIX
 sockets, with power-law call sizes and log-normal call durations.
@@ -33,6 +38,15 @@ DURATION = 600.0
 START = 1_700_000_000.0
 PROCESSES = 40
 KINDS = ("bandwidth", "cumulative", "timeline", "sizes", "latency", "flow")
+JOBS = ("read", *KINDS, "report")
+
+#: Reads every batch of argv[1] and nothing else: the reader's own cost.
+READ_ONLY = """\
+import sys
+from iomonitor.store import BatchReader
+for _ in BatchReader(sys.argv[1]):
+    pass
+"""
 
 
 def _names() -> tuple[list[str], list[str]]:
@@ -194,7 +208,7 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=10_000_000)
     ap.add_argument("--dir", type=Path, help="work here (default: a temporary folder)")
     ap.add_argument("--keep", action="store_true", help="keep the trace and outputs")
-    ap.add_argument("--only", choices=(*KINDS, "report"), action="append", help="run only these")
+    ap.add_argument("--only", choices=JOBS, action="append", help="run only these")
     ns = ap.parse_args()
     work = ns.dir or Path(tempfile.mkdtemp(prefix="iomonitor-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -207,7 +221,8 @@ def main() -> int:
             size = trace.stat().st_size / 2**20
             print(f"wrote {ns.events:,} events in {took:.1f} s: {size:.0f} MiB")
         cli = [sys.executable, "-m", "iomonitor"]
-        jobs = [
+        jobs = [("read", [sys.executable, "-c", READ_ONLY, str(trace)])]
+        jobs += [
             (k, [*cli, "plot", str(trace), "-o", str(work / f"{k}.png"), "--kind", k])
             for k in KINDS
         ]

@@ -425,8 +425,10 @@ def _time_axis(ax: Axes) -> None:
 
 #: A bucket wider than any trace: one bucket per key holds the key's total.
 _WHOLE = pd.Timedelta(days=100_000)
-#: Partial aggregates held before they are added up into one.
+#: Partial aggregates held before they are added up into one, or rows held
+#: beyond those of the first (already added up).
 _COMPACT_EVERY = 16
+_COMPACT_ROWS = 100_000
 #: Events reduced at a time when a trace in memory is aggregated, so memory stays flat.
 _BATCH = 1_000_000
 
@@ -870,7 +872,9 @@ def _compact(
     combine: Callable[[list[pd.DataFrame]], pd.DataFrame],
 ) -> list[pd.DataFrame]:
     parts = [*parts, part]
-    if len(parts) > _COMPACT_EVERY:
+    # Rows of many groups (files x processes) cost more than the adding up.
+    held = sum(len(p) for p in parts[1:])
+    if len(parts) > _COMPACT_EVERY or held > max(_COMPACT_ROWS, len(parts[0])):
         parts = [combine(parts)]
     return parts
 
