@@ -27,7 +27,10 @@ STREAM_ABOVE = 4 * 2**20
 
 
 def open_reader(
-    paths: Sequence[str], columns: Sequence[str] | None, above: int | None = None
+    paths: Sequence[str],
+    columns: Sequence[str] | None,
+    above: int | None = None,
+    filters: list | None = None,
 ) -> BatchReader | None:
     """A batch reader for inputs of more than ``above`` bytes in all; None to load them whole.
 
@@ -39,6 +42,8 @@ def open_reader(
         The event columns to read (None: all).
     above : int, optional
         The size in bytes; :data:`STREAM_ABOVE` by default.
+    filters : list, optional
+        Row filters for the reader (:func:`pushdown`).
 
     Returns
     -------
@@ -47,10 +52,34 @@ def open_reader(
         reports the problem, in the same words.
     """
     try:
-        reader = BatchReader(*paths, columns=list(columns) if columns is not None else None)
+        reader = BatchReader(
+            *paths, columns=list(columns) if columns is not None else None, filters=filters
+        )
     except InputError:
         return None
     return reader if reader.total_bytes > (STREAM_ABOVE if above is None else above) else None
+
+
+def pushdown(select: dict[str, Any]) -> list | None:
+    """Row filters for the reader that keep at least what ``analysis.select(**select)`` keeps.
+
+    Rows they drop never reach pandas (Parquet row groups are skipped by
+    their statistics); ``select`` still runs on what is read, so the result
+    is the same. Shell patterns on ``file`` are not pushed down; plain names are.
+    """
+    terms: list[tuple[str, str, Any]] = []
+    if select.get("kind"):
+        terms.append(("kind", "in", list(select["kind"])))
+    if select.get("dir"):
+        terms.append(("dir", "in", list(select["dir"])))
+    files = select.get("file")
+    if files and not any(set(f) & set("*?[") for f in files):
+        terms.append(("file", "in", list(files)))
+    if select.get("pid"):
+        # A process id selects its threads too: pid or tgid, as select does.
+        pids = [int(p) for p in select["pid"]]
+        return [[("pid", "in", pids), *terms], [("tgid", "in", pids), *terms]]
+    return [terms] if terms else None
 
 
 def batches(reader: BatchReader, filters: dict[str, Any] | None = None) -> Iterator[pd.DataFrame]:

@@ -33,7 +33,7 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis
-from iomonitor.cli._batches import STREAM_ABOVE, batches, open_reader
+from iomonitor.cli._batches import STREAM_ABOVE, batches, open_reader, pushdown
 from iomonitor.cli._batches import Progress as _Progress
 from iomonitor.cli._batches import size_text as _size
 from iomonitor.errors import UsageError
@@ -109,7 +109,7 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
         raise UsageError("--interval splits by a key, not by the process tree")
     if ns.format == "csv" and not (ns.by or ns.interval):
         raise UsageError("--format csv writes a single table: choose it with --by or --interval")
-    reader = _reader(ns.traces, _columns(ns))
+    reader = _reader(ns.traces, _columns(ns), pushdown(_filters(ns)))
     if reader is not None and ns.by == "tree":
         table = _stream_tree(reader, ns)
         _write_one(_head(table, ns.top), ns.format, out, _tree_cells)
@@ -121,7 +121,7 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
             return 0
         reader = None  # no events at all: the whole-load path says the same, simply
     if reader is None:
-        trace = _filtered(iomonitor.load(*ns.traces), ns)
+        trace = _filtered(iomonitor.load(*ns.traces, filters=pushdown(_filters(ns))), ns)
         if ns.interval:
             table = analysis.bandwidth(trace, ns.interval, key=ns.by, top=ns.top)
             _write_one(table, ns.format, out, _rate_cells)
@@ -159,9 +159,11 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
 _COMPACT_EVERY = 32
 
 
-def _reader(paths: Sequence[str], columns: list[str] | None) -> BatchReader | None:
+def _reader(
+    paths: Sequence[str], columns: list[str] | None, filters: list | None
+) -> BatchReader | None:
     """A batch reader for large inputs; None to load them whole."""
-    return open_reader(paths, columns, above=STREAM_ABOVE)
+    return open_reader(paths, columns, above=STREAM_ABOVE, filters=filters)
 
 
 def _stream_bandwidth(reader: BatchReader, ns: argparse.Namespace) -> pd.DataFrame | None:

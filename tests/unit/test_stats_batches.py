@@ -444,3 +444,23 @@ def test_stats_by_file_memory_stays_flat(tmp_path) -> None:
         sys.executable, "-c", "import sys, iomonitor; iomonitor.load(sys.argv[1])", str(path)
     )
     assert streamed < 0.5 * whole, (streamed, whole)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["a", "--by", "tgid", "--pid", "200", "--format", "json"],
+        ["a", "b", "--by", "file", "--file", "/srv/*", "--dir", "W", "--format", "json"],
+        ["a", "--by", "syscall", "--kind", "tcp", "--kind", "pipe", "--format", "json"],
+        ["a", "classic", "log", "--dir", "R", "--format", "json"],
+    ],
+    ids=lambda a: " ".join(a),
+)
+@pytest.mark.parametrize("streamed", [False, True], ids=["loaded", "streamed"])
+def test_filters_pushed_down_to_the_reader_change_nothing(inputs, monkeypatch, args, streamed):
+    argv = [str(inputs[a]) if a in inputs else a for a in args]
+    monkeypatch.setattr(stats_cli, "STREAM_ABOVE", 0 if streamed else 1 << 60)
+    monkeypatch.setattr(store, "BATCH_ROWS", 97)
+    pushed = json.loads(run_stats(*argv))
+    monkeypatch.setattr(stats_cli, "pushdown", lambda select: None)
+    assert_same_numbers(pushed, json.loads(run_stats(*argv)))
