@@ -286,6 +286,9 @@ class EventBuilder:
         pending: dict[int | None, Record] | None = None,
     ) -> None:
         self.procs: dict[int, Process] = {}
+        # tgid -> its threads, so that an execve finds its siblings without
+        # walking every process of the trace (quadratic on fork-heavy logs).
+        self._groups: dict[int, list[Process]] = {}
         self.cwd = cwd
         self.pending = pending if pending is not None else {}
         self.columns: dict[str, list] = {name: [] for name in schema.EVENT_COLUMNS}
@@ -332,11 +335,15 @@ class EventBuilder:
                 for fd, of in self._std.items():
                     fdt.install(fd, of)
             proc = Process(pid, pid, None, fdt, Cwd(self.cwd))
-            self.procs[pid] = proc
+            self._add(proc)
         if rec.comm and not proc.comm:
             proc.comm = _clean(rec.comm) or ""
         proc.start = rec.time
         return proc
+
+    def _add(self, proc: Process) -> None:
+        self.procs[proc.pid] = proc
+        self._groups.setdefault(proc.tgid, []).append(proc)
 
     def _pending_parent(self, pid: int) -> Process | None:
         # Children of vfork/clone can print before the parent's call returns;
@@ -358,7 +365,7 @@ class EventBuilder:
         tgid = parent.tgid if thread else pid
         ppid = parent.ppid if thread or "CLONE_PARENT" in flags else parent.tgid
         child = Process(pid, tgid, ppid, fdt, cwd, comm=parent.comm, argv=parent.argv)
-        self.procs[pid] = child
+        self._add(child)
         parent.children.append(pid)
         return child
 
@@ -1011,8 +1018,8 @@ class EventBuilder:
         # closing the close-on-exec fds.
         proc.fdt = proc.fdt.copy()
         proc.fdt.exec()
-        for other in self.procs.values():
-            if other.tgid == proc.tgid and other is not proc and other.end is None:
+        for other in self._groups[proc.tgid]:
+            if other is not proc and other.end is None:
                 other.end = rec.time
 
     def _on_chdir(self, proc: Process, rec: Record) -> None:
