@@ -312,6 +312,10 @@ class EventBuilder:
         self.malformed = 0
         self.malformed_examples: list[str] = []
         self.events = 0
+        #: How many times an fd argument changed the table or an open file
+        #: (a decoration correcting it, an fd first seen): the fast path's
+        #: templates depend on both.
+        self.corrections = 0
         self.first_time: float | None = None
         self.last_time: float | None = None
         self._handlers: dict[str, Callable[[Process, Record], None]] = self._make_handlers()
@@ -388,12 +392,15 @@ class EventBuilder:
             if of is None or not of.known:
                 of = OpenFile(d.name, d.kind, d.port, d.local, path=d.name)
                 proc.fdt.install(fd, of)
+                self.corrections += 1
             elif of.std:
-                if of.kind == "other":
+                if of.kind == "other" and d.kind != "other":
                     of.kind = d.kind
+                    self.corrections += 1
             elif d.vague:
                 pass
             elif d.kind in _SOCKET_KINDS:
+                before = (of.kind, of.local, of.name, of.port)
                 of.kind = d.kind
                 if d.local:
                     of.local = d.local
@@ -402,8 +409,11 @@ class EventBuilder:
                 # a UNIX path learned from connect/bind beats a bare inode.
                 if d.peer_known and not (of.kind == "unix" and of.path and not d.unix_path):
                     of.name, of.port = d.name, d.port
+                if (of.kind, of.local, of.name, of.port) != before:
+                    self.corrections += 1
             elif of.name != d.name:
                 of.name, of.kind = d.name, d.kind
+                self.corrections += 1
             return fd, of
         if of is None:
             self.unknown_fds += 1
@@ -412,6 +422,7 @@ class EventBuilder:
             else:
                 of = OpenFile(f"unknown:{fd}", "other", known=False)
             proc.fdt.install(fd, of)
+            self.corrections += 1
         return fd, of
 
     def _new_id(self) -> int:

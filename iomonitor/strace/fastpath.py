@@ -33,7 +33,6 @@ from typing import Any
 from iomonitor.strace.convert import _MAX_TIME, Converter
 from iomonitor.strace.decode import split_args, split_fd
 from iomonitor.strace.events import _MAX_INT64, READS, WRITES
-from iomonitor.strace.fdtable import OpenFile
 from iomonitor.timeutil import EPOCH
 
 # pid (-f -o), -ttt time (ten digits before the point: always > 1e8, the parser's
@@ -66,13 +65,7 @@ _NEW_FD = frozenset(
 #: Calls with a handler that cannot touch what a template holds.
 _HARMLESS = frozenset({"clone", "clone2", "clone3", "fork", "vfork", "chdir", "fchdir"})
 
-_SLOTS = OpenFile.__slots__
-
 CHECK_EVERY = 4096
-
-
-def _state(of: OpenFile | None) -> tuple | None:
-    return None if of is None else tuple(getattr(of, s) for s in _SLOTS)
 
 
 class FastFeeder:
@@ -114,24 +107,14 @@ class FastFeeder:
         # Time text of the last line served here, owed to the converter's clock.
         self._last_t: str | None = None
         b = conv.builder
-        orig_fd, orig_feed = b._fd, b.feed
-
-        def watched_fd(proc, arg):  # type: ignore[no-untyped-def]
-            # The decoration check may correct the table: note whether it did.
-            n = split_fd(arg)[0]
-            before = proc.fdt.fds.get(n) if n is not None else None
-            state = _state(before[0]) if before is not None else None
-            out = orig_fd(proc, arg)
-            after = proc.fdt.fds.get(n) if n is not None else None
-            if after is not before or (after is not None and _state(after[0]) != state):
-                self._dirty = True
-            return out
+        # The decoration check of an fd argument may correct the table.
+        self._corrections = b.corrections
+        orig_feed = b.feed
 
         def watched_feed(rec):  # type: ignore[no-untyped-def]
             self._fed.append(rec)
             return orig_feed(rec)
 
-        b._fd = watched_fd  # type: ignore[method-assign]
         b.feed = watched_feed  # type: ignore[method-assign]
 
     # --- the cache ------------------------------------------------------------
@@ -156,7 +139,7 @@ class FastFeeder:
                 if name not in handlers or name in _HARMLESS:
                     continue
                 if name in MOVERS or name in _OTHER_MOVERS:
-                    continue  # table corrections are seen by watched_fd
+                    continue  # table corrections are counted by the builder
                 if name in _NEW_FD and rec.ret is not None:
                     self._drop(rec.ret)
                     continue
@@ -177,6 +160,10 @@ class FastFeeder:
             elif kind in ("superseded", "detached"):
                 self._dirty = True
         self._fed.clear()
+        corrections = self.conv.builder.corrections
+        if corrections != self._corrections:
+            self._corrections = corrections
+            self._dirty = True
         if self._dirty:
             self._dirty = False
             self._clear()
