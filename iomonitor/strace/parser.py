@@ -174,6 +174,16 @@ _PREFIX = re.compile(
 )
 _NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*|\?\?\?)\(")
 _DT = re.compile(r" <(\d+(?:\.\d+)?)>$")
+_DT_AT = re.compile(r" <(\d+(?:\.\d+)?)>")
+# The lines of iomonitor's own captures (-f -o, -ttt): the pid, epoch seconds
+# with ten digits before the point (so > 1e8, the general parser's test for
+# EPOCH), then a call's name and "(" or a resumed half's marker. What _PREFIX
+# would skip after the time ("(+ rel)", "[nr]", "[addr]") cannot start there.
+_COMMON = re.compile(
+    r"(\d{1,7}) +([1-9]\d{9}\.\d+) +"
+    r"(?:([A-Za-z_][A-Za-z0-9_]*)\(|<\.\.\. ([A-Za-z0-9_?]+) resumed> ?)",
+    re.ASCII,
+)
 _RESUMED = re.compile(r"<\.\.\. ([A-Za-z0-9_?]+) resumed> ?")
 _RET = re.compile(
     r"""
@@ -255,6 +265,16 @@ def parse_line(line: str) -> Record:
     line = line.rstrip("\n")
     if line.endswith("\r"):
         line = line[:-1]
+    mc = _COMMON.match(line)
+    if mc is not None:
+        rec = _parse_common(line, mc)
+        if rec is not None:
+            return rec
+    return _parse_any(line)
+
+
+def _parse_any(line: str) -> Record:
+    """The general parser: any shape, any prefix (``line`` without its newline)."""
     if not line.strip():
         return Record(BLANK, line=line)
     m = _PREFIX.match(line)
@@ -347,10 +367,47 @@ def parse_line(line: str) -> Record:
     return _other(line, body, pid, time, style, comm, dt)
 
 
+def _parse_common(line: str, m: re.Match[str]) -> Record | None:
+    """A whole call or a resumed half in ``-f -o -ttt`` form, as :func:`_parse_any`
+    reads it; None for anything else on such a line (the general parser decides)."""
+    pos = m.end()
+    end = len(line)
+    dt = None
+    if line.endswith(">"):
+        # The duration's ` <` is the line's last: no `<` follows it.
+        i = line.rfind(" <")
+        md = _DT_AT.fullmatch(line, i) if i >= pos else None
+        if md is not None:
+            dt = float(md.group(1))
+            end = i
+    pid_s, time_s, name, resumed = m.groups()
+    rest = line[pos:end]
+    if resumed is not None:
+        split = _split_return(")" + rest if rest.startswith(" =") else rest)
+        if split is None:
+            return None
+        args, mr = split
+        kind, name = RESUMED, resumed
+    else:
+        if rest.endswith("...>"):
+            if rest.endswith(_UNFINISHED_TAIL):
+                args = rest[: -len(_UNFINISHED_TAIL)]
+                return Record(
+                    UNFINISHED, int(pid_s), float(time_s), EPOCH, None, name, args, line=line
+                )
+            return None
+        split = _split_return(rest)
+        if split is None or _DETACHED_MARK in split[0]:
+            return None
+        args, mr = split
+        kind = CALL
+    rec = Record(kind, int(pid_s), float(time_s), EPOCH, None, name, args, dt=dt, line=line)
+    return _with_return(rec, mr)
+
+
 def _with_return(rec: Record, m: re.Match[str]) -> Record:
-    ret, deco, deleted, errno, etext, extra = m.group(
-        "ret", "deco", "deleted", "errno", "etext", "extra"
-    )
+    # ret, deco, deleted, errno, etext, extra: _RET's groups in order.
+    ret, deco, deleted, errno, etext, extra = m.groups()
     if ret is not None:
         rec.ret = int(ret, 16) if ret.startswith("0x") else int(ret)
     if deleted is not None:
