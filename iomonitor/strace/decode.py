@@ -161,6 +161,8 @@ def quoted_string(text: str) -> tuple[str | None, bool]:
 # skipped; `/* ... */` are -X verbose comments. `->` followed by a digit or `[`
 # only occurs inside socket details (`TCP:[1.2.3.4:5->6.7.8.9:10]`,
 # `TCPv6:[[::1]:1->[::1]:2]`, `UNIX-STREAM:[1->2]`), where its `>` closes nothing.
+# Every branch starts with a literal character (no `[...]` class): the regex
+# engine then skips to the next of those characters in C, about twice as fast.
 _TOKEN = re.compile(
     r"""
     "[^"\\]*(?:\\.[^"\\]*)*"
@@ -168,7 +170,7 @@ _TOKEN = re.compile(
     | /\*.*?\*/
     | <<
     | ->(?=[\d\[])
-    | [][(){}<>,]
+    | \[ | \] | \( | \) | \{ | \} | < | > | ,
     """,
     re.S | re.X,
 )
@@ -210,12 +212,24 @@ def split_args(args: str) -> list[str]:
     if "," not in args:
         text = args.strip()
         return [text] if text else []
-    if _STRUCTURE.search(args) is None:
+    ms = _STRUCTURE.search(args)
+    if ms is None:
         return [part.strip() for part in args.split(",")]
-    parts: list[str] = []
+    # Before the first quote, bracket, escape or comment nothing nests: the
+    # commas there all split (mmap's address, length, prot and flags).
+    first = ms.start()
+    comment = args.find("/*", 0, first)
+    if comment >= 0:
+        first = comment
+    cut = args.rfind(",", 0, first)
+    if cut >= 0:
+        parts = [part.strip() for part in args[:cut].split(",")]
+        start = cut + 1
+    else:
+        parts = []
+        start = 0
     stack: list[str] = []
-    start = 0
-    for m in _TOKEN.finditer(args):
+    for m in _TOKEN.finditer(args, start):
         tok = m.group()
         c = tok[0]
         if c == ",":
