@@ -1,9 +1,12 @@
 """The benchmark suite: one command, a table and ``benchmarks/results.json``.
 
-    python -m benchmarks [--lines 3000000] [--repeats 3] [--big-mb 1000] [--stats-events 10000000]
+    python -m benchmarks [--lines 3000000] [--spawn-lines 300000] [--repeats 3]
+                         [--big-mb 1000] [--stats-events 10000000]
 
-1. Generates the logs (``gen_log.py``: real strace output of ``seed/ioloop.c``,
-   replicated): ``--lines`` lines with ``-yy`` and without, and one of about
+1. Generates the logs (``gen_log.py``: real strace output of ``seed/ioloop.c``
+   and ``seed/spawn.c``, replicated): ``--lines`` lines of the byte-mover mix
+   with ``-yy`` and without, ``--spawn-lines`` of the process-heavy one (many
+   short-lived processes, iomonitor's own strace flags), and one of about
    ``--big-mb`` MB for the memory check.
 2. Runs, as subprocesses, alternating, ``--repeats`` times each: the plain line
    loop and the one-regex-per-line parser (``yardsticks.py``), and
@@ -63,9 +66,13 @@ def bench_log(log: Path, work: Path, repeats: int) -> dict:
             "runs_s": [round(r["wall_s"], 2) for r in rs],
         }
     conv = rows["iomonitor -i LOG -o X.parquet"]["wall_s"]
+    with open(log, "rb") as fh:
+        lines = sum(1 for _ in fh)
+    for row in rows.values():
+        row["lines_per_s"] = lines / row["wall_s"]
     return {
         "log": str(log.name),
-        "lines": sum(1 for _ in open(log, "rb")),
+        "lines": lines,
         "mb": round(log.stat().st_size / 1e6),
         "rows": rows,
         "ratio_vs_regex": conv / rows["one regex per line -> DataFrame"]["wall_s"],
@@ -129,6 +136,9 @@ def bench_stats(work: Path, n: int, repeats: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="iomonitor benchmarks")
     ap.add_argument("--lines", type=int, default=3_000_000)
+    ap.add_argument(
+        "--spawn-lines", type=int, default=300_000, help="process-heavy log; 0 skips it"
+    )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--big-mb", type=int, default=1000, help="0 skips the big log")
     ap.add_argument("--stats-events", type=int, default=10_000_000, help="0 skips stats")
@@ -149,11 +159,16 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "logs": [],
     }
-    for yy in (True, False):
-        log = work / f"bench-{'yy' if yy else 'plain'}-{ns.lines}.log"
+    logs = [("ioloop", True, ns.lines), ("ioloop", False, ns.lines)]
+    if ns.spawn_lines:
+        logs.append(("spawn", True, ns.spawn_lines))
+    for workload, yy, lines in logs:
+        name = "spawn" if workload == "spawn" else "yy" if yy else "plain"
+        log = work / f"bench-{name}-{lines}.log"
         if not log.exists():
-            gen_log.generate(log, ns.lines, yy=yy)
-        results["logs"].append({"yy": yy, **bench_log(log, work, ns.repeats)})
+            gen_log.generate(log, lines, yy=yy, workload=workload)
+        row = {"workload": workload, "yy": yy, **bench_log(log, work, ns.repeats)}
+        results["logs"].append(row)
         ns.out.write_text(json.dumps(results, indent=2) + "\n")
     if ns.big_mb:
         lines = ns.big_mb * 1_000_000 // 117
@@ -175,10 +190,15 @@ def main(argv: list[str] | None = None) -> int:
 def report(results: dict) -> str:
     out = [f"machine: {results['machine']['cpus']} cpus, Python {results['machine']['python']}"]
     for r in results["logs"]:
-        out.append(f"\n{r['log']}: {r['lines']} lines, {r['mb']} MB, -yy={r['yy']}")
-        out.append(f"  {'':34} {'wall s':>8} {'peak MB':>8}")
+        what = "process-heavy" if r.get("workload") == "spawn" else "byte movers"
+        out.append(f"\n{r['log']}: {r['lines']} lines, {r['mb']} MB, -yy={r['yy']}, {what}")
+        out.append(f"  {'':34} {'wall s':>8} {'peak MB':>8} {'lines/s':>9} {'us/line':>8}")
         for name, row in r["rows"].items():
-            out.append(f"  {name:34} {row['wall_s']:8.2f} {row['peak_rss_mb']:8.0f}")
+            per_s = row["lines_per_s"]
+            out.append(
+                f"  {name:34} {row['wall_s']:8.2f} {row['peak_rss_mb']:8.0f}"
+                f" {per_s:9.0f} {1e6 / per_s:8.2f}"
+            )
         out.append(
             f"  iomonitor / regex = {r['ratio_vs_regex']:.2f}x, "
             f"iomonitor / loop = {r['ratio_vs_loop']:.2f}x"

@@ -9,6 +9,7 @@ including split calls whose halves fall into different chunks.
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
@@ -169,3 +170,22 @@ def test_fast_path_equals_reference_on_fresh_strace_log(tmp_path: Path, flags: l
     lines = list(store.iter_log_lines(log))
     assert_same(lines)
     assert_same(lines, chunk=5)
+
+
+def test_fast_path_equals_reference_on_process_heavy_log(tmp_path: Path) -> None:
+    # Nearly every line belongs to a process that lives a few dozen lines
+    # (fork, execve, the loader's openat/read/mmap/close, exit): templates
+    # rarely hit, the cache is emptied at every execve, and children print
+    # before their parent's clone returns. Replicated, the run repeats with
+    # new pids, as a shell loop's trace does.
+    spec = importlib.util.spec_from_file_location("gen_log", SEEDS.parent / "gen_log.py")
+    assert spec is not None and spec.loader is not None
+    gen_log = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen_log)
+    lines = _seed("spawn.log.gz")
+    feeder = assert_same(lines)
+    assert feeder.misses > 0 and feeder.clears > 0
+    assert_same(lines, chunk=7)
+    log = tmp_path / "spawn.log"
+    gen_log.generate(log, 3 * len(lines), workload="spawn")
+    assert_same(list(store.iter_log_lines(log)), chunk=100)
