@@ -1,7 +1,7 @@
 """The benchmark suite: one command, a table and ``benchmarks/results.json``.
 
     python -m benchmarks [--lines 3000000] [--spawn-lines 300000] [--repeats 3]
-                         [--big-mb 1000] [--stats-events 10000000]
+                         [--big-mb 1000] [--stats-events 10000000] [--capture-runs 5]
 
 1. Generates the logs (``gen_log.py``: real strace output of ``seed/ioloop.c``
    and ``seed/spawn.c``, replicated): ``--lines`` lines of the byte-mover mix
@@ -14,6 +14,10 @@
    (``measure.py``), medians reported, ratios taken within this run.
 3. Converts the big log once (peak RSS must stay flat).
 4. ``iomonitor stats`` on a synthetic Parquet trace of ``--stats-events`` events.
+5. The capture overhead (``capture_overhead.py``): its workloads of a few
+   seconds, ``--capture-runs`` alternating runs (no classic strace: 20M calls
+   take it a quarter of an hour), then the same at a tenth of the length with
+   one run of the classic strace.
 """
 
 from __future__ import annotations
@@ -142,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--big-mb", type=int, default=1000, help="0 skips the big log")
     ap.add_argument("--stats-events", type=int, default=10_000_000, help="0 skips stats")
+    ap.add_argument("--capture-runs", type=int, default=5, help="capture overhead runs; 0 skips it")
     ap.add_argument("--work", type=Path, help="folder for the logs (default: a temp folder)")
     ap.add_argument("--out", type=Path, default=HERE / "results.json")
     ns = ap.parse_args(argv)
@@ -182,6 +187,15 @@ def main(argv: list[str] | None = None) -> int:
         ns.out.write_text(json.dumps(results, indent=2) + "\n")
     if ns.stats_events:
         results["stats"] = bench_stats(work, ns.stats_events, ns.repeats)
+        ns.out.write_text(json.dumps(results, indent=2) + "\n")
+    if ns.capture_runs:
+        import capture_overhead
+
+        runs = str(ns.capture_runs)
+        results["capture"] = {
+            "full": capture_overhead.main(["--runs", runs, "--classic-runs", "0"]),
+            "tenth": capture_overhead.main(["--runs", runs, "--scale", "0.1"]),
+        }
     ns.out.write_text(json.dumps(results, indent=2) + "\n")
     print(report(results))
     return 0
