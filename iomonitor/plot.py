@@ -39,7 +39,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from iomonitor import analysis
-from iomonitor.analysis._common import as_plain, check_top, to_timedelta
+from iomonitor.analysis._common import as_plain, check_top, compact, to_timedelta
 from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
 
@@ -425,10 +425,6 @@ def _time_axis(ax: Axes) -> None:
 
 #: A bucket wider than any trace: one bucket per key holds the key's total.
 _WHOLE = pd.Timedelta(days=100_000)
-#: Partial aggregates held before they are added up into one, or rows held
-#: beyond those of the first (already added up).
-_COMPACT_EVERY = 16
-_COMPACT_ROWS = 100_000
 #: Events reduced at a time when a trace in memory is aggregated, so memory stays flat.
 _BATCH = 1_000_000
 
@@ -573,33 +569,33 @@ class FigureCollector:
                 part = analysis.bandwidth_partial(events, width, key=spec.key)
                 if kept is not None:
                     part = _merge_rest(part, spec.key, kept)
-                self._series[spec] = _compact(
+                self._series[spec] = compact(
                     self._series[spec],
                     part,
                     lambda p, s=spec, w=width: analysis.bandwidth_combine(p, w, s.key, final=False),
                 )
             return
         if self._per_process:
-            self._tgid = _compact(self._tgid, analysis.partial(events, "tgid"), _combine_partials)
+            self._tgid = compact(self._tgid, analysis.partial(events, "tgid"), _combine_partials)
             if self._lives:
                 last = analysis.tgid_comms(events)
                 self._comms = last if self._comms is None else last.combine_first(self._comms)
         # Keys are ranked over all runs together, as analysis.bandwidth ranks them.
         merged = events.drop(columns=[_RUN], errors="ignore") if self._rank else events
         for key in self._rank:
-            self._rank[key] = _compact(
+            self._rank[key] = compact(
                 self._rank[key],
                 analysis.bandwidth_partial(merged, _WHOLE, key=key),
                 lambda p, k=key: analysis.bandwidth_combine(p, _WHOLE, k, final=False),
             )
         if self.sizes:
-            self._sizes = _compact(
+            self._sizes = compact(
                 self._sizes,
                 analysis.size_histogram_partial(events, dirs=("R", "W")),
                 lambda p: analysis.size_histogram_combine(p, final=False),
             )
         if self.latency:
-            self._latency = _compact(
+            self._latency = compact(
                 self._latency,
                 analysis.latency_partial(events, key="syscall"),
                 lambda p: analysis.latency_combine(p, final=False),
@@ -611,7 +607,7 @@ class FigureCollector:
                     continue
                 held = self._flow.setdefault(run, {name: [] for name in _FLOW_TABLES})
                 for name, part in _flow_partials(mine.drop(columns=[_RUN], errors="ignore")):
-                    held[name] = _compact(held[name], part, _combine_partials)
+                    held[name] = compact(held[name], part, _combine_partials)
 
     def next_pass(self, info: Trace) -> bool:
         """End a pass over the batches; True when they must all be added once more.
@@ -864,19 +860,6 @@ def _merge_rest(part: pd.DataFrame, key: str, kept: list[Any]) -> pd.DataFrame:
     group = [c for c in part.columns if c not in ("read_bytes", "write_bytes")]
     summed = part.groupby(group, observed=True, dropna=False, sort=False)
     return summed[["read_bytes", "write_bytes"]].sum().reset_index()
-
-
-def _compact(
-    parts: list[pd.DataFrame],
-    part: pd.DataFrame,
-    combine: Callable[[list[pd.DataFrame]], pd.DataFrame],
-) -> list[pd.DataFrame]:
-    parts = [*parts, part]
-    # Rows of many groups (files x processes) cost more than the adding up.
-    held = sum(len(p) for p in parts[1:])
-    if len(parts) > _COMPACT_EVERY or held > max(_COMPACT_ROWS, len(parts[0])):
-        parts = [combine(parts)]
-    return parts
 
 
 def _combine_partials(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -37,6 +37,7 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis, plot, schema
+from iomonitor.analysis._common import compact
 from iomonitor.analysis.overview import BLIND_SPOTS
 from iomonitor.errors import OutputError, UsageError
 from iomonitor.trace import Trace
@@ -479,10 +480,6 @@ class ReportData:
     has_sockets: bool
 
 
-#: Partial aggregates held before they are added up into one, or rows held
-#: beyond those of the first (already added up).
-_COMPACT_EVERY = 16
-_COMPACT_ROWS = 100_000
 #: Events reduced at a time when a trace in memory is reported on.
 _BATCH = 1_000_000
 
@@ -523,10 +520,10 @@ class ReportCollector:
         self._sockets = self._sockets or bool(sockets.any())
         for name, key in _TABLE_KEYS.items():
             frame = events[~sockets] if name == "files" else events
-            self._parts[name] = _compact(
+            self._parts[name] = compact(
                 self._parts[name], analysis.partial(frame, key), _combine_totals
             )
-        self._summary = _compact(
+        self._summary = compact(
             self._summary,
             analysis.summary_partial(events),
             lambda p: analysis.summary_combine(p, final=False),
@@ -587,19 +584,6 @@ _TABLE_KEYS: dict[str, str] = {
 
 def _is_socket(kind: pd.Series) -> np.ndarray:
     return kind.astype("str").isin(analysis.SOCKET_KINDS).to_numpy(dtype=bool)
-
-
-def _compact(
-    parts: list[pd.DataFrame],
-    part: pd.DataFrame,
-    combine: Callable[[list[pd.DataFrame]], pd.DataFrame],
-) -> list[pd.DataFrame]:
-    parts = [*parts, part]
-    # Rows of many groups (files x processes) cost more than the adding up.
-    held = sum(len(p) for p in parts[1:])
-    if len(parts) > _COMPACT_EVERY or held > max(_COMPACT_ROWS, len(parts[0])):
-        parts = [combine(parts)]
-    return parts
 
 
 def _combine_totals(parts: list[pd.DataFrame]) -> pd.DataFrame:

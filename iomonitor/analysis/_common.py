@@ -5,7 +5,7 @@ Private: the public names live in :mod:`iomonitor.analysis`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -176,3 +176,40 @@ def sort_rows(frame: pd.DataFrame, by: Sequence[str], ascending: Sequence[bool])
     return frame.sort_values(
         list(by), ascending=list(ascending), kind="mergesort", na_position="last"
     ).reset_index(drop=True)
+
+
+def compact(
+    parts: list[pd.DataFrame],
+    part: pd.DataFrame,
+    combine: Callable[[list[pd.DataFrame]], pd.DataFrame],
+    *,
+    every: int = 16,
+    rows: int = 100_000,
+) -> list[pd.DataFrame]:
+    """Hold one more partial aggregate, adding them all up into one when too many are held.
+
+    Parameters
+    ----------
+    parts : list of pandas.DataFrame
+        The partials held so far (the first may be the sum of earlier ones).
+    part : pandas.DataFrame
+        The new partial.
+    combine : callable
+        Adds up a list of partials into one (e.g. ``combine(parts, final=False)``).
+    every : int
+        Add up when more than this many partials are held.
+    rows : int
+        Add up when the partials after the first hold more rows than this (or
+        than the first): partials of many groups (files x processes) cost
+        more memory than the adding up costs time.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        The partials now held.
+    """
+    parts = [*parts, part]
+    held = sum(len(p) for p in parts[1:])
+    if len(parts) > every or held > max(rows, len(parts[0])):
+        parts = [combine(parts)]
+    return parts
