@@ -769,6 +769,28 @@ class FigureCollector:
         )
 
 
+def run_collector(collector: Any, trace: Trace) -> Any:
+    """Feed a trace in memory to a collector, slice by slice and pass after pass.
+
+    The collector (:class:`FigureCollector`, :class:`iomonitor.report.ReportCollector`)
+    is driven as a batch reader would drive it, so a trace in memory and a
+    file read batch by batch take the same path.
+
+    Returns
+    -------
+    object
+        What the collector's ``finish`` gives.
+    """
+    events = trace.events
+    info = replace(trace, events=events.iloc[:0])
+    more = True
+    while more:
+        for start in range(0, len(events), _BATCH):
+            collector.add(events.iloc[start : start + _BATCH])
+        more = collector.next_pass(info)
+    return collector.finish(info)
+
+
 def collect(
     trace: Trace | pd.DataFrame, figures: Iterable[tuple[str, dict[str, Any]]]
 ) -> FigureData:
@@ -797,14 +819,7 @@ def collect(
     """
     trace = _as_trace(trace)
     collector = FigureCollector(figures)
-    events = trace.events
-    info = replace(trace, events=events.iloc[:0])
-    more = True
-    while more:
-        for start in range(0, len(events), _BATCH):
-            collector.add(events.iloc[start : start + _BATCH])
-        more = collector.next_pass(info)
-    data = collector.finish(info)
+    data = run_collector(collector, trace)
     if collector.latency:
         try:
             data.latency = analysis.latency(trace, key="syscall")

@@ -480,10 +480,6 @@ class ReportData:
     has_sockets: bool
 
 
-#: Events reduced at a time when a trace in memory is reported on.
-_BATCH = 1_000_000
-
-
 class ReportCollector:
     """Adds up, batch by batch, everything a report shows.
 
@@ -613,15 +609,7 @@ def collect(trace: Trace) -> ReportData:
     """
     if not isinstance(trace, Trace):
         raise UsageError(f"a report needs a Trace, not {type(trace).__name__}")
-    collector = ReportCollector()
-    events = trace.events
-    info = replace(trace, events=events.iloc[:0])
-    more = True
-    while more:
-        for start in range(0, len(events), _BATCH):
-            collector.add(events.iloc[start : start + _BATCH])
-        more = collector.next_pass(info)
-    data = collector.finish(info)
+    data = plot.run_collector(ReportCollector(), trace)
     try:
         data.figures.latency = analysis.latency(trace, key="syscall")
     except UsageError as exc:
