@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pyarrow.parquet as pq
-from plot_report_scale import START, measure, write_trace
+from plot_report_scale import START, measure, write_dataset
 
 #: Loads argv[1] with the filters in argv[2] (a Python literal).
 LOAD = """\
@@ -74,11 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     data = work / "dataset"
     data.mkdir(parents=True, exist_ok=True)
     try:
-        per_file = -(-ns.events // ns.files)
-        for i in range(ns.files):
-            n = min(per_file, ns.events - i * per_file)
-            write_trace(data / f"part-{i}.parquet", n, seed=7 + i)
-        size = sum(f.stat().st_size for f in data.glob("*.parquet"))
+        size = write_dataset(data, ns.events, ns.files)
         print(f"{ns.events:,} events in {ns.files} Parquet file(s), {size / 2**20:.0f} MiB")
         for name, filters in _slices(data / "part-0.parquet").items():
             cmd = [sys.executable, "-c", LOAD, str(data), _literal(filters)]

@@ -190,6 +190,15 @@ print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
 """
 
 
+def write_dataset(folder: Path, events: int, files: int) -> int:
+    """Write ``events`` synthetic events as ``files`` Parquet parts in ``folder``; its bytes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    per_file = -(-events // files)
+    for i in range(files):
+        write_trace(folder / f"part-{i}.parquet", min(per_file, events - i * per_file), seed=7 + i)
+    return sum(f.stat().st_size for f in folder.glob("*.parquet"))
+
+
 def measure(argv: list[str]) -> tuple[float, int, int]:
     """Run ``argv``; return (seconds, peak resident KiB, exit status)."""
     started = time.perf_counter()

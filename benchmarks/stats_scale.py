@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from plot_report_scale import measure, write_trace
+from plot_report_scale import measure, write_dataset
 
 RUNS: dict[str, list[str]] = {
     "stats (default view)": ["stats"],
@@ -41,11 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     data = work / "dataset"
     data.mkdir(parents=True, exist_ok=True)
     try:
-        per_file = -(-ns.events // ns.files)
-        for i in range(ns.files):
-            n = min(per_file, ns.events - i * per_file)
-            write_trace(data / f"part-{i}.parquet", n, seed=7 + i)
-        size = sum(f.stat().st_size for f in data.glob("*.parquet"))
+        size = write_dataset(data, ns.events, ns.files)
         print(f"{ns.events:,} events in {ns.files} Parquet file(s), {size / 2**20:.0f} MiB")
         runs = {k: [sys.executable, "-m", "iomonitor", *v, str(data)] for k, v in RUNS.items()}
         if not ns.no_whole:
