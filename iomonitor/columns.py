@@ -93,18 +93,22 @@ _TYPECODES = {pa.int32(): "i", pa.int64(): "q", pa.uint16(): "H"}
 def _fixed(values: Sequence[Any], typecode: str, type_: pa.DataType) -> pa.Array:
     """A fixed-width array; None becomes null."""
     n = len(values)
-    validity = None
-    nulls = 0
-    if None in values:
-        bits = bytearray((n + 7) // 8)
-        for i, v in enumerate(values):
-            if v is not None:
-                bits[i >> 3] |= 1 << (i & 7)
-        nulls = sum(v is None for v in values)
-        validity = pa.py_buffer(bits)
-        values = [0 if v is None else v for v in values]
-    data = pa.py_buffer(array(typecode, values))
-    return pa.Array.from_buffers(type_, n, [validity, data], null_count=nulls)
+    if None not in values:
+        data = pa.py_buffer(array(typecode, values))
+        return pa.Array.from_buffers(type_, n, [None, data], null_count=0)
+    # One pass: the validity bitmap (bit i set = value i present) and the data.
+    bits = bytearray((n + 7) // 8)
+    filled = array(typecode)
+    for i, v in enumerate(values):
+        if v is None:
+            filled.append(0)
+        else:
+            bits[i >> 3] |= 1 << (i & 7)
+            filled.append(v)
+    nulls = n - int.from_bytes(bits, "little").bit_count()
+    return pa.Array.from_buffers(
+        type_, n, [pa.py_buffer(bits), pa.py_buffer(filled)], null_count=nulls
+    )
 
 
 def _strings(words: Sequence[str]) -> pa.Array:
