@@ -122,6 +122,7 @@ class Capture:
                 # their import time overlaps the command instead of preceding it.
                 from iomonitor.strace.convert import Converter
                 from iomonitor.strace.fastpath import FastFeeder
+                from iomonitor.strace.runner import read_exec
 
                 sink = open_sink()
                 conv = self.converter = Converter(
@@ -130,7 +131,12 @@ class Capture:
                     chunk=sink.chunk,
                     tracks_fds=True,
                     attached=not self.command,
+                    command=self.command,
+                    exec_source=read_exec,
                 )
+                for info in self.runner.targets:
+                    for tid in info.threads:
+                        conv.builder.adopt(tid, info.tgid, info.ppid, info.comm, info.argv)
                 feeder = FastFeeder(conv)
                 last_flush = time.monotonic()
                 # Lines come in batches as the FIFO is read (an empty one when
@@ -173,7 +179,12 @@ class Capture:
         try:
             sink.write(conv.take())
             meta = {"mode": "run" if self.command else "attach", "aborted": True}
-            sink.close(conv.process_records(), conv.error_records(), {**meta, **conv.counters()})
+            sink.close(
+                conv.process_records(),
+                conv.error_records(),
+                {**meta, **conv.counters()},
+                conv.exec_records(),
+            )
         except Exception:
             sink.abort()
 
@@ -223,7 +234,8 @@ class Capture:
 
         sink, meta = self._pump(open_sink)
         assert self.converter is not None
-        sink.close(self.converter.process_records(), self.converter.error_records(), meta)
+        conv = self.converter
+        sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
         return meta
 
     def to_trace(self, output: str | os.PathLike[str] | None = None) -> Trace:
@@ -239,7 +251,8 @@ class Capture:
             events = store._unify(pd.concat(collector.chunks, ignore_index=True))
         else:
             events = events_frame({c: [] for c in schema.EVENT_COLUMNS})
-        trace = Trace(events, self.converter.processes(), self.converter.errors(), meta)
+        conv = self.converter
+        trace = Trace(events, conv.processes(), conv.errors(), meta, conv.execs())
         if output is not None:
             store.write(trace, output)
         return trace

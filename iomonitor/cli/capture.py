@@ -165,7 +165,7 @@ def _convert(ns: argparse.Namespace, on_call: Any) -> int:
         sink.abort()
         raise
     meta = {"mode": "log", "source": ns.input, **conv.counters()}
-    sink.close(conv.process_records(), conv.error_records(), meta)
+    sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
     _warn_blind_spots(meta)
     return 0
 
