@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+import subprocess
+import sys
 
+import iomonitor
 from iomonitor import report, store
+from iomonitor.cli import SUBCOMMANDS
 from iomonitor.trace import Trace, events_frame
 
 
@@ -68,3 +73,25 @@ def test_report_states_durations_of_several_runs_without_contradiction() -> None
     one = report.render(a)
     assert "From 1970-01-01 00:00:00.000000 UTC to 1970-01-01 00:00:02.000000 UTC" in one
     assert '<div class="k">duration</div>' in one
+
+
+def test_help_lists_every_subcommand_with_one_line() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "iomonitor", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    listed = out.split("\ncommands:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    names = [line.split()[0] for line in listed if not line.strip().startswith("(")]
+    assert names == list(SUBCOMMANDS)
+    for name, (module_name, summary) in SUBCOMMANDS.items():
+        # The registry's line is the module's own help, word for word.
+        doc = importlib.import_module(module_name).__doc__
+        assert doc is not None and doc.strip().splitlines()[0] == summary, name
+        assert f"  {name:<8}{summary}" in listed
+
+
+def test_version_prints_the_version_and_exits_0() -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "iomonitor", "--version"], capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == f"iomonitor {iomonitor.__version__}\n"
