@@ -15,6 +15,8 @@ Distributions (:mod:`~iomonitor.analysis.distributions`)
     batch by batch :func:`size_histogram_partial` / :func:`size_histogram_combine`
     and :func:`latency_partial` / :func:`latency_combine` (percentiles within
     :data:`LATENCY_ACCURACY`).
+Two traces (:mod:`~iomonitor.analysis.diff`)
+    :func:`diff`.
 Overview (:mod:`~iomonitor.analysis.overview`)
     :func:`summary`, :func:`select`, and :func:`summary_partial` /
     :func:`summary_combine` for inputs read batch by batch.
@@ -23,6 +25,7 @@ Overview (:mod:`~iomonitor.analysis.overview`)
 from __future__ import annotations
 
 from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS
+from iomonitor.analysis.diff import DIFF_COLUMNS, DIFF_KEYS, diff
 from iomonitor.analysis.distributions import (
     HISTOGRAM_COLUMNS,
     LATENCY_ACCURACY,
@@ -63,6 +66,8 @@ from iomonitor.analysis.totals import (
 
 __all__ = [
     "BLIND_SPOTS",
+    "DIFF_COLUMNS",
+    "DIFF_KEYS",
     "HISTOGRAM_COLUMNS",
     "KEYS",
     "KEY_SOURCES",
@@ -82,6 +87,7 @@ __all__ = [
     "by",
     "by_tree",
     "combine",
+    "diff",
     "latency",
     "latency_combine",
     "latency_partial",
