@@ -38,6 +38,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "iomonitor.cli.diff",
         "Compare two traces: what changed per file, peer, process and system call.",
     ),
+    "export": (
+        "iomonitor.cli.export",
+        "Export a trace as Chrome/Perfetto trace-event JSON for timeline viewers.",
+    ),
 }
 
 
