@@ -50,6 +50,9 @@ WIDTHS_US: tuple[int, ...] = (
     86_400_000_000,
 )
 
+#: Slices are formatted and written this many at a time.
+WRITE_ROWS = 8192
+
 #: Event columns an export reads.
 COLUMNS: tuple[str, ...] = (
     "time",
@@ -177,17 +180,19 @@ def _write(source: str | os.PathLike[str] | Trace, out: IO[str]) -> ExportSummar
         rates.add(events)
         for tid, tgid, comm in _threads(events):
             threads[tid] = (tgid, comm)
-        lines = []
-        for row in _rows(events):
-            ts, dur, tid, tgid, fd, direction, size, name, port, call, kind = row
-            args = f'"file": {text(name)}, "bytes": {size}, "fd": {fd}, "dir": "{direction}"'
-            if port is not None:
-                args += f', "port": {port}'
-            lines.append(
-                f'{{"name": {text(call)}, "cat": {text(kind)}, "ph": "X", "ts": {ts}, '
-                f'"dur": {dur}, "pid": {tgid}, "tid": {tid}, "args": {{{args}}}}}'
-            )
-        if lines:
+        # A slice of a batch at a time: its rows as Python objects and their
+        # text cost some hundred bytes each, a whole batch far too many.
+        for start in range(0, len(events), WRITE_ROWS):
+            lines = []
+            for row in _rows(events.iloc[start : start + WRITE_ROWS]):
+                ts, dur, tid, tgid, fd, direction, size, name, port, call, kind = row
+                args = f'"file": {text(name)}, "bytes": {size}, "fd": {fd}, "dir": "{direction}"'
+                if port is not None:
+                    args += f', "port": {port}'
+                lines.append(
+                    f'{{"name": {text(call)}, "cat": {text(kind)}, "ph": "X", "ts": {ts}, '
+                    f'"dur": {dur}, "pid": {tgid}, "tid": {tid}, "args": {{{args}}}}}'
+                )
             out.write(("" if first else ",\n") + ",\n".join(lines))
             first = False
             slices += len(lines)

@@ -15,6 +15,8 @@ Distributions (:mod:`~iomonitor.analysis.distributions`)
     batch by batch :func:`size_histogram_partial` / :func:`size_histogram_combine`
     and :func:`latency_partial` / :func:`latency_combine` (percentiles within
     :data:`LATENCY_ACCURACY`).
+While a capture runs (:mod:`~iomonitor.analysis.live`)
+    :class:`LiveTotals`.
 Two traces (:mod:`~iomonitor.analysis.diff`)
     :func:`diff`.
 Overview (:mod:`~iomonitor.analysis.overview`)
@@ -38,6 +40,7 @@ from iomonitor.analysis.distributions import (
     size_histogram_combine,
     size_histogram_partial,
 )
+from iomonitor.analysis.live import LIVE_COLUMNS, LiveTotals
 from iomonitor.analysis.overview import (
     BLIND_SPOTS,
     SUMMARY_PARTIAL_COLUMNS,
@@ -74,6 +77,7 @@ __all__ = [
     "LATENCY_ACCURACY",
     "LATENCY_COLUMNS",
     "LATENCY_PARTIAL_COLUMNS",
+    "LIVE_COLUMNS",
     "OTHER",
     "PARTIAL_COLUMNS",
     "RATE_COLUMNS",
@@ -81,6 +85,7 @@ __all__ = [
     "SUMMARY_PARTIAL_COLUMNS",
     "TOTAL_COLUMNS",
     "TREE_COLUMNS",
+    "LiveTotals",
     "bandwidth",
     "bandwidth_combine",
     "bandwidth_partial",

@@ -34,6 +34,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "iomonitor.cli.report",
         "Write one self-contained HTML report of one or more traces.",
     ),
+    "top": (
+        "iomonitor.cli.top",
+        "Watch a command's or a process's I/O live: the busiest files, peers and processes.",
+    ),
     "diff": (
         "iomonitor.cli.diff",
         "Compare two traces: what changed per file, peer, process and system call.",
