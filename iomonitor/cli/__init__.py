@@ -10,10 +10,11 @@ Only this package prints to the user and turns errors into exit codes.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
-from iomonitor.errors import IomonitorError
+from iomonitor.errors import IomonitorError, OutputError
 
 #: name -> module implementing it (imported only when used).
 SUBCOMMANDS: dict[str, str] = {
@@ -45,8 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(module_name)
         parser = module.make_parser(prog=f"iomonitor {name}" if name else "iomonitor")
         ns = parser.parse_args(args[1:] if name else args)
-        return int(module.run(ns))
+        status = int(module.run(ns))
+        _flush_stdout()
+        return status
     except IomonitorError as exc:
+        _drop_stdout()
         print(f"iomonitor: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -54,7 +58,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader of our output went away (e.g. `| head`); not an error of ours.
+        _drop_stdout()
         return 0
+
+
+def _flush_stdout() -> None:
+    """Write out what standard output still buffers, as an error if it cannot be written.
+
+    Left to the interpreter's exit, a failed flush (a full disk, ``> /dev/full``)
+    would only print a warning, and the exit status would not say the output is lost.
+    """
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError("standard output", exc.strerror or str(exc)) from exc
+
+
+def _drop_stdout() -> None:
+    """After a failed write, let nothing try standard output again.
+
+    Its buffer still holds what could not be written; the interpreter would
+    try again at exit and print a traceback of its own. What is lost is
+    already reported.
+    """
+    try:
+        sys.stdout.flush()
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def entry_point() -> None:

@@ -36,7 +36,7 @@ from iomonitor import analysis
 from iomonitor.cli._batches import STREAM_ABOVE, batches, open_reader, pushdown
 from iomonitor.cli._batches import Progress as _Progress
 from iomonitor.cli._batches import size_text as _size
-from iomonitor.errors import UsageError
+from iomonitor.errors import OutputError, UsageError
 from iomonitor.schema import DIRECTIONS, EVENT_COLUMNS, KINDS
 from iomonitor.store import BatchReader
 from iomonitor.trace import Trace
@@ -358,7 +358,13 @@ def _records_json(table: pd.DataFrame) -> str:
 
 
 def _emit(text: str, out: IO[str]) -> None:
-    out.write(text)
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the CLI's business, not an error
+    except OSError as exc:
+        raise OutputError(getattr(out, "name", "output"), exc.strerror or str(exc)) from exc
 
 
 def _width() -> int:
