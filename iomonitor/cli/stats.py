@@ -364,7 +364,8 @@ def _emit(text: str, out: IO[str]) -> None:
     except BrokenPipeError:
         raise  # the reader went away (`| head`): the CLI's business, not an error
     except OSError as exc:
-        raise OutputError(getattr(out, "name", "output"), exc.strerror or str(exc)) from exc
+        name = "standard output" if out is sys.stdout else getattr(out, "name", "output")
+        raise OutputError(name, exc.strerror or str(exc)) from exc
 
 
 def _width() -> int:

@@ -120,7 +120,7 @@ def test_defect6_stdout_on_full_device_fails(log, args) -> None:
     with open("/dev/full", "w") as full:
         res = cli(*(a.format(log=log) for a in args), stdout=full)
     line = one_line_error(res, 4)
-    assert "No space left on device" in line
+    assert line == "iomonitor: cannot write standard output: No space left on device"
 
 
 @pytest.mark.parametrize("name", ["out.png", "out.svg"])
