@@ -450,8 +450,8 @@ def open_sink(
         A path ending in a slash, or an existing folder, is a Parquet
         dataset: the trace becomes one run of it (:class:`DatasetSink`).
     fmt : {"csv", "parquet"}, optional
-        The format; by default from the extension (``.parquet``/``.pq`` for
-        Parquet, anything else CSV).
+        The format; by default from the extension, in any case (``.parquet``/``.pq``
+        for Parquet, anything else CSV).
     stream : text stream, optional
         The stream used when ``target`` is None (stderr in capture mode).
     host : str, optional
@@ -470,7 +470,7 @@ def open_sink(
             raise OutputError(str(target), "a dataset holds Parquet files only")
         return DatasetSink(target, host=host)
     if fmt is None:
-        fmt = "parquet" if str(target).endswith((".parquet", ".pq")) else "csv"
+        fmt = "parquet" if str(target).lower().endswith((".parquet", ".pq")) else "csv"
     parent = Path(target).parent
     if not parent.is_dir():
         raise OutputError(str(target), "no such directory")

@@ -132,8 +132,10 @@ def run(ns: argparse.Namespace) -> int:
     reader = _batches.open_reader(ns.traces, columns)
     if reader is None:
         trace = store.load(*ns.traces, columns=load_columns(ns.traces, columns))
+        _batches.check_by_process(kwargs.get("by"), trace)
         figure = plot.KINDS[ns.kind](trace, **kwargs)
     else:
+        _batches.check_by_process(kwargs.get("by"), reader)
         collector = plot.FigureCollector([(ns.kind, kwargs)])
         info = _batches.aggregate(ns.traces, columns, collector, reader)
         figure = plot.KINDS[ns.kind](collector.finish(info), **kwargs)

@@ -8,16 +8,22 @@ test knows every byte of them.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+import iomonitor
+import iomonitor.timeutil
+
 IOMONITOR = [sys.executable, "-m", "iomonitor"]
 
-#: Two threads of one process, then a child; epoch stamps (-ttt) and -yy names.
+#: A process and its child; epoch stamps (-ttt) and -yy names.
 LOG = """\
 100 1700000000.000100 openat(AT_FDCWD</tmp>, "/tmp/data.txt", O_RDONLY) = 3</tmp/data.txt> <0.000010>
 100 1700000000.000200 read(3</tmp/data.txt>, "hello", 4096) = 5 <0.000005>
@@ -149,3 +155,89 @@ def test_defect6_output_to_a_fifo_is_written_in_place(tmp_path, log) -> None:
     assert out.decode().splitlines()[0] == "time,dt,pid,fd,dir,bytes,file,port"
     assert len(out.decode().splitlines()) == 4  # header + 3 events
     assert fifo.is_fifo()
+
+
+# --- smaller items ---------------------------------------------------------------------------
+
+
+def test_decode_fds_no_when_attaching_speaks_of_the_option() -> None:
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        line = one_line_error(cli("--decode-fds", "no", "-p", str(sleeper.pid)), 2)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert "--decode-fds no" in line
+    assert "decode_fds" not in line
+
+
+@pytest.mark.parametrize("duration", ["1s", "500ms", "0.5", "0.01min"])
+def test_duration_takes_the_syntax_of_interval(tmp_path, duration) -> None:
+    out = tmp_path / "x.csv"
+    started = time.monotonic()
+    res = cli("--duration", duration, "-o", str(out), "sleep", "20")
+    assert time.monotonic() - started < 10
+    assert res.returncode == 128 + signal.SIGTERM, res.stderr  # the command was stopped
+    assert out.read_text().startswith("time,dt,pid,fd,dir,bytes,file,port\n")
+
+
+@pytest.mark.parametrize(
+    "option", [["--duration", "1x", "true"], ["stats", "{log}", "--interval", "1x"]]
+)
+def test_bad_duration_is_one_line_naming_the_syntax(log, option) -> None:
+    res = cli(*(a.format(log=log) for a in option))
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert "100ms" in res.stderr and "1x" in res.stderr
+
+
+def test_interval_width_is_exact() -> None:
+    # 100us is 100,000 ns: read in binary floating point it was a hair less.
+    assert iomonitor.timeutil.parse_duration("100us") == 100_000
+    assert iomonitor.timeutil.parse_duration("1h30m") == 5400 * 10**9
+    assert iomonitor.timeutil.parse_duration("2") == 2 * 10**9
+    for bad in ("", "0s", "-1", "1s2", "nan", "5 parsecs", "1M"):
+        with pytest.raises(ValueError):
+            iomonitor.timeutil.parse_duration(bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "magic"), [("x.PARQUET", b"PAR1"), ("x.Pq", b"PAR1"), ("x.CSV", b"time")]
+)
+def test_output_extension_is_case_insensitive(tmp_path, log, name, magic) -> None:
+    res = cli("-i", str(log), "-o", str(tmp_path / name))
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / name).read_bytes()[:4] == magic
+    assert len(iomonitor.load(tmp_path / name).events) == 3
+
+
+def test_stats_filter_matching_nothing_says_so(log) -> None:
+    res = cli("stats", str(log), "--pid", "424242")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == "iomonitor: warning: no event matches --pid 424242\n"
+    assert "events          0" in res.stdout
+    # A filter that matches says nothing more.
+    res = cli("stats", str(log), "--pid", "100", "--dir", "W", "--format", "json", "--by", "pid")
+    assert res.returncode == 0 and res.stderr == ""
+    assert [(r["pid"], r["write_bytes"]) for r in json.loads(res.stdout)] == [(100, 5)]
+
+
+def test_empty_folder_as_input_is_not_called_a_dataset(tmp_path) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    line = one_line_error(cli("-i", str(folder)), 3)
+    assert line == f"iomonitor: {folder}: is a folder, not a strace log"
+
+
+@pytest.mark.parametrize("command", ["stats", "plot"])
+def test_by_process_on_csv_names_what_is_missing(tmp_path, log, command) -> None:
+    csv = tmp_path / "t.csv"
+    assert cli("-i", str(log), "-o", str(csv)).returncode == 0
+    extra = ["-o", str(tmp_path / "p.png")] if command == "plot" else []
+    line = one_line_error(cli(command, str(csv), "--by", "process", *extra), 2)
+    assert "classic CSV" in line and "--by pid" in line
+    res = cli("stats", str(csv), "--by", "pid", "--format", "csv")
+    assert res.returncode == 0, res.stderr
+    rows = res.stdout.splitlines()
+    assert rows[0].split(",")[0] == "pid"
+    assert sorted(r.split(",")[0] for r in rows[1:]) == ["100", "101"]
