@@ -319,7 +319,13 @@ def _check_output(output: str | os.PathLike[str] | None) -> None:
     folder = out if os.path.isdir(out) else os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         raise OutputError(str(output), "no such directory")
-    if not os.access(folder, os.W_OK | os.X_OK):
+    # A device or a named pipe is written in place (sinks.OutputFile):
+    # it needs write permission itself, not on its folder.
+    if os.path.exists(out) and not (os.path.isfile(out) or os.path.isdir(out)):
+        writable = os.access(out, os.W_OK)
+    else:
+        writable = os.access(folder, os.W_OK | os.X_OK)
+    if not writable:
         raise OutputError(str(output), "permission denied")
 
 

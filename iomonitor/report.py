@@ -40,6 +40,7 @@ from iomonitor import analysis, plot, schema
 from iomonitor.analysis._common import compact
 from iomonitor.analysis.overview import BLIND_SPOTS
 from iomonitor.errors import OutputError, UsageError
+from iomonitor.sinks import OutputFile
 from iomonitor.trace import Trace
 
 #: Section ids of the page, in order (the tests and links use them).
@@ -760,11 +761,11 @@ def save(
     if not target.parent.is_dir():
         raise OutputError(str(path), "no such directory")
     page = render(trace, title=title, top=top)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    out = OutputFile(target)
     try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, target)
+        out.tmp.write_text(page, encoding="utf-8")
+        out.commit()
     except OSError as exc:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            out.discard()
         raise OutputError(str(path), exc.strerror or str(exc)) from exc

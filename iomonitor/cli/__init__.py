@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 import iomonitor
-from iomonitor.errors import IomonitorError
+from iomonitor.errors import IomonitorError, OutputError
 
 #: name -> (module implementing it, imported only when used; its help's first line).
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -72,8 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name is None:
             _add_top_level(parser)
         ns = parser.parse_args(args[1:] if name else args)
-        return int(module.run(ns))
+        status = int(module.run(ns))
+        _flush_stdout()
+        return status
     except IomonitorError as exc:
+        _drop_stdout()
         print(f"iomonitor: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -81,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader of our output went away (e.g. `| head`); not an error of ours.
+        _drop_stdout()
         return 0
 
 
@@ -97,6 +102,35 @@ def _add_top_level(parser: argparse.ArgumentParser) -> None:
     # subcommands and answers --version.
     parser.add_argument("--version", action="version", version=f"iomonitor {iomonitor.__version__}")
     parser.epilog = commands_help() + ("\n\n" + parser.epilog if parser.epilog else "")
+
+
+def _flush_stdout() -> None:
+    """Write out what standard output still buffers, as an error if it cannot be written.
+
+    Left to the interpreter's exit, a failed flush (a full disk, ``> /dev/full``)
+    would only print a warning, and the exit status would not say the output is lost.
+    """
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError("standard output", exc.strerror or str(exc)) from exc
+
+
+def _drop_stdout() -> None:
+    """After a failed write, let nothing try standard output again.
+
+    Its buffer still holds what could not be written; the interpreter would
+    try again at exit and print a traceback of its own. What is lost is
+    already reported.
+    """
+    try:
+        sys.stdout.flush()
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def entry_point() -> None:

@@ -29,7 +29,7 @@ import tty
 from collections.abc import Iterator
 from typing import IO, Any
 
-from iomonitor.cli.capture import _stop_on_signals, _warn_blind_spots
+from iomonitor.cli.capture import _duration, _stop_on_signals, _warn_blind_spots
 from iomonitor.errors import UsageError
 
 #: The tables of the view: key -> (title, key on the keyboard).
@@ -61,13 +61,15 @@ def make_parser(prog: str = "iomonitor top") -> argparse.ArgumentParser:
     ap.add_argument("-p", "--pid", type=int, action="append", metavar="PID", help="attach to PID")
     ap.add_argument(
         "--interval",
-        type=float,
+        type=_duration,
         default=1.0,
-        metavar="SECONDS",
-        help="refresh every this many seconds (default 1)",
+        metavar="TIME",
+        help="refresh this often: seconds, or e.g. 500ms (default 1s)",
     )
     ap.add_argument("--top", type=int, default=15, metavar="N", help="rows in the table")
-    ap.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    ap.add_argument(
+        "--duration", type=_duration, metavar="TIME", help="stop after this long (e.g. 30s, 5min)"
+    )
     ap.add_argument("--strace", metavar="PATH", help="the strace executable to use")
     ap.add_argument(
         "--decode-fds",
@@ -86,12 +88,8 @@ def run(ns: argparse.Namespace) -> int:
         command = command[1:]
     if bool(command) == bool(ns.pid):
         raise UsageError("give a command to watch or -p PID (see iomonitor top --help)")
-    if not ns.interval > 0:
-        raise UsageError("--interval must be positive")
     if ns.top < 1:
         raise UsageError("--top must be 1 or more")
-    if ns.duration is not None and ns.duration <= 0:
-        raise UsageError("--duration must be positive")
     if ns.output == "-":
         raise UsageError("top draws on the terminal: -o wants a file, not -")
     from iomonitor.capture import Capture
