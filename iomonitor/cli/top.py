@@ -193,19 +193,18 @@ class _View:
         table = self.totals.table(self.key, now, top=self.top)
         t = self.totals
         state = "ended" if final else "running"
+        title = self.title if len(self.title) <= 60 else self.title[:59] + "…"
         head = Text.assemble(
-            ("iomonitor top  ", "bold"),
-            (self.title[:80], "cyan"),
-            f"  {state} {now - self.started:.1f} s",
+            ("iomonitor top  ", "bold"), (title, "cyan"), f"  {state} {now - self.started:.1f} s"
         )
         rates = Text(
-            f"read {size_text(read)}/s   written {size_text(write)}/s   "
-            f"total read {size_text(t.read_bytes)}   written {size_text(t.write_bytes)}   "
+            f"now      read {size_text(read)}/s   written {size_text(write)}/s\n"
+            f"so far   read {size_text(t.read_bytes)}   written {size_text(t.write_bytes)}   "
             f"calls {t.events:,}   processes {t.processes:,}"
         )
         keys = "   ".join(
-            f"[{shortcut}] {title}" + (" *" if key == self.key else "")
-            for key, (title, shortcut) in TABLES.items()
+            f"[{shortcut}] {heading}" + (" *" if key == self.key else "")
+            for key, (heading, shortcut) in TABLES.items()
         )
         help_line = Text(f"{keys}   [Tab] next   [q] quit", style="dim")
         grid = Table(title=TABLES[self.key][0], title_justify="left", expand=True)
@@ -244,6 +243,8 @@ def _full_screen(view: _View, cap: Any, done: threading.Event, interval: float) 
     from rich.live import Live
 
     console = Console(file=sys.stdout)
+    # The table's rows fit the screen under the 10 lines of headings and frame.
+    view.top = max(3, min(view.top, console.height - 10))
     with (
         _keys(sys.stdin) as read_key,
         Live(
