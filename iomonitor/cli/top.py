@@ -233,8 +233,11 @@ class _View:
 
 def _plain_lines(view: _View, cap: Any, done: threading.Event, interval: float) -> None:
     """One summary line per interval on stdout (not a terminal)."""
-    while not done.wait(interval):
+    next_line = time.monotonic() + interval
+    while not done.wait(max(0.0, next_line - time.monotonic())):
         print(view.line(time.time()), flush=True)
+        # On schedule, unless adding up took longer than an interval.
+        next_line = max(next_line + interval, time.monotonic())
 
 
 def _full_screen(view: _View, cap: Any, done: threading.Event, interval: float) -> None:
@@ -267,7 +270,7 @@ def _full_screen(view: _View, cap: Any, done: threading.Event, interval: float) 
                 next_draw = time.monotonic()
             if time.monotonic() >= next_draw:
                 live.update(view.renderable(time.time()), refresh=True)
-                next_draw = time.monotonic() + interval
+                next_draw = max(next_draw + interval, time.monotonic())
 
 
 @contextlib.contextmanager
