@@ -159,7 +159,11 @@ class Capture:
 
                 sink = open_sink()
                 conv = self.converter = Converter(
-                    cwd=self.cwd, on_call=self.on_call, chunk=sink.chunk
+                    cwd=self.cwd,
+                    on_call=self.on_call,
+                    chunk=sink.chunk,
+                    tracks_fds=True,
+                    attached=not self.command,
                 )
                 feeder = FastFeeder(conv)
                 last_flush = time.monotonic()
