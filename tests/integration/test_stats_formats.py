@@ -64,7 +64,9 @@ def test_same_numbers_from_log_csv_and_parquet(inputs, by):
     got = {fmt: stats(path, by) for fmt, path in inputs.items()}
     assert got["log"], "no groups at all"
     assert got["parquet"] == got["log"]
-    assert got["csv"] == got["log"]
+    # Failed calls are not in the classic CSV: groups known only from them
+    # (files that failed to open) have no calls, and are all it lacks.
+    assert got["csv"] == {k: v for k, v in got["log"].items() if v["calls"]}
 
 
 def test_known_sizes_show_in_the_tables(inputs):
