@@ -121,23 +121,19 @@ class Capture:
                 # meanwhile, on the lines strace has buffered in its FIFO, so
                 # their import time overlaps the command instead of preceding it.
                 from iomonitor.strace.convert import Converter
-                from iomonitor.strace.fastpath import FastFeeder
 
                 sink = open_sink()
-                conv = self.converter = Converter(
-                    cwd=self.cwd, on_call=self.on_call, chunk=sink.chunk
-                )
-                feeder = FastFeeder(conv)
+                conv = self.converter = Converter(cwd=self.cwd, on_call=self.on_call, chunk=_table)
                 last_flush = time.monotonic()
-                # Lines come in batches as the FIFO is read (an empty one when
+                # Bytes come in blocks as the FIFO is read (an empty one when
                 # strace is quiet): events are written at least every
                 # FLUSH_INTERVAL, and as soon as a chunk fills up.
-                for batch in self.runner.batches(idle=FLUSH_INTERVAL):
-                    for events in feeder.feed(batch):
+                for block in self.runner.blocks(idle=FLUSH_INTERVAL):
+                    for events in conv.feed_bytes(block):
                         sink.write(events)
                     now = time.monotonic()
                     if now - last_flush >= FLUSH_INTERVAL:
-                        if conv.builder.columns["time"]:
+                        if conv.builder.columns.rows:
                             sink.write(conv.take())
                         last_flush = now
                 sink.write(conv.finish())
@@ -292,3 +288,8 @@ def attach(
     >>> trace = attach([1234], duration=5.0)  # doctest: +SKIP
     """
     return Capture(pids=pids, strace=strace, duration=duration).to_trace(output)
+
+
+def _table(table: Any) -> Any:
+    # The writers take the core's Arrow tables as they come.
+    return table
