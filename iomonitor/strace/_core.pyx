@@ -35,13 +35,14 @@ from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_AsUTF8, PyUnicode_DecodeASCII
 from libc.math cimport NAN, isnan, nearbyint
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport free, realloc, strtod
 from libc.string cimport memcmp, memcpy
 
 import datetime as _dt
 
 from iomonitor import schema
+from iomonitor.strace.decode import split_fd
 from iomonitor.timeutil import DAY, EPOCH, RELATIVE, TOD, first_date, local_midnight
 
 #: The longest line the core takes (bytes, without the newline). strace's
@@ -612,12 +613,38 @@ cdef inline bint is_name(char c) nogil:
     return is_name_start(c) or is_digit(c)
 
 
+cdef double POW10[23]
+POW10[0] = 1.0
+for _i in range(1, 23):
+    POW10[_i] = POW10[_i - 1] * 10.0
+
+
 cdef double parse_float(const char* p, Py_ssize_t n) nogil:
-    # strtod stops at the first character that is not part of the number; the
-    # callers checked that [p, p+n) is digits with at most one '.', followed by
-    # a space or ">" (never part of a number). glibc's strtod rounds correctly,
-    # as Python's float() does.
-    return strtod(p, NULL)
+    """The double nearest the decimal [p, p+n): digits with at most one '.'.
+
+    Must equal Python's ``float()`` of the same text. Up to 15 digits the
+    digits as an integer and the power of ten are exact doubles, and IEEE
+    division rounds correctly, so one division gives the nearest double;
+    longer numbers (nanosecond stamps) go through glibc's strtod, which
+    rounds correctly too. strtod stops at the first character that is not
+    part of the number; the callers checked that [p, p+n) is such a number
+    followed by a space or ">".
+    """
+    cdef int64_t v = 0
+    cdef Py_ssize_t i, ndig = 0, frac = -1
+    for i in range(n):
+        if p[i] == b'.':
+            frac = 0
+        else:
+            v = v * 10 + (p[i] - 48)
+            ndig += 1
+            if frac >= 0:
+                frac += 1
+    if ndig > 15:
+        return strtod(p, NULL)
+    if frac <= 0:
+        return <double>v
+    return <double>v / POW10[frac]
 
 
 cdef Py_ssize_t digits(const char* p, Py_ssize_t i, Py_ssize_t e) nogil:
@@ -858,6 +885,78 @@ cdef Py_ssize_t find(const char* p, Py_ssize_t n, const char* what, Py_ssize_t m
     return -1
 
 
+cdef bint starts_at(const char* p, Py_ssize_t n, Py_ssize_t i, const char* what,
+                    Py_ssize_t m) nogil:
+    return i + m <= n and memcmp(p + i, what, m) == 0
+
+
+cdef bint inet_peer(const char* a, Py_ssize_t n, Py_ssize_t i, Py_ssize_t* host,
+                    Py_ssize_t* host_len, int64_t* port) nogil:
+    """The IPv4 peer of ``sendto``/``recvfrom`` arguments, read from the ``,`` at ``i``.
+
+    Only the one shape ``FD, "buf"[...], LEN, FLAGS, {sa_family=AF_INET,
+    sin_port=htons(P), sin_addr=inet_addr("A")}, ADDRLEN`` is taken, the one
+    whose fifth argument (``EventBuilder._peer_arg``) is that address for
+    certain; anything else is the Python side's.
+    """
+    cdef Py_ssize_t j
+    cdef int64_t v = 0
+    if not starts_at(a, n, i, b', "', 3):
+        return False
+    i += 3
+    while i < n and a[i] != b'"':
+        if a[i] == b'\\':
+            i += 1
+        i += 1
+    if i >= n:
+        return False
+    i += 1
+    if starts_at(a, n, i, b"...", 3):
+        i += 3
+    if not starts_at(a, n, i, b", ", 2):
+        return False
+    j = digits(a, i + 2, n)
+    if j == i + 2 or not starts_at(a, n, j, b", ", 2):
+        return False
+    i = j + 2
+    while i < n and (is_digit(a[i]) or b'A' <= a[i] <= b'Z' or a[i] == b'_' or a[i] == b'|'):
+        i += 1
+    if not starts_at(a, n, i, b", {sa_family=AF_INET, sin_port=htons(", 37):
+        return False
+    i += 37
+    j = digits(a, i, n)
+    if j == i or j - i > 9:
+        return False
+    for i in range(i, j):
+        v = v * 10 + (a[i] - 48)
+    i = j
+    if not starts_at(a, n, i, b'), sin_addr=inet_addr("', 23):
+        return False
+    i += 23
+    j = i
+    while j < n and (is_digit(a[j]) or a[j] == b'.'):
+        j += 1
+    if j == i or not starts_at(a, n, j, b'")}, ', 5):
+        return False
+    host[0] = i
+    host_len[0] = j - i
+    port[0] = v
+    # The address length: 16, [16], [128 => 16] or [128->16].
+    for i in range(j + 5, n):
+        if not (is_digit(a[i]) or a[i] == b'[' or a[i] == b']' or a[i] == b' '
+                or a[i] == b'=' or a[i] == b'>' or a[i] == b'-'):
+            return False
+    return True
+
+
+cdef int close_fd(dict fds, int64_t fd, bint ebadf) except -1:
+    # close() releases the fd even when it reports EINTR/EIO; EBADF says
+    # there was none.
+    if not ebadf:
+        fds.pop(fd, None)
+    return 0
+
+
 cdef bint ends_with(const char* p, Py_ssize_t n, const char* what, Py_ssize_t m) nogil:
     return n >= m and memcmp(p + n - m, what, m) == 0
 
@@ -872,15 +971,39 @@ cdef enum:
     K_WRITE = 3
     K_PEER_READ = 4  # recvfrom: the peer argument may name the source
     K_PEER_WRITE = 5  # sendto
+    K_CLOSE = 6
 
 
 cdef class Half:
     """The start of a read/write-like call that the core holds until its end."""
 
     cdef str name
+    cdef int kind          # Core.kinds of its name
+    cdef int32_t code      # its syscall code in Core.columns
     cdef double t          # its time in epoch seconds (NaN: no stamp)
     cdef bytes args        # its argument text so far
     cdef bytes line        # the line as printed, for the Python joiner if it must take it
+
+
+cdef class Thread:
+    """What the core reads of one traced thread, cached between two Python-side lines.
+
+    Invariant: only the Python side changes a process (its fd table, name,
+    thread group), and the core drops every Thread before the Python side
+    runs (:meth:`Core.sync`), so a Thread never outlives what it copied.
+    ``end`` is the thread's last time seen, written to ``proc.end`` by ``sync``.
+    """
+
+    cdef object proc
+    cdef object fds        # proc.fdt.fds
+    cdef int32_t pid, tgid, comm
+    cdef double end
+    cdef bint dirty
+
+
+cdef enum:
+    NAME_SLOTS = 512
+    NAME_MAX = 31
 
 
 cdef class Core:
@@ -915,6 +1038,16 @@ cdef class Core:
     # (release_all), so the Python side sees the state the reference would.
     cdef dict held             # pid -> Half
     cdef dict procs
+    cdef dict threads          # pid -> Thread
+    cdef list dirty            # Threads whose end is not written yet
+    cdef Thread last_thread
+    # A cache of call names: slot by a hash of the name; the text, its str,
+    # what the core does with it, its syscall code in ``columns``.
+    cdef char slot_text[512][32]
+    cdef int slot_len[512]
+    cdef int slot_kind[512]
+    cdef int32_t slot_code[512]
+    cdef list slot_name
     cdef Clock clock
     cdef object fallback
     cdef public Columns columns
@@ -937,6 +1070,12 @@ cdef class Core:
         self.pending = joiner.pending
         self.released = released
         self.held = {}
+        self.threads = {}
+        self.dirty = []
+        self.last_thread = None
+        self.slot_name = [None] * NAME_SLOTS
+        for i in range(NAME_SLOTS):
+            self.slot_len[i] = -1
         self.procs = builder.procs
         self.clock = clock
         self.fallback = fallback
@@ -954,6 +1093,7 @@ cdef class Core:
         # Python side's parse (their handler is on_mover all the same).
         self.kinds["recvmsg"] = K_PYTHON
         self.kinds["sendmsg"] = K_PYTHON
+        self.kinds["close"] = K_CLOSE
         self.carry = bytearray()
         self.skipping = False
         self.verbose = False
@@ -1015,6 +1155,16 @@ cdef class Core:
         self.release_all()
         self.sync()
 
+    cdef int release(self, int64_t pid) except -1:
+        cdef Half h
+        found = self.held.pop(pid, None)
+        if found is not None:
+            h = <Half>found
+            self.released(
+                h.line.decode("utf-8", "surrogateescape"), None if isnan(h.t) else h.t
+            )
+        return 0
+
     def release_all(self):
         """Hand every held half to the Python joiner, in the order they came."""
         cdef Half h
@@ -1070,24 +1220,32 @@ cdef class Core:
                 elif shape == 2:
                     done = self._hold(&x, p, n, newline)
         if not done:
-            self.release_all()
+            # The Python side gets the state the reference joiner would have:
+            # this thread's held half (a line of another thread changes
+            # nothing of it), or every half when the line names no thread or
+            # moves a half to another one (superseded).
+            if (i < 0 or x.pid < 0 or not self.held
+                    or find(p, e, b"+++ superseded", 14) >= 0):
+                self.release_all()
+            else:
+                self.release(x.pid)
             self.sync()
             self.fallback((p[:n + 1] if newline else p[:n]).decode("utf-8", "surrogateescape"))
         return 0
 
     cdef bint _hold(self, Lexed* x, const char* p, Py_ssize_t n, bint newline) except -1:
         """Keep the start of a read/write-like call of a known thread until its end."""
-        cdef int64_t pid = x.pid if x.pid >= 0 else 0
-        cdef PyObject* found
+        cdef int64_t pid = x.pid
         cdef double t
         cdef Half h
-        if pid > MAX_INT32 or x.pid < 0 or pid in self.held or pid in self.pending:
+        cdef int kind
+        cdef int32_t code
+        if pid < 0 or pid > MAX_INT32 or pid in self.held or pid in self.pending:
             return False
-        if PyDict_GetItem(self.procs, pid) == NULL:
+        if self.thread(pid) is None:
             return False
-        name = PyUnicode_DecodeASCII(x.name, x.name_len, NULL)
-        found = PyDict_GetItem(self.kinds, name)
-        if found == NULL or <int><object>found == K_PYTHON:
+        kind = self.name_kind(x, &code)
+        if kind == K_PYTHON or kind == K_QUIET:
             return False
         t = NAN
         if x.style != NO_TIME:
@@ -1097,7 +1255,9 @@ cdef class Core:
             self.clock.take(x.tvalue, x.style, t)
             self.styles |= 1 << x.style
         h = Half()
-        h.name = name
+        h.name = PyUnicode_DecodeASCII(x.name, x.name_len, NULL)
+        h.kind = kind
+        h.code = code
         h.t = t
         h.args = x.args[:x.args_len]
         h.line = p[:n + 1] if newline else p[:n]
@@ -1112,6 +1272,7 @@ cdef class Core:
         cdef int64_t pid = x.pid if x.pid >= 0 else 0
         cdef PyObject* found = PyDict_GetItem(self.held, pid)
         cdef Half h
+        cdef Thread th
         cdef Lexed y
         cdef bytes joined
         cdef double t = NAN
@@ -1120,7 +1281,9 @@ cdef class Core:
         h = <Half>found
         if x.name_len != len(h.name) or memcmp(x.name, PyUnicode_AsUTF8(h.name), x.name_len):
             return False
-        proc = <object>PyDict_GetItem(self.procs, pid)
+        th = self.thread(pid)
+        if th is None:
+            return False
         if x.style != NO_TIME:
             t = self.clock.peek(x.tvalue, x.style)
             if not 0.0 <= t <= MAX_TIME:
@@ -1129,8 +1292,10 @@ cdef class Core:
         y = x[0]
         y.args = PyBytes_AS_STRING(joined)
         y.args_len = PyBytes_GET_SIZE(joined)
-        if not self._mover(&y, proc, h.name, <int><object>PyDict_GetItem(self.kinds, h.name),
-                           h.t):
+        if h.kind == K_CLOSE:
+            if not self._close(&y, th):
+                return False
+        elif not self._mover(&y, th, h.code, h.kind, h.t):
             return False
         del self.held[pid]
         if x.style != NO_TIME:
@@ -1141,42 +1306,88 @@ cdef class Core:
                 self.builder.first_time = h.t
             self.last_time = h.t
             self.has_last = True
-            proc.end = h.t
-        else:
-            proc.end = None
+        self._ended(th, h.t)
         self.own_lines += 1
         return True
 
-    cdef bint _own(self, Lexed* x) except -1:
-        """Handle a lexed whole call here; False when the Python side must."""
-        cdef int64_t pid = x.pid if x.pid >= 0 else 0
-        cdef object proc, name, found_kind
+    cdef Thread thread(self, int64_t pid):
+        """The thread ``pid`` (None when the trace has not seen it: the Python side adds it)."""
+        cdef Thread th = self.last_thread
         cdef PyObject* found
-        cdef int kind
-        cdef double t
-        if pid > MAX_INT32:
-            return False
-        found = PyDict_GetItem(self.procs, pid)
-        if found == NULL:
-            return False  # a new process: the Python side creates it
-        proc = <object>found
+        if th is not None and th.pid == pid:
+            return th
+        found = PyDict_GetItem(self.threads, pid)
+        if found != NULL:
+            th = <Thread>found
+        else:
+            if pid > MAX_INT32:
+                return None
+            found = PyDict_GetItem(self.procs, pid)
+            if found == NULL:
+                return None
+            th = Thread()
+            th.proc = <object>found
+            th.fds = th.proc.fdt.fds
+            th.pid = th.proc.pid
+            th.tgid = th.proc.tgid
+            th.comm = self.columns.word(th.proc.comm)
+            th.dirty = False
+            self.threads[pid] = th
+        self.last_thread = th
+        return th
+
+    cdef int name_kind(self, Lexed* x, int32_t* code) except -2:
+        """What the core does with the call ``x.name`` (K_*), and its syscall code."""
+        cdef uint32_t h = 2166136261u
+        cdef Py_ssize_t i
+        cdef int slot, kind
+        cdef PyObject* found
+        for i in range(x.name_len):
+            h = (h ^ <uint8_t>x.name[i]) * 16777619u
+        slot = h & (NAME_SLOTS - 1)
+        if self.slot_len[slot] == x.name_len and memcmp(self.slot_text[slot], x.name,
+                                                         x.name_len) == 0:
+            code[0] = self.slot_code[slot]
+            return self.slot_kind[slot]
         name = PyUnicode_DecodeASCII(x.name, x.name_len, NULL)
         found = PyDict_GetItem(self.kinds, name)
         if found != NULL:
             kind = <int><object>found
         elif name in self.handled:
-            return False
+            kind = K_PYTHON
         else:
             kind = K_QUIET
+        code[0] = self.columns.word(name)
+        if x.name_len <= NAME_MAX:
+            memcpy(self.slot_text[slot], x.name, x.name_len)
+            self.slot_len[slot] = x.name_len
+            self.slot_kind[slot] = kind
+            self.slot_code[slot] = code[0]
+        return kind
+
+    cdef bint _own(self, Lexed* x) except -1:
+        """Handle a lexed whole call here; False when the Python side must."""
+        cdef int64_t pid = x.pid if x.pid >= 0 else 0
+        cdef Thread th
+        cdef int kind
+        cdef int32_t code
+        cdef double t
+        th = self.thread(pid)
+        if th is None:
+            return False  # a new process: the Python side creates it
+        kind = self.name_kind(x, &code)
         if kind == K_PYTHON:
             return False
-        t = float("nan")
+        t = NAN
         if x.style != NO_TIME:
             t = self.clock.peek(x.tvalue, x.style)
             if not 0.0 <= t <= MAX_TIME:
                 return False  # corrupt: the Python side counts the line
-        if kind != K_QUIET:
-            if not self._mover(x, proc, name, kind, t):
+        if kind == K_CLOSE:
+            if not self._close(x, th):
+                return False
+        elif kind != K_QUIET:
+            if not self._mover(x, th, code, kind, t):
                 return False
         # From here on the line is the core's: take its time.
         if x.style != NO_TIME:
@@ -1186,13 +1397,18 @@ cdef class Core:
                 self.builder.first_time = t
             self.last_time = t
             self.has_last = True
-            proc.end = t
-        else:
-            proc.end = None
+        self._ended(th, t)
         self.own_lines += 1
         return True
 
-    cdef bint _mover(self, Lexed* x, object proc, object name, int kind, double t) except -1:
+    cdef inline int _ended(self, Thread th, double t) except -1:
+        th.end = t
+        if not th.dirty:
+            th.dirty = True
+            self.dirty.append(th)
+        return 0
+
+    cdef bint _mover(self, Lexed* x, Thread th, int32_t code, int kind, double t) except -1:
         """A successful read/write-like call whose fd the table names: its event.
 
         False (nothing changed) when the line needs the Python side: a failed
@@ -1206,6 +1422,9 @@ cdef class Core:
         cdef PyObject* entry
         cdef OpenFile of
         cdef object seen
+        cdef Py_ssize_t host = 0, host_len = 0
+        cdef int64_t peer_port = 0
+        cdef int32_t file, port
         # The return value: plain digits, nothing after them.
         if x.ret_len == 0 or x.ret_len > 18:
             return False
@@ -1240,12 +1459,7 @@ cdef class Core:
             return False
         if deco_start >= 0 and deco_len == 0:
             return False
-        if kind == K_PEER_READ or kind == K_PEER_WRITE:
-            # send()/recv() print as sendto(..., NULL, 0)/recvfrom(..., NULL, NULL).
-            if not (ends_with(a, n, b", NULL, 0", 9) if kind == K_PEER_WRITE
-                    else ends_with(a, n, b", NULL, NULL", 12)):
-                return False
-        entry = PyDict_GetItem(proc.fdt.fds, fd)
+        entry = PyDict_GetItem(th.fds, fd)
         if entry == NULL:
             return False
         of = <OpenFile?>(<tuple?>(<object>entry))[0]
@@ -1256,17 +1470,73 @@ cdef class Core:
                 return False
         cols = self.columns
         cols.file_codes(of)
-        cols.add(t, x.dt, proc.pid, <int32_t>fd, 0 if kind == K_READ or kind == K_PEER_READ else 1,
-                 nbytes, of.c_name, -1 if of._port is None else of._port, cols.word(name),
-                 of.c_kind, proc.tgid, cols.word(proc.comm), of.c_local)
+        file = of.c_name
+        port = -1 if of._port is None else of._port
+        if (kind == K_PEER_READ or kind == K_PEER_WRITE) and of._kind in _SOCKET_KINDS:
+            # The address argument names the peer of an unconnected socket;
+            # send()/recv() print as sendto(..., NULL, 0)/recvfrom(..., NULL, NULL).
+            if not (ends_with(a, n, b", NULL, 0", 9) if kind == K_PEER_WRITE
+                    else ends_with(a, n, b", NULL, NULL", 12)):
+                if not inet_peer(a, n, i, &host, &host_len, &peer_port):
+                    return False
+                file = cols.word(PyUnicode_DecodeASCII(a + host, host_len, NULL))
+                port = peer_port if peer_port <= 65535 else -1
+        cols.add(t, x.dt, th.pid, <int32_t>fd, 0 if kind == K_READ or kind == K_PEER_READ else 1,
+                 nbytes, file, port, code, of.c_kind, th.tgid, th.comm, of.c_local)
         self.events += 1
         return True
 
+    cdef bint _close(self, Lexed* x, Thread th) except -1:
+        """``close(fd)``, whole: the fd leaves the table (False: the Python side's shape)."""
+        cdef const char* a = x.args
+        cdef Py_ssize_t n = x.args_len, i = 0, j
+        cdef int64_t fd = 0
+        cdef bint ebadf = False
+        while i < n and is_digit(a[i]) and i < 10:
+            fd = fd * 10 + (a[i] - 48)
+            i += 1
+        if i == 0 or fd > MAX_INT32:
+            return False
+        if i < n:
+            # Only `N<decoration>`: the decoration runs to the end.
+            if a[i] != b'<' or a[n - 1] != b'>':
+                return False
+        # The errno after the return value, if any.
+        j = 0
+        while j < x.ret_len and x.ret[j] != b' ':
+            j += 1
+        while j < x.ret_len and x.ret[j] == b' ':
+            j += 1
+        if starts_at(x.ret, x.ret_len, j, b"EBADF", 5):
+            if not (starts_at(x.ret, x.ret_len, j, b"EBADF (", 7)
+                    and find(x.ret + j, x.ret_len - j, b")", 1) >= 0):
+                return False
+            ebadf = True
+        close_fd(th.fds, fd, ebadf)
+        return True
+
+    def on_close(self, proc, rec):
+        """Apply a whole ``close`` that the Python side parsed or joined."""
+        fd = split_fd(rec.args)[0]
+        if fd is not None:
+            close_fd(proc.fdt.fds, fd, rec.errno == "EBADF")
+
     def sync(self):
-        """Hand the core's last time to the builder (before the Python side runs)."""
+        """Hand the core's state to the Python side (before it runs, and at the end).
+
+        The last time seen goes to the builder, each thread's to its process;
+        the thread cache is dropped, as the Python side may change processes.
+        """
+        cdef Thread th
         if self.has_last:
             self.builder.last_time = self.last_time
             self.has_last = False
+        for th in self.dirty:
+            th.proc.end = None if isnan(th.end) else th.end
+            th.dirty = False
+        self.dirty.clear()
+        self.threads.clear()
+        self.last_thread = None
 
     def time_styles(self):
         """The timestamp styles of the lines the core handled."""

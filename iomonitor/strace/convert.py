@@ -82,7 +82,7 @@ class Converter:
         self.core = Core(
             self.builder, self.joiner, self.clock, self._python_line, self._released, READS, WRITES
         )
-        self.builder.use_mover(self.core.on_mover)
+        self.builder.use_core(self.core)
         # -v shows every call as the Python side understands it.
         self.core.verbose = on_call is not None
         self.on_call = on_call
@@ -180,6 +180,7 @@ class Converter:
         """The processes table for everything seen so far."""
         from iomonitor.trace import processes_frame
 
+        self.core.sync()
         return processes_frame(self.builder.process_rows())
 
     def errors(self) -> pd.DataFrame:
@@ -192,6 +193,7 @@ class Converter:
         """The processes table as records (:func:`iomonitor.sinks.process_records`)."""
         from iomonitor.sinks import process_records
 
+        self.core.sync()
         return process_records(self.builder.process_rows())
 
     def error_records(self) -> dict[str, list]:

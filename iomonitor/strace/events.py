@@ -32,7 +32,7 @@ from iomonitor.strace.decode import (
     split_fd,
     unescape,
 )
-from iomonitor.strace._core import Columns
+from iomonitor.strace._core import Columns, Core
 from iomonitor.strace.fdtable import STD_NAMES, Cwd, FdTable, OpenFile, Process
 from iomonitor.strace.parser import Record
 
@@ -511,8 +511,8 @@ class EventBuilder:
     def _make_handlers(self) -> dict[str, Callable[[Process, Record], None]]:
         h: dict[str, Callable[[Process, Record], None]] = {}
         for name in READS | WRITES:
-            # The compiled core's Core.on_mover, registered by use_mover().
-            h[name] = self._no_mover
+            # The compiled core's Core.on_mover, registered by use_core().
+            h[name] = self._no_core
         for name in TRANSFERS:
             h[name] = self._on_transfer
         for name in MMSG:
@@ -534,7 +534,8 @@ class EventBuilder:
         h.update(
             {
                 "vmsplice": self._on_vmsplice,
-                "close": self._on_close,
+                # The compiled core's Core.on_close, registered by use_core().
+                "close": self._no_core,
                 "close_range": self._on_close_range,
                 "dup": self._on_dup,
                 "dup2": self._on_dup,
@@ -565,13 +566,18 @@ class EventBuilder:
         h["signalfd"] = h["signalfd4"] = self._on_signalfd
         return h
 
-    def use_mover(self, handler: Callable[[Process, Record], None]) -> None:
-        """Make ``handler`` the one handler of the read/write-like calls (the core's)."""
-        for name in READS | WRITES:
-            self._handlers[name] = handler
+    def use_core(self, core: Core) -> None:
+        """Make the compiled core's handlers the one handlers of its calls.
 
-    def _no_mover(self, proc: Process, rec: Record) -> None:
-        raise RuntimeError("no handler of byte movers: the core registers it (use_mover)")
+        ``Core.on_mover`` handles the read/write-like calls, ``Core.on_close``
+        ``close``, whichever side (C lexer or Python parser) read the line.
+        """
+        for name in READS | WRITES:
+            self._handlers[name] = core.on_mover
+        self._handlers["close"] = core.on_close
+
+    def _no_core(self, proc: Process, rec: Record) -> None:
+        raise RuntimeError("this call is the compiled core's: register it (use_core)")
 
     def _first_arg(self, args: str) -> str:
         # Fast path: most byte movers only need the fd, which has no comma.
@@ -653,15 +659,23 @@ class EventBuilder:
     ) -> None:
         if rec.ret is None or rec.ret < 0:
             return
+        agrees = None
         if rec.ret_deco is not None:
             d = self._deco(rec.ret_deco)
             name, kind = d.name, d.kind
+            # A file named as its decoration says: _fd would change nothing
+            # for that decoration, which the core may take as checked.
+            if kind in ("file", "dev", "tty"):
+                agrees = rec.ret_deco
         elif path is not None:
             name = proc.resolve(path, dirfd)
             kind = _path_kind(name)
         else:
             name, kind = f"unknown:{rec.ret}", "other"
-        proc.fdt.install(rec.ret, OpenFile(name, kind, path=name), "O_CLOEXEC" in flags)
+        of = OpenFile(name, kind, path=name)
+        if agrees is not None:
+            of.agreed(agrees)
+        proc.fdt.install(rec.ret, of, "O_CLOEXEC" in flags)
 
     def _on_open(self, proc: Process, rec: Record) -> None:
         args = split_args(rec.args)
@@ -916,12 +930,6 @@ class EventBuilder:
         return deque()
 
     # --- fd table changes ---------------------------------------------------------
-
-    def _on_close(self, proc: Process, rec: Record) -> None:
-        # close() releases the fd even when it reports EINTR/EIO.
-        fd = split_fd(rec.args)[0]
-        if fd is not None and rec.errno != "EBADF":
-            proc.fdt.close(fd)
 
     def _on_close_range(self, proc: Process, rec: Record) -> None:
         if rec.ret != 0:
