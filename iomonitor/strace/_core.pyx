@@ -37,7 +37,7 @@ from cpython.unicode cimport PyUnicode_AsUTF8, PyUnicode_DecodeASCII
 from libc.math cimport NAN, isnan, nearbyint
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport free, realloc, strtod
-from libc.string cimport memcmp, memcpy
+from libc.string cimport memcmp, memcpy, memmove
 
 import datetime as _dt
 
@@ -455,7 +455,7 @@ cdef class Columns:
             self.word(comm), -1 if local is None else self.word(local),
         )
 
-    cdef object _dictionary(self, int col, list words, bint closed):
+    cdef object _dictionary(self, int col, list words, bint closed, Py_ssize_t n):
         """A dictionary array of column ``col``'s codes (-1: null).
 
         Laid out as pandas lays out categories, so that a table and the frame
@@ -466,7 +466,7 @@ cdef class Columns:
 
         from iomonitor.columns import strings_array
 
-        cdef Py_ssize_t n = self.rows, i, nulls = 0
+        cdef Py_ssize_t i, nulls = 0
         cdef int32_t* codes = <int32_t*>self.bufs[col].data
         cdef Py_ssize_t nwords = len(words)
         cdef bytes out = PyBytes_FromStringAndSize(NULL, n * 4)
@@ -508,14 +508,18 @@ cdef class Columns:
         )
         return pa.DictionaryArray.from_arrays(indices, strings_array(chosen))
 
-    def take(self):
-        """The buffered events as an Arrow table (:data:`iomonitor.columns.ARROW_EVENTS`)."""
+    def take(self, Py_ssize_t limit=-1):
+        """The first ``limit`` buffered events (all by default) as an Arrow table.
+
+        The table has :data:`iomonitor.columns.ARROW_EVENTS`; the events
+        after the first ``limit`` stay buffered.
+        """
         import pyarrow as pa
 
         from iomonitor.columns import ARROW_EVENTS
 
-        cdef Py_ssize_t n = self.rows
-        cdef Py_ssize_t i
+        cdef Py_ssize_t n = self.rows if limit < 0 or limit > self.rows else limit
+        cdef Py_ssize_t i, width
         cdef int64_t* times = <int64_t*>self.bufs[C_TIME].data
         cdef double* dts = <double*>self.bufs[C_DT].data
         cdef int32_t* ports = <int32_t*>self.bufs[C_PORT].data
@@ -548,7 +552,9 @@ cdef class Columns:
                 pb[i >> 3] |= 1 << (i & 7)
 
         def fixed(int col, type_, bits=None, Py_ssize_t nulls=0):
-            data = PyBytes_FromStringAndSize(self.bufs[col].data, self.bufs[col].size)
+            data = PyBytes_FromStringAndSize(
+                self.bufs[col].data, n * (8 if col in (C_TIME, C_DT, C_BYTES) else 4)
+            )
             validity = pa.py_buffer(bits) if nulls else None
             return pa.Array.from_buffers(
                 type_, n, [validity, pa.py_buffer(data)], null_count=nulls
@@ -560,23 +566,26 @@ cdef class Columns:
             "dt": fixed(C_DT, pa.float64(), dbits, dnull),
             "pid": fixed(C_PID, pa.int32()),
             "fd": fixed(C_FD, pa.int32()),
-            "dir": self._dictionary(C_DIR, list(schema.DIRECTIONS), True),
+            "dir": self._dictionary(C_DIR, list(schema.DIRECTIONS), True, n),
             "bytes": fixed(C_BYTES, pa.int64()),
-            "file": self._dictionary(C_FILE, words, False),
+            "file": self._dictionary(C_FILE, words, False, n),
             "port": pa.Array.from_buffers(
                 pa.uint16(), n,
                 [pa.py_buffer(pbits) if pnull else None, pa.py_buffer(port_data)],
                 null_count=pnull,
             ),
-            "syscall": self._dictionary(C_SYSCALL, words, False),
-            "kind": self._dictionary(C_KIND, list(schema.KINDS), True),
+            "syscall": self._dictionary(C_SYSCALL, words, False, n),
+            "kind": self._dictionary(C_KIND, list(schema.KINDS), True, n),
             "tgid": fixed(C_TGID, pa.int32()),
-            "comm": self._dictionary(C_COMM, words, False),
-            "local": self._dictionary(C_LOCAL, words, False),
+            "comm": self._dictionary(C_COMM, words, False, n),
+            "local": self._dictionary(C_LOCAL, words, False, n),
         }
+        # The rest moves to the front of each buffer.
         for i in range(NCOLS):
-            self.bufs[i].size = 0
-        self.rows = 0
+            width = 8 if i in (C_TIME, C_DT, C_BYTES) else 4
+            memmove(self.bufs[i].data, self.bufs[i].data + n * width, (self.rows - n) * width)
+            self.bufs[i].size = (self.rows - n) * width
+        self.rows -= n
         return pa.Table.from_arrays([arrays[f.name] for f in ARROW_EVENTS], schema=ARROW_EVENTS)
 
 
@@ -1129,11 +1138,12 @@ cdef class Core:
             if self.skipping:
                 self.skipping = False
             elif len(self.carry):
-                self._keep(p + start, i - start)
+                # With its newline: _line reads the byte after the line.
+                self._keep(p + start, i + 1 - start)
                 if not self.skipping:
                     joined = bytes(self.carry)
                     self.carry.clear()
-                    self._line(PyBytes_AS_STRING(joined), PyBytes_GET_SIZE(joined), True)
+                    self._line(PyBytes_AS_STRING(joined), PyBytes_GET_SIZE(joined) - 1, True)
                 else:
                     self.skipping = False
             elif i - start > MAX_LINE:
@@ -1202,6 +1212,7 @@ cdef class Core:
     # --- one line ---------------------------------------------------------------
 
     cdef int _line(self, const char* p, Py_ssize_t n, bint newline) except -1:
+        # [p, p+n) is the line; p[n] is its newline when ``newline``.
         cdef Lexed x
         cdef Py_ssize_t e = n, i
         cdef int shape

@@ -152,8 +152,8 @@ class Converter:
         for its newline (or :meth:`finish`).
         """
         self.core.feed(data)
-        if self.builder.columns.rows >= self.chunk_events:
-            yield self.take()
+        while self.builder.columns.rows >= self.chunk_events:
+            yield self.take(self.chunk_events)
 
     def feed(self, lines: Iterable[str]) -> Iterator[Any]:
         """Take decoded lines; yield a chunk of events (see ``chunk``) each time one is full."""
@@ -162,8 +162,8 @@ class Converter:
         feed_line = self.core.feed_line
         for line in lines:
             feed_line(line)
-            if columns.rows >= size:
-                yield self.take()
+            while columns.rows >= size:
+                yield self.take(size)
 
     def finish(self) -> Any:
         """End of input: the last line, open halves closed; return the last events (a chunk)."""
@@ -171,10 +171,10 @@ class Converter:
         self.joiner.finish()
         return self.take()
 
-    def take(self) -> Any:
-        """The events buffered so far, as a chunk (emptying the buffer)."""
+    def take(self, limit: int = -1) -> Any:
+        """The first ``limit`` events buffered (all by default), as a chunk."""
         self.core.sync()
-        return self.make_chunk(self.builder.take())
+        return self.make_chunk(self.builder.take(limit))
 
     def processes(self) -> pd.DataFrame:
         """The processes table for everything seen so far."""

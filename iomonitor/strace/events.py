@@ -1039,9 +1039,9 @@ class EventBuilder:
 
     # --- results ------------------------------------------------------------------
 
-    def take(self) -> pa.Table:
-        """Hand over the buffered events as an Arrow table and start new columns."""
-        return self.columns.take()
+    def take(self, limit: int = -1) -> pa.Table:
+        """Hand over the first ``limit`` buffered events (all by default) as an Arrow table."""
+        return self.columns.take(limit)
 
     def process_rows(self) -> list[dict]:
         """One mapping per process seen, for :func:`iomonitor.trace.processes_frame`."""
