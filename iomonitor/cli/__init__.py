@@ -9,6 +9,7 @@ Only this package prints to the user and turns errors into exit codes.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
 import sys
@@ -89,6 +90,16 @@ def _drop_stdout() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+
+
+def add_tz_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--tz``, the time zone of classic CSV inputs, to a command taking TRACEs."""
+    parser.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="the time zone a classic CSV's times of day are in, e.g. UTC or Asia/Tokyo "
+        "(default: this machine's, as TZ sets it)",
+    )
 
 
 def entry_point() -> None:

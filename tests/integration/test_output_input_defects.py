@@ -16,9 +16,11 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import iomonitor
+import iomonitor.store
 import iomonitor.timeutil
 
 IOMONITOR = [sys.executable, "-m", "iomonitor"]
@@ -241,3 +243,64 @@ def test_by_process_on_csv_names_what_is_missing(tmp_path, log, command) -> None
     rows = res.stdout.splitlines()
     assert rows[0].split(",")[0] == "pid"
     assert sorted(r.split(",")[0] for r in rows[1:]) == ["100", "101"]
+
+
+# --- defect 9: CSV times carry no zone -------------------------------------------------------
+
+
+@pytest.fixture
+def utc_clock():
+    """The local clock of this process says UTC while the test runs."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+@pytest.fixture
+def tokyo_csv(tmp_path, log) -> tuple[Path, Path]:
+    """The log as a CSV written in Tokyo, and as Parquet."""
+    csv, parquet = tmp_path / "tokyo.csv", tmp_path / "t.parquet"
+    assert cli("-i", str(log), "-o", str(csv), env={"TZ": "Asia/Tokyo"}).returncode == 0
+    assert cli("-i", str(log), "-o", str(parquet)).returncode == 0
+    # Modified when its last line was written, as a capture leaves it.
+    os.utime(csv, (1700000002, 1700000002))
+    # The classic look: Tokyo's wall clock, 9 hours ahead of UTC.
+    assert csv.read_text().splitlines()[1].startswith("07:13:20.000200,")
+    return csv, parquet
+
+
+def test_defect9_csv_written_in_one_zone_loads_in_another(tokyo_csv, utc_clock) -> None:
+    csv, parquet = tokyo_csv
+    want = iomonitor.load(parquet).events["time"]
+    got = iomonitor.load(csv, tz="Asia/Tokyo")
+    pd.testing.assert_series_equal(got.events["time"], want)
+    assert got.meta["csv_tz"] == "Asia/Tokyo"
+    batches = [b for _, b in iomonitor.store.iter_batches(csv, tz="Asia/Tokyo")]
+    pd.testing.assert_series_equal(pd.concat(batches)["time"], want)
+    # Without a zone the local one is assumed, and the metadata says which.
+    local = iomonitor.load(csv)
+    assert local.meta["csv_tz"] == "UTC"
+    assert ((want - local.events["time"]) == pd.Timedelta(hours=15)).all()
+
+
+def test_defect9_tz_option_on_every_command_taking_a_trace(tmp_path, tokyo_csv) -> None:
+    csv, parquet = tokyo_csv
+    utc = {"TZ": "UTC"}
+    want = cli("stats", str(parquet), "--interval", "1s", "--format", "csv", env=utc)
+    got = cli(
+        "stats", str(csv), "--tz", "Asia/Tokyo", "--interval", "1s", "--format", "csv", env=utc
+    )
+    assert want.returncode == got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+    assert want.stdout.splitlines()[1].startswith("2023-11-14 22:13:20")
+    for command, out in (("plot", "p.png"), ("report", "r.html")):
+        res = cli(command, str(csv), "--tz", "Asia/Tokyo", "-o", str(tmp_path / out), env=utc)
+        assert res.returncode == 0, res.stderr
+    line = one_line_error(cli("stats", str(csv), "--tz", "Mars/Olympus"), 2)
+    assert "Mars/Olympus" in line
