@@ -241,8 +241,11 @@ def _warn_blind_spots(meta: dict[str, Any]) -> None:
     if meta.get("unparsed_lines"):
         ex = (meta.get("unparsed_examples") or [""])[0]
         parts.append(f"{meta['unparsed_lines']} lines could not be read (first: {ex[:80]!r})")
-    if meta.get("unseen_bytes"):
-        parts.append(f"{meta['unseen_bytes']} calls whose bytes could not be seen")
+    if meta.get("unseen_calls"):
+        parts.append(
+            f"{meta['unseen_calls']} calls whose result could not be seen "
+            f"(asking to move {meta.get('unseen_bytes') or 0} bytes)"
+        )
     if meta.get("unknown_fds"):
         parts.append(f"{meta['unknown_fds']} calls on fds of unknown origin")
     if meta.get("io_uring_calls"):
