@@ -122,6 +122,7 @@ def test_defect6_capture_to_full_device_fails(tmp_path) -> None:
         ["stats", "{log}"],
         ["stats", "{log}", "--format", "json"],
         ["stats", "{log}", "--by", "file", "--format", "csv"],
+        ["diff", "{log}", "{log}"],
     ],
 )
 def test_defect6_stdout_on_full_device_fails(log, args) -> None:
@@ -139,9 +140,10 @@ def test_defect6_plot_to_full_device_fails(tmp_path, log, name) -> None:
     still_the_device(target)
 
 
-def test_defect6_report_to_full_device_fails(tmp_path, log) -> None:
-    target = full_device(tmp_path, "out.html")
-    line = one_line_error(cli("report", str(log), "-o", str(target)), 4)
+@pytest.mark.parametrize(("command", "name"), [("report", "out.html"), ("export", "out.json")])
+def test_defect6_report_and_export_to_full_device_fail(tmp_path, log, command, name) -> None:
+    target = full_device(tmp_path, name)
+    line = one_line_error(cli(command, str(log), "-o", str(target)), 4)
     assert "No space left on device" in line
     still_the_device(target)
 
@@ -302,5 +304,16 @@ def test_defect9_tz_option_on_every_command_taking_a_trace(tmp_path, tokyo_csv) 
     for command, out in (("plot", "p.png"), ("report", "r.html")):
         res = cli(command, str(csv), "--tz", "Asia/Tokyo", "-o", str(tmp_path / out), env=utc)
         assert res.returncode == 0, res.stderr
+    res = cli("diff", str(parquet), str(csv), "--tz", "Asia/Tokyo", env=utc)
+    assert res.returncode == 0, res.stderr
+
+    def slice_times(source: Path, *tz: str) -> list[int]:
+        out = tmp_path / f"{source.stem}.json"
+        res = cli("export", str(source), *tz, "-o", str(out), env=utc)
+        assert res.returncode == 0, res.stderr
+        doc = json.loads(out.read_text())
+        return sorted(e["ts"] for e in doc["traceEvents"] if e["ph"] == "X")
+
+    assert slice_times(csv, "--tz", "Asia/Tokyo") == slice_times(parquet)
     line = one_line_error(cli("stats", str(csv), "--tz", "Mars/Olympus"), 2)
     assert "Mars/Olympus" in line
