@@ -186,6 +186,8 @@ METADATA_KEYS: dict[str, str] = {
     "events": "events written",
     "filters": "the row filter the events were loaded with (load(..., filters=)), as lists of "
     "[column, op, value]: any list of conditions holding keeps a row; absent when unfiltered",
+    "csv_tz": "a classic CSV read: the time zone its times of day were taken to be in "
+    "(load(..., tz=), --tz; the local zone by default)",
 }
 
 
