@@ -347,10 +347,15 @@ int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 			read_msg(r, c->args[1]);
 		break;
 	case C_MMSG: {
-		u32 *lens = (u32 *)r->ext;
+		u32 *lens = (u32 *)(r->ext + EXT_MMSG);
 		u64 base = c->args[1];
 		long n = ret;
+		struct umsg m;
 		name_fd(t, c->args[0], &h->fd[0]);
+		/* The first message's address: the peer of an unconnected socket. */
+		if (n > 0 && bpf_probe_read_user(&m, sizeof(m), (void *)base) == 0 &&
+		    m.name && m.namelen > 0)
+			read_addr(r, m.name, m.namelen);
 		if (n > MAX_MMSG)
 			n = MAX_MMSG;
 		for (int i = 0; i < MAX_MMSG; i++) {
@@ -363,17 +368,17 @@ int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 		break;
 	}
 	case C_PATH0:
-	case C_PATH1: {
+	case C_PATH1:
+	case C_OPENAT2: {
 		long n;
-		if (cls == C_PATH1)
+		if (cls != C_PATH0)
 			name_fd(t, c->args[0], &h->fd[0]);
-		n = bpf_probe_read_user_str(r->ext, 512, (void *)c->args[cls == C_PATH1 ? 1 : 0]);
+		n = bpf_probe_read_user_str(r->ext, 512, (void *)c->args[cls == C_PATH0 ? 0 : 1]);
 		h->ext_len = n > 0 ? n : 0;
 		/* openat2: the flags are the first field of struct open_how. */
-		if (cls == C_PATH1 && c->args[3] >= 8 && c->args[2] > 4096) {
+		if (cls == C_OPENAT2) {
 			u64 flags = 0;
 			bpf_probe_read_user(&flags, 8, (void *)c->args[2]);
-			h->ext2_len = 1;
 			h->args[2] = flags;
 		}
 		break;

@@ -66,7 +66,7 @@ static const struct call calls[] = {
 	CALL(recvmsg, C_MSG), CALL(sendmmsg, C_MMSG), CALL(recvmmsg, C_MMSG),
 	CALL(sendfile, C_XFER1), CALL(tee, C_XFER1), CALL(splice, C_XFER2),
 	CALL(copy_file_range, C_XFER2), CALL(mmap, C_MMAP),
-	CALL(open, C_PATH0), CALL(creat, C_PATH0), CALL(openat, C_PATH1), CALL(openat2, C_PATH1),
+	CALL(open, C_PATH0), CALL(creat, C_PATH0), CALL(openat, C_PATH1), CALL(openat2, C_OPENAT2),
 	CALL(chdir, C_PATH0), CALL(fchdir, C_FD0), CALL(memfd_create, C_PATH0),
 	CALL(connect, C_ADDR), CALL(bind, C_ADDR), CALL(accept, C_ACCEPT), CALL(accept4, C_ACCEPT),
 	CALL(pipe, C_PAIR0), CALL(pipe2, C_PAIR0), CALL(socketpair, C_PAIR3),
@@ -539,11 +539,18 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 		put(", msg_flags=0}, %s", (a[2] & MSG_CMSG_CLOEXEC) ? "MSG_CMSG_CLOEXEC" : "0");
 		break;
 	case C_MMSG: {
-		const unsigned *lens = (const unsigned *)ext;
+		const unsigned *lens = (const unsigned *)(ext + EXT_MMSG);
 		put_fd((int)a[0], &h->fd[0]);
 		put(", [");
-		for (unsigned i = 0; i < h->ext2_len && i < MAX_MMSG; i++)
-			put(i ? ", {msg_hdr={}, msg_len=%u}" : "{msg_hdr={}, msg_len=%u}", lens[i]);
+		for (unsigned i = 0; i < h->ext2_len && i < MAX_MMSG; i++) {
+			put(i ? ", {msg_hdr={" : "{msg_hdr={");
+			if (i == 0 && h->ext_len) {
+				put("msg_name=");
+				put_sockaddr(ext, h->ext_len);
+				put(", msg_namelen=%u", h->ext_len);
+			}
+			put("}, msg_len=%u}", lens[i]);
+		}
 		/* More messages than the kernel side reads: strace's own "..." for
 		 * an array cut short, which the converter counts as unseen bytes. */
 		if (h->ret > MAX_MMSG)
@@ -561,6 +568,7 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 			put(", 0644");
 		break;
 	case C_PATH1:
+	case C_OPENAT2:
 		if ((int)a[0] == AT_FDCWD) {
 			const char *cwd = cwd_of(h->tgid);
 			put("AT_FDCWD");

@@ -34,6 +34,7 @@
 #define C_PAIR0 14    /* the int[2] at args[0] (pipe, pipe2), both named */
 #define C_PAIR3 15    /* the int[2] at args[3] (socketpair), both named */
 #define C_FCNTL 16    /* fd0, only for F_DUPFD, F_DUPFD_CLOEXEC and F_SETFD */
+#define C_OPENAT2 17  /* as C_PATH1, and the flags from the struct open_how at args[2] */
 
 /* File types of a named fd. */
 #define FT_NONE 0
@@ -66,6 +67,8 @@ struct io_fdname {
 #define EXT_SCM 128  /* offset of the SCM_RIGHTS fds in ext */
 #define MAX_SCM 8
 #define MAX_MMSG 64
+#define EXT_MMSG 256  /* offset of the msg_len array in ext (the first message's
+		       * msg_name is at 0) */
 #define EXEC_ARGV 256 /* offset of argv in an exec record's ext */
 
 struct io_rec {
