@@ -134,6 +134,10 @@ static __always_inline void name_sock(struct file *f, struct io_fdname *n)
 	}
 	if (n->family == AF_INET || n->family == AF_INET6) {
 		n->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		/* A TCP socket that reached CLOSE (both ends shut) has given its
+		 * port back (skc_num = 0); inet_sport still holds it. */
+		if (!n->lport)
+			n->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 		n->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	} else if (n->family == AF_UNIX) {
 		struct unix_sock *u = (struct unix_sock *)sk;

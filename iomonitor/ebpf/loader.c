@@ -88,24 +88,64 @@ static const struct call *by_nr[NR_MAX];
 /* -- output ----------------------------------------------------------------- */
 
 static int out_fd = -1, status_fd = -1;
-static char obuf[1 << 20];
-static size_t olen;
+/*
+ * Formatted lines waiting for the reader. The loader never blocks on a slow
+ * reader while the ring buffer fills: it formats everything the ring holds
+ * into this buffer, which grows as needed (up to OBUF_MAX), and writes it out
+ * as fast as the pipe takes it.
+ */
+#define OBUF_MAX ((size_t)4 << 30)
+static char *obuf;
+static size_t ohead, olen, ocap;
 static int out_broken;
 
-static void flush_out(void)
+/* Write what the pipe takes now (all of it if `all`). */
+static void flush_out(int all)
 {
-	size_t off = 0;
-	while (off < olen && !out_broken) {
-		ssize_t n = write(out_fd, obuf + off, olen - off);
+	while (ohead < olen && !out_broken) {
+		ssize_t n = write(out_fd, obuf + ohead, olen - ohead);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN) {
+				struct pollfd p = {out_fd, POLLOUT, 0};
+				if (!all)
+					break;
+				poll(&p, 1, 100);
+				continue;
+			}
 			out_broken = 1; /* the reader is gone: keep draining, drop */
 			break;
 		}
-		off += n;
+		ohead += n;
 	}
-	olen = 0;
+	if (ohead == olen || out_broken)
+		ohead = olen = 0;
+}
+
+static void reserve_out(size_t need)
+{
+	if (olen + need <= ocap)
+		return;
+	if (ohead > 0) { /* reuse the written part first */
+		memmove(obuf, obuf + ohead, olen - ohead);
+		olen -= ohead;
+		ohead = 0;
+		if (olen + need <= ocap)
+			return;
+	}
+	if (ocap >= OBUF_MAX) {
+		flush_out(1);
+		return;
+	}
+	size_t cap = ocap ? 2 * ocap : (size_t)1 << 20;
+	char *p = realloc(obuf, cap);
+	if (!p) {
+		flush_out(1);
+		return;
+	}
+	obuf = p;
+	ocap = cap;
 }
 
 /* Room for one line: lines are capped well below this. */
@@ -128,8 +168,7 @@ static void put(const char *fmt, ...)
 
 static void end_line(void)
 {
-	if (olen + llen + 1 > sizeof(obuf))
-		flush_out();
+	reserve_out(llen + 1);
 	memcpy(obuf + olen, line, llen);
 	olen += llen;
 	obuf[olen++] = '\n';
@@ -887,6 +926,7 @@ int main(int argc, char **argv)
 	if (getppid() != parent)
 		return EXIT_BPF;
 	signal(SIGPIPE, SIG_IGN);
+	fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
 	for (i = 0; i < (int)NCALLS; i++)
 		if (calls[i].nr >= 0 && calls[i].nr < NR_MAX)
 			by_nr[calls[i].nr] = &calls[i];
@@ -918,9 +958,18 @@ int main(int argc, char **argv)
 		status("error cannot open the ring buffer: %s", strerror(errno));
 		return EXIT_BPF;
 	}
-	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
-	signal(SIGHUP, on_stop);
+	if (cmd) {
+		/* As strace does with a command: a terminal's Ctrl-C, Ctrl-\ or
+		 * hang-up goes to the command, which decides; the loader records
+		 * until it ends. iomonitor stops the loader with SIGTERM. */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+	} else {
+		signal(SIGINT, on_stop);
+		signal(SIGHUP, on_stop);
+	}
 	sample_offset();
 
 	int traced_fd = bpf_map__fd(skel->maps.traced);
@@ -938,6 +987,7 @@ int main(int argc, char **argv)
 			char c;
 			int e;
 			signal(SIGINT, SIG_DFL);
+			signal(SIGQUIT, SIG_DFL);
 			signal(SIGTERM, SIG_DFL);
 			signal(SIGHUP, SIG_DFL);
 			signal(SIGPIPE, SIG_DFL);
@@ -990,14 +1040,24 @@ int main(int argc, char **argv)
 		ring_buffer__poll(ring, 10);
 		sample_offset();
 		ring_buffer__consume(ring);
-		flush_out();
+		flush_out(0);
 		if (child > 0 && child_status < 0) {
 			int st;
 			if (waitpid(child, &st, WNOHANG) == child)
 				child_status = st;
 		}
-		if (stop_requested)
-			break;
+		if (stop_requested) {
+			/* Told to stop while the command runs: give it a moment to
+			 * end (it may be ending on the same signal) for its status. */
+			static struct timespec until;
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (!until.tv_sec)
+				until.tv_sec = now.tv_sec + 1, until.tv_nsec = now.tv_nsec;
+			if (child <= 0 || child_status >= 0 || now.tv_sec > until.tv_sec ||
+			    (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
+				break;
+		}
 		if (child > 0 && child_status >= 0 && !anyone_traced(traced_fd))
 			break;
 		if (!cmd) {
@@ -1009,7 +1069,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	ring_buffer__consume(ring);
-	flush_out();
+	flush_out(1);
 	unsigned long long dropped = total_drops(bpf_map__fd(skel->maps.drops));
 	status("drops %llu", dropped);
 	if (child > 0 && child_status < 0) {

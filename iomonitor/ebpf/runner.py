@@ -159,6 +159,11 @@ class EbpfRunner:
         self._escalated = False
         self._lock = threading.Lock()
 
+    @property
+    def loader_pid(self) -> int | None:
+        """The loader's process id while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
     def _build_argv(self, out_fd: int, status_fd: int) -> list[str]:
         argv = [str(LOADER), "--out-fd", str(out_fd), "--status-fd", str(status_fd)]
         argv += ["--ring", str(self.ring_mb)]
