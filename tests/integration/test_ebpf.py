@@ -144,8 +144,17 @@ def test_attach_names_fds_opened_before_under_ebpf(tmp_path) -> None:
         assert target.stdout.readline() == "ready\n"
         out = tmp_path / "attach.parquet"
         res = subprocess.run(
-            [*IOMONITOR, "--backend", "ebpf", "-p", str(target.pid), "--duration", "2"]
-            + ["-o", str(out)],
+            [
+                *IOMONITOR,
+                "--backend",
+                "ebpf",
+                "-p",
+                str(target.pid),
+                "--duration",
+                "2",
+                "-o",
+                str(out),
+            ],
             capture_output=True,
             text=True,
             timeout=120,
@@ -235,9 +244,7 @@ def test_capture_that_lost_records_says_so(programs, tmp_path) -> None:
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         _warn_blind_spots(meta)
-    assert err.getvalue() == (
-        "iomonitor: warning: 12 records lost by the eBPF ring buffer\n"
-    )
+    assert err.getvalue() == ("iomonitor: warning: 12 records lost by the eBPF ring buffer\n")
 
 
 LOOPER = textwrap.dedent(
@@ -258,8 +265,7 @@ def start_capture(tmp_path: Path, new_group: bool) -> tuple[subprocess.Popen, Pa
     target = tmp_path / "loop.out"
     out = tmp_path / "cap.parquet"
     proc = subprocess.Popen(
-        [*IOMONITOR, "--backend", "ebpf", "-o", str(out), sys.executable, str(script)]
-        + [str(target)],
+        [*IOMONITOR, "--backend", "ebpf", "-o", str(out), sys.executable, str(script), str(target)],
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=new_group,
@@ -312,7 +318,7 @@ def loaders_of(parent: int) -> list[int]:
 
 @needs_ebpf
 def test_loader_never_outlives_a_killed_iomonitor(tmp_path) -> None:
-    proc, target, out = start_capture(tmp_path, new_group=True)
+    proc, _target, _out = start_capture(tmp_path, new_group=True)
     try:
         loaders = loaders_of(proc.pid)
         assert len(loaders) == 1
