@@ -188,9 +188,13 @@ class Capture:
             "exit_status": self.runner.exit_status,
             **conv.counters(),
         }
+        # ptrace stops the program at every call: strace loses nothing. The
+        # eBPF ring buffer drops records when full, counted per CPU.
+        meta["lost_records"] = getattr(self.runner, "drops", 0)
         if self.backend == "ebpf":
-            meta["ebpf_drops"] = self.runner.drops
-            meta["ebpf_drops_per_cpu"] = {str(k): v for k, v in self.runner.drops_per_cpu.items()}
+            meta["lost_records_per_cpu"] = {
+                str(k): v for k, v in self.runner.drops_per_cpu.items()
+            }
         if self.fallback:
             meta["backend_fallback"] = self.fallback
         return sink, meta

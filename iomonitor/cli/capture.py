@@ -236,8 +236,8 @@ def _warn_blind_spots(meta: dict[str, Any]) -> None:
     if meta.get("unparsed_lines"):
         ex = (meta.get("unparsed_examples") or [""])[0]
         parts.append(f"{meta['unparsed_lines']} lines could not be read (first: {ex[:80]!r})")
-    if meta.get("ebpf_drops"):
-        parts.append(f"{meta['ebpf_drops']} records lost by the eBPF ring buffer")
+    if meta.get("lost_records"):
+        parts.append(f"{meta['lost_records']} records lost by the eBPF ring buffer")
     if meta.get("unseen_bytes"):
         parts.append(f"{meta['unseen_bytes']} calls whose bytes could not be seen")
     if meta.get("unknown_fds"):

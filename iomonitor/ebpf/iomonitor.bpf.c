@@ -99,17 +99,19 @@ static __always_inline void submit(void *rec)
 	bpf_ringbuf_submit(rec, avail > ring_size / 2 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
+/*
+ * The task pointer of a tp_btf program is trusted BTF: fields are read by
+ * direct loads (CO-RE relocated, faulting loads handled by the kernel), much
+ * cheaper than a bpf_probe_read_kernel() helper call per field.
+ */
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 {
-	struct files_struct *files = BPF_CORE_READ(t, files);
-	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	struct file **arr = BPF_CORE_READ(fdt, fd);
+	struct fdtable *fdt = t->files->fdt;
 	struct file *f = NULL;
 
-	if (fd < 0 || (unsigned long)fd >= max)
+	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
 		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
 	return f;
 }
 
@@ -117,28 +119,27 @@ static __always_inline void name_sock(struct file *f, struct io_fdname *n)
 {
 	struct socket *sock = BPF_CORE_READ(f, private_data);
 	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct sock_common c;
 
-	if (!sk)
+	if (!sk || bpf_core_read(&c, sizeof(c), &sk->__sk_common))
 		return;
-	n->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	n->family = c.skc_family;
 	n->stype = BPF_CORE_READ(sk, sk_type);
 	n->proto = BPF_CORE_READ(sk, sk_protocol);
 	if (n->family == AF_INET) {
-		u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-		__builtin_memcpy(n->laddr, &l, 4);
-		__builtin_memcpy(n->raddr, &r, 4);
+		__builtin_memcpy(n->laddr, &c.skc_rcv_saddr, 4);
+		__builtin_memcpy(n->raddr, &c.skc_daddr, 4);
 	} else if (n->family == AF_INET6) {
-		BPF_CORE_READ_INTO(&n->laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&n->raddr, sk, __sk_common.skc_v6_daddr);
+		__builtin_memcpy(n->laddr, &c.skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(n->raddr, &c.skc_v6_daddr, 16);
 	}
 	if (n->family == AF_INET || n->family == AF_INET6) {
-		n->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		n->lport = c.skc_num;
 		/* A TCP socket that reached CLOSE (both ends shut) has given its
 		 * port back (skc_num = 0); inet_sport still holds it. */
 		if (!n->lport)
 			n->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-		n->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		n->rport = bpf_ntohs(c.skc_dport);
 	} else if (n->family == AF_UNIX) {
 		struct unix_sock *u = (struct unix_sock *)sk;
 		struct sock *peer = BPF_CORE_READ(u, peer);
@@ -151,12 +152,17 @@ static __always_inline void name_fd(struct task_struct *t, long fd, struct io_fd
 {
 	struct file *f = fd_file(t, fd);
 	struct inode *ino;
+	struct {
+		umode_t mode;
+	} m;
 	u16 mode;
 
 	if (!f)
 		return;
 	ino = BPF_CORE_READ(f, f_inode);
-	mode = BPF_CORE_READ(ino, i_mode) & S_IFMT;
+	if (bpf_core_read(&m.mode, sizeof(m.mode), &ino->i_mode))
+		return;
+	mode = m.mode & S_IFMT;
 	n->ino = BPF_CORE_READ(ino, i_ino);
 	n->dev = BPF_CORE_READ(ino, i_sb, s_dev);
 	switch (mode) {
@@ -277,12 +283,17 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct inflight *c = bpf_task_storage_get(&calls, t, 0, 0);
+	struct inflight *c;
 	struct io_rec_ext *r;
 	struct io_rec *h;
+	long nr = regs->orig_ax;
 	u64 now;
 	u8 cls;
 
+	/* Most calls of most processes stop here, before any map is touched. */
+	if (nr < 0 || nr >= NR_MAX || !wanted[nr])
+		return 0;
+	c = bpf_task_storage_get(&calls, t, 0, 0);
 	if (!c || !c->live)
 		return 0;
 	c->live = 0;

@@ -84,7 +84,7 @@ def test_torture_same_totals_under_both_backends(programs, tmp_path, seed) -> No
         ev = trace.events[trace.events["file"].astype(str).str.startswith(f"{out}/")]
         results[backend] = sorted(ev.groupby("pid", observed=True)["bytes"].sum().tolist())
     assert results["ebpf"] == results["strace"]
-    assert trace.meta.get("ebpf_drops") is None
+    assert trace.meta["lost_records"] == 0
 
 
 @needs_ebpf
@@ -93,7 +93,7 @@ def test_tcp_both_ends_exact_under_ebpf(programs, live_run, tmp_path) -> None:
 
     run, trace = live_run(tmp_path, [str(programs["tcp_pairs"]), "5"], tmp_path, backend="ebpf")
     check_tcp_pairs(trace, run.notes, 5)
-    assert trace.meta["ebpf_drops"] == 0
+    assert trace.meta["lost_records"] == 0
 
 
 @needs_ebpf
@@ -204,10 +204,10 @@ def test_400000_small_calls_every_one_recorded(programs, tmp_path) -> None:
     mine = ev[ev["file"].astype(str) == str(path)]
     for direction in ("W", "R"):
         part = mine[mine["dir"] == direction]
-        assert len(part) == n, (direction, len(part), trace.meta.get("ebpf_drops"))
+        assert len(part) == n, (direction, len(part), trace.meta.get("lost_records"))
         sizes = 1 + (part["bytes"].index.to_series().reset_index(drop=True).index % 13)
         assert (part["bytes"].astype("int64").to_numpy() == sizes.to_numpy()).all()
-    assert trace.meta["ebpf_drops"] == 0 and "lost" not in stderr
+    assert trace.meta["lost_records"] == 0 and "lost" not in stderr
 
 
 @needs_ebpf
@@ -237,7 +237,7 @@ def test_lost_records_are_counted_and_said(programs, tmp_path) -> None:
 def test_capture_that_lost_records_says_so(programs, tmp_path) -> None:
     from iomonitor.cli.capture import _warn_blind_spots
 
-    meta = {"ebpf_drops": 12}
+    meta = {"lost_records": 12}
     import contextlib
     import io
 
