@@ -192,9 +192,7 @@ class Capture:
         # eBPF ring buffer drops records when full, counted per CPU.
         meta["lost_records"] = getattr(self.runner, "drops", 0)
         if self.backend == "ebpf":
-            meta["lost_records_per_cpu"] = {
-                str(k): v for k, v in self.runner.drops_per_cpu.items()
-            }
+            meta["lost_records_per_cpu"] = {str(k): v for k, v in self.runner.drops_per_cpu.items()}
         if self.fallback:
             meta["backend_fallback"] = self.fallback
         return sink, meta
