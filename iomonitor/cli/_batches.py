@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from iomonitor import analysis
-from iomonitor.errors import InputError
+from iomonitor.errors import InputError, UsageError
 from iomonitor.store import BatchReader
 from iomonitor.trace import Trace
 
@@ -228,3 +228,36 @@ def _terminal_width(stream: IO[str]) -> int:
         return os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, ValueError, OSError):
         return 80
+
+
+def check_by_process(by: str | None, source: BatchReader | Trace) -> None:
+    """Refuse ``--by process`` on classic CSVs only: they carry no program names.
+
+    Grouped by a name that is missing from every event, the table would be
+    one row of ``?``; the pid is what a CSV knows.
+
+    Parameters
+    ----------
+    by : str or None
+        The key asked for.
+    source : BatchReader or Trace
+        The inputs about to be read, or the trace loaded from them.
+
+    Raises
+    ------
+    UsageError
+        When ``by`` is ``"process"`` and every input is a classic CSV.
+    """
+    if by != "process":
+        return
+    if isinstance(source, BatchReader):
+        kinds = [item.kind for item in source.inputs]
+    else:
+        meta = source.meta
+        runs = meta["runs"].values() if meta.get("mode") == "combined" else [meta]
+        kinds = [run.get("mode") for run in runs]
+    if all(kind == "csv" for kind in kinds):
+        raise UsageError(
+            "--by process needs the programs' names, which a classic CSV does not carry: "
+            "use --by pid (or tgid), or a Parquet trace or strace log"
+        )
