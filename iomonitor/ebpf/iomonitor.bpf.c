@@ -296,11 +296,13 @@ int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 	c = bpf_task_storage_get(&calls, t, 0, 0);
 	if (!c || !c->live)
 		return 0;
-	c->live = 0;
 	/* A call interrupted by a signal and restarted by the kernel enters
-	 * again: only that second run is recorded (-ERESTARTSYS and kin). */
+	 * again: only that second run is recorded (-ERESTARTSYS and kin). It
+	 * stays live meanwhile: if the signal kills the task, the task's exit
+	 * reports the call as unseen, as strace's "= ?". */
 	if (ret <= -512 && ret >= -516)
 		return 0;
+	c->live = 0;
 	now = bpf_ktime_get_ns();
 	cls = wanted[c->nr & (NR_MAX - 1)];
 	if (cls == C_FCNTL) {
@@ -515,11 +517,27 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_task_exit, struct task_struct *p)
 {
 	u32 tid = BPF_CORE_READ(p, pid);
+	struct inflight *c;
 	struct io_rec *h;
 
 	if (!bpf_map_lookup_elem(&traced, &tid))
 		return 0;
 	bpf_map_delete_elem(&traced, &tid);
+	/* Killed inside a call (another thread's exit_group, a signal): the
+	 * call has no result, but what it asked for is known. The fds are
+	 * still there: files are released after this tracepoint. */
+	c = bpf_task_storage_get(&calls, p, 0, 0);
+	if (c && c->live) {
+		c->live = 0;
+		h = bpf_ringbuf_reserve(&rb, sizeof(*h), 0);
+		if (!h) {
+			count_drop();
+		} else {
+			fill(h, c, 0, bpf_ktime_get_ns(), REC_UNSEEN);
+			name_fd(p, c->args[0], &h->fd[0]);
+			submit(h);
+		}
+	}
 	h = bpf_ringbuf_reserve(&rb, sizeof(*h), 0);
 	if (!h) {
 		count_drop();

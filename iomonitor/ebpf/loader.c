@@ -458,8 +458,14 @@ static void put_sockaddr(const unsigned char *raw, unsigned len)
 	}
 }
 
+static int unseen; /* the call being printed never returned: "= ?" */
+
 static void put_ret(long long ret)
 {
+	if (unseen) {
+		put(" = ?");
+		return;
+	}
 	if (ret < 0 && ret >= -4095) {
 		const char *name = strerrorname_np(-ret);
 		put(" = -1 %s (%s)", name ? name : "EUNKNOWN", strerror(-ret));
@@ -488,6 +494,8 @@ static void put_head(unsigned tid, unsigned long long ts)
 
 static void put_dt(unsigned long long dt)
 {
+	if (unseen)
+		return;
 	put(" <%llu.%06llu>", dt / 1000000000ULL, (dt % 1000000000ULL) / 1000);
 }
 
@@ -551,7 +559,7 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 	case C_SENDTO:
 	case C_RECVFROM:
 		put_fd((int)a[0], &h->fd[0]);
-		put(", \"\", %llu, 0, ", a[2]);
+		put(", \"\", %llu, %s, ", a[2], (a[3] & MSG_PEEK) ? "MSG_PEEK" : "0");
 		if (h->ext_len)
 			put_sockaddr(ext, h->ext_len);
 		else
@@ -575,7 +583,9 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 				put(i ? ", %d" : "%d", fds[i]);
 			put("]}]");
 		}
-		put(", msg_flags=0}, %s", (a[2] & MSG_CMSG_CLOEXEC) ? "MSG_CMSG_CLOEXEC" : "0");
+		put(", msg_flags=0}, %s",
+		    (a[2] & MSG_PEEK) ? ((a[2] & MSG_CMSG_CLOEXEC) ? "MSG_PEEK|MSG_CMSG_CLOEXEC" : "MSG_PEEK")
+		    : (a[2] & MSG_CMSG_CLOEXEC) ? "MSG_CMSG_CLOEXEC" : "0");
 		break;
 	case C_MMSG: {
 		const unsigned *lens = (const unsigned *)(ext + EXT_MMSG);
@@ -594,7 +604,7 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 		 * an array cut short, which the converter counts as unseen bytes. */
 		if (h->ret > MAX_MMSG)
 			put(", ...");
-		put("], %llu, 0", a[2]);
+		put("], %llu, %s", a[2], (a[3] & MSG_PEEK) ? "MSG_PEEK" : "0");
 		break;
 	}
 	case C_PATH0:
@@ -752,6 +762,8 @@ static int handle(void *ctx, void *data, size_t size)
 	switch (h->kind) {
 	case REC_SYS:
 	case REC_SYS_EXT:
+	case REC_UNSEEN:
+		unseen = h->kind == REC_UNSEEN;
 		if (sys_line(h, ext))
 			end_line();
 		else

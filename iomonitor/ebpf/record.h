@@ -12,6 +12,7 @@
 #define REC_FORK 3  /* a new task in the traced tree (sched_process_fork) */
 #define REC_EXEC 4  /* a successful execve (sched_process_exec) */
 #define REC_EXIT 5  /* a task ended (sched_process_exit) */
+#define REC_UNSEEN 6 /* a call the task died in: no result (strace's "= ?") */
 
 /*
  * What the BPF program does at a call's exit, by syscall number (the loader

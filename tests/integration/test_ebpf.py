@@ -361,3 +361,76 @@ def test_ebpf_unavailable_fails_with_its_code_and_auto_falls_back(tmp_path) -> N
         timeout=60,
     )
     assert res.stderr.startswith("iomonitor: using strace: loading BPF programs needs root")
+
+
+@needs_ebpf
+@pytest.mark.parametrize(
+    "name",
+    [
+        "test_defect1_peek_is_not_counted_as_read",
+        "test_failed_connect_and_open_are_in_errors",
+    ],
+)
+def test_tracer_semantics_hold_under_ebpf(name, tmp_path, monkeypatch) -> None:
+    """Peeks and failed connect/open: the same under eBPF as under strace."""
+    import test_issue13_live as semantics
+
+    monkeypatch.setattr(semantics, "IOMONITOR", [*semantics.IOMONITOR, "--backend", "ebpf"])
+    getattr(semantics, name)(tmp_path)
+
+
+def capture_python(tmp_path: Path, code: str) -> tuple[iomonitor.Trace, str]:
+    script = tmp_path / "prog.py"
+    script.write_text(textwrap.dedent(code))
+    out = tmp_path / "t.parquet"
+    res = subprocess.run(
+        [*IOMONITOR, "--backend", "ebpf", "-o", str(out), sys.executable, "-I", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return iomonitor.load(out), res.stderr
+
+
+@needs_ebpf
+def test_write_cut_by_sigkill_is_exact_under_ebpf(tmp_path) -> None:
+    """strace never sees the result of a write cut by SIGKILL (= ?); the kernel's
+    sys_exit does: 65536 of the 131072 bytes went into the pipe before the kill."""
+    trace, _ = capture_python(
+        tmp_path,
+        """
+        import os, signal, threading, time
+        r, w = os.pipe()
+        def killer():
+            time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGKILL)
+        threading.Thread(target=killer).start()
+        os.write(w, b"x" * 131072)
+        """,
+    )
+    assert trace.meta["exit_status"] == 128 + 9
+    ev = trace.events
+    writes = ev[(ev["kind"].astype(str) == "pipe") & (ev["dir"].astype(str) == "W")]
+    assert writes["bytes"].tolist() == [65536]
+    assert trace.meta["unseen_calls"] == 0
+
+
+@needs_ebpf
+def test_read_killed_inside_the_call_is_unseen_under_ebpf(tmp_path) -> None:
+    """A read still blocked when SIGKILL ends the process: counted as unseen, with its 1000."""
+    trace, stderr = capture_python(
+        tmp_path,
+        """
+        import os, signal, threading, time
+        r, w = os.pipe()
+        def killer():
+            time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGKILL)
+        threading.Thread(target=killer).start()
+        os.read(r, 1000)
+        """,
+    )
+    assert trace.meta["exit_status"] == 128 + 9
+    assert trace.meta["unseen_calls"] == 1
+    assert trace.meta["unseen_bytes"] == 1000
+    assert "1 calls whose result could not be seen (asking to move 1000 bytes)" in stderr
