@@ -14,19 +14,23 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 import iomonitor
-from iomonitor.errors import OutputError
+from iomonitor.errors import OutputError, UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from iomonitor.sinks import Sink
     from iomonitor.strace.convert import Converter
     from iomonitor.strace.parser import Record
     from iomonitor.trace import Trace
+
+#: The capture backends (``auto``: eBPF when it can run here, else strace).
+BACKENDS: tuple[str, ...] = ("strace", "ebpf", "auto")
 
 #: Flush buffered events to a streaming sink at least this often (seconds).
 FLUSH_INTERVAL = 0.25
@@ -38,10 +42,10 @@ class _Collector:
     def __init__(self) -> None:
         self.chunks: list[pd.DataFrame] = []
 
-    def chunk(self, columns: dict[str, list]) -> pd.DataFrame:
-        from iomonitor.trace import events_frame
+    def chunk(self, table: pa.Table) -> pd.DataFrame:
+        from iomonitor.columns import table_frame
 
-        return events_frame(columns)
+        return table_frame(table)
 
     def write(self, events: pd.DataFrame) -> None:
         if not events.empty:
@@ -52,6 +56,38 @@ class _Collector:
 
     def abort(self) -> None:
         pass
+
+
+class _Tap:
+    """A sink that hands every events chunk to ``tap`` as a DataFrame, then to ``inner`` if any.
+
+    The chunks are DataFrames (which every sink takes), so a live view reads
+    them with the analysis functions while the file is written as usual.
+    """
+
+    def __init__(self, tap: Callable[[pd.DataFrame], None], inner: Sink | None) -> None:
+        self.tap = tap
+        self.inner = inner
+
+    def chunk(self, table: pa.Table) -> pd.DataFrame:
+        from iomonitor.columns import table_frame
+
+        return table_frame(table)
+
+    def write(self, events: pd.DataFrame) -> None:
+        if events.empty:
+            return
+        self.tap(events)
+        if self.inner is not None:
+            self.inner.write(events)
+
+    def close(self, *parts: Any) -> None:
+        if self.inner is not None:
+            self.inner.close(*parts)
+
+    def abort(self) -> None:
+        if self.inner is not None:
+            self.inner.abort()
 
 
 class Capture:
@@ -72,6 +108,15 @@ class Capture:
         Stop after this many seconds.
     on_call : callable, optional
         Called with every call as it is understood (the ``-v`` view).
+    backend : {"strace", "ebpf", "auto"}, default "strace"
+        What captures the calls: strace (ptrace), or the eBPF loader, whose
+        lines go through the same converter. ``auto`` takes eBPF when it can
+        run here and strace otherwise (:attr:`fallback` then says why).
+
+    Attributes
+    ----------
+    fallback : str or None
+        With ``backend="auto"``: why eBPF could not be used, when it could not.
     """
 
     def __init__(
@@ -83,10 +128,25 @@ class Capture:
         decode_fds: bool | None = None,
         duration: float | None = None,
         on_call: Callable[[Record], None] | None = None,
+        backend: str = "strace",
     ) -> None:
+        from iomonitor.ebpf.runner import EbpfRunner, unavailable_reason
         from iomonitor.strace.runner import StraceRunner
 
-        self.runner = StraceRunner(command, pids, strace=strace, decode_fds=decode_fds)
+        if backend not in BACKENDS:
+            raise UsageError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+        self.fallback: str | None = None
+        if backend == "auto":
+            self.fallback = unavailable_reason()
+            backend = "strace" if self.fallback else "ebpf"
+        self.backend = backend
+        self.runner: StraceRunner | EbpfRunner
+        if backend == "ebpf":
+            if decode_fds is False or strace is not None:
+                raise UsageError("strace and decode_fds are options of the strace backend")
+            self.runner = EbpfRunner(command, pids)
+        else:
+            self.runner = StraceRunner(command, pids, strace=strace, decode_fds=decode_fds)
         self.command = list(command) if command else None
         self.pids = list(pids) if pids else None
         self.duration = duration
@@ -103,7 +163,9 @@ class Capture:
         """
         self.runner.stop(signum)
 
-    def _pump(self, open_sink: Callable[[], Sink | _Collector]) -> tuple[Sink | _Collector, dict]:
+    def _pump(
+        self, open_sink: Callable[[], Sink | _Collector | _Tap]
+    ) -> tuple[Sink | _Collector | _Tap, dict]:
         """Run the capture, writing events to the sink ``open_sink`` makes.
 
         The events are handed to the sink in the form it takes best (its
@@ -114,21 +176,33 @@ class Capture:
             self._timer = threading.Timer(self.duration, self.stop)
             self._timer.daemon = True
             self._timer.start()
-        sink: Sink | _Collector | None = None
+        sink: Sink | _Collector | _Tap | None = None
         try:
             with self.runner:
                 # The command runs from here on. The writer's libraries load
                 # meanwhile, on the lines strace has buffered in its FIFO, so
                 # their import time overlaps the command instead of preceding it.
                 from iomonitor.strace.convert import Converter
+                from iomonitor.strace.runner import read_exec
 
                 sink = open_sink()
-                conv = self.converter = Converter(cwd=self.cwd, on_call=self.on_call, chunk=_table)
+                conv = self.converter = Converter(
+                    cwd=self.cwd,
+                    on_call=self.on_call,
+                    chunk=sink.chunk,
+                    tracks_fds=True,
+                    attached=not self.command,
+                    command=self.command,
+                    exec_source=read_exec,
+                )
+                for info in self.runner.targets:
+                    for tid in info.threads:
+                        conv.builder.adopt(tid, info.tgid, info.ppid, info.comm, info.argv)
                 last_flush = time.monotonic()
                 # Bytes come in blocks as the FIFO is read (an empty one when
                 # strace is quiet): events are written at least every
                 # FLUSH_INTERVAL, and as soon as a chunk fills up.
-                for block in self.runner.blocks(idle=FLUSH_INTERVAL):
+                for block in _blocks(self.runner, FLUSH_INTERVAL):
                     for events in conv.feed_bytes(block):
                         sink.write(events)
                     now = time.monotonic()
@@ -150,22 +224,35 @@ class Capture:
             "pids": self.pids,
             "host": socket.gethostname(),
             "capture_start": started,
+            "backend": self.backend,
             "strace_version": self.runner.strace_version,
             "strace_args": self.runner.argv,
             "iomonitor_version": iomonitor.__version__,
             "exit_status": self.runner.exit_status,
             **conv.counters(),
         }
+        # ptrace stops the program at every call: strace loses nothing. The
+        # eBPF ring buffer drops records when full, counted per CPU.
+        meta["lost_records"] = getattr(self.runner, "drops", 0)
+        if self.backend == "ebpf":
+            meta["lost_records_per_cpu"] = {str(k): v for k, v in self.runner.drops_per_cpu.items()}
+        if self.fallback:
+            meta["backend_fallback"] = self.fallback
         return sink, meta
 
-    def _close_partial(self, sink: Sink | _Collector) -> None:
+    def _close_partial(self, sink: Sink | _Collector | _Tap) -> None:
         # Keep what was captured: close the file with what it holds.
         conv = self.converter
         assert conv is not None
         try:
             sink.write(conv.take())
             meta = {"mode": "run" if self.command else "attach", "aborted": True}
-            sink.close(conv.process_records(), conv.error_records(), {**meta, **conv.counters()})
+            sink.close(
+                conv.process_records(),
+                conv.error_records(),
+                {**meta, **conv.counters()},
+                conv.exec_records(),
+            )
         except Exception:
             sink.abort()
 
@@ -196,15 +283,7 @@ class Capture:
         dict
             The trace's metadata.
         """
-        if output is not None and str(output) != "-":
-            # Refuse before the command starts, not after it ran. A dataset's
-            # existing folder is written into; a new one is made in its parent.
-            out = os.fspath(output)
-            folder = out if os.path.isdir(out) else os.path.dirname(os.path.abspath(out))
-            if not os.path.isdir(folder):
-                raise OutputError(str(output), "no such directory")
-            if not os.access(folder, os.W_OK | os.X_OK):
-                raise OutputError(str(output), "permission denied")
+        _check_output(output)
 
         def open_sink() -> Sink:
             # Not the store: the writers need no pandas, which saves a capture
@@ -215,7 +294,50 @@ class Capture:
 
         sink, meta = self._pump(open_sink)
         assert self.converter is not None
-        sink.close(self.converter.process_records(), self.converter.error_records(), meta)
+        conv = self.converter
+        sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
+        return meta
+
+    def watch(
+        self,
+        tap: Callable[[pd.DataFrame], None],
+        output: str | os.PathLike[str] | None = None,
+        fmt: str | None = None,
+        *,
+        host: str | None = None,
+    ) -> dict[str, Any]:
+        """Capture, handing every events chunk to ``tap`` as it is written; return the metadata.
+
+        Parameters
+        ----------
+        tap : callable
+            Called with each chunk of events (a DataFrame of the event
+            schema), in order, from the thread that runs the capture.
+        output : path, optional
+            Also write the trace there, as :meth:`to_sink` does; nothing is
+            written when None.
+        fmt : {"csv", "parquet"}, optional
+            The format of ``output``; by default from its extension.
+        host : str, optional
+            A dataset's host folder for this trace.
+
+        Returns
+        -------
+        dict
+            The trace's metadata.
+        """
+        _check_output(output)
+
+        def open_sink() -> _Tap:
+            from iomonitor import sinks
+
+            inner = None if output is None else sinks.open_sink(output, fmt, host=host)
+            return _Tap(tap, inner)
+
+        sink, meta = self._pump(open_sink)
+        assert self.converter is not None
+        conv = self.converter
+        sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
         return meta
 
     def to_trace(self, output: str | os.PathLike[str] | None = None) -> Trace:
@@ -231,10 +353,32 @@ class Capture:
             events = store._unify(pd.concat(collector.chunks, ignore_index=True))
         else:
             events = events_frame({c: [] for c in schema.EVENT_COLUMNS})
-        trace = Trace(events, self.converter.processes(), self.converter.errors(), meta)
+        conv = self.converter
+        trace = Trace(events, conv.processes(), conv.errors(), meta, conv.execs())
         if output is not None:
             store.write(trace, output)
         return trace
+
+
+def _check_output(output: str | os.PathLike[str] | None) -> None:
+    """Refuse an output that cannot be written before the command starts, not after it ran.
+
+    A dataset's existing folder is written into; a new one is made in its parent.
+    """
+    if output is None or str(output) == "-":
+        return
+    out = os.fspath(output)
+    folder = out if os.path.isdir(out) else os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise OutputError(str(output), "no such directory")
+    # A device or a named pipe is written in place (sinks.OutputFile):
+    # it needs write permission itself, not on its folder.
+    if os.path.exists(out) and not (os.path.isfile(out) or os.path.isdir(out)):
+        writable = os.access(out, os.W_OK)
+    else:
+        writable = os.access(folder, os.W_OK | os.X_OK)
+    if not writable:
+        raise OutputError(str(output), "permission denied")
 
 
 def run(
@@ -243,6 +387,7 @@ def run(
     output: str | os.PathLike[str] | None = None,
     strace: str | None = None,
     decode_fds: bool | None = None,
+    backend: str = "strace",
 ) -> Trace:
     """Trace a command and all its children; return the trace.
 
@@ -257,6 +402,8 @@ def run(
         The strace executable to use.
     decode_fds : bool, optional
         Ask strace to name fds too (``-yy``).
+    backend : {"strace", "ebpf", "auto"}, default "strace"
+        What captures the calls (see :class:`Capture`).
 
     Returns
     -------
@@ -268,7 +415,7 @@ def run(
     >>> trace = run(["sh", "-c", "echo hi > /dev/null"])  # doctest: +SKIP
     >>> trace.events.groupby("file", observed=True)["bytes"].sum()  # doctest: +SKIP
     """
-    return Capture(command, strace=strace, decode_fds=decode_fds).to_trace(output)
+    return Capture(command, strace=strace, decode_fds=decode_fds, backend=backend).to_trace(output)
 
 
 def attach(
@@ -277,6 +424,7 @@ def attach(
     *,
     output: str | os.PathLike[str] | None = None,
     strace: str | None = None,
+    backend: str = "strace",
 ) -> Trace:
     """Attach to running processes for ``duration`` seconds; return the trace.
 
@@ -287,9 +435,17 @@ def attach(
     --------
     >>> trace = attach([1234], duration=5.0)  # doctest: +SKIP
     """
-    return Capture(pids=pids, strace=strace, duration=duration).to_trace(output)
+    return Capture(pids=pids, strace=strace, duration=duration, backend=backend).to_trace(output)
 
 
-def _table(table: Any) -> Any:
-    # The writers take the core's Arrow tables as they come.
-    return table
+def _blocks(runner: Any, idle: float) -> Iterator[bytes]:
+    """The log's bytes as the runner reads them (an empty block when quiet).
+
+    The strace runner hands its FIFO's bytes as they are; a runner that
+    hands lines (the eBPF loader's) has them joined back into bytes.
+    """
+    if hasattr(runner, "blocks"):
+        yield from runner.blocks(idle=idle)
+        return
+    for batch in runner.batches(idle=idle):
+        yield "".join(line + "\n" for line in batch).encode("utf-8", "surrogateescape")

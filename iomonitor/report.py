@@ -40,6 +40,7 @@ from iomonitor import analysis, plot, schema
 from iomonitor.analysis._common import compact
 from iomonitor.analysis.overview import BLIND_SPOTS
 from iomonitor.errors import OutputError, UsageError
+from iomonitor.sinks import OutputFile
 from iomonitor.trace import Trace
 
 #: Section ids of the page, in order (the tests and links use them).
@@ -166,8 +167,16 @@ def _summary(s: pd.Series) -> str:
             return card(f"top {which}", "–", "none in this trace")
         return card(f"top {which}", _e(name), f"{_bytes(s[f'top_{which}_bytes'])} read + written")
 
+    runs = int(s["runs"])
+    # Several runs: their spans are added up, which is not the time from the
+    # first call of one run to the last of another; say which one each line means.
+    duration = (
+        card("traced time", _secs(s["duration"]), f"the {runs} runs' own spans, added up")
+        if runs > 1
+        else card("duration", _secs(s["duration"]))
+    )
     cards = [
-        card("duration", _secs(s["duration"])),
+        duration,
         card("processes", _count(s["processes"]), f"{_count(s['threads'])} threads"),
         card("events", _count(s["events"]), "byte-moving calls"),
         card("read", _bytes(s["read_bytes"]), f"{_count(s['read_bytes'])} bytes"),
@@ -186,7 +195,12 @@ def _summary(s: pd.Series) -> str:
             f'See <a href="#blind-spots">blind spots</a>.</p>'
         )
     span = ""
-    if s["start"] is not None:
+    if s["start"] is not None and runs > 1:
+        span = (
+            f'<p class="sub">{runs} runs: the first call at {_when(s["start"])}, '
+            f"the last one ending at {_when(s['end'])}.</p>"
+        )
+    elif s["start"] is not None:
         span = f'<p class="sub">From {_when(s["start"])} to {_when(s["end"])}.</p>'
     return f'{span}<div class="cards">{"".join(cards)}</div>{warn}'
 
@@ -320,11 +334,22 @@ FIGURES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
 )
 
 
+#: Figures drawn from read and write calls only: nothing to show without any.
+_TRANSFER_KINDS = frozenset({"flow", "bandwidth", "cumulative", "sizes"})
+
+
 def _figures(data: ReportData) -> str:
     parts = []
-    if not data.has_sockets:
+    if not data.has_transfers:
+        parts.append(
+            '<p class="note">No read or write calls in this trace: no data flow, '
+            "bandwidth, cumulative bytes or call sizes.</p>"
+        )
+    elif not data.has_sockets:
         parts.append('<p class="note">No socket I/O in this trace: no bandwidth by peer.</p>')
     for title, caption, kind, args in FIGURES:
+        if kind in _TRANSFER_KINDS and not data.has_transfers:
+            continue
         if args.get("by") == "peer" and not data.has_sockets:
             continue
         parts.append(f"<h3>{_e(title)}</h3>")
@@ -467,7 +492,9 @@ class ReportData:
     figures : iomonitor.plot.FigureData
         What every figure of :data:`FIGURES` is drawn from.
     has_sockets : bool
-        Whether any call was on a socket.
+        Whether any read or write call was on a socket.
+    has_transfers : bool
+        Whether any call read or wrote (mmap alone draws no bandwidth).
     """
 
     info: Trace
@@ -478,6 +505,7 @@ class ReportData:
     tree: pd.DataFrame
     figures: plot.FigureData
     has_sockets: bool
+    has_transfers: bool
 
 
 class ReportCollector:
@@ -506,6 +534,7 @@ class ReportCollector:
         self._summary: list[pd.DataFrame] = []
         self._comms: pd.Series | None = None
         self._sockets = False
+        self._transfers = False
 
     def add(self, events: pd.DataFrame) -> None:
         """Add one batch of events (of the current pass)."""
@@ -513,7 +542,9 @@ class ReportCollector:
         if not self._first or not len(events):
             return
         sockets = _is_socket(events["kind"])
-        self._sockets = self._sockets or bool(sockets.any())
+        moved = events["dir"].isin(("R", "W")).to_numpy(dtype=bool)
+        self._sockets = self._sockets or bool((sockets & moved).any())
+        self._transfers = self._transfers or bool(moved.any())
         for name, key in _TABLE_KEYS.items():
             frame = events[~sockets] if name == "files" else events
             self._parts[name] = compact(
@@ -565,6 +596,7 @@ class ReportCollector:
             tree=tree,
             figures=self.figures.finish(info),
             has_sockets=self._sockets,
+            has_transfers=self._transfers,
         )
 
 
@@ -729,11 +761,11 @@ def save(
     if not target.parent.is_dir():
         raise OutputError(str(path), "no such directory")
     page = render(trace, title=title, top=top)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    out = OutputFile(target)
     try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, target)
+        out.tmp.write_text(page, encoding="utf-8")
+        out.commit()
     except OSError as exc:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            out.discard()
         raise OutputError(str(path), exc.strerror or str(exc)) from exc

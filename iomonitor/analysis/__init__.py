@@ -15,6 +15,10 @@ Distributions (:mod:`~iomonitor.analysis.distributions`)
     batch by batch :func:`size_histogram_partial` / :func:`size_histogram_combine`
     and :func:`latency_partial` / :func:`latency_combine` (percentiles within
     :data:`LATENCY_ACCURACY`).
+While a capture runs (:mod:`~iomonitor.analysis.live`)
+    :class:`LiveTotals`.
+Two traces (:mod:`~iomonitor.analysis.diff`)
+    :func:`diff`, :func:`can_compare`.
 Overview (:mod:`~iomonitor.analysis.overview`)
     :func:`summary`, :func:`select`, and :func:`summary_partial` /
     :func:`summary_combine` for inputs read batch by batch.
@@ -23,6 +27,7 @@ Overview (:mod:`~iomonitor.analysis.overview`)
 from __future__ import annotations
 
 from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS
+from iomonitor.analysis.diff import DIFF_COLUMNS, DIFF_KEYS, can_compare, diff
 from iomonitor.analysis.distributions import (
     HISTOGRAM_COLUMNS,
     LATENCY_ACCURACY,
@@ -35,6 +40,7 @@ from iomonitor.analysis.distributions import (
     size_histogram_combine,
     size_histogram_partial,
 )
+from iomonitor.analysis.live import LIVE_COLUMNS, LiveTotals
 from iomonitor.analysis.overview import (
     BLIND_SPOTS,
     SUMMARY_PARTIAL_COLUMNS,
@@ -63,12 +69,15 @@ from iomonitor.analysis.totals import (
 
 __all__ = [
     "BLIND_SPOTS",
+    "DIFF_COLUMNS",
+    "DIFF_KEYS",
     "HISTOGRAM_COLUMNS",
     "KEYS",
     "KEY_SOURCES",
     "LATENCY_ACCURACY",
     "LATENCY_COLUMNS",
     "LATENCY_PARTIAL_COLUMNS",
+    "LIVE_COLUMNS",
     "OTHER",
     "PARTIAL_COLUMNS",
     "RATE_COLUMNS",
@@ -76,12 +85,15 @@ __all__ = [
     "SUMMARY_PARTIAL_COLUMNS",
     "TOTAL_COLUMNS",
     "TREE_COLUMNS",
+    "LiveTotals",
     "bandwidth",
     "bandwidth_combine",
     "bandwidth_partial",
     "by",
     "by_tree",
+    "can_compare",
     "combine",
+    "diff",
     "latency",
     "latency_combine",
     "latency_partial",

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from iomonitor import analysis
-from iomonitor.errors import InputError
+from iomonitor.errors import InputError, UsageError
 from iomonitor.store import BatchReader
 from iomonitor.trace import Trace
 
@@ -31,6 +31,7 @@ def open_reader(
     columns: Sequence[str] | None,
     above: int | None = None,
     filters: list | None = None,
+    tz: str | None = None,
 ) -> BatchReader | None:
     """A batch reader for inputs of more than ``above`` bytes in all; None to load them whole.
 
@@ -44,6 +45,8 @@ def open_reader(
         The size in bytes; :data:`STREAM_ABOVE` by default.
     filters : list, optional
         Row filters for the reader (:func:`pushdown`).
+    tz : str, optional
+        The time zone of classic CSVs (``--tz``); the local zone by default.
 
     Returns
     -------
@@ -53,7 +56,7 @@ def open_reader(
     """
     try:
         reader = BatchReader(
-            *paths, columns=list(columns) if columns is not None else None, filters=filters
+            *paths, columns=list(columns) if columns is not None else None, filters=filters, tz=tz
         )
     except InputError:
         return None
@@ -152,7 +155,9 @@ def aggregate(
         if not collector.next_pass(info):
             return info
         passes += 1
-        reader = BatchReader(*paths, columns=list(columns) if columns is not None else None)
+        reader = BatchReader(
+            *paths, columns=list(columns) if columns is not None else None, tz=reader.tz
+        )
 
 
 class Progress:
@@ -228,3 +233,36 @@ def _terminal_width(stream: IO[str]) -> int:
         return os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, ValueError, OSError):
         return 80
+
+
+def check_by_process(by: str | None, source: BatchReader | Trace) -> None:
+    """Refuse ``--by process`` on classic CSVs only: they carry no program names.
+
+    Grouped by a name that is missing from every event, the table would be
+    one row of ``?``; the pid is what a CSV knows.
+
+    Parameters
+    ----------
+    by : str or None
+        The key asked for.
+    source : BatchReader or Trace
+        The inputs about to be read, or the trace loaded from them.
+
+    Raises
+    ------
+    UsageError
+        When ``by`` is ``"process"`` and every input is a classic CSV.
+    """
+    if by != "process":
+        return
+    if isinstance(source, BatchReader):
+        kinds = [item.kind for item in source.inputs]
+    else:
+        meta = source.meta
+        runs = meta["runs"].values() if meta.get("mode") == "combined" else [meta]
+        kinds = [run.get("mode") for run in runs]
+    if all(kind == "csv" for kind in kinds):
+        raise UsageError(
+            "--by process needs the programs' names, which a classic CSV does not carry: "
+            "use --by pid (or tgid), or a Parquet trace or strace log"
+        )

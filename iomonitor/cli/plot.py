@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 from pathlib import Path
 from typing import Any
 
+from iomonitor.cli import add_tz_option
 from iomonitor.errors import OutputError, UsageError
 
 KINDS: tuple[str, ...] = ("bandwidth", "cumulative", "timeline", "sizes", "latency", "flow")
@@ -95,6 +95,7 @@ def make_parser(prog: str = "iomonitor plot") -> argparse.ArgumentParser:
         help="bandwidth, cumulative, timeline: time bucket width, e.g. 10ms, 1s, 5min "
         "(default: chosen from the trace's length)",
     )
+    add_tz_option(ap)
     return ap
 
 
@@ -130,11 +131,13 @@ def run(ns: argparse.Namespace) -> int:
     if ns.interval is not None:
         kwargs["interval"] = ns.interval
     columns = list(dict.fromkeys(columns))
-    reader = _batches.open_reader(ns.traces, columns)
+    reader = _batches.open_reader(ns.traces, columns, tz=ns.tz)
     if reader is None:
-        trace = store.load(*ns.traces, columns=load_columns(ns.traces, columns))
+        trace = store.load(*ns.traces, columns=load_columns(ns.traces, columns), tz=ns.tz)
+        _batches.check_by_process(kwargs.get("by"), trace)
         figure = plot.KINDS[ns.kind](trace, **kwargs)
     else:
+        _batches.check_by_process(kwargs.get("by"), reader)
         collector = plot.FigureCollector([(ns.kind, kwargs)])
         info = _batches.aggregate(ns.traces, columns, collector, reader)
         figure = plot.KINDS[ns.kind](collector.finish(info), **kwargs)
@@ -218,13 +221,15 @@ def save_figure(figure: Any, path: Path) -> None:
     --------
     >>> save_figure(iomonitor.plot.sizes(trace), Path("sizes.svg"))  # doctest: +SKIP
     """
+    from iomonitor.sinks import OutputFile
+
     fmt = path.suffix.lower().lstrip(".")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    out = OutputFile(path)
     metadata = {"Date": None} if fmt == "svg" else None
     try:
-        figure.savefig(tmp, format=fmt, dpi=100, metadata=metadata)
-        os.replace(tmp, path)
+        figure.savefig(out.tmp, format=fmt, dpi=100, metadata=metadata)
+        out.commit()
     except OSError as exc:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            out.discard()
         raise OutputError(str(path), exc.strerror or str(exc)) from exc

@@ -33,10 +33,17 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis
-from iomonitor.cli._batches import STREAM_ABOVE, batches, open_reader, pushdown
+from iomonitor.cli import add_tz_option
+from iomonitor.cli._batches import (
+    STREAM_ABOVE,
+    batches,
+    check_by_process,
+    open_reader,
+    pushdown,
+)
 from iomonitor.cli._batches import Progress as _Progress
 from iomonitor.cli._batches import size_text as _size
-from iomonitor.errors import UsageError
+from iomonitor.errors import OutputError, UsageError
 from iomonitor.schema import DIRECTIONS, EVENT_COLUMNS, KINDS
 from iomonitor.store import BatchReader
 from iomonitor.trace import Trace
@@ -77,6 +84,7 @@ def make_parser(prog: str = "iomonitor stats") -> argparse.ArgumentParser:
     )
     ap.add_argument("--kind", action="append", choices=KINDS, help="only this kind of fd")
     ap.add_argument("--dir", action="append", choices=DIRECTIONS, help="only this direction")
+    add_tz_option(ap)
     return ap
 
 
@@ -105,23 +113,39 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
         0.
     """
     out = sys.stdout if file is None else file
+    seen = _Seen()
+    status = _run(ns, out, seen)
+    filters = {name: values for name, values in _filters(ns).items() if values}
+    if filters and not seen.events:
+        # An empty table is a true answer, but a typo in a filter must not pass for one.
+        given = " ".join(f"--{name} {value}" for name, vs in filters.items() for value in vs)
+        print(f"iomonitor: warning: no event matches {given}", file=sys.stderr)
+    return status
+
+
+def _run(ns: argparse.Namespace, out: IO[str], seen: _Seen) -> int:
     if ns.by == "tree" and ns.interval:
         raise UsageError("--interval splits by a key, not by the process tree")
     if ns.format == "csv" and not (ns.by or ns.interval):
         raise UsageError("--format csv writes a single table: choose it with --by or --interval")
-    reader = _reader(ns.traces, _columns(ns), pushdown(_filters(ns)))
+    reader = _reader(ns.traces, _columns(ns), pushdown(_filters(ns)), ns.tz)
+    if reader is not None:
+        check_by_process(ns.by, reader)
     if reader is not None and ns.by == "tree":
-        table = _stream_tree(reader, ns)
+        table = _stream_tree(reader, ns, seen)
         _write_one(_head(table, ns.top), ns.format, out, _tree_cells)
         return 0
     if reader is not None and ns.interval:
-        table = _stream_bandwidth(reader, ns)
+        table = _stream_bandwidth(reader, ns, seen)
         if table is not None:
             _write_one(table, ns.format, out, _rate_cells)
             return 0
         reader = None  # no events at all: the whole-load path says the same, simply
     if reader is None:
-        trace = _filtered(iomonitor.load(*ns.traces, filters=pushdown(_filters(ns))), ns)
+        loaded = iomonitor.load(*ns.traces, filters=pushdown(_filters(ns)), tz=ns.tz)
+        trace = _filtered(loaded, ns)
+        check_by_process(ns.by, trace)
+        seen.events = len(trace.events)
         if ns.interval:
             table = analysis.bandwidth(trace, ns.interval, key=ns.by, top=ns.top)
             _write_one(table, ns.format, out, _rate_cells)
@@ -135,7 +159,7 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
     else:
         tally = _Tally(ns.by)
         with _Progress(reader.total_bytes, sys.stderr) as progress:
-            for events in _stream(reader, ns):
+            for events in _stream(reader, ns, seen):
                 tally.add(events)
                 progress.show(reader.bytes_read)
         info = _filtered(reader.trace_info(), ns)
@@ -160,17 +184,19 @@ _COMPACT_EVERY = 32
 
 
 def _reader(
-    paths: Sequence[str], columns: list[str] | None, filters: list | None
+    paths: Sequence[str], columns: list[str] | None, filters: list | None, tz: str | None
 ) -> BatchReader | None:
     """A batch reader for large inputs; None to load them whole."""
-    return open_reader(paths, columns, above=STREAM_ABOVE, filters=filters)
+    return open_reader(paths, columns, above=STREAM_ABOVE, filters=filters, tz=tz)
 
 
-def _stream_bandwidth(reader: BatchReader, ns: argparse.Namespace) -> pd.DataFrame | None:
+def _stream_bandwidth(
+    reader: BatchReader, ns: argparse.Namespace, seen: _Seen
+) -> pd.DataFrame | None:
     """``--interval`` batch by batch: bucket sums add up exactly; None when no batch came."""
     parts: list[pd.DataFrame] = []
     with _Progress(reader.total_bytes, sys.stderr) as progress:
-        for events in _stream(reader, ns):
+        for events in _stream(reader, ns, seen):
             parts.append(analysis.bandwidth_partial(events, ns.interval, key=ns.by))
             if len(parts) > _COMPACT_EVERY:
                 parts = [analysis.bandwidth_combine(parts, ns.interval, ns.by, final=False)]
@@ -180,12 +206,12 @@ def _stream_bandwidth(reader: BatchReader, ns: argparse.Namespace) -> pd.DataFra
     return analysis.bandwidth_combine(parts, ns.interval, key=ns.by, top=ns.top)
 
 
-def _stream_tree(reader: BatchReader, ns: argparse.Namespace) -> pd.DataFrame:
+def _stream_tree(reader: BatchReader, ns: argparse.Namespace, seen: _Seen) -> pd.DataFrame:
     """``--by tree`` batch by batch: per-process partial totals, then the tree."""
     parts: list[pd.DataFrame] = []
     comms: pd.Series | None = None
     with _Progress(reader.total_bytes, sys.stderr) as progress:
-        for events in _stream(reader, ns):
+        for events in _stream(reader, ns, seen):
             parts = _compact(parts, analysis.partial(events, "tgid"))
             last = analysis.tgid_comms(events)
             comms = last if comms is None else last.combine_first(comms)
@@ -221,9 +247,18 @@ def _filtered(trace: Trace, ns: argparse.Namespace) -> Trace:
     return analysis.select(trace, **_filters(ns))
 
 
-def _stream(reader: BatchReader, ns: argparse.Namespace) -> Iterator[pd.DataFrame]:
+def _stream(reader: BatchReader, ns: argparse.Namespace, seen: _Seen) -> Iterator[pd.DataFrame]:
     """The filtered events of every input, batch by batch, with ``run`` when several."""
-    return batches(reader, _filters(ns))
+    for events in batches(reader, _filters(ns)):
+        seen.events += len(events)
+        yield events
+
+
+class _Seen:
+    """How many events passed the filters, counted as they go by."""
+
+    def __init__(self) -> None:
+        self.events = 0
 
 
 class _Tally:
@@ -358,7 +393,14 @@ def _records_json(table: pd.DataFrame) -> str:
 
 
 def _emit(text: str, out: IO[str]) -> None:
-    out.write(text)
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the CLI's business, not an error
+    except OSError as exc:
+        name = "standard output" if out is sys.stdout else getattr(out, "name", "output")
+        raise OutputError(name, exc.strerror or str(exc)) from exc
 
 
 def _width() -> int:

@@ -66,6 +66,9 @@ _STYLE_NAMES = {S_TOD: TOD, S_EPOCH: EPOCH, S_REL: RELATIVE}
 
 _SOCKET_KINDS = frozenset({"udp", "tcp", "unix", "other"})
 
+# The C path writes the dir codes of R and W as 0 and 1.
+assert schema.DIRECTIONS[:2] == ("R", "W"), schema.DIRECTIONS
+
 
 # --- the open file ----------------------------------------------------------
 
@@ -97,6 +100,11 @@ cdef class OpenFile:
         For pidfds: the process it refers to (``pidfd_getfd``).
     path : str or None
         The path of a directory or file, for ``fchdir`` and ``openat`` dirfds.
+    vouched : bool
+        For std streams: the log shows every reopen of this fd since the
+        process started, so the first decoration seen on it is the stream.
+    seen_as : str or None
+        For std streams: the decoration's name of the stream, once seen.
     """
 
     # Invariant the core relies on: ``seen`` is the raw decoration (bytes)
@@ -104,15 +112,15 @@ cdef class OpenFile:
     # whose dictionary codes ``c_name``/``c_kind``/``c_local`` are; every
     # setter that changes a field clears both, so a stale agreement or code
     # is never used. (A setter that stores an equal value changes nothing.)
-    cdef object _name, _kind, _port, _local, _path
-    cdef bint _std, _known
+    cdef object _name, _kind, _port, _local, _path, _seen_as
+    cdef bint _std, _known, _vouched
     cdef public object readable_end, pidfd_pid
     cdef object seen
     cdef object codes_of
     cdef int32_t c_name, c_kind, c_local
 
     def __init__(self, name, kind, port=None, local=None, std=False, known=True,
-                 readable_end=None, pidfd_pid=None, path=None):
+                 readable_end=None, pidfd_pid=None, path=None, vouched=False, seen_as=None):
         self._name = name
         self._kind = kind
         self._port = port
@@ -122,6 +130,8 @@ cdef class OpenFile:
         self.readable_end = readable_end
         self.pidfd_pid = pidfd_pid
         self._path = path
+        self._vouched = vouched
+        self._seen_as = seen_as
         self.seen = None
         self.codes_of = None
 
@@ -180,6 +190,26 @@ cdef class OpenFile:
             self._changed()
 
     @property
+    def seen_as(self):
+        return self._seen_as
+
+    @seen_as.setter
+    def seen_as(self, value):
+        if value is not self._seen_as and value != self._seen_as:
+            self._seen_as = value
+            self._changed()
+
+    @property
+    def vouched(self):
+        return self._vouched
+
+    @vouched.setter
+    def vouched(self, value):
+        if value != self._vouched:
+            self._vouched = value
+            self._changed()
+
+    @property
     def std(self):
         return self._std
 
@@ -208,7 +238,7 @@ cdef class OpenFile:
             f"OpenFile(name={self._name!r}, kind={self._kind!r}, port={self._port!r}, "
             f"local={self._local!r}, std={self._std!r}, known={self._known!r}, "
             f"readable_end={self.readable_end!r}, pidfd_pid={self.pidfd_pid!r}, "
-            f"path={self._path!r})"
+            f"path={self._path!r}, vouched={self._vouched!r}, seen_as={self._seen_as!r})"
         )
 
     def __eq__(self, other):
@@ -219,7 +249,8 @@ cdef class OpenFile:
             self._name == o._name and self._kind == o._kind and self._port == o._port
             and self._local == o._local and self._std == o._std and self._known == o._known
             and self.readable_end == o.readable_end and self.pidfd_pid == o.pidfd_pid
-            and self._path == o._path
+            and self._path == o._path and self._vouched == o._vouched
+            and self._seen_as == o._seen_as
         )
 
     __hash__ = None
@@ -981,6 +1012,7 @@ cdef enum:
     K_PEER_READ = 4  # recvfrom: the peer argument may name the source
     K_PEER_WRITE = 5  # sendto
     K_CLOSE = 6
+    K_RECV = 7        # recv: a flags argument that may hold MSG_PEEK
 
 
 cdef class Half:
@@ -1072,6 +1104,7 @@ cdef class Core:
     cdef bint has_last
     cdef double last_time
     cdef frozenset reads
+    cdef bint tracks_fds       # builder.tracks_fds is set (it is only ever set)
 
     def __init__(self, builder, joiner, Clock clock, fallback, released, reads, writes):
         self.builder = builder
@@ -1103,12 +1136,14 @@ cdef class Core:
         self.kinds["recvmsg"] = K_PYTHON
         self.kinds["sendmsg"] = K_PYTHON
         self.kinds["close"] = K_CLOSE
+        self.kinds["recv"] = K_RECV
         self.carry = bytearray()
         self.skipping = False
         self.verbose = False
         self.lines = self.own_lines = self.overlong_lines = self.events = 0
         self.styles = 0
         self.has_last = False
+        self.tracks_fds = False
 
     # --- bytes in ---------------------------------------------------------------
 
@@ -1470,6 +1505,8 @@ cdef class Core:
             return False
         if deco_start >= 0 and deco_len == 0:
             return False
+        if (kind == K_RECV or kind == K_PEER_READ) and find(a, n, b"MSG_PEEK", 8) >= 0:
+            return False  # a peek ("P"): the Python side reads the flags
         entry = PyDict_GetItem(th.fds, fd)
         if entry == NULL:
             return False
@@ -1492,7 +1529,8 @@ cdef class Core:
                     return False
                 file = cols.word(PyUnicode_DecodeASCII(a + host, host_len, NULL))
                 port = peer_port if peer_port <= 65535 else -1
-        cols.add(t, x.dt, th.pid, <int32_t>fd, 0 if kind == K_READ or kind == K_PEER_READ else 1,
+        cols.add(t, x.dt, th.pid, <int32_t>fd,
+                 0 if kind == K_READ or kind == K_PEER_READ or kind == K_RECV else 1,
                  nbytes, file, port, code, of.c_kind, th.tgid, th.comm, of.c_local)
         self.events += 1
         return True
@@ -1523,11 +1561,17 @@ cdef class Core:
                     and find(x.ret + j, x.ret_len - j, b")", 1) >= 0):
                 return False
             ebadf = True
+        if not self.tracks_fds:
+            # A log that records close records the reopening of fds.
+            self.builder.tracks_fds = True
+            self.tracks_fds = True
         close_fd(th.fds, fd, ebadf)
         return True
 
     def on_close(self, proc, rec):
         """Apply a whole ``close`` that the Python side parsed or joined."""
+        # A log that records close records the reopening of fds.
+        self.builder.tracks_fds = True
         fd = split_fd(rec.args)[0]
         if fd is not None:
             close_fd(proc.fdt.fds, fd, rec.errno == "EBADF")
@@ -1587,7 +1631,10 @@ cdef class Core:
                 peer = b._msg_name(rec.args)
                 if syscall == "recvmsg":
                     b._scm_recv(proc, rec.args, of)
-        b._emit(rec, proc, fd, of, "R" if reading else "W", rec.ret or 0, peer)
+        from iomonitor.strace.events import _peek
+
+        b._emit(rec, proc, fd, of, ("P" if _peek(rec) else "R") if reading else "W",
+                rec.ret or 0, peer)
 
 
 cdef extern from "string.h":
