@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from iomonitor.strace.convert import Converter
 from iomonitor.strace.decode import split_fd
-from iomonitor.strace.events import READS, WRITES, EventBuilder
+from iomonitor.strace.events import READS, WRITES, EventBuilder, _peek
 from iomonitor.strace.fdtable import Process
 from iomonitor.strace.parser import Record
 
@@ -33,7 +33,7 @@ def _on_read(b: EventBuilder, proc: Process, rec: Record) -> None:
         elif rec.syscall == "recvmsg":
             peer = b._msg_name(rec.args)
             b._scm_recv(proc, rec.args, of)
-    b._emit(rec, proc, fd, of, "R", rec.ret or 0, peer)
+    b._emit(rec, proc, fd, of, "P" if _peek(rec) else "R", rec.ret or 0, peer)
 
 
 def _on_write(b: EventBuilder, proc: Process, rec: Record) -> None:
@@ -54,6 +54,8 @@ def _on_write(b: EventBuilder, proc: Process, rec: Record) -> None:
 
 
 def _on_close(b: EventBuilder, proc: Process, rec: Record) -> None:
+    # A log that records close records the reopening of fds.
+    b.tracks_fds = True
     # close() releases the fd even when it reports EINTR/EIO.
     fd = split_fd(rec.args)[0]
     if fd is not None and rec.errno != "EBADF":
