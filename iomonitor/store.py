@@ -538,9 +538,7 @@ def iter_log_lines(path: str | os.PathLike[str]) -> Iterator[str]:
 LOG_BLOCK = 1 << 20
 
 
-def feed_log(
-    conv: Any, path: str | os.PathLike[str], progress: Any = None
-) -> Iterator[Any]:
+def feed_log(conv: Any, path: str | os.PathLike[str], progress: Any = None) -> Iterator[Any]:
     """Feed a raw strace log to a converter; yield its chunks of events as they fill up.
 
     A single log goes to the compiled core as bytes, block by block; the

@@ -35,7 +35,7 @@ from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_AsUTF8, PyUnicode_DecodeASCII
 from libc.math cimport NAN, isnan, nearbyint
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t
+from libc.stdint cimport INT64_MIN, int32_t, int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport free, realloc, strtod
 from libc.string cimport memcmp, memcpy, memmove
 
@@ -620,7 +620,7 @@ cdef class Columns:
         return pa.Table.from_arrays([arrays[f.name] for f in ARROW_EVENTS], schema=ARROW_EVENTS)
 
 
-cdef int64_t INT64_MIN = -9223372036854775807 - 1
+
 
 
 # --- lexing -----------------------------------------------------------------

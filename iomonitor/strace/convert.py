@@ -247,7 +247,11 @@ class Converter:
                 self.unparsed_examples
                 + self.joiner.orphan_examples
                 + b.malformed_examples
-                + ([f"({overlong} lines longer than {MAX_LINE} bytes, skipped)"] if overlong else [])
+                + (
+                    [f"({overlong} lines longer than {MAX_LINE} bytes, skipped)"]
+                    if overlong
+                    else []
+                )
             ),
             "unseen_calls": b.unseen_calls,
             "unseen_bytes": b.unseen_bytes,

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from iomonitor import schema
 from iomonitor.strace import parser as p
+from iomonitor.strace._core import Columns, Core
 from iomonitor.strace.decode import (
     parse_deco_path,
     quoted_string,
@@ -41,7 +42,6 @@ from iomonitor.strace.decode import (
     split_fd,
     unescape,
 )
-from iomonitor.strace._core import Columns, Core
 from iomonitor.strace.fdtable import STD_NAMES, Cwd, FdTable, OpenFile, Process
 from iomonitor.strace.parser import Record
 
@@ -573,8 +573,19 @@ class EventBuilder:
         else:
             name, port = of.name, of.port
         self.columns.emit(
-            rec.time, rec.dt, proc.pid, fd, direction, nbytes, name, port, rec.syscall,
-            of.kind, proc.tgid, proc.comm, of.local,
+            rec.time,
+            rec.dt,
+            proc.pid,
+            fd,
+            direction,
+            nbytes,
+            name,
+            port,
+            rec.syscall,
+            of.kind,
+            proc.tgid,
+            proc.comm,
+            of.local,
         )
         self.events += 1
 

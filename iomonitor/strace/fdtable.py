@@ -1,7 +1,7 @@
 """Per-process file-descriptor state, with the kernel's sharing rules.
 
-An :class:`OpenFile` (defined in the compiled core) stands for a kernel open file description: ``dup``,
-``fork`` and SCM_RIGHTS give new fds that point at the same one, so a
+An :class:`OpenFile` (defined in the compiled core) stands for a kernel open
+file description: ``dup``, ``fork`` and SCM_RIGHTS give new fds that point at the same one, so a
 ``connect`` seen through one fd names all of them. An :class:`FdTable` maps fd
 numbers to open files plus the per-fd close-on-exec flag; threads and
 ``CLONE_FILES`` children share one table, ``fork`` copies it. A

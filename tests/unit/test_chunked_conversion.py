@@ -18,9 +18,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from oracle import Oracle, convert, table_converter
 
 from iomonitor.strace.convert import Converter
-from oracle import Oracle, convert, table_converter
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "benchmarks" / "seed"
@@ -144,7 +144,7 @@ def test_decoration_conflict_on_a_shared_table_is_seen() -> None:
 def test_close_in_the_core_frees_the_fd_unless_ebadf() -> None:
     lines = [
         '300 1795780000.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0\n',
-        "300 1795780000.000002 openat(AT_FDCWD, \"/a\", O_RDONLY) = 3</a>\n",
+        '300 1795780000.000002 openat(AT_FDCWD, "/a", O_RDONLY) = 3</a>\n',
         '300 1795780000.000003 read(3</a>, "x", 1) = 1\n',
         "300 1795780000.000004 close(3</a>) = -1 EBADF (Bad file descriptor)\n",
         '300 1795780000.000005 read(3, "x", 1) = 1\n',
@@ -194,3 +194,52 @@ def test_core_equals_oracle_on_process_heavy_log(tmp_path: Path) -> None:
     log = tmp_path / "spawn.log"
     gen_log.generate(log, 3 * data.count(b"\n"), workload="spawn")
     assert_same(log.read_bytes(), chunk=100)
+
+
+# --- bad input on the compiled path: counted, never a crash, nothing before it lost ---
+
+GOOD = (
+    '400 1795780000.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0\n'
+    '400 1795780000.000002 openat(AT_FDCWD, "/a", O_RDONLY) = 3</a>\n'
+    '400 1795780000.000003 read(3</a>, "x", 1) = 1\n'
+)
+AFTER = '400 1795780000.000009 read(3</a>, "y", 1) = 1\n'
+
+
+def _files_and_bytes(conv: Converter, data: bytes) -> tuple[list, dict]:
+    got = convert(conv, data)
+    return list(zip(got["events"]["file"], got["events"]["bytes"], strict=True)), got["counters"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b'400 1795780000.000004 read(3</a>, "x", 1) = ',  # a cut line
+        bytes(range(256)) * 4,  # binary garbage
+        b"400 1795780000.000004 frobnicate(3</a>, 99) = 0",  # an unknown syscall
+        b'400 99999999999999999999.5 read(3</a>, "x", 1) = 1',  # a corrupt stamp
+        b'400 1795780000.000004 read(99999999999</a>, "x", 1) = 1',  # an fd beyond int32
+        b'400 1795780000.000004 read(3</a>, "x", 1) = 99999999999999999999',  # bytes beyond int64
+    ],
+)
+def test_bad_line_on_the_compiled_path_is_counted_and_nothing_lost(bad: bytes) -> None:
+    data = GOOD.encode() + bad + b"\n" + AFTER.encode()
+    events, counters = _files_and_bytes(table_converter(), data)
+    assert events[0] == ("/a", 1) and events[-1] == ("/a", 1)
+    want = convert(table_converter(Oracle), data)
+    assert convert(table_converter(), data) == want
+    assert counters["lines"] == 5 + bad.count(b"\n")
+
+
+def test_line_longer_than_the_core_takes_is_counted_and_skipped() -> None:
+    from iomonitor.strace._core import MAX_LINE
+
+    long = b'400 1795780000.000004 write(3</a>, "' + b"z" * (MAX_LINE + 10) + b'", 9) = 9\n'
+    data = GOOD.encode() + long + AFTER.encode()
+    conv = table_converter()
+    # In pieces, as the FIFO gives them: the long line never sits whole in memory.
+    got = convert(conv, data, cuts=range(0, len(data), 1 << 20))
+    assert got["events"]["bytes"] == [1, 1]
+    assert got["counters"]["unparsed_lines"] == 1
+    assert "longer than" in got["counters"]["unparsed_examples"][-1]
+    assert got["counters"]["lines"] == 5
