@@ -98,3 +98,9 @@ class CaptureError(IomonitorError):
     """strace failed for another reason; the message holds what it said."""
 
     exit_code = 8
+
+
+class EbpfError(IomonitorError):
+    """The eBPF backend cannot run here (not built, no privilege, no BTF) or failed."""
+
+    exit_code = 9

@@ -55,6 +55,7 @@ from iomonitor.timeutil import DAY, Zone, first_date, local_midnight, zone, zone
 from iomonitor.trace import (
     Trace,
     empty_errors,
+    empty_execs,
     empty_processes,
     events_frame,
 )
@@ -63,7 +64,9 @@ _PAR1 = b"PAR1"
 
 
 def _records_to_table(data: dict[str, list], dtypes: dict[str, object]) -> pd.DataFrame:
-    frame = pd.DataFrame({k: data.get(k, []) for k in dtypes})
+    # A column added since the file was written (e.g. argv_cut) is missing there.
+    rows = len(next(iter(data.values()), []))
+    frame = pd.DataFrame({k: data.get(k, [None] * rows) for k in dtypes})
     for col, dtype in dtypes.items():
         if isinstance(dtype, pd.DatetimeTZDtype):
             frame[col] = pd.to_datetime(pd.array(frame[col], dtype="Int64"), unit="us", utc=True)
@@ -612,7 +615,7 @@ def read_log(
     check_log(conv, path)
     events = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     meta = {"mode": "log", "source": str(path), **conv.counters()}
-    return Trace(_unify(events), conv.processes(), conv.errors(), _noted(meta, rows))
+    return Trace(_unify(events), conv.processes(), conv.errors(), _noted(meta, rows), conv.execs())
 
 
 def sniff_log(path: str | os.PathLike[str]) -> None:
@@ -784,7 +787,15 @@ def read_parquet(
         if blob.get("errors")
         else empty_errors()
     )
-    return Trace(events, processes, errors, _noted(dict(blob.get("meta", {})), rows))
+    meta = _noted(dict(blob.get("meta", {})), rows)
+    return Trace(events, processes, errors, meta, _execs_of(blob))
+
+
+def _execs_of(blob: dict[str, Any]) -> pd.DataFrame:
+    """The exec history kept beside the processes (absent from files of schema 1)."""
+    if not blob.get("execs"):
+        return empty_execs()
+    return _records_to_table(blob["execs"], schema.EXEC_DTYPES)
 
 
 def _blob(metadata: dict[bytes, bytes] | None, path: Any) -> dict[str, Any]:
@@ -904,17 +915,19 @@ def load(
 def combine(traces: Sequence[Trace], names: Iterable[str]) -> Trace:
     """Put several traces into one, keeping them apart by a ``run`` column."""
     names = list(names)
-    events, procs, errs = [], [], []
+    events, procs, errs, execs = [], [], [], []
     for name, tr in zip(names, traces, strict=True):
         events.append(tr.events.assign(run=name))
         procs.append(tr.processes.assign(run=name))
         errs.append(tr.errors.assign(run=name))
+        execs.append(tr.execs.assign(run=name))
     ev = _unify(pd.concat(events, ignore_index=True))
     ev["run"] = pd.Categorical(ev["run"], categories=names)
     pr = pd.concat(procs, ignore_index=True)
     er = pd.concat(errs, ignore_index=True)
+    ex = pd.concat(execs, ignore_index=True)
     meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, traces, strict=True)}}
-    return Trace(ev, pr, er, meta)
+    return Trace(ev, pr, er, meta, ex)
 
 
 # --- reading batch by batch ------------------------------------------------------
@@ -1032,7 +1045,9 @@ def _info_of(blob: dict[str, Any]) -> Trace:
         if blob.get("errors")
         else empty_errors()
     )
-    return Trace(schema.empty_events(), processes, errors, dict(blob.get("meta", {})))
+    return Trace(
+        schema.empty_events(), processes, errors, dict(blob.get("meta", {})), _execs_of(blob)
+    )
 
 
 class BatchReader:
@@ -1163,9 +1178,16 @@ class BatchReader:
         events["run"] = pd.Categorical([], categories=names)
         procs = pd.concat([t.processes.assign(run=n) for n, t in zip(names, infos, strict=True)])
         errs = pd.concat([t.errors.assign(run=n) for n, t in zip(names, infos, strict=True)])
+        execs = pd.concat([t.execs.assign(run=n) for n, t in zip(names, infos, strict=True)])
         meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, infos, strict=True)}}
         _noted(meta, self.filters)
-        return Trace(events, procs.reset_index(drop=True), errs.reset_index(drop=True), meta)
+        return Trace(
+            events,
+            procs.reset_index(drop=True),
+            errs.reset_index(drop=True),
+            meta,
+            execs.reset_index(drop=True),
+        )
 
     def _cut(self, events: pd.DataFrame, rows: RowFilter | None) -> pd.DataFrame:
         events = _keep(events, rows)  # before the columns go: it may need others
@@ -1223,7 +1245,9 @@ class BatchReader:
         last = conv.finish()
         check_log(conv, item.path)
         meta = _noted({"mode": "log", "source": str(item.path), **conv.counters()}, self.filters)
-        self._info[item.name] = Trace(schema.empty_events(), conv.processes(), conv.errors(), meta)
+        self._info[item.name] = Trace(
+            schema.empty_events(), conv.processes(), conv.errors(), meta, conv.execs()
+        )
         if len(last):
             yield self._cut(last, here)
 

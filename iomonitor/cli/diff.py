@@ -107,7 +107,16 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
         raise UsageError("--strip wants a non-empty prefix")
     a = iomonitor.load(ns.a, columns=list(_COLUMNS), tz=ns.tz)
     b = iomonitor.load(ns.b, columns=list(_COLUMNS), tz=ns.tz)
-    keys = {ns.by: ns.by} if ns.by else SECTIONS
+    keys = {ns.by: ns.by} if ns.by else dict(SECTIONS)
+    if not ns.by:
+        # A classic CSV has no programs or syscalls: those tables cannot line up.
+        for title, key in list(keys.items()):
+            if not (analysis.can_compare(a, key) and analysis.can_compare(b, key)):
+                del keys[title]
+                print(
+                    f"iomonitor: no {title} table: a classic CSV does not record them",
+                    file=sys.stderr,
+                )
     tables = {
         title: _head(analysis.diff(a, b, key, strip=ns.strip), ns.top)
         for title, key in keys.items()
