@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: The classic CSV columns, in this order (PRODUCT.md section 3).
 CLASSIC_COLUMNS: tuple[str, ...] = ("time", "dt", "pid", "fd", "dir", "bytes", "file", "port")
@@ -23,8 +23,10 @@ EXTRA_COLUMNS: tuple[str, ...] = ("syscall", "kind", "tgid", "comm", "local")
 
 EVENT_COLUMNS: tuple[str, ...] = CLASSIC_COLUMNS + EXTRA_COLUMNS
 
-#: Directions: data came in, went out, or a file was mapped into memory.
-DIRECTIONS: tuple[str, ...] = ("R", "W", "M")
+#: Directions: data came in, went out, a file was mapped into memory, or data
+#: waiting on a socket was peeked at (``MSG_PEEK``: it stays queued and is read
+#: again by a later call, so it is kept apart from R like M).
+DIRECTIONS: tuple[str, ...] = ("R", "W", "M", "P")
 
 #: What an fd refers to. ``dev`` is a device other than a terminal.
 KINDS: tuple[str, ...] = ("file", "dev", "tty", "pipe", "tcp", "udp", "unix", "netlink", "other")
@@ -63,8 +65,13 @@ EVENT_SCHEMA: tuple[Column, ...] = (
     Column("dt", "float64", "seconds spent inside the call; NaN when the log lacks -T"),
     Column("pid", "int32", "thread id that made the call, as strace prints it"),
     Column("fd", "int32", "file descriptor number"),
-    Column("dir", "category", "R: data in, W: data out, M: file-backed mmap", DIRECTIONS),
-    Column("bytes", "int64", "bytes moved (mapped length for M)"),
+    Column(
+        "dir",
+        "category",
+        "R: data in, W: data out, M: file-backed mmap, P: peek (MSG_PEEK, read again later)",
+        DIRECTIONS,
+    ),
+    Column("bytes", "int64", "bytes moved (mapped length for M, bytes peeked at for P)"),
     Column("file", "category", "path, stdin/stdout/stderr, peer IP, socket path or label"),
     Column("port", "UInt16", "peer port of TCP/UDP sockets, missing otherwise"),
     Column("syscall", "category", "the system call's name"),
@@ -80,33 +87,58 @@ PROCESS_SCHEMA: tuple[Column, ...] = (
     Column("tgid", "int32", "thread group (process) id"),
     Column("comm", "string", "program name from the last execve"),
     Column("argv", "string", "arguments of the last execve, joined as a shell would show them"),
+    Column(
+        "argv_cut",
+        "boolean",
+        "true when strace cut the program path or argv (-s) and the whole was not to be had",
+    ),
     Column("start", _TIME, "first time seen"),
     Column("end", _TIME, "last time seen"),
     Column("exit_code", "Int32", "exit status, missing when killed or still running"),
     Column("signal", "string", "signal that killed it, missing otherwise"),
 )
 
-#: Failed calls are not events; they are counted per thread, fd target and errno.
+#: Failed calls are not events; they are counted per thread, target and errno. The
+#: target of a byte mover is its fd's name; of a failed open, the resolved path; of
+#: a failed connect or bind, the address (``ip:port``, a UNIX path); of a failed
+#: accept, the listening socket.
 ERROR_SCHEMA: tuple[Column, ...] = (
     Column("pid", "int32", "thread id"),
     Column("tgid", "int32", "process id"),
     Column("syscall", "string", "the failed call"),
-    Column("file", "string", "what the fd or path named, missing when unknown"),
+    Column("file", "string", "the fd's name, the path or the address; missing when unknown"),
     Column("kind", "string", "kind of the target, missing when unknown"),
     Column("errno", "string", "error name, e.g. ENOENT"),
     Column("count", "int64", "how many times"),
 )
 
+#: Every successful execve, in order: the processes table keeps only the last
+#: program of each process (``bash -c '...; exec cat'`` is bash, then cat).
+EXEC_SCHEMA: tuple[Column, ...] = (
+    Column("pid", "int32", "the process (thread group leader) after the exec"),
+    Column("tgid", "int32", "thread group (process) id"),
+    Column("time", _TIME, "when the execve started"),
+    Column("path", "string", "the program path as execve was given it"),
+    Column("argv", "string", "its arguments, joined as a shell would show them"),
+    Column(
+        "argv_cut",
+        "boolean",
+        "true when strace cut the program path or argv (-s) and the whole was not to be had",
+    ),
+)
+
 PROCESS_COLUMNS: tuple[str, ...] = tuple(c.name for c in PROCESS_SCHEMA)
+EXEC_COLUMNS: tuple[str, ...] = tuple(c.name for c in EXEC_SCHEMA)
 ERROR_COLUMNS: tuple[str, ...] = tuple(c.name for c in ERROR_SCHEMA)
 assert tuple(c.name for c in EVENT_SCHEMA) == EVENT_COLUMNS
 
-#: ``EVENT_DTYPES``, ``PROCESS_DTYPES`` and ``ERROR_DTYPES`` map column names
+#: ``EVENT_DTYPES``, ``PROCESS_DTYPES``, ``ERROR_DTYPES`` and ``EXEC_DTYPES`` map column names
 #: to pandas dtypes; they are made on first use (see :class:`Column`).
 _DTYPES = {
     "EVENT_DTYPES": EVENT_SCHEMA,
     "PROCESS_DTYPES": PROCESS_SCHEMA,
     "ERROR_DTYPES": ERROR_SCHEMA,
+    "EXEC_DTYPES": EXEC_SCHEMA,
 }
 
 
@@ -138,11 +170,19 @@ METADATA_KEYS: dict[str, str] = {
     "lines": "lines read",
     "unparsed_lines": "lines that could not be read",
     "unparsed_examples": "the first few unreadable lines",
-    "unseen_bytes": "calls whose byte count could not be seen",
+    "unseen_calls": "byte-moving calls whose result could not be seen (the thread died inside "
+    "the call, or strace cut the list of message lengths)",
+    "unseen_bytes": "bytes those calls asked to move where the log shows the count (for a cut "
+    "message list, the lengths it shows)",
+    "lost_records": "calls the capture lost (eBPF ring buffer full; strace loses none)",
+    "lost_records_per_cpu": "eBPF: lost_records by CPU (only CPUs that lost any)",
+    "backend": "what captured the calls: strace or ebpf",
+    "backend_fallback": "why --backend auto could not use eBPF, when it could not",
     "unknown_fds": "byte-moving calls on fds whose origin is unknown",
     "io_uring_calls": "io_uring calls (their data is invisible to strace)",
     "aio_calls": "Linux AIO calls (their data is invisible to strace)",
-    "failed_calls": "byte-moving calls that failed (counted, not events)",
+    "failed_calls": "byte-moving calls and opens, connects, accepts and binds that failed "
+    "(counted in the failed-call table, not events)",
     "pids": "the pids attached to (attach mode)",
     "capture_start": "epoch seconds when the capture began",
     "aborted": "true when the capture ended on an error (the file keeps what was seen)",
@@ -150,6 +190,8 @@ METADATA_KEYS: dict[str, str] = {
     "events": "events written",
     "filters": "the row filter the events were loaded with (load(..., filters=)), as lists of "
     "[column, op, value]: any list of conditions holding keeps a row; absent when unfiltered",
+    "csv_tz": "a classic CSV read: the time zone its times of day were taken to be in "
+    "(load(..., tz=), --tz; the local zone by default)",
 }
 
 

@@ -17,7 +17,7 @@ from iomonitor.trace import Trace
 
 TIME, DT, PID, FD, DIR, BYTES, FILE, PORT = schema.CLASSIC_COLUMNS
 SYSCALL, KIND, TGID, COMM, LOCAL = schema.EXTRA_COLUMNS
-READ, WRITE, MAP = schema.DIRECTIONS
+READ, WRITE, MAP, PEEK = schema.DIRECTIONS
 
 #: Column that tells runs apart when several traces are loaded together.
 RUN = "run"

@@ -37,10 +37,12 @@ from iomonitor.trace import Trace
 BLIND_SPOTS: tuple[str, ...] = (
     "unparsed_lines",
     "unknown_fds",
+    "unseen_calls",
     "unseen_bytes",
     "io_uring_calls",
     "aio_calls",
     "failed_calls",
+    "lost_records",
 )
 
 

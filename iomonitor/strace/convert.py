@@ -8,7 +8,7 @@ caller can stream them to a file while memory stays flat. It does no I/O.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from iomonitor import schema
@@ -52,6 +52,14 @@ class Converter:
         :func:`iomonitor.trace.events_frame` (a DataFrame); the writers of a
         capture pass :func:`iomonitor.columns.events_table` (an Arrow table),
         so that pandas is never imported.
+    tracks_fds : bool
+        The lines record every call that reopens an fd, as iomonitor's own
+        capture does (see :class:`~iomonitor.strace.events.EventBuilder`).
+    attached : bool
+        The lines come from processes attached to: no fd is an inherited std stream.
+    command, exec_source : optional
+        Where a live capture finds the whole argv of an exec that strace's
+        ``-s`` cut (see :class:`~iomonitor.strace.events.EventBuilder`).
 
     Examples
     --------
@@ -70,10 +78,22 @@ class Converter:
         on_call: Callable[[Record], None] | None = None,
         chunk_events: int = CHUNK_EVENTS,
         chunk: Callable[[dict[str, list]], Any] | None = None,
+        tracks_fds: bool = False,
+        attached: bool = False,
+        command: Sequence[str] | None = None,
+        exec_source: Callable[[int], tuple[bytes | None, list[bytes]] | None] | None = None,
     ) -> None:
         self.clock = Clock(date, mtime)
         self.joiner = Joiner(counted=BYTE_MOVERS)
-        self.builder = EventBuilder(cwd=cwd, pending=self.joiner.pending)
+        self.builder = EventBuilder(
+            cwd=cwd,
+            pending=self.joiner.pending,
+            tracks_fds=tracks_fds,
+            attached=attached,
+            command=command,
+            exec_source=exec_source,
+        )
+        self.joiner.on_drop = self.builder.unseen
         self.on_call = on_call
         self.chunk_events = chunk_events
         self.make_chunk = _events_frame if chunk is None else chunk
@@ -151,6 +171,18 @@ class Converter:
 
         return errors_frame(self.builder.error_rows())
 
+    def execs(self) -> pd.DataFrame:
+        """Every successful exec so far, in order."""
+        from iomonitor.trace import execs_frame
+
+        return execs_frame(self.builder.exec_rows)
+
+    def exec_records(self) -> dict[str, list]:
+        """The exec history as records (:func:`iomonitor.sinks.exec_records`)."""
+        from iomonitor.sinks import exec_records
+
+        return exec_records(self.builder.exec_rows)
+
     def process_records(self) -> dict[str, list]:
         """The processes table as records (:func:`iomonitor.sinks.process_records`)."""
         from iomonitor.sinks import process_records
@@ -172,7 +204,8 @@ class Converter:
             "unparsed_examples": (
                 self.unparsed_examples + self.joiner.orphan_examples + b.malformed_examples
             ),
-            "unseen_bytes": b.unseen_bytes + self.joiner.dropped,
+            "unseen_calls": b.unseen_calls,
+            "unseen_bytes": b.unseen_bytes,
             "unknown_fds": b.unknown_fds,
             "io_uring_calls": b.io_uring_calls,
             "aio_calls": b.aio_calls,
