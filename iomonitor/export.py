@@ -27,7 +27,7 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis, store
-from iomonitor.errors import OutputError, UsageError
+from iomonitor.errors import NoTimeError, OutputError, UsageError
 from iomonitor.sinks import OutputFile
 from iomonitor.trace import Trace
 
@@ -183,6 +183,9 @@ def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None)
     for events in batches:
         if not len(events):
             continue
+        if events["time"].isna().any():
+            # Every slice sits at its time on the timeline: without one there is no file.
+            raise NoTimeError("a Chrome/Perfetto trace")
         _one_run(events)
         rates.add(events)
         for tid, tgid, comm in _threads(events):

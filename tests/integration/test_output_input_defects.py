@@ -317,3 +317,68 @@ def test_defect9_tz_option_on_every_command_taking_a_trace(tmp_path, tokyo_csv) 
     assert slice_times(csv, "--tz", "Asia/Tokyo") == slice_times(parquet)
     line = one_line_error(cli("stats", str(csv), "--tz", "Mars/Olympus"), 2)
     assert "Mars/Olympus" in line
+
+
+# --- defect 5: traces without timestamps -------------------------------------------------
+
+
+NEEDS_TIME = "needs the time of each call, and this trace has none"
+
+
+@pytest.mark.parametrize("kind", ["bandwidth", "cumulative", "timeline"])
+def test_defect5_figure_over_time_of_a_log_without_timestamps_says_why(
+    tmp_path, log_no_time, kind
+) -> None:
+    out = tmp_path / "x.png"
+    line = one_line_error(cli("plot", str(log_no_time), "--kind", kind, "-o", str(out)), 2)
+    assert f"the {kind} figure {NEEDS_TIME}" in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["sizes", "latency", "flow"])
+def test_defect5_figures_without_time_still_draw(tmp_path, log_no_time, kind) -> None:
+    out = tmp_path / "x.png"
+    res = cli("plot", str(log_no_time), "--kind", kind, "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_defect5_stats_without_timestamps(log_no_time) -> None:
+    line = one_line_error(cli("stats", str(log_no_time), "--interval", "1s"), 2)
+    assert NEEDS_TIME in line
+    res = cli("stats", str(log_no_time), "--by", "file", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    got = {r["file"]: (r["read_bytes"], r["write_bytes"]) for r in json.loads(res.stdout)}
+    assert got == {"/tmp/data.txt": (5, 0), "/dev/pts/0": (0, 15)}
+
+
+def test_defect5_report_without_timestamps_draws_the_rest(tmp_path, log_no_time) -> None:
+    out = tmp_path / "r.html"
+    res = cli("report", str(log_no_time), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    page = out.read_text()
+    assert "No call has a time: the log was recorded without -t" in page
+    for figure in ("timeline", "bandwidth", "cumulative"):
+        assert f"Not drawn: the {figure} figure {NEEDS_TIME}" in page
+    # Sizes, latency and flow need no time: their pictures are there.
+    assert page.count('<img src="data:image/png;base64,') == 3
+    assert "/tmp/data.txt" in page
+
+
+def test_defect5_export_without_timestamps_says_why(tmp_path, log_no_time) -> None:
+    line = one_line_error(cli("export", str(log_no_time), "-o", str(tmp_path / "x.json")), 2)
+    assert f"a Chrome/Perfetto trace {NEEDS_TIME}" in line
+    assert sorted(os.listdir(tmp_path)) == ["notime.log"]
+
+
+def test_defect5_python_api_without_timestamps(log_no_time) -> None:
+    from iomonitor import analysis, plot
+    from iomonitor.errors import NoTimeError
+
+    trace = iomonitor.load(log_no_time)
+    assert trace.events["time"].isna().all() and len(trace.events) == 3
+    with pytest.raises(NoTimeError, match="the bandwidth figure"):
+        plot.bandwidth(trace)
+    with pytest.raises(NoTimeError, match="bandwidth over time"):
+        analysis.bandwidth(trace, "1s")
+    assert plot.sizes(trace).axes
