@@ -14,19 +14,23 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 import iomonitor
-from iomonitor.errors import OutputError
+from iomonitor.errors import OutputError, UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from iomonitor.sinks import Sink
     from iomonitor.strace.convert import Converter
     from iomonitor.strace.parser import Record
     from iomonitor.trace import Trace
+
+#: The capture backends (``auto``: eBPF when it can run here, else strace).
+BACKENDS: tuple[str, ...] = ("strace", "ebpf", "auto")
 
 #: Flush buffered events to a streaming sink at least this often (seconds).
 FLUSH_INTERVAL = 0.25
@@ -38,10 +42,10 @@ class _Collector:
     def __init__(self) -> None:
         self.chunks: list[pd.DataFrame] = []
 
-    def chunk(self, columns: dict[str, list]) -> pd.DataFrame:
-        from iomonitor.trace import events_frame
+    def chunk(self, table: pa.Table) -> pd.DataFrame:
+        from iomonitor.columns import table_frame
 
-        return events_frame(columns)
+        return table_frame(table)
 
     def write(self, events: pd.DataFrame) -> None:
         if not events.empty:
@@ -65,10 +69,10 @@ class _Tap:
         self.tap = tap
         self.inner = inner
 
-    def chunk(self, columns: dict[str, list]) -> pd.DataFrame:
-        from iomonitor.trace import events_frame
+    def chunk(self, table: pa.Table) -> pd.DataFrame:
+        from iomonitor.columns import table_frame
 
-        return events_frame(columns)
+        return table_frame(table)
 
     def write(self, events: pd.DataFrame) -> None:
         if events.empty:
@@ -104,6 +108,15 @@ class Capture:
         Stop after this many seconds.
     on_call : callable, optional
         Called with every call as it is understood (the ``-v`` view).
+    backend : {"strace", "ebpf", "auto"}, default "strace"
+        What captures the calls: strace (ptrace), or the eBPF loader, whose
+        lines go through the same converter. ``auto`` takes eBPF when it can
+        run here and strace otherwise (:attr:`fallback` then says why).
+
+    Attributes
+    ----------
+    fallback : str or None
+        With ``backend="auto"``: why eBPF could not be used, when it could not.
     """
 
     def __init__(
@@ -115,10 +128,25 @@ class Capture:
         decode_fds: bool | None = None,
         duration: float | None = None,
         on_call: Callable[[Record], None] | None = None,
+        backend: str = "strace",
     ) -> None:
+        from iomonitor.ebpf.runner import EbpfRunner, unavailable_reason
         from iomonitor.strace.runner import StraceRunner
 
-        self.runner = StraceRunner(command, pids, strace=strace, decode_fds=decode_fds)
+        if backend not in BACKENDS:
+            raise UsageError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+        self.fallback: str | None = None
+        if backend == "auto":
+            self.fallback = unavailable_reason()
+            backend = "strace" if self.fallback else "ebpf"
+        self.backend = backend
+        self.runner: StraceRunner | EbpfRunner
+        if backend == "ebpf":
+            if decode_fds is False or strace is not None:
+                raise UsageError("strace and decode_fds are options of the strace backend")
+            self.runner = EbpfRunner(command, pids)
+        else:
+            self.runner = StraceRunner(command, pids, strace=strace, decode_fds=decode_fds)
         self.command = list(command) if command else None
         self.pids = list(pids) if pids else None
         self.duration = duration
@@ -155,7 +183,6 @@ class Capture:
                 # meanwhile, on the lines strace has buffered in its FIFO, so
                 # their import time overlaps the command instead of preceding it.
                 from iomonitor.strace.convert import Converter
-                from iomonitor.strace.fastpath import FastFeeder
                 from iomonitor.strace.runner import read_exec
 
                 sink = open_sink()
@@ -171,17 +198,16 @@ class Capture:
                 for info in self.runner.targets:
                     for tid in info.threads:
                         conv.builder.adopt(tid, info.tgid, info.ppid, info.comm, info.argv)
-                feeder = FastFeeder(conv)
                 last_flush = time.monotonic()
-                # Lines come in batches as the FIFO is read (an empty one when
+                # Bytes come in blocks as the FIFO is read (an empty one when
                 # strace is quiet): events are written at least every
                 # FLUSH_INTERVAL, and as soon as a chunk fills up.
-                for batch in self.runner.batches(idle=FLUSH_INTERVAL):
-                    for events in feeder.feed(batch):
+                for block in _blocks(self.runner, FLUSH_INTERVAL):
+                    for events in conv.feed_bytes(block):
                         sink.write(events)
                     now = time.monotonic()
                     if now - last_flush >= FLUSH_INTERVAL:
-                        if conv.builder.columns["time"]:
+                        if conv.builder.columns.rows:
                             sink.write(conv.take())
                         last_flush = now
                 sink.write(conv.finish())
@@ -198,12 +224,20 @@ class Capture:
             "pids": self.pids,
             "host": socket.gethostname(),
             "capture_start": started,
+            "backend": self.backend,
             "strace_version": self.runner.strace_version,
             "strace_args": self.runner.argv,
             "iomonitor_version": iomonitor.__version__,
             "exit_status": self.runner.exit_status,
             **conv.counters(),
         }
+        # ptrace stops the program at every call: strace loses nothing. The
+        # eBPF ring buffer drops records when full, counted per CPU.
+        meta["lost_records"] = getattr(self.runner, "drops", 0)
+        if self.backend == "ebpf":
+            meta["lost_records_per_cpu"] = {str(k): v for k, v in self.runner.drops_per_cpu.items()}
+        if self.fallback:
+            meta["backend_fallback"] = self.fallback
         return sink, meta
 
     def _close_partial(self, sink: Sink | _Collector | _Tap) -> None:
@@ -353,6 +387,7 @@ def run(
     output: str | os.PathLike[str] | None = None,
     strace: str | None = None,
     decode_fds: bool | None = None,
+    backend: str = "strace",
 ) -> Trace:
     """Trace a command and all its children; return the trace.
 
@@ -367,6 +402,8 @@ def run(
         The strace executable to use.
     decode_fds : bool, optional
         Ask strace to name fds too (``-yy``).
+    backend : {"strace", "ebpf", "auto"}, default "strace"
+        What captures the calls (see :class:`Capture`).
 
     Returns
     -------
@@ -378,7 +415,7 @@ def run(
     >>> trace = run(["sh", "-c", "echo hi > /dev/null"])  # doctest: +SKIP
     >>> trace.events.groupby("file", observed=True)["bytes"].sum()  # doctest: +SKIP
     """
-    return Capture(command, strace=strace, decode_fds=decode_fds).to_trace(output)
+    return Capture(command, strace=strace, decode_fds=decode_fds, backend=backend).to_trace(output)
 
 
 def attach(
@@ -387,6 +424,7 @@ def attach(
     *,
     output: str | os.PathLike[str] | None = None,
     strace: str | None = None,
+    backend: str = "strace",
 ) -> Trace:
     """Attach to running processes for ``duration`` seconds; return the trace.
 
@@ -397,4 +435,17 @@ def attach(
     --------
     >>> trace = attach([1234], duration=5.0)  # doctest: +SKIP
     """
-    return Capture(pids=pids, strace=strace, duration=duration).to_trace(output)
+    return Capture(pids=pids, strace=strace, duration=duration, backend=backend).to_trace(output)
+
+
+def _blocks(runner: Any, idle: float) -> Iterator[bytes]:
+    """The log's bytes as the runner reads them (an empty block when quiet).
+
+    The strace runner hands its FIFO's bytes as they are; a runner that
+    hands lines (the eBPF loader's) has them joined back into bytes.
+    """
+    if hasattr(runner, "blocks"):
+        yield from runner.blocks(idle=idle)
+        return
+    for batch in runner.batches(idle=idle):
+        yield "".join(line + "\n" for line in batch).encode("utf-8", "surrogateescape")

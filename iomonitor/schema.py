@@ -174,6 +174,10 @@ METADATA_KEYS: dict[str, str] = {
     "the call, or strace cut the list of message lengths)",
     "unseen_bytes": "bytes those calls asked to move where the log shows the count (for a cut "
     "message list, the lengths it shows)",
+    "lost_records": "calls the capture lost (eBPF ring buffer full; strace loses none)",
+    "lost_records_per_cpu": "eBPF: lost_records by CPU (only CPUs that lost any)",
+    "backend": "what captured the calls: strace or ebpf",
+    "backend_fallback": "why --backend auto could not use eBPF, when it could not",
     "unknown_fds": "byte-moving calls on fds whose origin is unknown",
     "io_uring_calls": "io_uring calls (their data is invisible to strace)",
     "aio_calls": "Linux AIO calls (their data is invisible to strace)",
@@ -186,6 +190,8 @@ METADATA_KEYS: dict[str, str] = {
     "events": "events written",
     "filters": "the row filter the events were loaded with (load(..., filters=)), as lists of "
     "[column, op, value]: any list of conditions holding keeps a row; absent when unfiltered",
+    "csv_tz": "a classic CSV read: the time zone its times of day were taken to be in "
+    "(load(..., tz=), --tz; the local zone by default)",
 }
 
 

@@ -51,7 +51,7 @@ from iomonitor.sinks import (  # noqa: F401 - the writers, re-exported: store is
     open_sink,
     write,
 )
-from iomonitor.timeutil import DAY, first_date, local_midnight
+from iomonitor.timeutil import DAY, Zone, first_date, local_midnight, zone, zone_name
 from iomonitor.trace import (
     Trace,
     empty_errors,
@@ -534,6 +534,44 @@ def iter_log_lines(path: str | os.PathLike[str]) -> Iterator[str]:
             fh.close()
 
 
+#: Bytes read from a log at a time (the core takes any cut of the stream).
+LOG_BLOCK = 1 << 20
+
+
+def feed_log(conv: Any, path: str | os.PathLike[str], progress: Any = None) -> Iterator[Any]:
+    """Feed a raw strace log to a converter; yield its chunks of events as they fill up.
+
+    A single log goes to the compiled core as bytes, block by block; the
+    per-process files of ``strace -ff`` are merged line by line first (see
+    :func:`iter_log_lines`). ``progress``, when given, is called with the
+    bytes (or characters) read so far.
+    """
+    parts = log_parts(path)
+    if len(parts) == 1 and parts[0][0] is None:
+        read = 0
+        try:
+            with open(parts[0][1], "rb") as fh:
+                while block := fh.read(LOG_BLOCK):
+                    read += len(block)
+                    if progress is not None:
+                        progress(read)
+                    yield from conv.feed_bytes(block)
+        except OSError as exc:
+            raise InputError(str(path), exc.strerror or str(exc)) from exc
+        return
+    read = 0
+
+    def counted(lines: Iterable[str]) -> Iterator[str]:
+        nonlocal read
+        for line in lines:
+            read += len(line)  # characters: close enough to bytes for progress
+            if progress is not None:
+                progress(read)
+            yield line
+
+    yield from conv.feed(counted(iter_log_lines(path)))
+
+
 def _keyed(pid: int | None, lines: Iterable[str]) -> Iterator[tuple[float, int, str]]:
     # Sort key: the line's own timestamp (start of the call), or the previous
     # one for lines without; ties keep each file's order.
@@ -604,13 +642,12 @@ def read_log(
     >>> trace.events.groupby("file", observed=True)["bytes"].sum()  # doctest: +SKIP
     """
     from iomonitor.strace.convert import Converter
-    from iomonitor.strace.fastpath import feed_fast
 
     rows = RowFilter.parse(filters)
     here = _for_file(rows, path)
     detect(path)
     conv = Converter(date=date, mtime=log_mtime(path), cwd=cwd)
-    chunks = [_keep(c, here) for c in feed_fast(conv, iter_log_lines(path))]
+    chunks = [_keep(c, here) for c in feed_log(conv, path)]
     chunks.append(_keep(conv.finish(), here))
     check_log(conv, path)
     events = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
@@ -669,12 +706,17 @@ _CSV_TIME = r"\d\d:\d\d:\d\d(?:\.\d+)?"
 
 
 def read_csv(
-    path: str | os.PathLike[str], *, date: _dt.date | None = None, filters: Any = None
+    path: str | os.PathLike[str],
+    *,
+    date: _dt.date | None = None,
+    filters: Any = None,
+    tz: Zone = None,
 ) -> Trace:
     """Read a classic CSV trace.
 
-    The CSV holds a time of day only: the date comes from ``date`` or the
-    file's modification time, like for ``-tt`` logs. Columns the classic CSV
+    The CSV holds a time of day only, on the wall clock of the zone it was
+    written in: the date comes from ``date`` or the file's modification time,
+    like for ``-tt`` logs, and the zone from ``tz``. Columns the classic CSV
     does not carry are filled where they follow from the others (``tgid`` is
     the pid, ``kind`` from the name) and left missing otherwise.
 
@@ -685,10 +727,13 @@ def read_csv(
     filters : list of tuple, optional
         Keep only the events that match, as for :func:`load`; the file is
         read in chunks and each chunk filtered before they are put together.
+    tz : str or datetime.tzinfo, optional
+        The zone of the times of day (``"Asia/Tokyo"``); the local zone by
+        default. ``meta["csv_tz"]`` names the zone assumed.
     """
     rows = RowFilter.parse(filters)
     here = _for_file(rows, path)
-    reader = _ClassicChunks(Path(path), date)
+    reader = _ClassicChunks(Path(path), date, tz)
     # Filtered, the chunks are smaller: memory holds one chunk and what matched.
     chunk_rows = _CSV_WHOLE_ROWS if rows is None else BATCH_ROWS
     chunks = [c for c in (_keep(c, here) for c in reader.events(chunk_rows)) if len(c)]
@@ -696,12 +741,19 @@ def read_csv(
         events = events_frame({c: [] for c in schema.EVENT_COLUMNS})
     else:
         events = _unify(pd.concat(chunks, ignore_index=True)) if len(chunks) > 1 else chunks[0]
-    meta = {"mode": "csv", "source": str(path), "events": reader.rows}
+    meta = {"mode": "csv", "source": str(path), "events": reader.rows, "csv_tz": zone_name(tz)}
     return Trace(events, empty_processes(), empty_errors(), _noted(meta, rows))
 
 
 #: Rows per chunk when a classic CSV is read whole (one chunk for most files).
 _CSV_WHOLE_ROWS = 1 << 20
+
+
+def _zone(tz: Zone) -> _dt.tzinfo | None:
+    try:
+        return zone(tz)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _kind_of_name(name: str, no_port: bool) -> str | None:
@@ -815,6 +867,7 @@ def load(
     date: _dt.date | None = None,
     columns: Sequence[str] | None = None,
     filters: Any = None,
+    tz: Zone = None,
 ) -> Trace:
     """Load any trace: Parquet, classic CSV, raw strace log, or a Parquet dataset folder.
 
@@ -847,6 +900,11 @@ def load(
         chunk as they are read. The processes and failed-calls tables and
         the metadata are those of the whole trace (``meta["events"]``
         counts all its events); ``meta["filters"]`` records the filter.
+    tz : str or datetime.tzinfo, optional
+        The time zone a classic CSV's times of day are in (an IANA name such
+        as ``"Asia/Tokyo"``, or a tzinfo); the local zone by default. Parquet
+        and raw logs carry their own times. ``meta["csv_tz"]`` of a CSV
+        names the zone assumed.
 
     Returns
     -------
@@ -874,13 +932,14 @@ def load(
     ... )
     """
     rows = RowFilter.parse(filters)
+    tz = _zone(tz)
     inputs = trace_inputs(*paths)
     traces = []
     for item in inputs:
         if item.kind == "parquet":
             traces.append(read_parquet(item.path, columns=columns, filters=rows))
         elif item.kind == "csv":
-            traces.append(read_csv(item.path, date=date, filters=rows))
+            traces.append(read_csv(item.path, date=date, filters=rows, tz=tz))
         else:
             traces.append(read_log(item.path, date=date, filters=rows))
     if len(traces) == 1:
@@ -983,7 +1042,7 @@ def trace_inputs(*paths: str | os.PathLike[str]) -> list[TraceInput]:
     return out
 
 
-def read_info(item: TraceInput) -> Trace:
+def read_info(item: TraceInput, tz: Zone = None) -> Trace:
     """The processes, failed calls and metadata of a Parquet or CSV input, without its events.
 
     A Parquet file keeps them in its key-value metadata (only the footer is
@@ -1001,7 +1060,8 @@ def read_info(item: TraceInput) -> Trace:
         For a raw log, or an unreadable Parquet file.
     """
     if item.kind == "csv":
-        return Trace(schema.empty_events(), meta={"mode": "csv", "source": str(item.path)})
+        meta = {"mode": "csv", "source": str(item.path), "csv_tz": zone_name(tz)}
+        return Trace(schema.empty_events(), meta=meta)
     if item.kind != "parquet":
         raise InputError(str(item.path), "a raw log's processes are known only after converting it")
     try:
@@ -1052,6 +1112,8 @@ class BatchReader:
         Only the events that match, as for :func:`load`. Processes, failed
         calls and metadata (:meth:`info`) stay those of the whole trace;
         their ``meta["filters"]`` records the filter.
+    tz : str or datetime.tzinfo, optional
+        The zone of a classic CSV's times of day, as for :func:`load`.
 
     Attributes
     ----------
@@ -1091,6 +1153,7 @@ class BatchReader:
         batch_rows: int | None = None,
         date: _dt.date | None = None,
         filters: Any = None,
+        tz: Zone = None,
     ) -> None:
         batch_rows = BATCH_ROWS if batch_rows is None else batch_rows
         if batch_rows < 1:
@@ -1100,6 +1163,7 @@ class BatchReader:
         self.columns = list(columns) if columns is not None else None
         self.batch_rows = batch_rows
         self.date = date
+        self.tz = _zone(tz)
         self.total_bytes = sum(i.size for i in self.inputs)
         self.bytes_read = 0
         self._info: dict[str, Trace] = {}
@@ -1132,7 +1196,7 @@ class BatchReader:
                 raise InputError(
                     str(item.path), "read its batches first: a log is known once converted"
                 )
-            self._info[name] = read_info(item)
+            self._info[name] = read_info(item, self.tz)
             _noted(self._info[name].meta, self.filters)
         return self._info[name]
 
@@ -1183,31 +1247,33 @@ class BatchReader:
             raise InputError(str(item.path), f"not a readable Parquet file ({exc})") from exc
 
     def _csv(self, item: TraceInput) -> Iterator[pd.DataFrame]:
-        chunks = _ClassicChunks(item.path, self.date)
+        chunks = _ClassicChunks(item.path, self.date, self.tz)
         here = _for_file(self.filters, item.path)
         start = self.bytes_read
         for events in chunks.events(self.batch_rows):
             self.bytes_read = start + min(chunks.offset, item.size)
             yield self._cut(events, here)
-        meta = {"mode": "csv", "source": str(item.path), "events": chunks.rows}
+        meta = {
+            "mode": "csv",
+            "source": str(item.path),
+            "events": chunks.rows,
+            "csv_tz": zone_name(self.tz),
+        }
         self._info[item.name] = Trace(schema.empty_events(), meta=_noted(meta, self.filters))
 
     def _log(self, item: TraceInput) -> Iterator[pd.DataFrame]:
         from iomonitor.strace.convert import Converter
-        from iomonitor.strace.fastpath import feed_fast
 
         conv = Converter(date=self.date, mtime=log_mtime(item.path), chunk_events=self.batch_rows)
         start = self.bytes_read
         read = 0
 
-        def counted(lines: Iterable[str]) -> Iterator[str]:
+        def progress(n: int) -> None:
             nonlocal read
-            for line in lines:
-                read += len(line)  # characters: close enough to bytes for progress
-                yield line
+            read = n
 
         here = _for_file(self.filters, item.path)
-        for events in feed_fast(conv, counted(iter_log_lines(item.path))):
+        for events in feed_log(conv, item.path, progress):
             self.bytes_read = start + min(read, item.size)
             yield self._cut(events, here)
         last = conv.finish()
@@ -1226,10 +1292,12 @@ def iter_batches(
     batch_rows: int | None = None,
     date: _dt.date | None = None,
     filters: Any = None,
+    tz: Zone = None,
 ) -> Iterator[tuple[str, pd.DataFrame]]:
     """Yield ``(run name, events)`` batch by batch over any traces; see :class:`BatchReader`.
 
-    ``filters`` keeps only matching events, as for :func:`load`.
+    ``filters`` keeps only matching events and ``tz`` names a classic CSV's
+    time zone, as for :func:`load`.
 
     Examples
     --------
@@ -1239,7 +1307,7 @@ def iter_batches(
     >>> writes = iter_batches("dataset/", filters=[("dir", "==", "W")])  # doctest: +SKIP
     """
     yield from BatchReader(
-        *paths, columns=columns, batch_rows=batch_rows, date=date, filters=filters
+        *paths, columns=columns, batch_rows=batch_rows, date=date, filters=filters, tz=tz
     )
 
 
@@ -1251,9 +1319,10 @@ class _ClassicChunks:
     midnight is noticed across chunk boundaries too.
     """
 
-    def __init__(self, path: Path, date: _dt.date | None) -> None:
+    def __init__(self, path: Path, date: _dt.date | None, tz: Zone = None) -> None:
         self.path = path
         self.date = date
+        self.tz = _zone(tz)
         self.rows = 0
         self.offset = 0  # bytes of the file read so far (approximately)
         self._prev = np.nan  # time of day of the previous row, as read_csv's np.diff sees it
@@ -1300,7 +1369,8 @@ class _ClassicChunks:
             parts = times[stamped].str.split(":", expand=True).astype("float64")
             tod[stamped] = (parts[0] * 3600 + parts[1] * 60 + parts[2]).to_numpy()
             if self.date is None:
-                self.date = first_date(float(tod[stamped][0]), os.stat(self.path).st_mtime)
+                mtime = os.stat(self.path).st_mtime
+                self.date = first_date(float(tod[stamped][0]), mtime, self.tz)
         epoch = self._epoch(tod)
         n = len(raw)
         files = raw["file"].tolist()
@@ -1335,4 +1405,4 @@ class _ClassicChunks:
         self._prev, self._wraps = tod[-1], int(wraps[-1])
         if self.date is None:  # no stamp yet: every time here is unknown
             return tod
-        return local_midnight(self.date) + tod + wraps * DAY
+        return local_midnight(self.date, self.tz) + tod + wraps * DAY
