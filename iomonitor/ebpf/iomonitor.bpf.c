@@ -115,34 +115,39 @@ static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 	return f;
 }
 
+/* A kernel pointer read by a helper, made readable by direct loads. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define KCAST(type, p) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+
 static __always_inline void name_sock(struct file *f, struct io_fdname *n)
 {
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	struct sock *sk = BPF_CORE_READ(sock, sk);
-	struct sock_common c;
+	struct socket *sock = KCAST(struct socket, f->private_data);
+	struct sock *sk = sock->sk;
+	struct sock_common *c;
 
-	if (!sk || bpf_core_read(&c, sizeof(c), &sk->__sk_common))
+	if (!sk)
 		return;
-	n->family = c.skc_family;
-	n->stype = BPF_CORE_READ(sk, sk_type);
-	n->proto = BPF_CORE_READ(sk, sk_protocol);
+	c = &sk->__sk_common;
+	n->family = c->skc_family;
+	n->stype = sk->sk_type;
+	n->proto = sk->sk_protocol;
 	if (n->family == AF_INET) {
-		__builtin_memcpy(n->laddr, &c.skc_rcv_saddr, 4);
-		__builtin_memcpy(n->raddr, &c.skc_daddr, 4);
+		u32 l = c->skc_rcv_saddr, r = c->skc_daddr;
+		__builtin_memcpy(n->laddr, &l, 4);
+		__builtin_memcpy(n->raddr, &r, 4);
 	} else if (n->family == AF_INET6) {
-		__builtin_memcpy(n->laddr, &c.skc_v6_rcv_saddr, 16);
-		__builtin_memcpy(n->raddr, &c.skc_v6_daddr, 16);
+		BPF_CORE_READ_INTO(&n->laddr, c, skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&n->raddr, c, skc_v6_daddr);
 	}
 	if (n->family == AF_INET || n->family == AF_INET6) {
-		n->lport = c.skc_num;
+		n->lport = c->skc_num;
 		/* A TCP socket that reached CLOSE (both ends shut) has given its
 		 * port back (skc_num = 0); inet_sport still holds it. */
 		if (!n->lport)
-			n->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-		n->rport = bpf_ntohs(c.skc_dport);
+			n->lport = bpf_ntohs(KCAST(struct inet_sock, sk)->inet_sport);
+		n->rport = bpf_ntohs(c->skc_dport);
 	} else if (n->family == AF_UNIX) {
-		struct unix_sock *u = (struct unix_sock *)sk;
-		struct sock *peer = BPF_CORE_READ(u, peer);
+		struct sock *peer = KCAST(struct unix_sock, sk)->peer;
 		if (peer)
 			n->peer = BPF_CORE_READ(peer, sk_socket, file, f_inode, i_ino);
 	}
@@ -152,19 +157,17 @@ static __always_inline void name_fd(struct task_struct *t, long fd, struct io_fd
 {
 	struct file *f = fd_file(t, fd);
 	struct inode *ino;
-	struct {
-		umode_t mode;
-	} m;
 	u16 mode;
 
 	if (!f)
 		return;
-	ino = BPF_CORE_READ(f, f_inode);
-	if (bpf_core_read(&m.mode, sizeof(m.mode), &ino->i_mode))
+	f = KCAST(struct file, f);
+	ino = f->f_inode;
+	if (!ino)
 		return;
-	mode = m.mode & S_IFMT;
-	n->ino = BPF_CORE_READ(ino, i_ino);
-	n->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	mode = ino->i_mode & S_IFMT;
+	n->ino = ino->i_ino;
+	n->dev = ino->i_sb->s_dev;
 	switch (mode) {
 	case S_IFREG: n->type = FT_REG; break;
 	case S_IFDIR: n->type = FT_DIR; break;
