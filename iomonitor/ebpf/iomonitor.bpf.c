@@ -180,6 +180,87 @@ static __always_inline void name_fd(struct task_struct *t, long fd, struct io_fd
 	}
 }
 
+/*
+ * The path of an opened file as the kernel knows it (symbolic links and
+ * "..", resolved), as strace's -yy prints it: its dentries up to the root,
+ * crossing mount points. Components go into ext leaf first; ext2_len gets
+ * their count, and WALK_DONE when the root was reached (otherwise the
+ * loader prints no decoration and the converter resolves the opened path).
+ * bpf_d_path would do this, but it needs fentry, which lockdown refuses.
+ */
+#define WALK_SIZE (EXT_SIZE - EXT_WALK)
+
+/* Scratch room for the components (bpf_loop's callback cannot hold the
+ * ring buffer record). */
+struct walk_buf {
+	unsigned char b[1024 + 256];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct walk_buf);
+} walk_scratch SEC(".maps");
+
+struct walk_ctx {
+	u64 d, m; /* the current dentry and mount */
+	u32 pos, n;
+	u32 done;
+};
+
+static long walk_step(u64 i, void *arg)
+{
+	struct walk_ctx *w = arg;
+	struct dentry *d = KCAST(struct dentry, (void *)w->d);
+	struct mount *m = KCAST(struct mount, (void *)w->m);
+	struct dentry *parent = d->d_parent;
+	struct walk_buf *buf;
+	u32 zero = 0;
+	long k;
+
+	if (d == m->mnt.mnt_root) {
+		struct mount *up = m->mnt_parent;
+		if (up == m) {
+			w->done = 1;
+			return 1;
+		}
+		w->d = (u64)m->mnt_mountpoint;
+		w->m = (u64)up;
+		return 0;
+	}
+	if (d == parent || w->pos > WALK_SIZE - 256)
+		return 1; /* detached, or no room left: no decoration */
+	buf = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!buf)
+		return 1;
+	k = bpf_probe_read_kernel_str(buf->b + (w->pos & 1023), 256, d->d_name.name);
+	if (k <= 0)
+		return 1;
+	w->pos += k;
+	w->n++;
+	w->d = (u64)parent;
+	return 0;
+}
+
+static __always_inline void walk_path(struct io_rec_ext *r, struct file *f)
+{
+	struct walk_ctx w = {};
+	struct walk_buf *buf;
+	u32 zero = 0;
+
+	w.d = (u64)f->f_path.dentry;
+	w.m = (u64)f->f_path.mnt - bpf_core_field_offset(struct mount, mnt);
+	if (!f->f_path.dentry || !f->f_path.mnt)
+		return;
+	bpf_loop(64, walk_step, &w, 0);
+	buf = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!w.done || !buf)
+		return;
+	if (bpf_probe_read_kernel(r->ext + EXT_WALK, WALK_SIZE, buf->b))
+		return;
+	r->h.ext2_len = w.n | WALK_DONE;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_enter, struct pt_regs *regs, long id)
 {
@@ -388,13 +469,20 @@ int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 		break;
 	}
 	case C_PATH0:
+	case C_OPEN0:
 	case C_PATH1:
 	case C_OPENAT2: {
 		long n;
-		if (cls != C_PATH0)
+		bool at = cls == C_PATH1 || cls == C_OPENAT2;
+		if (at)
 			name_fd(t, c->args[0], &h->fd[0]);
-		n = bpf_probe_read_user_str(r->ext, 512, (void *)c->args[cls == C_PATH0 ? 0 : 1]);
+		n = bpf_probe_read_user_str(r->ext, EXT_WALK, (void *)c->args[at ? 1 : 0]);
 		h->ext_len = n > 0 ? n : 0;
+		if (cls != C_PATH0 && ret >= 0) {
+			struct file *f = fd_file(t, ret);
+			if (f)
+				walk_path(r, KCAST(struct file, f));
+		}
 		/* openat2: the flags are the first field of struct open_how. */
 		if (cls == C_OPENAT2) {
 			u64 flags = 0;
@@ -508,8 +596,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	start = BPF_CORE_READ(p, mm, arg_start);
 	end = BPF_CORE_READ(p, mm, arg_end);
 	len = end > start ? end - start : 0;
-	if (len > EXT_SIZE - EXEC_ARGV)
-		len = EXT_SIZE - EXEC_ARGV;
+	if (len > EXEC_ARGV_MAX)
+		len = EXEC_ARGV_MAX;
 	if (len && bpf_probe_read_user(r->ext + EXEC_ARGV, len & 1023, (void *)start) == 0)
 		r->h.ext2_len = len;
 	submit(r);
