@@ -14,7 +14,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 import iomonitor
@@ -22,6 +22,7 @@ from iomonitor.errors import OutputError, UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from iomonitor.sinks import Sink
     from iomonitor.strace.convert import Converter
@@ -41,10 +42,10 @@ class _Collector:
     def __init__(self) -> None:
         self.chunks: list[pd.DataFrame] = []
 
-    def chunk(self, columns: dict[str, list]) -> pd.DataFrame:
-        from iomonitor.trace import events_frame
+    def chunk(self, table: pa.Table) -> pd.DataFrame:
+        from iomonitor.columns import table_frame
 
-        return events_frame(columns)
+        return table_frame(table)
 
     def write(self, events: pd.DataFrame) -> None:
         if not events.empty:
@@ -68,10 +69,10 @@ class _Tap:
         self.tap = tap
         self.inner = inner
 
-    def chunk(self, columns: dict[str, list]) -> pd.DataFrame:
-        from iomonitor.trace import events_frame
+    def chunk(self, table: pa.Table) -> pd.DataFrame:
+        from iomonitor.columns import table_frame
 
-        return events_frame(columns)
+        return table_frame(table)
 
     def write(self, events: pd.DataFrame) -> None:
         if events.empty:
@@ -182,7 +183,7 @@ class Capture:
                 # meanwhile, on the lines strace has buffered in its FIFO, so
                 # their import time overlaps the command instead of preceding it.
                 from iomonitor.strace.convert import Converter
-                from iomonitor.strace.fastpath import FastFeeder
+                from iomonitor.strace.runner import read_exec
 
                 sink = open_sink()
                 conv = self.converter = Converter(
@@ -191,18 +192,22 @@ class Capture:
                     chunk=sink.chunk,
                     tracks_fds=True,
                     attached=not self.command,
+                    command=self.command,
+                    exec_source=read_exec,
                 )
-                feeder = FastFeeder(conv)
+                for info in self.runner.targets:
+                    for tid in info.threads:
+                        conv.builder.adopt(tid, info.tgid, info.ppid, info.comm, info.argv)
                 last_flush = time.monotonic()
-                # Lines come in batches as the FIFO is read (an empty one when
+                # Bytes come in blocks as the FIFO is read (an empty one when
                 # strace is quiet): events are written at least every
                 # FLUSH_INTERVAL, and as soon as a chunk fills up.
-                for batch in self.runner.batches(idle=FLUSH_INTERVAL):
-                    for events in feeder.feed(batch):
+                for block in _blocks(self.runner, FLUSH_INTERVAL):
+                    for events in conv.feed_bytes(block):
                         sink.write(events)
                     now = time.monotonic()
                     if now - last_flush >= FLUSH_INTERVAL:
-                        if conv.builder.columns["time"]:
+                        if conv.builder.columns.rows:
                             sink.write(conv.take())
                         last_flush = now
                 sink.write(conv.finish())
@@ -242,7 +247,12 @@ class Capture:
         try:
             sink.write(conv.take())
             meta = {"mode": "run" if self.command else "attach", "aborted": True}
-            sink.close(conv.process_records(), conv.error_records(), {**meta, **conv.counters()})
+            sink.close(
+                conv.process_records(),
+                conv.error_records(),
+                {**meta, **conv.counters()},
+                conv.exec_records(),
+            )
         except Exception:
             sink.abort()
 
@@ -284,7 +294,8 @@ class Capture:
 
         sink, meta = self._pump(open_sink)
         assert self.converter is not None
-        sink.close(self.converter.process_records(), self.converter.error_records(), meta)
+        conv = self.converter
+        sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
         return meta
 
     def watch(
@@ -325,7 +336,8 @@ class Capture:
 
         sink, meta = self._pump(open_sink)
         assert self.converter is not None
-        sink.close(self.converter.process_records(), self.converter.error_records(), meta)
+        conv = self.converter
+        sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
         return meta
 
     def to_trace(self, output: str | os.PathLike[str] | None = None) -> Trace:
@@ -341,7 +353,8 @@ class Capture:
             events = store._unify(pd.concat(collector.chunks, ignore_index=True))
         else:
             events = events_frame({c: [] for c in schema.EVENT_COLUMNS})
-        trace = Trace(events, self.converter.processes(), self.converter.errors(), meta)
+        conv = self.converter
+        trace = Trace(events, conv.processes(), conv.errors(), meta, conv.execs())
         if output is not None:
             store.write(trace, output)
         return trace
@@ -423,3 +436,12 @@ def attach(
     >>> trace = attach([1234], duration=5.0)  # doctest: +SKIP
     """
     return Capture(pids=pids, strace=strace, duration=duration, backend=backend).to_trace(output)
+
+
+def _blocks(runner: Any, idle: float) -> Iterator[bytes]:
+    """The log's bytes as the runner reads them (an empty block when quiet).
+
+    Both runners hand their log's bytes as they are: strace's FIFO, the eBPF
+    loader's pipe.
+    """
+    yield from runner.blocks(idle=idle)

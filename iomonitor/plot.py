@@ -40,7 +40,7 @@ from matplotlib.lines import Line2D
 
 from iomonitor import analysis
 from iomonitor.analysis._common import as_plain, check_top, compact, to_timedelta
-from iomonitor.errors import UsageError
+from iomonitor.errors import NoTimeError, UsageError
 from iomonitor.trace import Trace
 
 __all__ = [
@@ -460,7 +460,8 @@ class FigureData:
         ``run``, ``tgid``, ``comm``, ``start``, ``end`` of every process.
     series : dict
         Finished :func:`iomonitor.analysis.bandwidth` tables and their
-        bucket width, per figure that needs one.
+        bucket width, per figure that needs one, or the error that says why
+        there is none (a trace without timestamps).
     sizes : pandas.DataFrame or None
         :func:`iomonitor.analysis.size_histogram` of reads and writes.
     latency : pandas.DataFrame, UsageError or None
@@ -475,7 +476,7 @@ class FigureData:
     origins: dict[Any, pd.Timestamp | None]
     last: dict[Any, pd.Timestamp | None]
     lifetimes: pd.DataFrame
-    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta]]
+    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError]
     sizes: pd.DataFrame | None = None
     latency: pd.DataFrame | UsageError | None = None
     flow: dict[Any, dict[str, pd.DataFrame]] | None = None
@@ -550,6 +551,7 @@ class FigureCollector:
         self._lives = self.flow or "timeline" in kinds
         self._per_process = bool(self.specs) or self.flow
         self._pass = 1
+        self._no_time: NoTimeError | None = None
         self._tgid: list[pd.DataFrame] = []
         self._comms: pd.Series | None = None
         ranked = {s.key for s in self.specs if s.key is not None and s.top}
@@ -626,7 +628,12 @@ class FigureCollector:
         runs = _runs(info)
         origins, last = self._times(info, runs)
         span = _span(runs, origins, last)
-        rankings = {key: self._ranking(key) for key in self._rank}
+        try:
+            rankings = {key: self._ranking(key) for key in self._rank}
+        except NoTimeError as exc:
+            # Nothing over time can be drawn: no second pass; finish says why.
+            self._no_time, self._rank, self._pass = exc, {}, 2
+            return False
         for spec in self.specs:
             width = _width(spec.interval, span, spec.target)
             ranked = rankings.get(spec.key) if spec.key is not None else None
@@ -655,11 +662,18 @@ class FigureCollector:
         runs = _runs(info)
         origins, last = self._times(info, runs)
         empty = info.events.iloc[:0]
-        series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta]] = {}
+        series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError] = {}
+        for spec in self.specs if self._no_time is not None else ():
+            series[spec] = self._no_time
         for spec, (width, kept) in self._plans.items():
             parts = self._series[spec] or [analysis.bandwidth_partial(empty, width, spec.key)]
             top = 0 if kept is not None else spec.top
-            series[spec] = (analysis.bandwidth_combine(parts, width, spec.key, top=top), width)
+            try:
+                table = analysis.bandwidth_combine(parts, width, spec.key, top=top)
+            except NoTimeError as exc:
+                series[spec] = exc  # the figure says why when it is drawn
+                continue
+            series[spec] = (table, width)
         data = FigureData(runs, origins, last, self._lifetimes(info, runs), series)
         if self.sizes:
             parts = self._sizes or [analysis.size_histogram_partial(empty, dirs=("R", "W"))]
@@ -835,13 +849,20 @@ def _figure_data(data: Trace | pd.DataFrame | FigureData, kind: str, **kwargs: A
     return collect(data, [(kind, kwargs)])
 
 
-def _series_of(data: FigureData, spec: _SeriesSpec) -> tuple[pd.DataFrame, pd.Timedelta]:
+def _series_of(
+    data: FigureData, spec: _SeriesSpec, figure: str
+) -> tuple[pd.DataFrame, pd.Timedelta]:
     if spec not in data.series:
         raise UsageError(
             f"these figure data hold no bucketed totals by {spec.key} (top {spec.top}, "
             f"interval {spec.interval}); collect them for this figure first"
         )
-    return data.series[spec]
+    got = data.series[spec]
+    if isinstance(got, NoTimeError):
+        raise NoTimeError(f"the {figure} figure") from got
+    if isinstance(got, UsageError):
+        raise got
+    return got
 
 
 def _missing_part(what: str) -> UsageError:
@@ -899,7 +920,7 @@ def _bucketed(
     data: FigureData, spec: _SeriesSpec, rates: bool
 ) -> tuple[list[Any], dict[Any, _Series | None], pd.Timedelta]:
     runs, origins, by = data.runs, data.origins, spec.key
-    table, width = _series_of(data, spec)
+    table, width = _series_of(data, spec, "bandwidth" if rates else "cumulative")
     columns = ("read_rate", "write_rate") if rates else ("read_bytes", "write_bytes")
     label = "all" if by is None else None
     keys_all = [label] if by is None else pd.unique(table[by]).tolist() if len(table) else []
@@ -1129,7 +1150,7 @@ def timeline(
         raise UsageError(f"max_marks must be a whole number >= 1, not {max_marks!r}")
     data = _figure_data(trace, "timeline", interval=interval, max_marks=max_marks)
     runs, origins, lives = data.runs, data.origins, data.lifetimes
-    marks, width = _series_of(data, _SeriesSpec("tgid", 0, interval, max_marks))
+    marks, width = _series_of(data, _SeriesSpec("tgid", 0, interval, max_marks), "timeline")
     per_run = {run: _of_run(lives, run) if run is not None else lives for run in runs}
     heights = [max(3.0, 0.32 * len(per_run[run]) + 1.4) / 3.0 for run in runs]
     fig, axes = _panels(runs, ax, (11.0, 3.0), heights)

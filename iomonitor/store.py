@@ -51,10 +51,11 @@ from iomonitor.sinks import (  # noqa: F401 - the writers, re-exported: store is
     open_sink,
     write,
 )
-from iomonitor.timeutil import DAY, first_date, local_midnight
+from iomonitor.timeutil import DAY, Zone, first_date, local_midnight, zone, zone_name
 from iomonitor.trace import (
     Trace,
     empty_errors,
+    empty_execs,
     empty_processes,
     events_frame,
 )
@@ -63,7 +64,9 @@ _PAR1 = b"PAR1"
 
 
 def _records_to_table(data: dict[str, list], dtypes: dict[str, object]) -> pd.DataFrame:
-    frame = pd.DataFrame({k: data.get(k, []) for k in dtypes})
+    # A column added since the file was written (e.g. argv_cut) is missing there.
+    rows = len(next(iter(data.values()), []))
+    frame = pd.DataFrame({k: data.get(k, [None] * rows) for k in dtypes})
     for col, dtype in dtypes.items():
         if isinstance(dtype, pd.DatetimeTZDtype):
             frame[col] = pd.to_datetime(pd.array(frame[col], dtype="Int64"), unit="us", utc=True)
@@ -531,6 +534,44 @@ def iter_log_lines(path: str | os.PathLike[str]) -> Iterator[str]:
             fh.close()
 
 
+#: Bytes read from a log at a time (the core takes any cut of the stream).
+LOG_BLOCK = 1 << 20
+
+
+def feed_log(conv: Any, path: str | os.PathLike[str], progress: Any = None) -> Iterator[Any]:
+    """Feed a raw strace log to a converter; yield its chunks of events as they fill up.
+
+    A single log goes to the compiled core as bytes, block by block; the
+    per-process files of ``strace -ff`` are merged line by line first (see
+    :func:`iter_log_lines`). ``progress``, when given, is called with the
+    bytes (or characters) read so far.
+    """
+    parts = log_parts(path)
+    if len(parts) == 1 and parts[0][0] is None:
+        read = 0
+        try:
+            with open(parts[0][1], "rb") as fh:
+                while block := fh.read(LOG_BLOCK):
+                    read += len(block)
+                    if progress is not None:
+                        progress(read)
+                    yield from conv.feed_bytes(block)
+        except OSError as exc:
+            raise InputError(str(path), exc.strerror or str(exc)) from exc
+        return
+    read = 0
+
+    def counted(lines: Iterable[str]) -> Iterator[str]:
+        nonlocal read
+        for line in lines:
+            read += len(line)  # characters: close enough to bytes for progress
+            if progress is not None:
+                progress(read)
+            yield line
+
+    yield from conv.feed(counted(iter_log_lines(path)))
+
+
 def _keyed(pid: int | None, lines: Iterable[str]) -> Iterator[tuple[float, int, str]]:
     # Sort key: the line's own timestamp (start of the call), or the previous
     # one for lines without; ties keep each file's order.
@@ -601,18 +642,17 @@ def read_log(
     >>> trace.events.groupby("file", observed=True)["bytes"].sum()  # doctest: +SKIP
     """
     from iomonitor.strace.convert import Converter
-    from iomonitor.strace.fastpath import feed_fast
 
     rows = RowFilter.parse(filters)
     here = _for_file(rows, path)
     detect(path)
     conv = Converter(date=date, mtime=log_mtime(path), cwd=cwd)
-    chunks = [_keep(c, here) for c in feed_fast(conv, iter_log_lines(path))]
+    chunks = [_keep(c, here) for c in feed_log(conv, path)]
     chunks.append(_keep(conv.finish(), here))
     check_log(conv, path)
     events = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     meta = {"mode": "log", "source": str(path), **conv.counters()}
-    return Trace(_unify(events), conv.processes(), conv.errors(), _noted(meta, rows))
+    return Trace(_unify(events), conv.processes(), conv.errors(), _noted(meta, rows), conv.execs())
 
 
 def sniff_log(path: str | os.PathLike[str]) -> None:
@@ -666,12 +706,17 @@ _CSV_TIME = r"\d\d:\d\d:\d\d(?:\.\d+)?"
 
 
 def read_csv(
-    path: str | os.PathLike[str], *, date: _dt.date | None = None, filters: Any = None
+    path: str | os.PathLike[str],
+    *,
+    date: _dt.date | None = None,
+    filters: Any = None,
+    tz: Zone = None,
 ) -> Trace:
     """Read a classic CSV trace.
 
-    The CSV holds a time of day only: the date comes from ``date`` or the
-    file's modification time, like for ``-tt`` logs. Columns the classic CSV
+    The CSV holds a time of day only, on the wall clock of the zone it was
+    written in: the date comes from ``date`` or the file's modification time,
+    like for ``-tt`` logs, and the zone from ``tz``. Columns the classic CSV
     does not carry are filled where they follow from the others (``tgid`` is
     the pid, ``kind`` from the name) and left missing otherwise.
 
@@ -682,10 +727,13 @@ def read_csv(
     filters : list of tuple, optional
         Keep only the events that match, as for :func:`load`; the file is
         read in chunks and each chunk filtered before they are put together.
+    tz : str or datetime.tzinfo, optional
+        The zone of the times of day (``"Asia/Tokyo"``); the local zone by
+        default. ``meta["csv_tz"]`` names the zone assumed.
     """
     rows = RowFilter.parse(filters)
     here = _for_file(rows, path)
-    reader = _ClassicChunks(Path(path), date)
+    reader = _ClassicChunks(Path(path), date, tz)
     # Filtered, the chunks are smaller: memory holds one chunk and what matched.
     chunk_rows = _CSV_WHOLE_ROWS if rows is None else BATCH_ROWS
     chunks = [c for c in (_keep(c, here) for c in reader.events(chunk_rows)) if len(c)]
@@ -693,12 +741,19 @@ def read_csv(
         events = events_frame({c: [] for c in schema.EVENT_COLUMNS})
     else:
         events = _unify(pd.concat(chunks, ignore_index=True)) if len(chunks) > 1 else chunks[0]
-    meta = {"mode": "csv", "source": str(path), "events": reader.rows}
+    meta = {"mode": "csv", "source": str(path), "events": reader.rows, "csv_tz": zone_name(tz)}
     return Trace(events, empty_processes(), empty_errors(), _noted(meta, rows))
 
 
 #: Rows per chunk when a classic CSV is read whole (one chunk for most files).
 _CSV_WHOLE_ROWS = 1 << 20
+
+
+def _zone(tz: Zone) -> _dt.tzinfo | None:
+    try:
+        return zone(tz)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _kind_of_name(name: str, no_port: bool) -> str | None:
@@ -769,7 +824,15 @@ def read_parquet(
         if blob.get("errors")
         else empty_errors()
     )
-    return Trace(events, processes, errors, _noted(dict(blob.get("meta", {})), rows))
+    meta = _noted(dict(blob.get("meta", {})), rows)
+    return Trace(events, processes, errors, meta, _execs_of(blob))
+
+
+def _execs_of(blob: dict[str, Any]) -> pd.DataFrame:
+    """The exec history kept beside the processes (absent from files of schema 1)."""
+    if not blob.get("execs"):
+        return empty_execs()
+    return _records_to_table(blob["execs"], schema.EXEC_DTYPES)
 
 
 def _blob(metadata: dict[bytes, bytes] | None, path: Any) -> dict[str, Any]:
@@ -804,6 +867,7 @@ def load(
     date: _dt.date | None = None,
     columns: Sequence[str] | None = None,
     filters: Any = None,
+    tz: Zone = None,
 ) -> Trace:
     """Load any trace: Parquet, classic CSV, raw strace log, or a Parquet dataset folder.
 
@@ -836,6 +900,11 @@ def load(
         chunk as they are read. The processes and failed-calls tables and
         the metadata are those of the whole trace (``meta["events"]``
         counts all its events); ``meta["filters"]`` records the filter.
+    tz : str or datetime.tzinfo, optional
+        The time zone a classic CSV's times of day are in (an IANA name such
+        as ``"Asia/Tokyo"``, or a tzinfo); the local zone by default. Parquet
+        and raw logs carry their own times. ``meta["csv_tz"]`` of a CSV
+        names the zone assumed.
 
     Returns
     -------
@@ -863,13 +932,14 @@ def load(
     ... )
     """
     rows = RowFilter.parse(filters)
+    tz = _zone(tz)
     inputs = trace_inputs(*paths)
     traces = []
     for item in inputs:
         if item.kind == "parquet":
             traces.append(read_parquet(item.path, columns=columns, filters=rows))
         elif item.kind == "csv":
-            traces.append(read_csv(item.path, date=date, filters=rows))
+            traces.append(read_csv(item.path, date=date, filters=rows, tz=tz))
         else:
             traces.append(read_log(item.path, date=date, filters=rows))
     if len(traces) == 1:
@@ -882,17 +952,19 @@ def load(
 def combine(traces: Sequence[Trace], names: Iterable[str]) -> Trace:
     """Put several traces into one, keeping them apart by a ``run`` column."""
     names = list(names)
-    events, procs, errs = [], [], []
+    events, procs, errs, execs = [], [], [], []
     for name, tr in zip(names, traces, strict=True):
         events.append(tr.events.assign(run=name))
         procs.append(tr.processes.assign(run=name))
         errs.append(tr.errors.assign(run=name))
+        execs.append(tr.execs.assign(run=name))
     ev = _unify(pd.concat(events, ignore_index=True))
     ev["run"] = pd.Categorical(ev["run"], categories=names)
     pr = pd.concat(procs, ignore_index=True)
     er = pd.concat(errs, ignore_index=True)
+    ex = pd.concat(execs, ignore_index=True)
     meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, traces, strict=True)}}
-    return Trace(ev, pr, er, meta)
+    return Trace(ev, pr, er, meta, ex)
 
 
 # --- reading batch by batch ------------------------------------------------------
@@ -970,7 +1042,7 @@ def trace_inputs(*paths: str | os.PathLike[str]) -> list[TraceInput]:
     return out
 
 
-def read_info(item: TraceInput) -> Trace:
+def read_info(item: TraceInput, tz: Zone = None) -> Trace:
     """The processes, failed calls and metadata of a Parquet or CSV input, without its events.
 
     A Parquet file keeps them in its key-value metadata (only the footer is
@@ -988,7 +1060,8 @@ def read_info(item: TraceInput) -> Trace:
         For a raw log, or an unreadable Parquet file.
     """
     if item.kind == "csv":
-        return Trace(schema.empty_events(), meta={"mode": "csv", "source": str(item.path)})
+        meta = {"mode": "csv", "source": str(item.path), "csv_tz": zone_name(tz)}
+        return Trace(schema.empty_events(), meta=meta)
     if item.kind != "parquet":
         raise InputError(str(item.path), "a raw log's processes are known only after converting it")
     try:
@@ -1009,7 +1082,9 @@ def _info_of(blob: dict[str, Any]) -> Trace:
         if blob.get("errors")
         else empty_errors()
     )
-    return Trace(schema.empty_events(), processes, errors, dict(blob.get("meta", {})))
+    return Trace(
+        schema.empty_events(), processes, errors, dict(blob.get("meta", {})), _execs_of(blob)
+    )
 
 
 class BatchReader:
@@ -1037,6 +1112,8 @@ class BatchReader:
         Only the events that match, as for :func:`load`. Processes, failed
         calls and metadata (:meth:`info`) stay those of the whole trace;
         their ``meta["filters"]`` records the filter.
+    tz : str or datetime.tzinfo, optional
+        The zone of a classic CSV's times of day, as for :func:`load`.
 
     Attributes
     ----------
@@ -1076,6 +1153,7 @@ class BatchReader:
         batch_rows: int | None = None,
         date: _dt.date | None = None,
         filters: Any = None,
+        tz: Zone = None,
     ) -> None:
         batch_rows = BATCH_ROWS if batch_rows is None else batch_rows
         if batch_rows < 1:
@@ -1085,6 +1163,7 @@ class BatchReader:
         self.columns = list(columns) if columns is not None else None
         self.batch_rows = batch_rows
         self.date = date
+        self.tz = _zone(tz)
         self.total_bytes = sum(i.size for i in self.inputs)
         self.bytes_read = 0
         self._info: dict[str, Trace] = {}
@@ -1117,7 +1196,7 @@ class BatchReader:
                 raise InputError(
                     str(item.path), "read its batches first: a log is known once converted"
                 )
-            self._info[name] = read_info(item)
+            self._info[name] = read_info(item, self.tz)
             _noted(self._info[name].meta, self.filters)
         return self._info[name]
 
@@ -1136,9 +1215,16 @@ class BatchReader:
         events["run"] = pd.Categorical([], categories=names)
         procs = pd.concat([t.processes.assign(run=n) for n, t in zip(names, infos, strict=True)])
         errs = pd.concat([t.errors.assign(run=n) for n, t in zip(names, infos, strict=True)])
+        execs = pd.concat([t.execs.assign(run=n) for n, t in zip(names, infos, strict=True)])
         meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, infos, strict=True)}}
         _noted(meta, self.filters)
-        return Trace(events, procs.reset_index(drop=True), errs.reset_index(drop=True), meta)
+        return Trace(
+            events,
+            procs.reset_index(drop=True),
+            errs.reset_index(drop=True),
+            meta,
+            execs.reset_index(drop=True),
+        )
 
     def _cut(self, events: pd.DataFrame, rows: RowFilter | None) -> pd.DataFrame:
         events = _keep(events, rows)  # before the columns go: it may need others
@@ -1161,37 +1247,41 @@ class BatchReader:
             raise InputError(str(item.path), f"not a readable Parquet file ({exc})") from exc
 
     def _csv(self, item: TraceInput) -> Iterator[pd.DataFrame]:
-        chunks = _ClassicChunks(item.path, self.date)
+        chunks = _ClassicChunks(item.path, self.date, self.tz)
         here = _for_file(self.filters, item.path)
         start = self.bytes_read
         for events in chunks.events(self.batch_rows):
             self.bytes_read = start + min(chunks.offset, item.size)
             yield self._cut(events, here)
-        meta = {"mode": "csv", "source": str(item.path), "events": chunks.rows}
+        meta = {
+            "mode": "csv",
+            "source": str(item.path),
+            "events": chunks.rows,
+            "csv_tz": zone_name(self.tz),
+        }
         self._info[item.name] = Trace(schema.empty_events(), meta=_noted(meta, self.filters))
 
     def _log(self, item: TraceInput) -> Iterator[pd.DataFrame]:
         from iomonitor.strace.convert import Converter
-        from iomonitor.strace.fastpath import feed_fast
 
         conv = Converter(date=self.date, mtime=log_mtime(item.path), chunk_events=self.batch_rows)
         start = self.bytes_read
         read = 0
 
-        def counted(lines: Iterable[str]) -> Iterator[str]:
+        def progress(n: int) -> None:
             nonlocal read
-            for line in lines:
-                read += len(line)  # characters: close enough to bytes for progress
-                yield line
+            read = n
 
         here = _for_file(self.filters, item.path)
-        for events in feed_fast(conv, counted(iter_log_lines(item.path))):
+        for events in feed_log(conv, item.path, progress):
             self.bytes_read = start + min(read, item.size)
             yield self._cut(events, here)
         last = conv.finish()
         check_log(conv, item.path)
         meta = _noted({"mode": "log", "source": str(item.path), **conv.counters()}, self.filters)
-        self._info[item.name] = Trace(schema.empty_events(), conv.processes(), conv.errors(), meta)
+        self._info[item.name] = Trace(
+            schema.empty_events(), conv.processes(), conv.errors(), meta, conv.execs()
+        )
         if len(last):
             yield self._cut(last, here)
 
@@ -1202,10 +1292,12 @@ def iter_batches(
     batch_rows: int | None = None,
     date: _dt.date | None = None,
     filters: Any = None,
+    tz: Zone = None,
 ) -> Iterator[tuple[str, pd.DataFrame]]:
     """Yield ``(run name, events)`` batch by batch over any traces; see :class:`BatchReader`.
 
-    ``filters`` keeps only matching events, as for :func:`load`.
+    ``filters`` keeps only matching events and ``tz`` names a classic CSV's
+    time zone, as for :func:`load`.
 
     Examples
     --------
@@ -1215,7 +1307,7 @@ def iter_batches(
     >>> writes = iter_batches("dataset/", filters=[("dir", "==", "W")])  # doctest: +SKIP
     """
     yield from BatchReader(
-        *paths, columns=columns, batch_rows=batch_rows, date=date, filters=filters
+        *paths, columns=columns, batch_rows=batch_rows, date=date, filters=filters, tz=tz
     )
 
 
@@ -1227,9 +1319,10 @@ class _ClassicChunks:
     midnight is noticed across chunk boundaries too.
     """
 
-    def __init__(self, path: Path, date: _dt.date | None) -> None:
+    def __init__(self, path: Path, date: _dt.date | None, tz: Zone = None) -> None:
         self.path = path
         self.date = date
+        self.tz = _zone(tz)
         self.rows = 0
         self.offset = 0  # bytes of the file read so far (approximately)
         self._prev = np.nan  # time of day of the previous row, as read_csv's np.diff sees it
@@ -1276,7 +1369,8 @@ class _ClassicChunks:
             parts = times[stamped].str.split(":", expand=True).astype("float64")
             tod[stamped] = (parts[0] * 3600 + parts[1] * 60 + parts[2]).to_numpy()
             if self.date is None:
-                self.date = first_date(float(tod[stamped][0]), os.stat(self.path).st_mtime)
+                mtime = os.stat(self.path).st_mtime
+                self.date = first_date(float(tod[stamped][0]), mtime, self.tz)
         epoch = self._epoch(tod)
         n = len(raw)
         files = raw["file"].tolist()
@@ -1311,4 +1405,4 @@ class _ClassicChunks:
         self._prev, self._wraps = tod[-1], int(wraps[-1])
         if self.date is None:  # no stamp yet: every time here is unknown
             return tod
-        return local_midnight(self.date) + tod + wraps * DAY
+        return local_midnight(self.date, self.tz) + tod + wraps * DAY

@@ -3,14 +3,17 @@
 strace prints a time of day (``-t``/``-tt``, no date), seconds since the epoch
 (``-ttt``) or the time since the previous line (``-r``). Time-of-day logs and
 the classic CSV need a date from outside: ``--date`` or the file's
-modification time, and they may cross midnight.
+modification time, and they may cross midnight. The clock that applies these
+rules line by line is :class:`iomonitor.strace._core.Clock`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 from fractions import Fraction
+from pathlib import Path
 
 TOD = "tod"  #: seconds since local midnight (-t, -tt, nanosecond variants)
 EPOCH = "epoch"  #: seconds since the Unix epoch (-ttt)
@@ -85,21 +88,66 @@ def parse_duration(text: str) -> int:
     return round(total)
 
 
-def local_midnight(date: _dt.date) -> float:
-    """Epoch seconds of local midnight at the start of ``date``."""
-    return _dt.datetime.combine(date, _dt.time()).timestamp()
+#: A time zone as the loaders take it: an IANA name, a tzinfo, or None for the local zone.
+Zone = str | _dt.tzinfo | None
 
 
-def first_date(first_tod: float, mtime: float | None) -> _dt.date:
-    """The local date of a time-of-day log's first line.
+def zone(tz: Zone) -> _dt.tzinfo | None:
+    """The tzinfo of a zone given by name (``"Asia/Tokyo"``, ``"UTC"``); None stays local.
+
+    Raises
+    ------
+    ValueError
+        When no zone has that name.
+    """
+    if tz is None or isinstance(tz, _dt.tzinfo):
+        return tz
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {tz!r}: give a name such as UTC or Europe/Paris"
+        ) from None
+
+
+def zone_name(tz: Zone) -> str:
+    """What to call a zone in a trace's metadata: its name, or the local zone's.
+
+    The local zone is named by ``TZ`` or by the zone file ``/etc/localtime``
+    links to; failing both, by its abbreviation now (``CET``).
+    """
+    if isinstance(tz, str):
+        return tz
+    if tz is not None:
+        return str(getattr(tz, "key", None) or tz)
+    env = os.environ.get("TZ", "").lstrip(":")
+    if env:
+        return env
+    link = Path("/etc/localtime")
+    if link.is_symlink():
+        target = str(link.resolve())
+        if "/zoneinfo/" in target:
+            return target.split("/zoneinfo/", 1)[1]
+    return _dt.datetime.now().astimezone().tzname() or "local"
+
+
+def local_midnight(date: _dt.date, tz: _dt.tzinfo | None = None) -> float:
+    """Epoch seconds of midnight at the start of ``date`` in ``tz`` (the local zone if None)."""
+    return _dt.datetime.combine(date, _dt.time(), tzinfo=tz).timestamp()
+
+
+def first_date(first_tod: float, mtime: float | None, tz: _dt.tzinfo | None = None) -> _dt.date:
+    """The date, in ``tz`` (the local zone if None), of a time-of-day log's first line.
 
     A file is last modified when its last line was written: its date is the
     date of the first line too, unless the first time of day is later than the
     modification time of day, in which case the log crossed midnight.
     """
     if mtime is None:
-        return _dt.date.today()
-    end = _dt.datetime.fromtimestamp(mtime)
+        return _dt.datetime.now(tz).date()
+    end = _dt.datetime.fromtimestamp(mtime, tz)
     end_tod = end.hour * 3600 + end.minute * 60 + end.second + end.microsecond / 1e6
     date = end.date()
     # Slack for clocks that tick while the file is closed.
@@ -112,43 +160,3 @@ def utc_offset(epoch: float) -> int:
     """The local time zone's offset from UTC, in seconds, at ``epoch``."""
     off = _dt.datetime.fromtimestamp(epoch).astimezone().utcoffset()
     return int(off.total_seconds()) if off is not None else 0
-
-
-class Clock:
-    """Turn strace timestamps of any style into seconds since the epoch.
-
-    Parameters
-    ----------
-    date : datetime.date, optional
-        The local date of the first line, for time-of-day stamps.
-    mtime : float, optional
-        The log's modification time; used for the date when ``date`` is None.
-    """
-
-    def __init__(self, date: _dt.date | None = None, mtime: float | None = None) -> None:
-        self.date = date
-        self.mtime = mtime
-        self._midnight: float | None = None
-        self._last_tod: float | None = None
-        self._last: float | None = None
-
-    def __call__(self, value: float, style: str) -> float:
-        if style == EPOCH:
-            self._last = value
-            return value
-        if style == TOD:
-            if self._midnight is None:
-                if self.date is None:
-                    self.date = first_date(value, self.mtime)
-                self._midnight = local_midnight(self.date)
-            # A time of day far below the previous one means the log crossed
-            # midnight; lines out of completion order differ by far less.
-            elif self._last_tod is not None and value < self._last_tod - DAY / 2:
-                self._midnight += DAY
-            self._last_tod = value
-            self._last = self._midnight + value
-            return self._last
-        if self._last is None:
-            self._last = local_midnight(self.date or _dt.date.today())
-        self._last += value
-        return self._last

@@ -35,12 +35,15 @@ class Trace:
         Failed byte-moving calls, counted; :data:`iomonitor.schema.ERROR_SCHEMA`.
     meta : dict
         Trace metadata; keys are described in :data:`iomonitor.schema.METADATA_KEYS`.
+    execs : pandas.DataFrame
+        Every successful exec, in order; :data:`iomonitor.schema.EXEC_SCHEMA`.
     """
 
     events: pd.DataFrame
     processes: pd.DataFrame = field(default_factory=lambda: empty_processes())
     errors: pd.DataFrame = field(default_factory=lambda: empty_errors())
     meta: dict[str, Any] = field(default_factory=dict)
+    execs: pd.DataFrame = field(default_factory=lambda: empty_execs())
 
     def __repr__(self) -> str:
         n = len(self.events)
@@ -130,6 +133,21 @@ def empty_processes() -> pd.DataFrame:
 def empty_errors() -> pd.DataFrame:
     """Return an empty failed-calls table with its schema dtypes."""
     return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in schema.ERROR_SCHEMA})
+
+
+def empty_execs() -> pd.DataFrame:
+    """Return an empty exec history table with its schema dtypes."""
+    return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in schema.EXEC_SCHEMA})
+
+
+def execs_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Build the typed exec history from one mapping per exec (``time`` in epoch seconds)."""
+    if not rows:
+        return empty_execs()
+    frame = pd.DataFrame(list(rows), columns=list(schema.EXEC_COLUMNS))
+    secs = pd.to_numeric(frame["time"], errors="coerce")
+    frame["time"] = pd.to_datetime((secs * 1e6).round(), unit="us", utc=True)
+    return frame.astype(schema.EXEC_DTYPES)
 
 
 def processes_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

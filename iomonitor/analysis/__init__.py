@@ -18,7 +18,7 @@ Distributions (:mod:`~iomonitor.analysis.distributions`)
 While a capture runs (:mod:`~iomonitor.analysis.live`)
     :class:`LiveTotals`.
 Two traces (:mod:`~iomonitor.analysis.diff`)
-    :func:`diff`.
+    :func:`diff`, :func:`can_compare`.
 Overview (:mod:`~iomonitor.analysis.overview`)
     :func:`summary`, :func:`select`, and :func:`summary_partial` /
     :func:`summary_combine` for inputs read batch by batch.
@@ -27,7 +27,7 @@ Overview (:mod:`~iomonitor.analysis.overview`)
 from __future__ import annotations
 
 from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS
-from iomonitor.analysis.diff import DIFF_COLUMNS, DIFF_KEYS, diff
+from iomonitor.analysis.diff import DIFF_COLUMNS, DIFF_KEYS, can_compare, diff
 from iomonitor.analysis.distributions import (
     HISTOGRAM_COLUMNS,
     LATENCY_ACCURACY,
@@ -91,6 +91,7 @@ __all__ = [
     "bandwidth_partial",
     "by",
     "by_tree",
+    "can_compare",
     "combine",
     "diff",
     "latency",

@@ -27,7 +27,7 @@ from iomonitor.analysis._common import (
     sort_rows,
     to_timedelta,
 )
-from iomonitor.errors import UsageError
+from iomonitor.errors import NoTimeError, UsageError
 from iomonitor.trace import Trace
 
 #: Columns of :func:`bandwidth` after the run, time and key columns.
@@ -169,6 +169,8 @@ def bandwidth_combine(
         return sums
     if not len(sums):
         return _empty(sums, columns, keys)
+    if sums[TIME].isna().all():
+        raise NoTimeError("bandwidth over time")
     sums = sums.copy()
     for r in runs:
         sums[r] = as_plain(sums[r])

@@ -31,6 +31,7 @@ def open_reader(
     columns: Sequence[str] | None,
     above: int | None = None,
     filters: list | None = None,
+    tz: str | None = None,
 ) -> BatchReader | None:
     """A batch reader for inputs of more than ``above`` bytes in all; None to load them whole.
 
@@ -44,6 +45,8 @@ def open_reader(
         The size in bytes; :data:`STREAM_ABOVE` by default.
     filters : list, optional
         Row filters for the reader (:func:`pushdown`).
+    tz : str, optional
+        The time zone of classic CSVs (``--tz``); the local zone by default.
 
     Returns
     -------
@@ -53,7 +56,7 @@ def open_reader(
     """
     try:
         reader = BatchReader(
-            *paths, columns=list(columns) if columns is not None else None, filters=filters
+            *paths, columns=list(columns) if columns is not None else None, filters=filters, tz=tz
         )
     except InputError:
         return None
@@ -152,7 +155,9 @@ def aggregate(
         if not collector.next_pass(info):
             return info
         passes += 1
-        reader = BatchReader(*paths, columns=list(columns) if columns is not None else None)
+        reader = BatchReader(
+            *paths, columns=list(columns) if columns is not None else None, tz=reader.tz
+        )
 
 
 class Progress:

@@ -29,6 +29,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+from iomonitor.cli import add_tz_option
 from iomonitor.errors import OutputError, UsageError
 
 KINDS: tuple[str, ...] = ("bandwidth", "cumulative", "timeline", "sizes", "latency", "flow")
@@ -94,6 +95,7 @@ def make_parser(prog: str = "iomonitor plot") -> argparse.ArgumentParser:
         help="bandwidth, cumulative, timeline: time bucket width, e.g. 10ms, 1s, 5min "
         "(default: chosen from the trace's length)",
     )
+    add_tz_option(ap)
     return ap
 
 
@@ -129,9 +131,9 @@ def run(ns: argparse.Namespace) -> int:
     if ns.interval is not None:
         kwargs["interval"] = ns.interval
     columns = list(dict.fromkeys(columns))
-    reader = _batches.open_reader(ns.traces, columns)
+    reader = _batches.open_reader(ns.traces, columns, tz=ns.tz)
     if reader is None:
-        trace = store.load(*ns.traces, columns=load_columns(ns.traces, columns))
+        trace = store.load(*ns.traces, columns=load_columns(ns.traces, columns), tz=ns.tz)
         _batches.check_by_process(kwargs.get("by"), trace)
         figure = plot.KINDS[ns.kind](trace, **kwargs)
     else:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from iomonitor.cli import add_tz_option
 from iomonitor.errors import UsageError
 
 
@@ -37,6 +38,7 @@ def make_parser(prog: str = "iomonitor report") -> argparse.ArgumentParser:
     ap.add_argument(
         "--top", type=int, default=15, metavar="N", help="rows per top table (default 15)"
     )
+    add_tz_option(ap)
     return ap
 
 
@@ -59,9 +61,9 @@ def run(ns: argparse.Namespace) -> int:
     check_output(output)
     # The report uses every column but these two; leaving them unread saves memory.
     columns = [c for c in schema.EVENT_COLUMNS if c not in ("fd", "local")]
-    reader = _batches.open_reader(ns.traces, columns)
+    reader = _batches.open_reader(ns.traces, columns, tz=ns.tz)
     if reader is None:
-        data = store.load(*ns.traces, columns=load_columns(ns.traces, columns))
+        data = store.load(*ns.traces, columns=load_columns(ns.traces, columns), tz=ns.tz)
     else:
         collector = report.ReportCollector()
         data = collector.finish(_batches.aggregate(ns.traces, columns, collector, reader))

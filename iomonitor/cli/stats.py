@@ -33,6 +33,7 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis
+from iomonitor.cli import add_tz_option
 from iomonitor.cli._batches import (
     STREAM_ABOVE,
     batches,
@@ -83,6 +84,7 @@ def make_parser(prog: str = "iomonitor stats") -> argparse.ArgumentParser:
     )
     ap.add_argument("--kind", action="append", choices=KINDS, help="only this kind of fd")
     ap.add_argument("--dir", action="append", choices=DIRECTIONS, help="only this direction")
+    add_tz_option(ap)
     return ap
 
 
@@ -126,7 +128,7 @@ def _run(ns: argparse.Namespace, out: IO[str], seen: _Seen) -> int:
         raise UsageError("--interval splits by a key, not by the process tree")
     if ns.format == "csv" and not (ns.by or ns.interval):
         raise UsageError("--format csv writes a single table: choose it with --by or --interval")
-    reader = _reader(ns.traces, _columns(ns), pushdown(_filters(ns)))
+    reader = _reader(ns.traces, _columns(ns), pushdown(_filters(ns)), ns.tz)
     if reader is not None:
         check_by_process(ns.by, reader)
     if reader is not None and ns.by == "tree":
@@ -140,7 +142,8 @@ def _run(ns: argparse.Namespace, out: IO[str], seen: _Seen) -> int:
             return 0
         reader = None  # no events at all: the whole-load path says the same, simply
     if reader is None:
-        trace = _filtered(iomonitor.load(*ns.traces, filters=pushdown(_filters(ns))), ns)
+        loaded = iomonitor.load(*ns.traces, filters=pushdown(_filters(ns)), tz=ns.tz)
+        trace = _filtered(loaded, ns)
         check_by_process(ns.by, trace)
         seen.events = len(trace.events)
         if ns.interval:
@@ -181,10 +184,10 @@ _COMPACT_EVERY = 32
 
 
 def _reader(
-    paths: Sequence[str], columns: list[str] | None, filters: list | None
+    paths: Sequence[str], columns: list[str] | None, filters: list | None, tz: str | None
 ) -> BatchReader | None:
     """A batch reader for large inputs; None to load them whole."""
-    return open_reader(paths, columns, above=STREAM_ABOVE, filters=filters)
+    return open_reader(paths, columns, above=STREAM_ABOVE, filters=filters, tz=tz)
 
 
 def _stream_bandwidth(
