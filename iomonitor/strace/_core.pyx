@@ -1033,6 +1033,9 @@ cdef class Thread:
     thread group), and the core drops every Thread before the Python side
     runs (:meth:`Core.sync`), so a Thread never outlives what it copied.
     ``end`` is the thread's last time seen, written to ``proc.end`` by ``sync``.
+    The one exception: a process first seen on a line without a timestamp has
+    no start yet, and the first stamped line the core reads for it gives it one
+    (``nostart``), as the Python side's ``EventBuilder._proc`` does.
     """
 
     cdef object proc
@@ -1040,6 +1043,7 @@ cdef class Thread:
     cdef int32_t pid, tgid, comm
     cdef double end
     cdef bint dirty
+    cdef bint nostart
 
 
 cdef enum:
@@ -1378,6 +1382,7 @@ cdef class Core:
             th.tgid = th.proc.tgid
             th.comm = self.columns.word(th.proc.comm)
             th.dirty = False
+            th.nostart = th.proc.start is None
             self.threads[pid] = th
         self.last_thread = th
         return th
@@ -1449,6 +1454,9 @@ cdef class Core:
 
     cdef inline int _ended(self, Thread th, double t) except -1:
         th.end = t
+        if th.nostart and not isnan(t):
+            th.proc.start = t
+            th.nostart = False
         if not th.dirty:
             th.dirty = True
             self.dirty.append(th)
