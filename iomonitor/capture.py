@@ -183,7 +183,7 @@ class Capture:
                 # meanwhile, on the lines strace has buffered in its FIFO, so
                 # their import time overlaps the command instead of preceding it.
                 from iomonitor.strace.convert import Converter
-                from iomonitor.strace.runner import read_exec
+                from iomonitor.strace.runner import read_exec, read_process
 
                 sink = open_sink()
                 conv = self.converter = Converter(
@@ -195,7 +195,10 @@ class Capture:
                     command=self.command,
                     exec_source=read_exec,
                 )
-                for info in self.runner.targets:
+                # The processes attached to, as /proc shows them now that
+                # they are traced (whichever backend traces them).
+                found = (read_process(pid) for pid in self.pids or ())
+                for info in (i for i in found if i is not None):
                     for tid in info.threads:
                         conv.builder.adopt(tid, info.tgid, info.ppid, info.comm, info.argv)
                 last_flush = time.monotonic()

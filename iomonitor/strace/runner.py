@@ -201,9 +201,6 @@ class StraceRunner:
     stop_grace : float
         Seconds :meth:`stop` waits in run mode for the trace to end after
         signalling the command before it kills every process still traced.
-    targets : list of ProcessInfo
-        In attach mode, once entered: what ``/proc`` said about each process
-        attached to (its threads, parent, program and arguments).
 
     Examples
     --------
@@ -273,7 +270,6 @@ class StraceRunner:
         self.argv: list[str] = self._build_argv("<fifo>")
         self.exit_status: int | None = None
         self.stop_grace = 3.0
-        self.targets: list[ProcessInfo] = []
 
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmpdir: str | None = None
@@ -434,8 +430,6 @@ class StraceRunner:
                     self._stderr_done.wait(1.0)
                 rc = self._proc.returncode if self._proc else None
                 raise _classify(self._complaints, self.strace, None, self.pids, rc, attach=True)
-            found = (read_process(pid) for pid in self.pids)
-            self.targets = [info for info in found if info is not None]
             return
         # Run mode: the first line is the command's execve (strace shows
         # nothing before it); a failed one means the command never ran.
