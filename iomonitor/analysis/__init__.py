@@ -11,7 +11,7 @@ together) every result keeps the runs apart.
 Importing this package registers the ``.io`` accessor on DataFrames.
 
 Totals (:mod:`~iomonitor.analysis.totals`)
-    :func:`by`, :func:`by_tree`, :func:`subtree`; :func:`sums` (the
+    :func:`by`, :func:`by_tree`, :func:`subtree`, :func:`process_names`; :func:`sums` (the
     engine's rows behind :func:`by`) and :func:`finish` (those rows made a
     :func:`by` table) for tables of part of the events.
 Over time (:mod:`~iomonitor.analysis.rates`)
@@ -20,18 +20,21 @@ Distributions (:mod:`~iomonitor.analysis.distributions`)
     :func:`size_histogram`, :func:`latency` (exact percentiles).
 Overview (:mod:`~iomonitor.analysis.overview`)
     :func:`summary`, :func:`select`.
+Flow (:mod:`~iomonitor.analysis.flow`)
+    :func:`flow_edges`: who read what, who wrote where, who fed whom.
 """
 
 from __future__ import annotations
 
 from iomonitor.analysis import accessor as _accessor  # noqa: F401 - registers df.io
-from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS
+from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS, has_runs
 from iomonitor.analysis.distributions import (
     HISTOGRAM_COLUMNS,
     LATENCY_COLUMNS,
     latency,
     size_histogram,
 )
+from iomonitor.analysis.flow import EDGE_COLUMNS, NO_PROCESS, flow_edges
 from iomonitor.analysis.overview import BLIND_SPOTS, select, summary
 from iomonitor.analysis.rates import RATE_COLUMNS, bandwidth
 from iomonitor.analysis.totals import (
@@ -41,16 +44,19 @@ from iomonitor.analysis.totals import (
     by,
     by_tree,
     finish,
+    process_names,
     subtree,
     sums,
 )
 
 __all__ = [
     "BLIND_SPOTS",
+    "EDGE_COLUMNS",
     "HISTOGRAM_COLUMNS",
     "KEYS",
     "KEY_SOURCES",
     "LATENCY_COLUMNS",
+    "NO_PROCESS",
     "OTHER",
     "RATE_COLUMNS",
     "SOCKET_KINDS",
@@ -61,7 +67,10 @@ __all__ = [
     "by",
     "by_tree",
     "finish",
+    "flow_edges",
+    "has_runs",
     "latency",
+    "process_names",
     "select",
     "size_histogram",
     "subtree",

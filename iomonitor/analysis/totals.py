@@ -228,7 +228,7 @@ def by_tree(trace: Trace) -> pd.DataFrame:
     runs = [RUN] if scan.has_runs else []
     check_runs(pd.DataFrame(columns=runs), procs, "processes")
     tgid_sums = sums(scan, "tgid")
-    event_comms = _last_comms(scan, runs)
+    event_comms = process_names(scan)
     own = _with_errors(tgid_sums, "tgid", trace.errors, procs)
 
     run_values = _run_values(own, procs) if runs else [None]
@@ -277,8 +277,22 @@ def by_tree(trace: Trace) -> pd.DataFrame:
     return _tree_order(out, runs)
 
 
-def _last_comms(scan: Scan, runs: list[str]) -> pd.Series:
-    """The program name of each process's last event, indexed by tgid (or (run, tgid))."""
+def process_names(data: Trace | pd.DataFrame | Scan) -> pd.Series:
+    """The program name of each process's last event.
+
+    Parameters
+    ----------
+    data : Trace, pandas.DataFrame or Scan
+        The events (``time``, ``tgid``, ``comm``).
+
+    Returns
+    -------
+    pandas.Series
+        Names (None where unknown), indexed by tgid, or by (run, tgid) when
+        the events hold several runs.
+    """
+    scan = data if isinstance(data, Scan) else scan_of(data, (TIME, TGID, COMM), "process names")
+    runs = [RUN] if scan.has_runs else []
     group = ", ".join(quote(k) for k in [*runs, TGID])
     rows = scan.query(
         f"SELECT {group}, arg_max({COMM}, {TIME}) AS comm FROM {{events}} GROUP BY {group}"
