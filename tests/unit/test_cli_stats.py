@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-import iomonitor
 from iomonitor import store
 from iomonitor.cli import main
 from iomonitor.errors import InputError
