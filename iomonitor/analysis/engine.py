@@ -16,6 +16,7 @@ size of input.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import itertools
 from collections.abc import Mapping, Sequence
@@ -39,8 +40,11 @@ def _connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     # Timestamps come back in UTC, the schema's zone, whatever the machine's.
     con.execute("SET TimeZone = 'UTC'")
-    # Only the CLI talks to the user; the engine draws no progress bar of its own.
-    con.execute("SET enable_progress_bar = false")
+    # Only the CLI talks to the user: the engine draws no progress bar of its
+    # own on a terminal. Under Jupyter DuckDB refuses the setting unless
+    # ipywidgets is installed, and draws no bar without it anyway.
+    with contextlib.suppress(duckdb.InvalidInputException):
+        con.execute("SET enable_progress_bar = false")
     return con
 
 
