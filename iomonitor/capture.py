@@ -54,6 +54,38 @@ class _Collector:
         pass
 
 
+class _Tap:
+    """A sink that hands every events chunk to ``tap`` as a DataFrame, then to ``inner`` if any.
+
+    The chunks are DataFrames (which every sink takes), so a live view reads
+    them with the analysis functions while the file is written as usual.
+    """
+
+    def __init__(self, tap: Callable[[pd.DataFrame], None], inner: Sink | None) -> None:
+        self.tap = tap
+        self.inner = inner
+
+    def chunk(self, columns: dict[str, list]) -> pd.DataFrame:
+        from iomonitor.trace import events_frame
+
+        return events_frame(columns)
+
+    def write(self, events: pd.DataFrame) -> None:
+        if events.empty:
+            return
+        self.tap(events)
+        if self.inner is not None:
+            self.inner.write(events)
+
+    def close(self, *parts: Any) -> None:
+        if self.inner is not None:
+            self.inner.close(*parts)
+
+    def abort(self) -> None:
+        if self.inner is not None:
+            self.inner.abort()
+
+
 class Capture:
     """One capture session: a command to run, or pids to attach to.
 
@@ -103,7 +135,9 @@ class Capture:
         """
         self.runner.stop(signum)
 
-    def _pump(self, open_sink: Callable[[], Sink | _Collector]) -> tuple[Sink | _Collector, dict]:
+    def _pump(
+        self, open_sink: Callable[[], Sink | _Collector | _Tap]
+    ) -> tuple[Sink | _Collector | _Tap, dict]:
         """Run the capture, writing events to the sink ``open_sink`` makes.
 
         The events are handed to the sink in the form it takes best (its
@@ -114,7 +148,7 @@ class Capture:
             self._timer = threading.Timer(self.duration, self.stop)
             self._timer.daemon = True
             self._timer.start()
-        sink: Sink | _Collector | None = None
+        sink: Sink | _Collector | _Tap | None = None
         try:
             with self.runner:
                 # The command runs from here on. The writer's libraries load
@@ -125,7 +159,11 @@ class Capture:
 
                 sink = open_sink()
                 conv = self.converter = Converter(
-                    cwd=self.cwd, on_call=self.on_call, chunk=sink.chunk
+                    cwd=self.cwd,
+                    on_call=self.on_call,
+                    chunk=sink.chunk,
+                    tracks_fds=True,
+                    attached=not self.command,
                 )
                 feeder = FastFeeder(conv)
                 last_flush = time.monotonic()
@@ -162,7 +200,7 @@ class Capture:
         }
         return sink, meta
 
-    def _close_partial(self, sink: Sink | _Collector) -> None:
+    def _close_partial(self, sink: Sink | _Collector | _Tap) -> None:
         # Keep what was captured: close the file with what it holds.
         conv = self.converter
         assert conv is not None
@@ -200,15 +238,7 @@ class Capture:
         dict
             The trace's metadata.
         """
-        if output is not None and str(output) != "-":
-            # Refuse before the command starts, not after it ran. A dataset's
-            # existing folder is written into; a new one is made in its parent.
-            out = os.fspath(output)
-            folder = out if os.path.isdir(out) else os.path.dirname(os.path.abspath(out))
-            if not os.path.isdir(folder):
-                raise OutputError(str(output), "no such directory")
-            if not os.access(folder, os.W_OK | os.X_OK):
-                raise OutputError(str(output), "permission denied")
+        _check_output(output)
 
         def open_sink() -> Sink:
             # Not the store: the writers need no pandas, which saves a capture
@@ -216,6 +246,47 @@ class Capture:
             from iomonitor import sinks
 
             return sinks.open_sink(output, fmt, stream=stream, host=host)
+
+        sink, meta = self._pump(open_sink)
+        assert self.converter is not None
+        sink.close(self.converter.process_records(), self.converter.error_records(), meta)
+        return meta
+
+    def watch(
+        self,
+        tap: Callable[[pd.DataFrame], None],
+        output: str | os.PathLike[str] | None = None,
+        fmt: str | None = None,
+        *,
+        host: str | None = None,
+    ) -> dict[str, Any]:
+        """Capture, handing every events chunk to ``tap`` as it is written; return the metadata.
+
+        Parameters
+        ----------
+        tap : callable
+            Called with each chunk of events (a DataFrame of the event
+            schema), in order, from the thread that runs the capture.
+        output : path, optional
+            Also write the trace there, as :meth:`to_sink` does; nothing is
+            written when None.
+        fmt : {"csv", "parquet"}, optional
+            The format of ``output``; by default from its extension.
+        host : str, optional
+            A dataset's host folder for this trace.
+
+        Returns
+        -------
+        dict
+            The trace's metadata.
+        """
+        _check_output(output)
+
+        def open_sink() -> _Tap:
+            from iomonitor import sinks
+
+            inner = None if output is None else sinks.open_sink(output, fmt, host=host)
+            return _Tap(tap, inner)
 
         sink, meta = self._pump(open_sink)
         assert self.converter is not None
@@ -239,6 +310,27 @@ class Capture:
         if output is not None:
             store.write(trace, output)
         return trace
+
+
+def _check_output(output: str | os.PathLike[str] | None) -> None:
+    """Refuse an output that cannot be written before the command starts, not after it ran.
+
+    A dataset's existing folder is written into; a new one is made in its parent.
+    """
+    if output is None or str(output) == "-":
+        return
+    out = os.fspath(output)
+    folder = out if os.path.isdir(out) else os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise OutputError(str(output), "no such directory")
+    # A device or a named pipe is written in place (sinks.OutputFile):
+    # it needs write permission itself, not on its folder.
+    if os.path.exists(out) and not (os.path.isfile(out) or os.path.isdir(out)):
+        writable = os.access(out, os.W_OK)
+    else:
+        writable = os.access(folder, os.W_OK | os.X_OK)
+    if not writable:
+        raise OutputError(str(output), "permission denied")
 
 
 def run(

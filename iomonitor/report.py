@@ -7,9 +7,8 @@ and characters no page can hold (raw bytes of names that are not UTF-8,
 control characters) are spelled out as ``\\xNN``.
 
 Numbers come from :mod:`iomonitor.analysis`; figures from :mod:`iomonitor.plot`.
-Everything on the page is added up batch by batch (:class:`ReportCollector`),
-so a trace read piece by piece from disk gives the same page as one in memory
-(only the latency percentiles are then estimated, within 1 %).
+Each is one engine query over the trace where it is, so a trace queried on
+disk (:func:`iomonitor.store.scan`) gives the same page as one in memory.
 
 Examples
 --------
@@ -39,6 +38,7 @@ import iomonitor
 from iomonitor import analysis, plot, schema
 from iomonitor.analysis.overview import BLIND_SPOTS
 from iomonitor.errors import OutputError, UsageError
+from iomonitor.sinks import OutputFile
 from iomonitor.trace import Trace
 
 #: Section ids of the page, in order (the tests and links use them).
@@ -165,8 +165,16 @@ def _summary(s: pd.Series) -> str:
             return card(f"top {which}", "–", "none in this trace")
         return card(f"top {which}", _e(name), f"{_bytes(s[f'top_{which}_bytes'])} read + written")
 
+    runs = int(s["runs"])
+    # Several runs: their spans are added up, which is not the time from the
+    # first call of one run to the last of another; say which one each line means.
+    duration = (
+        card("traced time", _secs(s["duration"]), f"the {runs} runs' own spans, added up")
+        if runs > 1
+        else card("duration", _secs(s["duration"]))
+    )
     cards = [
-        card("duration", _secs(s["duration"])),
+        duration,
         card("processes", _count(s["processes"]), f"{_count(s['threads'])} threads"),
         card("events", _count(s["events"]), "byte-moving calls"),
         card("read", _bytes(s["read_bytes"]), f"{_count(s['read_bytes'])} bytes"),
@@ -185,7 +193,12 @@ def _summary(s: pd.Series) -> str:
             f'See <a href="#blind-spots">blind spots</a>.</p>'
         )
     span = ""
-    if s["start"] is not None:
+    if s["start"] is not None and runs > 1:
+        span = (
+            f'<p class="sub">{runs} runs: the first call at {_when(s["start"])}, '
+            f"the last one ending at {_when(s['end'])}.</p>"
+        )
+    elif s["start"] is not None:
         span = f'<p class="sub">From {_when(s["start"])} to {_when(s["end"])}.</p>'
     return f'{span}<div class="cards">{"".join(cards)}</div>{warn}'
 
@@ -319,11 +332,22 @@ FIGURES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
 )
 
 
+#: Figures drawn from read and write calls only: nothing to show without any.
+_TRANSFER_KINDS = frozenset({"flow", "bandwidth", "cumulative", "sizes"})
+
+
 def _figures(data: ReportData) -> str:
     parts = []
-    if not data.has_sockets:
+    if not data.has_transfers:
+        parts.append(
+            '<p class="note">No read or write calls in this trace: no data flow, '
+            "bandwidth, cumulative bytes or call sizes.</p>"
+        )
+    elif not data.has_sockets:
         parts.append('<p class="note">No socket I/O in this trace: no bandwidth by peer.</p>')
     for title, caption, kind, args in FIGURES:
+        if kind in _TRANSFER_KINDS and not data.has_transfers:
+            continue
         if args.get("by") == "peer" and not data.has_sockets:
             continue
         parts.append(f"<h3>{_e(title)}</h3>")
@@ -465,7 +489,9 @@ class ReportData:
     figures : iomonitor.plot.FigureData
         What every figure of :data:`FIGURES` is drawn from.
     has_sockets : bool
-        Whether any call was on a socket.
+        Whether any read or write call was on a socket.
+    has_transfers : bool
+        Whether any call read or wrote (mmap alone draws no bandwidth).
     """
 
     info: Trace
@@ -476,6 +502,7 @@ class ReportData:
     tree: pd.DataFrame
     figures: plot.FigureData
     has_sockets: bool
+    has_transfers: bool
 
 
 def collect(trace: Trace) -> ReportData:
@@ -507,7 +534,9 @@ def collect(trace: Trace) -> ReportData:
     files = analysis.finish(analysis.sums(trace, "file", sockets=False), "file", file_errors, procs)
     peers = analysis.by(trace, "peer")
     processes = analysis.by(trace, "process")
-    sockets = analysis.sums(trace, "kind", sockets=True)
+    # Calls that read or wrote, by kind: mmap alone draws no bandwidth.
+    per_kind = analysis.sums(trace, "kind")
+    moved = per_kind[per_kind["rw_calls"].to_numpy() > 0]
     return ReportData(
         info=trace,
         summary=analysis.summary(
@@ -518,7 +547,8 @@ def collect(trace: Trace) -> ReportData:
         syscalls=analysis.by(trace, "syscall"),
         tree=analysis.by_tree(trace),
         figures=plot.collect(trace, [(kind, args) for _, _, kind, args in FIGURES]),
-        has_sockets=bool(sockets["calls"].sum()),
+        has_sockets=bool(moved["kind"].isin(analysis.SOCKET_KINDS).any()),
+        has_transfers=bool(len(moved)),
     )
 
 
@@ -533,7 +563,7 @@ def render(trace: Trace | ReportData, *, title: str | None = None, top: int = 15
     ----------
     trace : Trace or ReportData
         The trace (several runs loaded together are reported side by side),
-        or what :class:`ReportCollector` added up over its batches.
+        or what :func:`collect` gathered from one.
     title : str, optional
         The page title; by default the traced command or the input's name.
     top : int, default 15
@@ -619,7 +649,7 @@ def save(
     Parameters
     ----------
     trace : Trace or ReportData
-        The trace, or what :class:`ReportCollector` added up over its batches.
+        The trace, or what :func:`collect` gathered from one.
     path : path
         Where to write.
     title, top
@@ -638,11 +668,11 @@ def save(
     if not target.parent.is_dir():
         raise OutputError(str(path), "no such directory")
     page = render(trace, title=title, top=top)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    out = OutputFile(target)
     try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, target)
+        out.tmp.write_text(page, encoding="utf-8")
+        out.commit()
     except OSError as exc:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            out.discard()
         raise OutputError(str(path), exc.strerror or str(exc)) from exc

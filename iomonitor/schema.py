@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: The classic CSV columns, in this order (PRODUCT.md section 3).
 CLASSIC_COLUMNS: tuple[str, ...] = ("time", "dt", "pid", "fd", "dir", "bytes", "file", "port")
@@ -23,8 +23,10 @@ EXTRA_COLUMNS: tuple[str, ...] = ("syscall", "kind", "tgid", "comm", "local")
 
 EVENT_COLUMNS: tuple[str, ...] = CLASSIC_COLUMNS + EXTRA_COLUMNS
 
-#: Directions: data came in, went out, or a file was mapped into memory.
-DIRECTIONS: tuple[str, ...] = ("R", "W", "M")
+#: Directions: data came in, went out, a file was mapped into memory, or data
+#: waiting on a socket was peeked at (``MSG_PEEK``: it stays queued and is read
+#: again by a later call, so it is kept apart from R like M).
+DIRECTIONS: tuple[str, ...] = ("R", "W", "M", "P")
 
 #: What an fd refers to. ``dev`` is a device other than a terminal.
 KINDS: tuple[str, ...] = ("file", "dev", "tty", "pipe", "tcp", "udp", "unix", "netlink", "other")
@@ -63,8 +65,13 @@ EVENT_SCHEMA: tuple[Column, ...] = (
     Column("dt", "float64", "seconds spent inside the call; NaN when the log lacks -T"),
     Column("pid", "int32", "thread id that made the call, as strace prints it"),
     Column("fd", "int32", "file descriptor number"),
-    Column("dir", "category", "R: data in, W: data out, M: file-backed mmap", DIRECTIONS),
-    Column("bytes", "int64", "bytes moved (mapped length for M)"),
+    Column(
+        "dir",
+        "category",
+        "R: data in, W: data out, M: file-backed mmap, P: peek (MSG_PEEK, read again later)",
+        DIRECTIONS,
+    ),
+    Column("bytes", "int64", "bytes moved (mapped length for M, bytes peeked at for P)"),
     Column("file", "category", "path, stdin/stdout/stderr, peer IP, socket path or label"),
     Column("port", "UInt16", "peer port of TCP/UDP sockets, missing otherwise"),
     Column("syscall", "category", "the system call's name"),
@@ -86,12 +93,15 @@ PROCESS_SCHEMA: tuple[Column, ...] = (
     Column("signal", "string", "signal that killed it, missing otherwise"),
 )
 
-#: Failed calls are not events; they are counted per thread, fd target and errno.
+#: Failed calls are not events; they are counted per thread, target and errno. The
+#: target of a byte mover is its fd's name; of a failed open, the resolved path; of
+#: a failed connect or bind, the address (``ip:port``, a UNIX path); of a failed
+#: accept, the listening socket.
 ERROR_SCHEMA: tuple[Column, ...] = (
     Column("pid", "int32", "thread id"),
     Column("tgid", "int32", "process id"),
     Column("syscall", "string", "the failed call"),
-    Column("file", "string", "what the fd or path named, missing when unknown"),
+    Column("file", "string", "the fd's name, the path or the address; missing when unknown"),
     Column("kind", "string", "kind of the target, missing when unknown"),
     Column("errno", "string", "error name, e.g. ENOENT"),
     Column("count", "int64", "how many times"),
@@ -138,11 +148,15 @@ METADATA_KEYS: dict[str, str] = {
     "lines": "lines read",
     "unparsed_lines": "lines that could not be read",
     "unparsed_examples": "the first few unreadable lines",
-    "unseen_bytes": "calls whose byte count could not be seen",
+    "unseen_calls": "byte-moving calls whose result could not be seen (the thread died inside "
+    "the call, or strace cut the list of message lengths)",
+    "unseen_bytes": "bytes those calls asked to move where the log shows the count (for a cut "
+    "message list, the lengths it shows)",
     "unknown_fds": "byte-moving calls on fds whose origin is unknown",
     "io_uring_calls": "io_uring calls (their data is invisible to strace)",
     "aio_calls": "Linux AIO calls (their data is invisible to strace)",
-    "failed_calls": "byte-moving calls that failed (counted, not events)",
+    "failed_calls": "byte-moving calls and opens, connects, accepts and binds that failed "
+    "(counted in the failed-call table, not events)",
     "pids": "the pids attached to (attach mode)",
     "capture_start": "epoch seconds when the capture began",
     "aborted": "true when the capture ended on an error (the file keeps what was seen)",

@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     Records = dict[str, list] | pd.DataFrame
 
 CLASSIC_HEADER = ",".join(schema.CLASSIC_COLUMNS)
+#: How errors name the standard streams a sink writes to.
+_STREAM_NAMES = {"<stdout>": "standard output", "<stderr>": "standard error"}
 PARQUET_KEY = b"iomonitor"
 
 #: Parquet row groups hold this many events (flat memory on write and read).
@@ -59,6 +61,47 @@ ROW_GROUP = 262144
 
 def _tmp_beside(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+class OutputFile:
+    """Where a writer puts a file the user named: beside it first, or in place.
+
+    A regular file (or a new one) is written as a hidden temporary file beside
+    it and renamed into place once complete, so that a failed run never
+    leaves half a file under the user's name. A target that exists and is not
+    a regular file, such as a device (``/dev/full``, ``/dev/stdout``) or a
+    named pipe, is written in place: renaming over it would put a regular
+    file where the device or pipe was, and the data would never reach it.
+
+    Parameters
+    ----------
+    path : path
+        The file the user named.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file the user named.
+    tmp : pathlib.Path
+        The file to open and write: the temporary file, or ``path`` itself.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        # is_file() follows symbolic links: a link to a device is a device.
+        self.in_place = self.path.exists() and not self.path.is_file()
+        self.tmp = self.path if self.in_place else _tmp_beside(self.path)
+
+    def commit(self) -> None:
+        """Put the complete file in place (the caller has closed it)."""
+        if not self.in_place:
+            os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        """Remove what was written after a failure (a device or a pipe is left as it is)."""
+        if not self.in_place:
+            with contextlib.suppress(FileNotFoundError):
+                self.tmp.unlink()
 
 
 def _meta_json(value: Any) -> Any:
@@ -199,17 +242,17 @@ class CsvSink(Sink):
 
     def __init__(self, target: str | os.PathLike[str] | IO[str], offset: int | None = None) -> None:
         self.offset = offset
-        self._path: Path | None = None
-        self._tmp: Path | None = None
         if isinstance(target, (str, os.PathLike)):
-            self._path = Path(target)
-            self._tmp = _tmp_beside(self._path)
+            self._out: OutputFile | None = OutputFile(target)
+            self._name = str(target)
             try:
-                self._fh: IO[bytes] = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()
+                self._fh: IO[bytes] = open(self._out.tmp, "wb")  # noqa: SIM115 - closed in close()
             except OSError as exc:
                 raise OutputError(str(target), exc.strerror or str(exc)) from exc
             self._stream: IO[str] | None = None
         else:
+            self._out = None
+            self._name = _STREAM_NAMES.get(getattr(target, "name", None), "output")
             self._stream = target
             self._fh = target.buffer if hasattr(target, "buffer") else None  # type: ignore[assignment]
         self._quoted: dict[str, str] = {}
@@ -226,7 +269,7 @@ class CsvSink(Sink):
                 self._stream.write(data.decode("utf-8"))
                 self._stream.flush()
         except OSError as exc:
-            raise OutputError(str(self._path or "output"), exc.strerror or str(exc)) from exc
+            raise OutputError(self._name, exc.strerror or str(exc)) from exc
 
     def _quote(self, name: str) -> str:
         q = self._quoted.get(name)
@@ -251,21 +294,22 @@ class CsvSink(Sink):
         self._emit(_classic_rows(cols, self.offset, self._quote).encode("utf-8"))
 
     def close(self, processes: Records, errors: Records, meta: dict[str, Any]) -> None:
-        if self._path is None:
+        if self._out is None:
             return
         try:
+            # The last buffered rows reach the file here: a full disk or
+            # device shows on this close, not earlier.
             self._fh.close()
-            os.replace(self._tmp, self._path)  # type: ignore[arg-type]
+            self._out.commit()
         except OSError as exc:
             self.abort()
-            raise OutputError(str(self._path), exc.strerror or str(exc)) from exc
+            raise OutputError(self._name, exc.strerror or str(exc)) from exc
 
     def abort(self) -> None:
-        if self._path is not None:
+        if self._out is not None:
             with contextlib.suppress(OSError):
                 self._fh.close()
-            if self._tmp is not None and self._tmp.exists():
-                self._tmp.unlink()
+            self._out.discard()
 
 
 def _micros(table: pa.Table) -> list[int | None]:
@@ -329,11 +373,11 @@ class ParquetSink(Sink):
         from iomonitor.columns import ARROW_EVENTS
 
         self._path = Path(path)
-        self._tmp = _tmp_beside(self._path)
+        self._out = OutputFile(self._path)
         self._buffer: list[pa.Table] = []
         self._buffered = 0
         try:
-            self._writer = pq.ParquetWriter(self._tmp, ARROW_EVENTS, compression="zstd")
+            self._writer = pq.ParquetWriter(self._out.tmp, ARROW_EVENTS, compression="zstd")
         except OSError as exc:
             raise OutputError(str(path), exc.strerror or str(exc)) from exc
 
@@ -376,7 +420,7 @@ class ParquetSink(Sink):
                 {PARQUET_KEY: json.dumps(blob, default=_meta_json, ensure_ascii=True)}
             )
             self._writer.close()
-            os.replace(self._tmp, self._path)
+            self._out.commit()
         except OSError as exc:
             self.abort()
             raise OutputError(str(self._path), exc.strerror or str(exc)) from exc
@@ -387,8 +431,7 @@ class ParquetSink(Sink):
         # Best effort while already failing: the writer may be half-closed.
         with contextlib.suppress(OSError, pa.ArrowException):
             self._writer.close()
-        if self._tmp.exists():
-            self._tmp.unlink()
+        self._out.discard()
 
 
 def open_sink(
@@ -407,8 +450,8 @@ def open_sink(
         A path ending in a slash, or an existing folder, is a Parquet
         dataset: the trace becomes one run of it (:class:`DatasetSink`).
     fmt : {"csv", "parquet"}, optional
-        The format; by default from the extension (``.parquet``/``.pq`` for
-        Parquet, anything else CSV).
+        The format; by default from the extension, in any case (``.parquet``/``.pq``
+        for Parquet, anything else CSV).
     stream : text stream, optional
         The stream used when ``target`` is None (stderr in capture mode).
     host : str, optional
@@ -427,7 +470,7 @@ def open_sink(
             raise OutputError(str(target), "a dataset holds Parquet files only")
         return DatasetSink(target, host=host)
     if fmt is None:
-        fmt = "parquet" if str(target).endswith((".parquet", ".pq")) else "csv"
+        fmt = "parquet" if str(target).lower().endswith((".parquet", ".pq")) else "csv"
     parent = Path(target).parent
     if not parent.is_dir():
         raise OutputError(str(target), "no such directory")
@@ -564,7 +607,7 @@ class DatasetSink(ParquetSink):
                 self.abort()
                 raise OutputError(str(folder), exc.strerror or str(exc)) from exc
         self.run = run
-        self._path = folder / DATASET_PART
+        self._path = self._out.path = folder / DATASET_PART
         try:
             super().close(processes, errors, {**meta, "host": self.host, "run": run})
         except OutputError:

@@ -627,6 +627,9 @@ def sniff_log(path: str | os.PathLike[str]) -> None:
     from iomonitor.strace.parser import BLANK, INVALID, parse_line
 
     kind = detect(path)
+    if kind == "dataset":
+        what = "a Parquet dataset" if any(Path(path).rglob("*.parquet")) else "a folder"
+        raise InputError(str(path), f"is {what}, not a strace log")
     if kind != "log":
         raise InputError(str(path), f"is a {kind} trace, not a strace log")
     for seen, line in enumerate(iter_log_lines(path)):

@@ -9,12 +9,80 @@ modification time, and they may cross midnight.
 from __future__ import annotations
 
 import datetime as _dt
+import re
+from fractions import Fraction
 
 TOD = "tod"  #: seconds since local midnight (-t, -tt, nanosecond variants)
 EPOCH = "epoch"  #: seconds since the Unix epoch (-ttt)
 RELATIVE = "rel"  #: seconds since the previous line (-r)
 
 DAY = 86400.0
+
+
+#: Nanoseconds per unit of a duration (:func:`parse_duration`).
+DURATION_UNITS: dict[str, int] = {
+    "ns": 1,
+    "us": 1_000,
+    "\u00b5s": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "sec": 1_000_000_000,
+    "m": 60_000_000_000,
+    "min": 60_000_000_000,
+    "h": 3_600_000_000_000,
+    "d": 86_400_000_000_000,
+}
+_DURATION_TERM = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z\u00b5]*)\s*")
+
+
+def parse_duration(text: str) -> int:
+    """A duration as every option and function taking one reads it, in nanoseconds.
+
+    A number alone is seconds (``"2.5"``); otherwise numbers with units, one
+    after the other: ``"100ms"``, ``"1.5s"``, ``"5min"``, ``"1h30m"`` (ns,
+    us, ms, s, m or min, h, d). The sum is exact (no binary fractions):
+    ``"100us"`` is 100,000 ns, not a hair less.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    int
+        Nanoseconds, at least 1.
+
+    Raises
+    ------
+    ValueError
+        When the text is no such duration, or not positive.
+
+    Examples
+    --------
+    >>> parse_duration("1h30m") / 1e9, parse_duration("250ms"), parse_duration("2")
+    (5400.0, 250000000, 2000000000)
+    """
+    total = Fraction(0)
+    at, stripped = 0, text.strip()
+    while at < len(stripped):
+        term = _DURATION_TERM.match(stripped, at)
+        if term is None:
+            unit = None
+        elif not term.group(2):
+            # Only a lone number goes without a unit: "2" is 2 s, "1s2" is a mistake.
+            unit = DURATION_UNITS["s"] if at == 0 and term.end() == len(stripped) else None
+        else:
+            # Case matters: "1M" could mean a month as well as a minute.
+            unit = DURATION_UNITS.get(term.group(2))
+        if term is None or unit is None:
+            raise ValueError(
+                f"{text!r} is not a duration: give seconds, or e.g. 100ms, 1.5s, 5min, 1h30m"
+            )
+        total += Fraction(term.group(1)) * unit
+        at = term.end()
+    if round(total) < 1:
+        raise ValueError(f"{text!r} is not a duration: it must be longer than zero")
+    return round(total)
 
 
 def local_midnight(date: _dt.date) -> float:

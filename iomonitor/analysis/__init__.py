@@ -20,6 +20,10 @@ Distributions (:mod:`~iomonitor.analysis.distributions`)
     :func:`size_histogram`, :func:`latency` (exact percentiles).
 Overview (:mod:`~iomonitor.analysis.overview`)
     :func:`summary`, :func:`select`.
+While a capture runs (:mod:`~iomonitor.analysis.live`)
+    :class:`LiveTotals`.
+Two traces (:mod:`~iomonitor.analysis.diff`)
+    :func:`diff`.
 Flow (:mod:`~iomonitor.analysis.flow`)
     :func:`flow_edges`: who read what, who wrote where, who fed whom.
 """
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 from iomonitor.analysis import accessor as _accessor  # noqa: F401 - registers df.io
 from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS, has_runs
+from iomonitor.analysis.diff import DIFF_COLUMNS, DIFF_KEYS, diff
 from iomonitor.analysis.distributions import (
     HISTOGRAM_COLUMNS,
     LATENCY_COLUMNS,
@@ -35,6 +40,7 @@ from iomonitor.analysis.distributions import (
     size_histogram,
 )
 from iomonitor.analysis.flow import EDGE_COLUMNS, NO_PROCESS, flow_edges
+from iomonitor.analysis.live import LIVE_COLUMNS, LiveTotals
 from iomonitor.analysis.overview import BLIND_SPOTS, select, summary
 from iomonitor.analysis.rates import RATE_COLUMNS, bandwidth
 from iomonitor.analysis.totals import (
@@ -51,11 +57,14 @@ from iomonitor.analysis.totals import (
 
 __all__ = [
     "BLIND_SPOTS",
+    "DIFF_COLUMNS",
+    "DIFF_KEYS",
     "EDGE_COLUMNS",
     "HISTOGRAM_COLUMNS",
     "KEYS",
     "KEY_SOURCES",
     "LATENCY_COLUMNS",
+    "LIVE_COLUMNS",
     "NO_PROCESS",
     "OTHER",
     "RATE_COLUMNS",
@@ -63,9 +72,11 @@ __all__ = [
     "SUM_COLUMNS",
     "TOTAL_COLUMNS",
     "TREE_COLUMNS",
+    "LiveTotals",
     "bandwidth",
     "by",
     "by_tree",
+    "diff",
     "finish",
     "flow_edges",
     "has_runs",

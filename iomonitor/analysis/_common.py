@@ -13,11 +13,12 @@ import pandas as pd
 from iomonitor import schema
 from iomonitor.analysis.engine import Scan
 from iomonitor.errors import UsageError
+from iomonitor.timeutil import parse_duration
 from iomonitor.trace import Trace
 
 TIME, DT, PID, FD, DIR, BYTES, FILE, PORT = schema.CLASSIC_COLUMNS
 SYSCALL, KIND, TGID, COMM, LOCAL = schema.EXTRA_COLUMNS
-READ, WRITE, MAP = schema.DIRECTIONS
+READ, WRITE, MAP, PEEK = schema.DIRECTIONS
 
 #: Column that tells runs apart when several traces are loaded together.
 RUN = "run"
@@ -175,10 +176,16 @@ def socket_events(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_timedelta(interval: str | float | pd.Timedelta) -> pd.Timedelta:
-    """A bucket width: ``"100ms"``, ``"1s"``, ``"5min"``, a Timedelta or seconds."""
+    """A bucket width: ``"100ms"``, ``"1s"``, ``"5min"``, a Timedelta or seconds.
+
+    Text is read by :func:`iomonitor.timeutil.parse_duration`, as every
+    duration on the command line is.
+    """
     try:
         if isinstance(interval, int | float) and not isinstance(interval, bool):
             width = pd.Timedelta(seconds=float(interval))
+        elif isinstance(interval, str):
+            width = pd.Timedelta(parse_duration(interval), unit="ns")
         else:
             width = pd.Timedelta(interval)
     except (ValueError, TypeError) as exc:

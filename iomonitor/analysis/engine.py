@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +170,17 @@ class Scan:
         if RUN in events.columns:
             events[RUN] = pd.Categorical(events[RUN], categories=self.runs)
         return events
+
+    def batches(self, columns: Sequence[str], rows: int) -> Iterator[pd.DataFrame]:
+        """The events, ``rows`` at a time, as DataFrames with the schema's dtypes.
+
+        For the few outputs that need every event (an export): memory holds
+        one batch, whatever the size of the input.
+        """
+        cols = ", ".join(quote(c) for c in columns)
+        reader = self._con.sql(f"SELECT {cols} FROM {self._name}").fetch_record_batch(rows)
+        for batch in reader:
+            yield restore_dtypes(batch.to_pandas())
 
     def distinct(self, column: str) -> list[Any]:
         """The distinct values of one column."""

@@ -37,6 +37,7 @@ from iomonitor.trace import Trace
 BLIND_SPOTS: tuple[str, ...] = (
     "unparsed_lines",
     "unknown_fds",
+    "unseen_calls",
     "unseen_bytes",
     "io_uring_calls",
     "aio_calls",

@@ -3,24 +3,50 @@
 The classic forms (``iomonitor [options] command...``, ``-p PID``, ``-i LOG``)
 and the subcommands share one entry point. Subcommands are listed in
 :data:`SUBCOMMANDS`, an explicit registry: each module provides
-``make_parser(prog)`` and ``run(args) -> int`` and its docstring is its help.
-Only this package prints to the user and turns errors into exit codes.
+``make_parser(prog)`` and ``run(args) -> int`` and its docstring is its help;
+the registry repeats the docstring's first line, which ``iomonitor --help``
+lists without importing every subcommand (a test keeps the two equal). Only
+this package prints to the user and turns errors into exit codes.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
-from iomonitor.errors import IomonitorError
+import iomonitor
+from iomonitor.errors import IomonitorError, OutputError
 
-#: name -> module implementing it (imported only when used).
-SUBCOMMANDS: dict[str, str] = {
-    "run": "iomonitor.cli.capture",
-    "stats": "iomonitor.cli.stats",
-    "plot": "iomonitor.cli.plot",
-    "report": "iomonitor.cli.report",
+#: name -> (module implementing it, imported only when used; its help's first line).
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "run": (
+        "iomonitor.cli.capture",
+        "Trace a command, attach to processes, or convert a strace log.",
+    ),
+    "stats": (
+        "iomonitor.cli.stats",
+        "Summarize traces: totals per file, peer, process and system call.",
+    ),
+    "plot": ("iomonitor.cli.plot", "Draw a figure of one or more traces into a PNG or SVG file."),
+    "report": (
+        "iomonitor.cli.report",
+        "Write one self-contained HTML report of one or more traces.",
+    ),
+    "top": (
+        "iomonitor.cli.top",
+        "Watch a command's or a process's I/O live: the busiest files, peers and processes.",
+    ),
+    "diff": (
+        "iomonitor.cli.diff",
+        "Compare two traces: what changed per file, peer, process and system call.",
+    ),
+    "export": (
+        "iomonitor.cli.export",
+        "Export a trace as Chrome/Perfetto trace-event JSON for timeline viewers.",
+    ),
 }
 
 
@@ -40,13 +66,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     name = args[0] if args and args[0] in SUBCOMMANDS else None
-    module_name = SUBCOMMANDS[name] if name else SUBCOMMANDS["run"]
+    module_name = SUBCOMMANDS[name or "run"][0]
     try:
         module = importlib.import_module(module_name)
         parser = module.make_parser(prog=f"iomonitor {name}" if name else "iomonitor")
+        if name is None:
+            _add_top_level(parser)
         ns = parser.parse_args(args[1:] if name else args)
-        return int(module.run(ns))
+        status = int(module.run(ns))
+        _flush_stdout()
+        return status
     except IomonitorError as exc:
+        _drop_stdout()
         print(f"iomonitor: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -54,7 +85,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader of our output went away (e.g. `| head`); not an error of ours.
+        _drop_stdout()
         return 0
+
+
+def commands_help() -> str:
+    """Every subcommand with the first line of its help, as ``iomonitor --help`` lists them."""
+    lines = ["commands:"]
+    lines += [f"  {name:<8}{summary}" for name, (_, summary) in SUBCOMMANDS.items()]
+    lines.append("  (iomonitor COMMAND --help tells more)")
+    return "\n".join(lines)
+
+
+def _add_top_level(parser: argparse.ArgumentParser) -> None:
+    # The classic form's parser is also the program's: it lists the
+    # subcommands and answers --version.
+    parser.add_argument("--version", action="version", version=f"iomonitor {iomonitor.__version__}")
+    parser.epilog = commands_help() + ("\n\n" + parser.epilog if parser.epilog else "")
+
+
+def _flush_stdout() -> None:
+    """Write out what standard output still buffers, as an error if it cannot be written.
+
+    Left to the interpreter's exit, a failed flush (a full disk, ``> /dev/full``)
+    would only print a warning, and the exit status would not say the output is lost.
+    """
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError("standard output", exc.strerror or str(exc)) from exc
+
+
+def _drop_stdout() -> None:
+    """After a failed write, let nothing try standard output again.
+
+    Its buffer still holds what could not be written; the interpreter would
+    try again at exit and print a traceback of its own. What is lost is
+    already reported.
+    """
+    try:
+        sys.stdout.flush()
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def entry_point() -> None:

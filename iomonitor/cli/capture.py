@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from iomonitor.errors import UsageError
+from iomonitor.timeutil import parse_duration
 
 if TYPE_CHECKING:
     from iomonitor.strace.parser import Record
@@ -76,7 +77,12 @@ def make_parser(prog: str = "iomonitor") -> argparse.ArgumentParser:
     ap.add_argument("--date", help="date of the first line of a -t/-tt log (YYYY-MM-DD)")
     ap.add_argument("--cwd", help="starting directory of the traced program in a log without -y")
     ap.add_argument("--strace", metavar="PATH", help="the strace executable to use")
-    ap.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    ap.add_argument(
+        "--duration",
+        type=_duration,
+        metavar="TIME",
+        help="stop after this long: seconds, or e.g. 500ms, 10s, 5min (as --interval reads it)",
+    )
     ap.add_argument(
         "--decode-fds",
         choices=("auto", "yes", "no"),
@@ -98,8 +104,11 @@ def run(ns: argparse.Namespace) -> int:
         raise UsageError(
             "give exactly one of: a command to trace, -p PID, or -i LOG (see iomonitor --help)"
         )
-    if ns.duration is not None and ns.duration <= 0:
-        raise UsageError("--duration must be positive")
+    if ns.pid and ns.decode_fds == "no":
+        raise UsageError(
+            "--decode-fds no cannot attach: the fds a process opened before the attach "
+            "are known only from strace's names (-yy)"
+        )
     ns.output = _output(ns)
     on_call = _print_call if ns.verbose else None
     if ns.input:
@@ -203,6 +212,13 @@ def _host_name(text: str) -> str:
     return text
 
 
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text) / 1e9
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parse_date(text: str) -> _dt.date:
     try:
         return _dt.date.fromisoformat(text)
@@ -225,8 +241,11 @@ def _warn_blind_spots(meta: dict[str, Any]) -> None:
     if meta.get("unparsed_lines"):
         ex = (meta.get("unparsed_examples") or [""])[0]
         parts.append(f"{meta['unparsed_lines']} lines could not be read (first: {ex[:80]!r})")
-    if meta.get("unseen_bytes"):
-        parts.append(f"{meta['unseen_bytes']} calls whose bytes could not be seen")
+    if meta.get("unseen_calls"):
+        parts.append(
+            f"{meta['unseen_calls']} calls whose result could not be seen "
+            f"(asking to move {meta.get('unseen_bytes') or 0} bytes)"
+        )
     if meta.get("unknown_fds"):
         parts.append(f"{meta['unknown_fds']} calls on fds of unknown origin")
     if meta.get("io_uring_calls"):

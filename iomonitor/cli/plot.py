@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +88,7 @@ def run(ns: argparse.Namespace) -> int:
     (:func:`iomonitor.store.scan`), whatever their size.
     """
     from iomonitor import plot, store
+    from iomonitor.cli._inputs import check_by_process
 
     output = Path(ns.output)
     suffix = output.suffix.lower()
@@ -109,9 +109,9 @@ def run(ns: argparse.Namespace) -> int:
         kwargs["top"] = ns.top
     if ns.interval is not None:
         kwargs["interval"] = ns.interval
-    # Arguments are checked before any reading: a bad width costs nothing.
-    data = plot.collect(store.scan(*ns.traces), [(ns.kind, kwargs)])
-    save_figure(plot.KINDS[ns.kind](data, **kwargs), output)
+    trace = store.scan(*ns.traces)
+    check_by_process(kwargs.get("by"), trace)
+    save_figure(plot.KINDS[ns.kind](plot.collect(trace, [(ns.kind, kwargs)]), **kwargs), output)
     return 0
 
 
@@ -163,13 +163,15 @@ def save_figure(figure: Any, path: Path) -> None:
     --------
     >>> save_figure(iomonitor.plot.sizes(trace), Path("sizes.svg"))  # doctest: +SKIP
     """
+    from iomonitor.sinks import OutputFile
+
     fmt = path.suffix.lower().lstrip(".")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    out = OutputFile(path)
     metadata = {"Date": None} if fmt == "svg" else None
     try:
-        figure.savefig(tmp, format=fmt, dpi=100, metadata=metadata)
-        os.replace(tmp, path)
+        figure.savefig(out.tmp, format=fmt, dpi=100, metadata=metadata)
+        out.commit()
     except OSError as exc:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            out.discard()
         raise OutputError(str(path), exc.strerror or str(exc)) from exc

@@ -30,7 +30,9 @@ from typing import IO, Any
 import pandas as pd
 
 from iomonitor import analysis, store
-from iomonitor.errors import UsageError
+from iomonitor.cli._inputs import check_by_process
+from iomonitor.errors import OutputError, UsageError
+from iomonitor.render.units import size_text as _size
 from iomonitor.schema import DIRECTIONS, KINDS
 from iomonitor.trace import Trace
 
@@ -96,9 +98,10 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
         raise UsageError("--interval splits by a key, not by the process tree")
     if ns.format == "csv" and not (ns.by or ns.interval):
         raise UsageError("--format csv writes a single table: choose it with --by or --interval")
-    trace = analysis.select(
-        store.scan(*ns.traces), pid=ns.pid, file=ns.file, kind=ns.kind, dir=ns.dir
-    )
+    opened = store.scan(*ns.traces)
+    check_by_process(ns.by, opened)
+    filters = {"pid": ns.pid, "file": ns.file, "kind": ns.kind, "dir": ns.dir}
+    trace = analysis.select(opened, **filters)
     if ns.interval:
         table = analysis.bandwidth(trace, ns.interval, key=ns.by, top=ns.top)
         _write_one(table, ns.format, out, _rate_cells)
@@ -118,7 +121,16 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
             },
         )
         _write_all(head, {t: _head(table, ns.top) for t, table in tables.items()}, ns, out)
+    given = {name: values for name, values in filters.items() if values}
+    if given and not _events(trace):
+        # An empty table is a true answer, but a typo in a filter must not pass for one.
+        words = " ".join(f"--{name} {value}" for name, vs in given.items() for value in vs)
+        print(f"iomonitor: warning: no event matches {words}", file=sys.stderr)
     return 0
+
+
+def _events(trace: Trace) -> int:
+    return len(trace.events) if trace.in_memory else trace.scan.count()
 
 
 def _totals(trace: Trace, key: str, no_sockets: bool, ns: argparse.Namespace) -> pd.DataFrame:
@@ -203,7 +215,14 @@ def _records_json(table: pd.DataFrame) -> str:
 
 
 def _emit(text: str, out: IO[str]) -> None:
-    out.write(text)
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the CLI's business, not an error
+    except OSError as exc:
+        name = "standard output" if out is sys.stdout else getattr(out, "name", "output")
+        raise OutputError(name, exc.strerror or str(exc)) from exc
 
 
 def _width() -> int:
@@ -341,18 +360,6 @@ def _markdown(cells: Cells) -> str:
 
 def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
-
-
-def _size(value: Any) -> str:
-    """Bytes for people: ``512 B``, ``1.5 KiB``; ``-`` when unknown."""
-    if _missing(value):
-        return "-"
-    amount = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(amount) < 1024 or unit == "TiB":
-            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
-        amount /= 1024
-    raise AssertionError("unreachable")
 
 
 def _int(value: Any) -> str:

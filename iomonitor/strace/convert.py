@@ -52,6 +52,11 @@ class Converter:
         :func:`iomonitor.trace.events_frame` (a DataFrame); the writers of a
         capture pass :func:`iomonitor.columns.events_table` (an Arrow table),
         so that pandas is never imported.
+    tracks_fds : bool
+        The lines record every call that reopens an fd, as iomonitor's own
+        capture does (see :class:`~iomonitor.strace.events.EventBuilder`).
+    attached : bool
+        The lines come from processes attached to: no fd is an inherited std stream.
 
     Examples
     --------
@@ -70,10 +75,15 @@ class Converter:
         on_call: Callable[[Record], None] | None = None,
         chunk_events: int = CHUNK_EVENTS,
         chunk: Callable[[dict[str, list]], Any] | None = None,
+        tracks_fds: bool = False,
+        attached: bool = False,
     ) -> None:
         self.clock = Clock(date, mtime)
         self.joiner = Joiner(counted=BYTE_MOVERS)
-        self.builder = EventBuilder(cwd=cwd, pending=self.joiner.pending)
+        self.builder = EventBuilder(
+            cwd=cwd, pending=self.joiner.pending, tracks_fds=tracks_fds, attached=attached
+        )
+        self.joiner.on_drop = self.builder.unseen
         self.on_call = on_call
         self.chunk_events = chunk_events
         self.make_chunk = _events_frame if chunk is None else chunk
@@ -172,7 +182,8 @@ class Converter:
             "unparsed_examples": (
                 self.unparsed_examples + self.joiner.orphan_examples + b.malformed_examples
             ),
-            "unseen_bytes": b.unseen_bytes + self.joiner.dropped,
+            "unseen_calls": b.unseen_calls,
+            "unseen_bytes": b.unseen_bytes,
             "unknown_fds": b.unknown_fds,
             "io_uring_calls": b.io_uring_calls,
             "aio_calls": b.aio_calls,

@@ -7,10 +7,18 @@ byte-moving call into one event (two for ``sendfile``/``splice``/``tee``/
 :func:`iomonitor.trace.events_frame` turns into the DataFrame.
 
 Naming rules (PRODUCT.md section 3): a ``-y``/``-yy`` decoration is the truth
-and corrects the table, except that inherited std streams that nobody
-reopened keep their ``stdin``/``stdout``/``stderr`` labels; without a
-decoration the table alone names the fd; an fd of unknown origin gets an
-honest ``unknown:N`` label and is counted.
+and corrects the table; without a decoration the table alone names the fd; an
+fd of unknown origin gets an honest ``unknown:N`` label and is counted.
+
+The std streams: fds 0, 1 and 2 that the traced command inherited and nobody
+reopened keep their ``stdin``/``stdout``/``stderr`` labels. What each of them
+is (its decoration) is fixed once per trace, from the first decoration seen
+on it while the table can vouch that it was never reopened: the log records
+the calls that reopen fds (iomonitor's own capture does; a log shows it by
+its ``close`` calls). A decoration naming something else means a reopen the
+log did not show (a syscall filter): the decoration wins. A process whose
+start the log does not show gets the label where its fd 0/1/2 names that same
+stream, so one stream has one name in every process.
 """
 
 from __future__ import annotations
@@ -88,6 +96,26 @@ _FD_LIST = re.compile(r"(-?\d+)(?:<((?:->|[^<>]|<[^<>]*>)*)>)?")
 _SOCK_DECO = re.compile(r"([A-Z][A-Za-z0-9-]*|socket|pipe):\[(.*)\]$", re.S)
 _UNIX_PART = re.compile(r'^(\d+)(?:->(\d+))?(?:,(@?)"((?:[^"\\]|\\.)*)")?$')
 _FLAGS = re.compile(r"flags=([A-Z0-9_|]+)")
+_IOV_LEN = re.compile(r"iov_len=(\d+)")
+
+#: Where a byte mover's flags argument is, for ``MSG_PEEK``.
+_RECV_FLAGS = {"recv": 3, "recvfrom": 3, "recvmsg": 2, "recvmmsg": 3, "recvmmsg_time64": 3}
+#: Where a byte mover's requested byte count is (``= ?`` calls, see unseen_bytes).
+_COUNT_ARG = {
+    "read": 2,
+    "write": 2,
+    "pread64": 2,
+    "pwrite64": 2,
+    "recv": 2,
+    "send": 2,
+    "recvfrom": 2,
+    "sendto": 2,
+    "sendfile": 3,
+    "sendfile64": 3,
+    "splice": 4,
+    "tee": 2,
+    "copy_file_range": 4,
+}
 
 #: The largest fd/pid (int32) and byte count (int64) the event columns hold. A
 #: number beyond them can only come from a corrupt line, which is counted
@@ -96,6 +124,7 @@ _MAX_INT32 = 2**31 - 1
 _MAX_INT64 = 2**63 - 1
 _MAX_PORT = 65535
 
+_STD_FDS = {name: fd for fd, name in STD_NAMES.items()}
 _TTY_MAJORS = frozenset({4, 5, 136, 137, 138, 139, 140, 141, 142, 143})
 _SOCKET_KINDS = {"tcp", "udp", "unix", "netlink"}
 
@@ -262,6 +291,31 @@ def _sockaddr(text: str) -> tuple[str | None, int | None, str | None]:
     return None, None, None
 
 
+def _peek(rec: Record) -> bool:
+    """A receive with ``MSG_PEEK``: the data stays queued and a later call reads it again."""
+    if "MSG_PEEK" not in rec.args:  # cheap test first: peeks are rare
+        return False
+    index = _RECV_FLAGS.get(rec.syscall)
+    args = split_args(rec.args)
+    return index is not None and len(args) > index and "MSG_PEEK" in args[index]
+
+
+def _failed_call(rec: Record) -> bool:
+    """A call that failed with an errno (not one restarted after a signal, not ``= ?``)."""
+    return rec.errno is not None and not rec.errno.startswith("ERESTART")
+
+
+def _requested(rec: Record) -> int:
+    """The byte count a call asked for, as its arguments show it (0 when they do not)."""
+    args = split_args(rec.args)
+    index = _COUNT_ARG.get(rec.syscall)
+    if index is not None:
+        n = _int(args[index]) if len(args) > index else None
+        return n if n is not None and 0 <= n <= _MAX_INT64 else 0
+    # Vectors (readv, sendmsg, sendmmsg, vmsplice, ...): the buffers' lengths.
+    return sum(int(n) for n in _IOV_LEN.findall(rec.args))
+
+
 class EventBuilder:
     """The state machine of one trace: processes, fd tables, events, counters.
 
@@ -272,6 +326,12 @@ class EventBuilder:
     pending : dict, optional
         The joiner's open halves, read to adopt a child that prints before its
         parent's ``clone`` returns.
+    tracks_fds : bool
+        The lines record every call that reopens an fd (iomonitor's own
+        capture): the table then vouches for the std streams from the start.
+    attached : bool
+        The processes were attached to: none of them inherited its std streams
+        from the trace's caller, so no fd gets a std label.
 
     Attributes
     ----------
@@ -284,6 +344,8 @@ class EventBuilder:
         self,
         cwd: str | None = None,
         pending: dict[int | None, Record] | None = None,
+        tracks_fds: bool = False,
+        attached: bool = False,
     ) -> None:
         self.procs: dict[int, Process] = {}
         # tgid -> its threads, so that an execve finds its siblings without
@@ -298,11 +360,19 @@ class EventBuilder:
         # sendmsg calls (pid, start time) whose fds a receiver took while the
         # send was still printing (see _scm_in_flight).
         self._scm_early: set[tuple[int, float | None]] = set()
+        # Leaders whose thread's execve succeeded and has yet to resume under them.
+        self._superseded: set[int] = set()
         self._next_id = 0
         self._std: dict[int, OpenFile] = {
             fd: OpenFile(name, "other", std=True) for fd, name in STD_NAMES.items()
         }
+        # (fd, decoration name) -> the inherited std stream seen so named.
+        self._std_seen: dict[tuple[int, str], OpenFile] = {}
+        self.tracks_fds = tracks_fds
+        self.attached = attached
         self.unknown_fds = 0
+        #: Byte movers whose result could not be seen, and the bytes they asked for.
+        self.unseen_calls = 0
         self.unseen_bytes = 0
         self.io_uring_calls = 0
         self.aio_calls = 0
@@ -335,9 +405,10 @@ class EventBuilder:
             # A process whose first line is its execve started inside the
             # trace: it inherited the three std streams. One seen mid-flight
             # (attach, a cut log) may have anything there: its decorations say.
-            if rec.syscall in ("execve", "execveat") or not self.procs:
-                for fd, of in self._std.items():
-                    fdt.install(fd, of)
+            execs = rec.syscall in ("execve", "execveat")
+            if not self.attached and (execs or not self.procs):
+                for fd, name in STD_NAMES.items():
+                    fdt.install(fd, OpenFile(name, "other", std=True, vouched=execs))
             proc = Process(pid, pid, None, fdt, Cwd(self.cwd))
             self._add(proc)
         if rec.comm and not proc.comm:
@@ -390,13 +461,15 @@ class EventBuilder:
         if deco:  # strace never prints an empty `3<>`: only a damaged line does
             d = self._deco(deco)
             if of is None or not of.known:
-                of = OpenFile(d.name, d.kind, d.port, d.local, path=d.name)
+                if of is None and (fd, d.name) in self._std_seen:
+                    # The inherited stream, in a process seen mid-flight.
+                    of = self._std_seen[(fd, d.name)]
+                else:
+                    of = OpenFile(d.name, d.kind, d.port, d.local, path=d.name)
                 proc.fdt.install(fd, of)
                 self.corrections += 1
             elif of.std:
-                if of.kind == "other" and d.kind != "other":
-                    of.kind = d.kind
-                    self.corrections += 1
+                of = self._std_stream(proc, fd, of, d)
             elif d.vague:
                 pass
             elif d.kind in _SOCKET_KINDS:
@@ -424,6 +497,24 @@ class EventBuilder:
             proc.fdt.install(fd, of)
             self.corrections += 1
         return fd, of
+
+    def _std_stream(self, proc: Process, fd: int, of: OpenFile, d: Deco) -> OpenFile:
+        """A decorated fd that the table holds as an inherited std stream."""
+        if of.seen_as is None and (of.vouched or self.tracks_fds):
+            of.seen_as = d.name
+            # After `2>&1` fd 2 holds the stdout stream: keyed by the stream's fd.
+            self._std_seen.setdefault((_STD_FDS[of.name], d.name), of)
+        if of.seen_as == d.name:
+            if of.kind == "other" and d.kind != "other":
+                of.kind = d.kind
+                self.corrections += 1
+            return of
+        # Reopened where the log does not show it (or the log cannot vouch for
+        # the table): the decoration names the fd.
+        of = OpenFile(d.name, d.kind, d.port, d.local, path=d.name)
+        proc.fdt.install(fd, of)
+        self.corrections += 1
+        return of
 
     def _new_id(self) -> int:
         self._next_id += 1
@@ -474,21 +565,28 @@ class EventBuilder:
         if rec.ret is not None and rec.ret >= 0:
             return False
         if rec.errno is None:
-            self.unseen_bytes += 1  # `= ?`: the thread died inside the call
+            self.unseen(rec)  # `= ?`: the thread died inside the call
             return True
         if rec.errno.startswith("ERESTART"):
             return True  # the call is restarted and prints again
-        self.failed_calls += 1
-        key = (
-            proc.pid,
-            proc.tgid,
-            rec.syscall,
-            of.name if of else None,
-            of.kind if of else None,
-            rec.errno,
-        )
-        self._errors[key] = self._errors.get(key, 0) + 1
+        self._error(rec, proc, of.name if of else None, of.kind if of else None)
         return True
+
+    def _error(self, rec: Record, proc: Process, target: str | None, kind: str | None) -> None:
+        """Count one failed call against its target (fd name, path or address)."""
+        self.failed_calls += 1
+        key = (proc.pid, proc.tgid, rec.syscall, target, kind, rec.errno)
+        self._errors[key] = self._errors.get(key, 0) + 1
+
+    def unseen(self, rec: Record, shown: int | None = None) -> None:
+        """Count a byte mover whose result was never seen, with the bytes it asked for.
+
+        ``rec`` is the call as far as it was printed: a whole ``= ?`` line, or
+        the start of a call that never resumed (:class:`Joiner`). ``shown``
+        overrides the count read from the arguments.
+        """
+        self.unseen_calls += 1
+        self.unseen_bytes += shown if shown is not None else _requested(rec)
 
     def feed(self, rec: Record) -> None:
         """Apply one whole call or process marker (time already in epoch seconds)."""
@@ -517,6 +615,8 @@ class EventBuilder:
             gone = self.procs.get(rec.status or -1)
             if gone is not None:
                 gone.end = rec.time
+            # A thread's execve succeeded: it resumes under this (the leader's) pid.
+            self._superseded.add(pid)
 
     # --- handlers -------------------------------------------------------------
 
@@ -606,7 +706,7 @@ class EventBuilder:
             elif rec.syscall == "recvmsg":
                 peer = self._msg_name(rec.args)
                 self._scm_recv(proc, rec.args, of)
-        self._emit(rec, proc, fd, of, "R", rec.ret or 0, peer)
+        self._emit(rec, proc, fd, of, "P" if _peek(rec) else "R", rec.ret or 0, peer)
 
     def _on_write(self, proc: Process, rec: Record) -> None:
         fd, of = self._fd(proc, self._first_arg(rec.args))
@@ -662,9 +762,9 @@ class EventBuilder:
         lens = [int(x) for x in _MSG_LEN.findall(rec.args)]
         if len(lens) < count:
             # strace's -s also caps array elements: some msg_len were not printed.
-            self.unseen_bytes += 1
+            self.unseen(rec, sum(lens))
             return
-        direction = "R" if rec.syscall.startswith("recv") else "W"
+        direction = "W" if rec.syscall.startswith("send") else "P" if _peek(rec) else "R"
         # One event per call: an unconnected socket's peer is the first message's.
         peer = self._msg_name(rec.args) if of.kind in ("udp", "tcp", "unix", "other") else None
         self._emit(rec, proc, fd, of, direction, sum(lens[:count]), peer)
@@ -686,6 +786,9 @@ class EventBuilder:
         self, proc: Process, rec: Record, path: str | None, dirfd: int | None, flags: str
     ) -> None:
         if rec.ret is None or rec.ret < 0:
+            if _failed_call(rec):
+                name = proc.resolve(path, dirfd) if path is not None else None
+                self._error(rec, proc, name, _path_kind(name) if name else None)
             return
         if rec.ret_deco is not None:
             d = self._deco(rec.ret_deco)
@@ -825,6 +928,10 @@ class EventBuilder:
 
     def _on_accept(self, proc: Process, rec: Record) -> None:
         if rec.ret is None or rec.ret < 0:
+            if _failed_call(rec):
+                _, listener = self._fd(proc, self._first_arg(rec.args))
+                target = listener and (listener.local or listener.name)
+                self._error(rec, proc, target, listener.kind if listener else None)
             return
         args = split_args(rec.args)
         _, listener = self._fd(proc, args[0]) if args else (None, None)
@@ -866,10 +973,12 @@ class EventBuilder:
         return of, host, port, family
 
     def _on_connect(self, proc: Process, rec: Record) -> None:
+        found = self._address(proc, rec)
         # A non-blocking connect fails with EINPROGRESS but has its peer.
         if rec.ret is not None and rec.ret < 0 and rec.errno != "EINPROGRESS":
+            if rec.syscall == "connect" and _failed_call(rec):
+                self._address_error(proc, rec, found)
             return
-        found = self._address(proc, rec)
         if found is None:
             return
         of, host, port, family = found
@@ -880,9 +989,11 @@ class EventBuilder:
             of.name, of.port = host, port
 
     def _on_bind(self, proc: Process, rec: Record) -> None:
-        if rec.ret != 0:
-            return
         found = self._address(proc, rec)
+        if rec.ret != 0:
+            if rec.syscall == "bind" and _failed_call(rec):
+                self._address_error(proc, rec, found)
+            return
         if found is None:
             return
         of, host, port, family = found
@@ -891,6 +1002,24 @@ class EventBuilder:
                 of.name, of.path = host, host
         else:
             of.local = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    def _address_error(
+        self,
+        proc: Process,
+        rec: Record,
+        found: tuple[OpenFile, str, int | None, str | None] | None,
+    ) -> None:
+        """Count a failed connect/bind against the address it named."""
+        if found is None:
+            _, of = self._fd(proc, self._first_arg(rec.args))
+            self._error(rec, proc, None, of.kind if of else None)
+            return
+        of, host, port, family = found
+        if family == "unix":
+            self._error(rec, proc, host or None, "unix")
+            return
+        where = f"[{host}]" if ":" in host else host
+        self._error(rec, proc, f"{where}:{port}" if port is not None else where, of.kind)
 
     def _scm_send(
         self, proc: Process, args: str, sock: OpenFile, call: tuple[int, float | None]
@@ -952,6 +1081,8 @@ class EventBuilder:
     # --- fd table changes ---------------------------------------------------------
 
     def _on_close(self, proc: Process, rec: Record) -> None:
+        # A log that records close records the reopening of fds.
+        self.tracks_fds = True
         # close() releases the fd even when it reports EINTR/EIO.
         fd = split_fd(rec.args)[0]
         if fd is not None and rec.errno != "EBADF":
@@ -980,10 +1111,8 @@ class EventBuilder:
             return
         cloexec = rec.syscall == "dup3" and "O_CLOEXEC" in (args[2] if len(args) > 2 else "")
         if rec.ret in STD_NAMES and of.std and rec.ret != fd:
-            of = OpenFile(
-                of.name, of.kind
-            )  # e.g. 2>&1: the name stays, no longer inherited as fd 2
-            of.std = True
+            # e.g. 2>&1: fd 2 now holds the stdout stream, under its name.
+            of = OpenFile(of.name, of.kind, std=True, vouched=of.vouched, seen_as=of.seen_as)
         proc.fdt.install(rec.ret, of, cloexec)
 
     def _on_fcntl(self, proc: Process, rec: Record) -> None:
@@ -1015,7 +1144,11 @@ class EventBuilder:
             child.start = rec.time
 
     def _on_execve(self, proc: Process, rec: Record) -> None:
-        if rec.ret != 0:
+        # `superseded` proves a thread's exec succeeded, whatever the return
+        # value: with --seccomp-bpf strace 6.1 prints `= -1 (errno 1844...)`.
+        superseded = proc.pid in self._superseded
+        self._superseded.discard(proc.pid)
+        if rec.ret != 0 and not superseded:
             return
         args = split_args(rec.args)
         i = 1 if rec.syscall == "execveat" else 0

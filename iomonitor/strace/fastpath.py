@@ -45,10 +45,11 @@ _PLAIN_TAIL = re.compile(r"\) = (?:-?\d+|0x[0-9a-f]+)(?: <\d+(?:\.\d+)?>)?\n?\Z"
 # sendto/recvfrom: the buffer argument (strace's quoting) and what follows it.
 _BUFFER = re.compile(r'"(?:[^"\\]|\\.)*"(?:\.\.\.)?|NULL|0x[0-9a-f]+', re.S)
 
-#: Byte movers whose event depends on the first argument only (plus the peer
-#: argument for sendto/recvfrom): the calls the fast path serves.
+#: Byte movers whose event depends on the first argument only (plus the flags
+#: and peer arguments for sendto/recvfrom): the calls the fast path serves.
+#: ``recv`` is not: its MSG_PEEK flag is not part of the key.
 MOVERS = frozenset(
-    {"read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "recv", "send"}
+    {"read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "send"}
     | {"preadv2", "pwritev2", "recvfrom", "sendto"}
 ) & (READS | WRITES)
 _PEER_CALLS = frozenset({"recvfrom", "sendto"})

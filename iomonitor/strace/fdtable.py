@@ -43,6 +43,11 @@ class OpenFile:
         For pidfds: the process it refers to (``pidfd_getfd``).
     path : str or None
         The path of a directory or file, for ``fchdir`` and ``openat`` dirfds.
+    vouched : bool
+        For std streams: the log shows every reopen of this fd since the
+        process started, so the first decoration seen on it is the stream.
+    seen_as : str or None
+        For std streams: the decoration's name of the stream, once seen.
     """
 
     name: str
@@ -54,6 +59,8 @@ class OpenFile:
     readable_end: bool | None = None
     pidfd_pid: int | None = None
     path: str | None = None
+    vouched: bool = False
+    seen_as: str | None = None
 
 
 class FdTable:

@@ -10,6 +10,8 @@ their effects (a new fd, a close) happened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from iomonitor.strace import parser as p
 from iomonitor.strace.parser import Record
 
@@ -26,17 +28,22 @@ class Joiner:
     orphans : int
         Resumed halves whose start was never seen (e.g. a log cut at the start
         or an attach in mid-call).
-    dropped : int
-        Unfinished halves that never resumed (overwritten or left at the end).
+    on_drop : callable or None
+        Called with every unfinished half that never resumes (the thread died
+        in the call, a half overwritten, or the log ended), among ``counted``.
     """
 
-    def __init__(self, counted: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        counted: frozenset[str] | None = None,
+        on_drop: Callable[[Record], None] | None = None,
+    ) -> None:
         # Only halves of these calls count as lost (a thread parked in futex
         # when its process exits loses nothing worth reporting).
         self.counted = counted
+        self.on_drop = on_drop
         self.pending: dict[int | None, Record] = {}
         self.orphans = 0
-        self.dropped = 0
         self.orphan_examples: list[str] = []
         self._cut: int | None = None
 
@@ -121,5 +128,5 @@ class Joiner:
         return n
 
     def _drop(self, half: Record) -> None:
-        if self.counted is None or half.syscall in self.counted:
-            self.dropped += 1
+        if self.on_drop is not None and (self.counted is None or half.syscall in self.counted):
+            self.on_drop(half)

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from strace_log import whole_calls
 
 pytestmark = pytest.mark.strace
 
@@ -51,12 +52,12 @@ def iomonitor_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def pid_of(log_text: str, program: str) -> int:
-    """The pid that exec'd ``program`` successfully, from the log."""
+    """The pid that exec'd ``program`` successfully, from the log (split calls made whole)."""
+    execve = re.compile(rf'^(\d+) +\S+ execve\("[^"]*/{program}", .*\) = 0')
     pids = {
         int(m.group(1))
-        for m in re.finditer(
-            rf'^(\d+) +\S+ execve\("[^"]*/{program}", .*\) = 0', log_text, re.MULTILINE
-        )
+        for m in map(execve.match, whole_calls(log_text.splitlines()))
+        if m is not None
     }
     assert len(pids) == 1, f"{program}: pids {pids}"
     return pids.pop()
@@ -123,7 +124,7 @@ def test_echo_writes_to_dev_null(example: Example, csv_text: str) -> None:
 
 def test_classic_lines_look_like_the_contract(example: Example, csv_text: str) -> None:
     """Time and dt exactly as strace printed them, paths quoted, stdout and port bare."""
-    log = example.log.read_text()
+    log = "\n".join(whole_calls(example.log.read_text().splitlines()))
     pid = example.wc_pid
     expected = []
     call = re.compile(
@@ -178,3 +179,30 @@ def test_parquet_holds_the_same_events(example: Example, csv_text: str) -> None:
             assert math.isnan(p.dt), f"row {i}"
         else:
             assert p.dt == pytest.approx(float(r["dt"]), abs=5e-7), f"row {i}"
+
+
+def test_pid_of_finds_an_execve_split_in_two_lines() -> None:
+    """The CI flake: under load strace splits execve around another process's lines."""
+    log = (
+        '4101  10:00:00.000100 execve("/usr/bin/wc", ["wc", "/etc/fstab"], 0x55d0 /* 9 vars */ <unfinished ...>\n'
+        "4100  10:00:00.000150 wait4(-1,  <unfinished ...>\n"
+        "4101  10:00:00.000900 <... execve resumed>) = 0 <0.000800>\n"
+        '4102  10:00:00.001000 execve("/bin/echo", ["/bin/echo", "foo"], 0x55d0 /* 9 vars */) = 0 <0.000300>\n'
+    )
+    assert pid_of(log, "wc") == 4101
+    assert pid_of(log, "echo") == 4102
+    made_whole = whole_calls(log.splitlines())
+    assert made_whole[0].endswith("/* 9 vars */) = 0 <0.000800>")
+    assert made_whole[1] == "4100  10:00:00.000150 wait4(-1,  <unfinished ...>"
+
+
+def test_a_split_read_keeps_its_start_time_and_its_end_duration() -> None:
+    lines = [
+        "7  10:00:00.000001 read(3</etc/fstab>,  <unfinished ...>",
+        '8  10:00:00.000002 write(1<pipe:[5]>, "x", 1) = 1 <0.000001>',
+        '7  10:00:00.000009 <... read resumed>"abc", 4096) = 3 <0.000008>',
+    ]
+    assert whole_calls(lines) == [
+        '7  10:00:00.000001 read(3</etc/fstab>, "abc", 4096) = 3 <0.000008>',
+        lines[1],
+    ]

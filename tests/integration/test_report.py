@@ -71,7 +71,14 @@ def test_report_holds_every_section(page: str) -> None:
         assert f"<h3>{title}</h3>" in page, title
     # No socket in this pipeline: the page says why the peer figure is missing.
     assert "No socket I/O in this trace" in page
-    for spot in ("unparsed lines", "unknown fds", "unseen bytes", "io uring calls", "aio calls"):
+    for spot in (
+        "unparsed lines",
+        "unknown fds",
+        "unseen calls",
+        "unseen bytes",
+        "io uring calls",
+        "aio calls",
+    ):
         assert f"<td>{spot}</td>" in page, spot
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from strace_log import whole_calls
 
 from iomonitor.errors import (
     CaptureError,
@@ -116,7 +117,7 @@ class TestRunMode:
         prog += "os.write(fd, b'x' * 4321)\nos.close(fd)\n"
         lines, runner = traced([PY, "-c", prog], decode_fds=True)
         assert runner.exit_status == 0
-        writes = [ln for ln in lines if " write(" in ln]
+        writes = [ln for ln in whole_calls(lines) if " write(" in ln]
         mine = [ln for ln in writes if f"<{out}>" in ln and "= 4321" in ln]
         assert len(mine) == 1, writes
         # -f -o: every line starts with the pid, then the -ttt time.
@@ -311,6 +312,7 @@ class TestRunMode:
             """
         )
         lines, _ = traced([PY, "-c", prog])
+        lines = whole_calls(lines)
         recv = next(ln for ln in lines if " recvmsg(" in ln and "SCM_RIGHTS" in ln)
         data = re.search(r"cmsg_data=\[([^\]]*)\]", recv)
         assert data is not None and data.group(1).count("</dev/null") == 40, recv
@@ -319,7 +321,7 @@ class TestRunMode:
 
     def test_sendmmsg_of_1024_messages_shows_every_msg_len(self) -> None:
         n = 1024
-        lines, _ = traced([PY, "-c", MMSG, str(n)])
+        lines = whole_calls(traced([PY, "-c", MMSG, str(n)])[0])
         sent = next(ln for ln in lines if " sendmmsg(" in ln)
         got = next(ln for ln in lines if " recvmmsg(" in ln)
         expect = sum(1 + i % 7 for i in range(n))

@@ -90,8 +90,8 @@ def events() -> pd.DataFrame:
 
 @pytest.fixture
 def trace(events: pd.DataFrame) -> Trace:
-    meta = {"unparsed_lines": 2, "unknown_fds": 0, "unseen_bytes": 1, "io_uring_calls": 0,
-            "aio_calls": 0}  # fmt: skip
+    meta = {"unparsed_lines": 2, "unknown_fds": 0, "unseen_calls": 1, "unseen_bytes": 4096,
+            "io_uring_calls": 0, "aio_calls": 0}  # fmt: skip
     return Trace(events, processes_frame(PROCS), errors_frame(ERRORS), meta)
 
 
@@ -514,7 +514,7 @@ def test_summary_headline_numbers(trace: Trace) -> None:
         "top_file": "/etc/passwd", "top_file_bytes": 4096,
         "top_peer": "10.0.0.1:443", "top_peer_bytes": 3100,
         "top_process": "cat", "top_process_bytes": 4146,
-        "unparsed_lines": 2, "unknown_fds": 0, "unseen_bytes": 1,
+        "unparsed_lines": 2, "unknown_fds": 0, "unseen_calls": 1, "unseen_bytes": 4096,
         "io_uring_calls": 0, "aio_calls": 0, "failed_calls": 6,
     }, dtype=object, name="summary")  # fmt: skip
     got = analysis.summary(trace)

@@ -1,0 +1,182 @@
+"""Compare two traces: what changed per file, peer, process and system call.
+
+usage:
+  iomonitor diff A B                       the four tables, biggest change first
+  iomonitor diff A B --by process          one table (file, peer, process, syscall or kind)
+  iomonitor diff A B --strip /tmp/x --strip /tmp/y   match paths under two temporary folders
+
+A and B are traces (Parquet, classic CSV, raw strace log or a folder of
+Parquet files; a folder of several runs counts as their sum). Each row is a
+key seen in either trace: bytes (read + written; mapped bytes are never added
+in) and calls in A and in B, the change (B - A) and the ratio (B / A), and
+where the key was seen: both, only A, or only B. Processes are matched by
+their command line (program and arguments), never by pid; processes that ran
+the same command line add up. --strip removes a prefix from file names and
+from command lines, so that runs in two temporary folders line up.
+--format csv or json writes the numbers as numbers (csv needs --by).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import IO, Any
+
+import pandas as pd
+
+import iomonitor
+from iomonitor import analysis
+from iomonitor.cli.stats import Cells, _markdown, _shown, _text_table, _width
+from iomonitor.errors import UsageError
+from iomonitor.render.units import size_text
+
+FORMATS: tuple[str, ...] = ("table", "csv", "json", "markdown")
+
+#: The tables of the default view: title -> key.
+SECTIONS: dict[str, str] = {
+    "files": "file",
+    "peers": "peer",
+    "processes": "process",
+    "syscalls": "syscall",
+}
+
+#: The event columns a comparison reads.
+_COLUMNS: tuple[str, ...] = (
+    "time",
+    "dt",
+    "dir",
+    "bytes",
+    "file",
+    "port",
+    "syscall",
+    "kind",
+    "tgid",
+    "comm",
+)
+
+_PRESENT = {"both": "both", "a": "only A", "b": "only B"}
+
+
+def make_parser(prog: str = "iomonitor diff") -> argparse.ArgumentParser:
+    """The argument parser of ``iomonitor diff``."""
+    ap = argparse.ArgumentParser(
+        prog=prog,
+        description=__doc__,
+        usage="%(prog)s A B [--by KEY] [--top N] [--strip PREFIX] [--format FORMAT]",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("a", metavar="A", help="the first trace (before)")
+    ap.add_argument("b", metavar="B", help="the second trace (after)")
+    ap.add_argument("--by", choices=analysis.DIFF_KEYS, help="show one table, compared by this")
+    ap.add_argument(
+        "--top", type=_count, default=10, metavar="N", help="rows per table (default 10, 0 = all)"
+    )
+    ap.add_argument(
+        "--strip",
+        action="append",
+        default=[],
+        metavar="PREFIX",
+        help="remove PREFIX from file names and command lines (may be repeated)",
+    )
+    ap.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    return ap
+
+
+def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
+    """Load both traces, compare them and write the tables asked for.
+
+    Parameters
+    ----------
+    ns : argparse.Namespace
+        Parsed by :func:`make_parser`.
+    file : text stream, optional
+        Where to write; standard output by default.
+
+    Returns
+    -------
+    int
+        0.
+    """
+    out = sys.stdout if file is None else file
+    if ns.format == "csv" and not ns.by:
+        raise UsageError("--format csv writes a single table: choose it with --by")
+    if any(not prefix for prefix in ns.strip):
+        raise UsageError("--strip wants a non-empty prefix")
+    a = iomonitor.load(ns.a, columns=list(_COLUMNS))
+    b = iomonitor.load(ns.b, columns=list(_COLUMNS))
+    keys = {ns.by: ns.by} if ns.by else SECTIONS
+    tables = {
+        title: _head(analysis.diff(a, b, key, strip=ns.strip), ns.top)
+        for title, key in keys.items()
+    }
+    if ns.format == "csv":
+        out.write(next(iter(tables.values())).to_csv(index=False))
+    elif ns.format == "json":
+        # One table: its records, as `stats --by` writes them; all four: named.
+        doc: Any = (
+            _records(tables[ns.by])
+            if ns.by
+            else {"a": ns.a, "b": ns.b, **{t: _records(table) for t, table in tables.items()}}
+        )
+        out.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        out.write(_text(tables, ns, markdown=ns.format == "markdown"))
+    return 0
+
+
+def _text(tables: dict[str, pd.DataFrame], ns: argparse.Namespace, markdown: bool) -> str:
+    width = _width()
+    parts = [f"A: {ns.a}\nB: {ns.b}\n"]
+    for title, table in tables.items():
+        heading = f"## {title.capitalize()}" if markdown else title.capitalize()
+        if not len(table):
+            body = "(none)\n"
+        else:
+            cells = _cells(table)
+            body = _markdown(cells) if markdown else _text_table(cells, width)
+        parts.append(f"{heading}\n{body}" if len(tables) > 1 else body)
+    return "\n".join(parts)
+
+
+def _cells(table: pd.DataFrame) -> Cells:
+    key = table.columns[0]
+    return [
+        (key, [_shown(v) for v in table[key]], False),
+        ("in", [_PRESENT[v] for v in table["present"]], False),
+        ("bytes A", [size_text(v) for v in table["bytes_a"]], True),
+        ("bytes B", [size_text(v) for v in table["bytes_b"]], True),
+        ("change", [_signed(size_text(v), v) for v in table["bytes_change"]], True),
+        ("ratio", [_ratio(v) for v in table["bytes_ratio"]], True),
+        ("calls A", [f"{v:,}" for v in table["calls_a"]], True),
+        ("calls B", [f"{v:,}" for v in table["calls_b"]], True),
+        ("change", [_signed(f"{abs(v):,}", v) for v in table["calls_change"]], True),
+        ("ratio", [_ratio(v) for v in table["calls_ratio"]], True),
+    ]
+
+
+def _signed(text: str, value: int) -> str:
+    return "0" if value == 0 else ("+" if value > 0 else "-") + text.lstrip("-")
+
+
+def _ratio(value: float) -> str:
+    return "-" if value != value else f"{value:.2f}x"
+
+
+def _head(table: pd.DataFrame, top: int) -> pd.DataFrame:
+    return table.head(top) if top else table
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    # NaN ratios (nothing in A to divide by) become null.
+    return json.loads(table.to_json(orient="records"))
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (all) or more")
+    return value
