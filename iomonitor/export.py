@@ -165,7 +165,6 @@ def _write(source: str | os.PathLike[str] | Trace, out: IO[str]) -> ExportSummar
     out.write('{"displayTimeUnit": "ms", "traceEvents": [\n')
     first = True
     threads: dict[int, tuple[int, str]] = {}  # pid -> (tgid, comm at its last call)
-    rates = _Bandwidth()
     slices = 0
     names: dict[str, str] = {}
 

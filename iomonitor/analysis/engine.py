@@ -160,7 +160,7 @@ class Scan:
     def count(self) -> int:
         """How many events."""
         if self._rows is None:
-            self._rows = int(self._con.sql(f"SELECT count(*) FROM {self._name}").fetchone()[0])
+            self._rows = int(self._con.sql(f"SELECT count(*) FROM {self._name}").fetchall()[0][0])
         return self._rows
 
     def frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
