@@ -9,21 +9,33 @@ what starting Python costs (that fixed cost is the fourth row):
 - ``mostly_cpu``: 20M non-I/O system calls with a write every 10k;
 - ``startup``: ``/bin/true``, the fixed cost of each way of tracing.
 
-Each runs four ways, alternating, several times:
+Each runs these ways, alternating, several times:
 
 - ``untraced``;
 - ``iomonitor``: ``iomonitor -o X.parquet prog`` (the whole tool: strace,
   parsing, fd tables, Parquet);
+- ``iomonitor_ebpf``: the same with ``--backend ebpf`` (when this machine can
+  run it: root, BTF, the loader built);
 - ``strace_cheap``: the cheapest plain strace that records the same facts,
   ``strace -f --seccomp-bpf -T -ttt -o FILE -e trace=<iomonitor's I/O set>``;
 - ``strace_classic``: ``strace -f -T -tt -v -o FILE`` (every system call).
 
-Reported: median wall time, ratios against ``strace_cheap`` and
-``strace_classic``, and peak memory (max RSS of the heaviest process of the
-run, tracer included).
+Reported: median wall time of the whole run, median time of the traced
+program itself (it prints its own elapsed time: what tracing costs the
+program, apart from the tool's start, drain and Parquet), ratios against
+``strace_cheap``, ``strace_classic`` and ``untraced``, and peak memory (max
+RSS of the heaviest process of the run, tracer included).
 
-Run: ``python benchmarks/capture_overhead.py [--runs N] [--scale F] [--json FILE]``
-(``--scale 0.1`` gives the short workloads of earlier figures).
+Waking an idle CPU is slow on these machines, and ptrace switches CPUs at
+every stop, so the idle-CPU effect is controlled the same way for every mode:
+one ``SCHED_IDLE`` spinner per CPU (``chrt -i 0``) runs for the whole
+benchmark, keeping the CPUs out of idle while taking no time from anything
+else (``--no-spin`` turns it off).
+
+Run: ``python benchmarks/capture_overhead.py [--runs N] [--scale F]
+[--workloads a,b] [--json FILE]`` (``--scale 0.1`` gives the short workloads of
+earlier figures; ``--scale 2 --workloads small_io`` the issue's 200,000 writes
++ 200,000 reads of 64 B).
 """
 
 from __future__ import annotations
@@ -37,9 +49,24 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
+from iomonitor.ebpf.runner import unavailable_reason
 from iomonitor.strace.runner import TRACED_SYSCALLS, find_strace
+
+#: Every workload prints its own elapsed time last, as "elapsed SECONDS".
+ELAPSED = r"""
+#include <stdio.h>
+#include <time.h>
+static struct timespec t0_;
+__attribute__((constructor)) static void start_(void) { clock_gettime(CLOCK_MONOTONIC, &t0_); }
+__attribute__((destructor)) static void stop_(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    printf("elapsed %.6f\n", (t.tv_sec - t0_.tv_sec) + (t.tv_nsec - t0_.tv_nsec) / 1e9);
+}
+"""
 
 PROGRAMS = {
     "small_io": r"""
@@ -95,7 +122,7 @@ def build(workdir: Path, scale: float = 1.0) -> dict[str, Path]:
     exes = {}
     for name, source in PROGRAMS.items():
         src = workdir / f"{name}.c"
-        src.write_text(source)
+        src.write_text(ELAPSED + source)
         exe = workdir / name
         n = max(1, round(COUNTS[name] * scale))
         subprocess.run(["gcc", "-O2", f"-DN={n}L", "-o", str(exe), str(src)], check=True)
@@ -109,6 +136,16 @@ def commands(exe: Path, out: Path, strace: str) -> dict[str, list[str]]:
     return {
         "untraced": [str(exe)],
         "iomonitor": [sys.executable, "-m", "iomonitor", "-o", str(out / "t.parquet"), str(exe)],
+        "iomonitor_ebpf": [
+            sys.executable,
+            "-m",
+            "iomonitor",
+            "--backend",
+            "ebpf",
+            "-o",
+            str(out / "e.parquet"),
+            str(exe),
+        ],
         "strace_cheap": [
             strace,
             "-f",
@@ -134,17 +171,38 @@ def commands(exe: Path, out: Path, strace: str) -> dict[str, list[str]]:
     }
 
 
-def timed(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and the peak RSS (KiB) of the largest process of the run."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{cmd[:3]}... exited with {proc.returncode}")
+def timed(cmd: list[str]) -> tuple[float, float | None, int]:
+    """Wall seconds, the program's own seconds and the peak RSS (KiB) of the run."""
+    with tempfile.TemporaryFile() as said:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=said, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{cmd[:3]}... exited with {proc.returncode}")
+        said.seek(0)
+        words = said.read().split()
+    own = float(words[-1]) if len(words) >= 2 and words[-2] == b"elapsed" else None
     # ru_maxrss of wait4 covers the process and its waited-for descendants.
-    return elapsed, usage.ru_maxrss
+    return elapsed, own, usage.ru_maxrss
+
+
+@contextmanager
+def idle_spinners(on: bool):
+    """One SCHED_IDLE busy loop per CPU while the block runs (see the module's notes)."""
+    procs = []
+    if on:
+        if shutil.which("chrt") is None:
+            sys.exit("capture_overhead: chrt is needed for the idle spinners (or --no-spin)")
+        for _ in range(os.cpu_count() or 1):
+            procs.append(subprocess.Popen(["chrt", "-i", "0", "sh", "-c", "while :; do :; done"]))
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -159,6 +217,10 @@ def main(argv: list[str] | None = None) -> dict:
         "the first N rounds only, 0 for none",
     )
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--workloads", help="comma-separated workloads to run (default: all)")
+    ap.add_argument(
+        "--no-spin", action="store_true", help="no SCHED_IDLE spinners (CPUs may go idle)"
+    )
     ns = ap.parse_args(argv)
     if shutil.which("gcc") is None:
         sys.exit("capture_overhead: gcc is needed to build the workloads")
@@ -168,42 +230,67 @@ def main(argv: list[str] | None = None) -> dict:
         "scale": ns.scale,
         "classic_runs": ns.classic_runs,
         "cpus": os.cpu_count(),
+        "idle_spinners": not ns.no_spin,
         "workloads": {},
     }
-    with tempfile.TemporaryDirectory(prefix="iomon-bench-") as tmp:
+    ebpf_missing = unavailable_reason()
+    if ebpf_missing:
+        print(f"capture_overhead: no eBPF column: {ebpf_missing}", file=sys.stderr)
+    wanted = set(ns.workloads.split(",")) if ns.workloads else None
+    with tempfile.TemporaryDirectory(prefix="iomon-bench-") as tmp, idle_spinners(not ns.no_spin):
         work = Path(tmp)
         for name, exe in build(work, ns.scale).items():
+            if wanted is not None and name not in wanted:
+                continue
             cmds = commands(exe, work, strace)
             if ns.classic_runs == 0:
                 del cmds["strace_classic"]
+            if ebpf_missing:
+                del cmds["iomonitor_ebpf"]
             times: dict[str, list[float]] = {m: [] for m in cmds}
+            own: dict[str, list[float]] = {m: [] for m in cmds}
             rss: dict[str, int] = {m: 0 for m in cmds}
             for i in range(ns.runs):
                 for mode, cmd in cmds.items():  # alternate modes: noise hits all alike
                     if mode == "strace_classic" and i >= ns.classic_runs:
                         continue
-                    secs, kib = timed(cmd)
+                    secs, own_secs, kib = timed(cmd)
                     times[mode].append(secs)
+                    if own_secs is not None:
+                        own[mode].append(own_secs)
                     rss[mode] = max(rss[mode], kib)
             med = {m: statistics.median(v) for m, v in times.items()}
-            results["workloads"][name] = {
+            med_own = {m: statistics.median(v) for m, v in own.items() if v}
+            w = results["workloads"][name] = {
                 "median_s": med,
+                "program_median_s": med_own,
                 "peak_rss_mib": {m: round(k / 1024, 1) for m, k in rss.items()},
                 "iomonitor_vs_cheap": med["iomonitor"] / med["strace_cheap"],
             }
             if "strace_classic" in med:
-                results["workloads"][name]["classic_vs_iomonitor"] = (
-                    med["strace_classic"] / med["iomonitor"]
-                )
-    print(f"{'workload':<12} {'mode':<15} {'median s':>9} {'peak MiB':>9}")
+                w["classic_vs_iomonitor"] = med["strace_classic"] / med["iomonitor"]
+            if "iomonitor_ebpf" in med:
+                w["ebpf_vs_strace_backend"] = med["iomonitor_ebpf"] / med["iomonitor"]
+                if med_own.get("untraced") and "iomonitor_ebpf" in med_own:
+                    w["ebpf_program_vs_untraced"] = med_own["iomonitor_ebpf"] / med_own["untraced"]
+    print(f"{'workload':<12} {'mode':<15} {'median s':>9} {'program s':>10} {'peak MiB':>9}")
     for name, w in results["workloads"].items():
         for mode, secs in w["median_s"].items():
-            print(f"{name:<12} {mode:<15} {secs:>9.3f} {w['peak_rss_mib'][mode]:>9.1f}")
+            prog = w["program_median_s"].get(mode)
+            prog_s = f"{prog:>10.3f}" if prog is not None else f"{'':>10}"
+            print(f"{name:<12} {mode:<15} {secs:>9.3f} {prog_s} {w['peak_rss_mib'][mode]:>9.1f}")
         classic = w.get("classic_vs_iomonitor")
         print(
             f"{name:<12} iomonitor / strace_cheap = {w['iomonitor_vs_cheap']:.2f}x"
             + (f"; strace_classic / iomonitor = {classic:.1f}x" if classic else "")
         )
+        if "ebpf_vs_strace_backend" in w:
+            prog = w.get("ebpf_program_vs_untraced")
+            print(
+                f"{name:<12} iomonitor --backend ebpf / strace backend = "
+                f"{w['ebpf_vs_strace_backend']:.2f}x"
+                + (f"; program under eBPF / untraced = {prog:.2f}x" if prog else "")
+            )
     if ns.json:
         ns.json.write_text(json.dumps(results, indent=2))
     return results

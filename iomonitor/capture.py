@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 import iomonitor
-from iomonitor.errors import OutputError
+from iomonitor.errors import OutputError, UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from iomonitor.strace.convert import Converter
     from iomonitor.strace.parser import Record
     from iomonitor.trace import Trace
+
+#: The capture backends (``auto``: eBPF when it can run here, else strace).
+BACKENDS: tuple[str, ...] = ("strace", "ebpf", "auto")
 
 #: Flush buffered events to a streaming sink at least this often (seconds).
 FLUSH_INTERVAL = 0.25
@@ -104,6 +107,15 @@ class Capture:
         Stop after this many seconds.
     on_call : callable, optional
         Called with every call as it is understood (the ``-v`` view).
+    backend : {"strace", "ebpf", "auto"}, default "strace"
+        What captures the calls: strace (ptrace), or the eBPF loader, whose
+        lines go through the same converter. ``auto`` takes eBPF when it can
+        run here and strace otherwise (:attr:`fallback` then says why).
+
+    Attributes
+    ----------
+    fallback : str or None
+        With ``backend="auto"``: why eBPF could not be used, when it could not.
     """
 
     def __init__(
@@ -115,10 +127,25 @@ class Capture:
         decode_fds: bool | None = None,
         duration: float | None = None,
         on_call: Callable[[Record], None] | None = None,
+        backend: str = "strace",
     ) -> None:
+        from iomonitor.ebpf.runner import EbpfRunner, unavailable_reason
         from iomonitor.strace.runner import StraceRunner
 
-        self.runner = StraceRunner(command, pids, strace=strace, decode_fds=decode_fds)
+        if backend not in BACKENDS:
+            raise UsageError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+        self.fallback: str | None = None
+        if backend == "auto":
+            self.fallback = unavailable_reason()
+            backend = "strace" if self.fallback else "ebpf"
+        self.backend = backend
+        self.runner: StraceRunner | EbpfRunner
+        if backend == "ebpf":
+            if decode_fds is False or strace is not None:
+                raise UsageError("strace and decode_fds are options of the strace backend")
+            self.runner = EbpfRunner(command, pids)
+        else:
+            self.runner = StraceRunner(command, pids, strace=strace, decode_fds=decode_fds)
         self.command = list(command) if command else None
         self.pids = list(pids) if pids else None
         self.duration = duration
@@ -156,6 +183,7 @@ class Capture:
                 # their import time overlaps the command instead of preceding it.
                 from iomonitor.strace.convert import Converter
                 from iomonitor.strace.fastpath import FastFeeder
+                from iomonitor.strace.runner import read_exec
 
                 sink = open_sink()
                 conv = self.converter = Converter(
@@ -164,7 +192,12 @@ class Capture:
                     chunk=sink.chunk,
                     tracks_fds=True,
                     attached=not self.command,
+                    command=self.command,
+                    exec_source=read_exec,
                 )
+                for info in self.runner.targets:
+                    for tid in info.threads:
+                        conv.builder.adopt(tid, info.tgid, info.ppid, info.comm, info.argv)
                 feeder = FastFeeder(conv)
                 last_flush = time.monotonic()
                 # Lines come in batches as the FIFO is read (an empty one when
@@ -192,12 +225,20 @@ class Capture:
             "pids": self.pids,
             "host": socket.gethostname(),
             "capture_start": started,
+            "backend": self.backend,
             "strace_version": self.runner.strace_version,
             "strace_args": self.runner.argv,
             "iomonitor_version": iomonitor.__version__,
             "exit_status": self.runner.exit_status,
             **conv.counters(),
         }
+        # ptrace stops the program at every call: strace loses nothing. The
+        # eBPF ring buffer drops records when full, counted per CPU.
+        meta["lost_records"] = getattr(self.runner, "drops", 0)
+        if self.backend == "ebpf":
+            meta["lost_records_per_cpu"] = {str(k): v for k, v in self.runner.drops_per_cpu.items()}
+        if self.fallback:
+            meta["backend_fallback"] = self.fallback
         return sink, meta
 
     def _close_partial(self, sink: Sink | _Collector | _Tap) -> None:
@@ -207,7 +248,12 @@ class Capture:
         try:
             sink.write(conv.take())
             meta = {"mode": "run" if self.command else "attach", "aborted": True}
-            sink.close(conv.process_records(), conv.error_records(), {**meta, **conv.counters()})
+            sink.close(
+                conv.process_records(),
+                conv.error_records(),
+                {**meta, **conv.counters()},
+                conv.exec_records(),
+            )
         except Exception:
             sink.abort()
 
@@ -249,7 +295,8 @@ class Capture:
 
         sink, meta = self._pump(open_sink)
         assert self.converter is not None
-        sink.close(self.converter.process_records(), self.converter.error_records(), meta)
+        conv = self.converter
+        sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
         return meta
 
     def watch(
@@ -290,7 +337,8 @@ class Capture:
 
         sink, meta = self._pump(open_sink)
         assert self.converter is not None
-        sink.close(self.converter.process_records(), self.converter.error_records(), meta)
+        conv = self.converter
+        sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
         return meta
 
     def to_trace(self, output: str | os.PathLike[str] | None = None) -> Trace:
@@ -306,7 +354,8 @@ class Capture:
             events = store._unify(pd.concat(collector.chunks, ignore_index=True))
         else:
             events = events_frame({c: [] for c in schema.EVENT_COLUMNS})
-        trace = Trace(events, self.converter.processes(), self.converter.errors(), meta)
+        conv = self.converter
+        trace = Trace(events, conv.processes(), conv.errors(), meta, conv.execs())
         if output is not None:
             store.write(trace, output)
         return trace
@@ -339,6 +388,7 @@ def run(
     output: str | os.PathLike[str] | None = None,
     strace: str | None = None,
     decode_fds: bool | None = None,
+    backend: str = "strace",
 ) -> Trace:
     """Trace a command and all its children; return the trace.
 
@@ -353,6 +403,8 @@ def run(
         The strace executable to use.
     decode_fds : bool, optional
         Ask strace to name fds too (``-yy``).
+    backend : {"strace", "ebpf", "auto"}, default "strace"
+        What captures the calls (see :class:`Capture`).
 
     Returns
     -------
@@ -364,7 +416,7 @@ def run(
     >>> trace = run(["sh", "-c", "echo hi > /dev/null"])  # doctest: +SKIP
     >>> trace.events.groupby("file", observed=True)["bytes"].sum()  # doctest: +SKIP
     """
-    return Capture(command, strace=strace, decode_fds=decode_fds).to_trace(output)
+    return Capture(command, strace=strace, decode_fds=decode_fds, backend=backend).to_trace(output)
 
 
 def attach(
@@ -373,6 +425,7 @@ def attach(
     *,
     output: str | os.PathLike[str] | None = None,
     strace: str | None = None,
+    backend: str = "strace",
 ) -> Trace:
     """Attach to running processes for ``duration`` seconds; return the trace.
 
@@ -383,4 +436,4 @@ def attach(
     --------
     >>> trace = attach([1234], duration=5.0)  # doctest: +SKIP
     """
-    return Capture(pids=pids, strace=strace, duration=duration).to_trace(output)
+    return Capture(pids=pids, strace=strace, duration=duration, backend=backend).to_trace(output)

@@ -25,6 +25,21 @@ class UsageError(IomonitorError):
     exit_code = 2
 
 
+class NoTimeError(UsageError):
+    """What was asked needs the time of each call, and the trace has none.
+
+    A log recorded without ``-t``/``-tt``/``-ttt`` has no timestamps: totals,
+    sizes and latency still work, figures and tables over time cannot.
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what} needs the time of each call, and this trace has none "
+            "(its log was recorded without -t, -tt or -ttt)"
+        )
+        self.what = what
+
+
 class InputError(IomonitorError):
     """An input file is missing, unreadable, empty or not a trace."""
 
@@ -83,3 +98,9 @@ class CaptureError(IomonitorError):
     """strace failed for another reason; the message holds what it said."""
 
     exit_code = 8
+
+
+class EbpfError(IomonitorError):
+    """The eBPF backend cannot run here (not built, no privilege, no BTF) or failed."""
+
+    exit_code = 9

@@ -20,7 +20,6 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -28,7 +27,8 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis, store
-from iomonitor.errors import OutputError, UsageError
+from iomonitor.errors import NoTimeError, OutputError, UsageError
+from iomonitor.sinks import OutputFile
 from iomonitor.trace import Trace
 
 #: Counter buckets are at most this many per trace; beyond, they widen.
@@ -103,6 +103,8 @@ class ExportSummary:
 def chrome_trace(
     source: str | os.PathLike[str] | Trace,
     target: str | os.PathLike[str],
+    *,
+    tz: str | None = None,
 ) -> ExportSummary:
     """Write a trace as Chrome/Perfetto trace-event JSON.
 
@@ -113,7 +115,9 @@ def chrome_trace(
         by batch, or a trace in memory.
     target : path
         The JSON file to write (through a temporary file beside it, renamed
-        into place once complete).
+        into place once complete; a device or named pipe is written in place).
+    tz : str, optional
+        The time zone of a classic CSV source, as for :func:`iomonitor.load`.
 
     Returns
     -------
@@ -132,29 +136,28 @@ def chrome_trace(
     >>> chrome_trace("run.parquet", "run.json")  # doctest: +SKIP
     ExportSummary(slices=85, counters=12, processes=2, threads=2, interval=0.001)
     """
-    path = Path(target)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    out = OutputFile(target)
     try:
-        fh = open(tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        fh = open(out.tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise OutputError(str(target), exc.strerror or str(exc)) from exc
     try:
         with fh:
-            summary = _write(source, fh)
-        os.replace(tmp, path)
+            summary = _write(source, fh, tz)
+        out.commit()
     except OSError as exc:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            out.discard()
         raise OutputError(str(target), exc.strerror or str(exc)) from exc
     except BaseException:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            out.discard()
         raise
     return summary
 
 
-def _write(source: str | os.PathLike[str] | Trace, out: IO[str]) -> ExportSummary:
-    trace = source if isinstance(source, Trace) else store.scan(source)
+def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None) -> ExportSummary:
+    trace = source if isinstance(source, Trace) else store.scan(source, tz=tz)
     if analysis.has_runs(trace):
         raise UsageError("export takes one trace: several would mix their pids")
     if trace.in_memory:
@@ -178,6 +181,9 @@ def _write(source: str | os.PathLike[str] | Trace, out: IO[str]) -> ExportSummar
     for events in batches:
         if not len(events):
             continue
+        if events["time"].isna().any():
+            # Every slice sits at its time on the timeline: without one there is no file.
+            raise NoTimeError("a Chrome/Perfetto trace")
         for tid, tgid, comm in _threads(events):
             threads[tid] = (tgid, comm)
         # A slice of a batch at a time: its rows as Python objects and their

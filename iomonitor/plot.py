@@ -40,7 +40,7 @@ from matplotlib.lines import Line2D
 
 from iomonitor import analysis
 from iomonitor.analysis._common import check_top, to_timedelta
-from iomonitor.errors import UsageError
+from iomonitor.errors import NoTimeError, UsageError
 from iomonitor.trace import Trace
 
 __all__ = [
@@ -452,7 +452,8 @@ class FigureData:
         ``run``, ``tgid``, ``comm``, ``start``, ``end`` of every process.
     series : dict
         Finished :func:`iomonitor.analysis.bandwidth` tables and their
-        bucket width, per figure that needs one.
+        bucket width, per figure that needs one, or the error that says why
+        there is none (a trace without timestamps).
     sizes : pandas.DataFrame or None
         :func:`iomonitor.analysis.size_histogram` of reads and writes.
     latency : pandas.DataFrame, UsageError or None
@@ -466,7 +467,7 @@ class FigureData:
     origins: dict[Any, pd.Timestamp | None]
     last: dict[Any, pd.Timestamp | None]
     lifetimes: pd.DataFrame
-    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta]]
+    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError]
     sizes: pd.DataFrame | None = None
     latency: pd.DataFrame | UsageError | None = None
     flow: pd.DataFrame | None = None
@@ -541,10 +542,13 @@ def collect(
     per_process = analysis.sums(trace, "tgid") if specs or lives else None
     origins, last = _times(trace, runs, per_process)
     span = _span(runs, origins, last)
-    series = {}
+    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError] = {}
     for spec in specs:
         width = _width(spec.interval, span, spec.target)
-        series[spec] = (analysis.bandwidth(trace, width, key=spec.key, top=spec.top), width)
+        try:
+            series[spec] = (analysis.bandwidth(trace, width, key=spec.key, top=spec.top), width)
+        except NoTimeError as exc:
+            series[spec] = exc  # the figure says why when it is drawn
     cols = ["run", "tgid", "comm", "start", "end"]
     lifetimes = _lifetimes(trace, runs, per_process) if lives else pd.DataFrame(columns=cols)
     data = FigureData(runs, origins, last, lifetimes, series)
@@ -642,13 +646,20 @@ def _figure_data(data: Trace | pd.DataFrame | FigureData, kind: str, **kwargs: A
     return collect(data, [(kind, kwargs)])
 
 
-def _series_of(data: FigureData, spec: _SeriesSpec) -> tuple[pd.DataFrame, pd.Timedelta]:
+def _series_of(
+    data: FigureData, spec: _SeriesSpec, figure: str
+) -> tuple[pd.DataFrame, pd.Timedelta]:
     if spec not in data.series:
         raise UsageError(
             f"these figure data hold no bucketed totals by {spec.key} (top {spec.top}, "
             f"interval {spec.interval}); collect them for this figure first"
         )
-    return data.series[spec]
+    got = data.series[spec]
+    if isinstance(got, NoTimeError):
+        raise NoTimeError(f"the {figure} figure") from got
+    if isinstance(got, UsageError):
+        raise got
+    return got
 
 
 def _missing_part(what: str) -> UsageError:
@@ -686,7 +697,7 @@ def _bucketed(
     data: FigureData, spec: _SeriesSpec, rates: bool
 ) -> tuple[list[Any], dict[Any, _Series | None], pd.Timedelta]:
     runs, origins, by = data.runs, data.origins, spec.key
-    table, width = _series_of(data, spec)
+    table, width = _series_of(data, spec, "bandwidth" if rates else "cumulative")
     columns = ("read_rate", "write_rate") if rates else ("read_bytes", "write_bytes")
     label = "all" if by is None else None
     keys_all = [label] if by is None else pd.unique(table[by]).tolist() if len(table) else []
@@ -916,7 +927,7 @@ def timeline(
         raise UsageError(f"max_marks must be a whole number >= 1, not {max_marks!r}")
     data = _figure_data(trace, "timeline", interval=interval, max_marks=max_marks)
     runs, origins, lives = data.runs, data.origins, data.lifetimes
-    marks, width = _series_of(data, _SeriesSpec("tgid", 0, interval, max_marks))
+    marks, width = _series_of(data, _SeriesSpec("tgid", 0, interval, max_marks), "timeline")
     per_run = {run: _of_run(lives, run) if run is not None else lives for run in runs}
     heights = [max(3.0, 0.32 * len(per_run[run]) + 1.4) / 3.0 for run in runs]
     fig, axes = _panels(runs, ax, (11.0, 3.0), heights)

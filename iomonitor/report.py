@@ -96,7 +96,12 @@ def _e(value: Any) -> str:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and value != value)
+    )
 
 
 def _bytes(value: Any) -> str:
@@ -193,12 +198,18 @@ def _summary(s: pd.Series) -> str:
             f'See <a href="#blind-spots">blind spots</a>.</p>'
         )
     span = ""
-    if s["start"] is not None and runs > 1:
+    if _missing(s["start"]):
+        if s["events"]:
+            span = (
+                '<p class="sub">No call has a time: the log was recorded without -t, -tt or '
+                "-ttt, so nothing over time (bandwidth, cumulative bytes, timeline) is drawn.</p>"
+            )
+    elif runs > 1:
         span = (
             f'<p class="sub">{runs} runs: the first call at {_when(s["start"])}, '
             f"the last one ending at {_when(s['end'])}.</p>"
         )
-    elif s["start"] is not None:
+    else:
         span = f'<p class="sub">From {_when(s["start"])} to {_when(s["end"])}.</p>'
     return f'{span}<div class="cards">{"".join(cards)}</div>{warn}'
 

@@ -87,6 +87,11 @@ PROCESS_SCHEMA: tuple[Column, ...] = (
     Column("tgid", "int32", "thread group (process) id"),
     Column("comm", "string", "program name from the last execve"),
     Column("argv", "string", "arguments of the last execve, joined as a shell would show them"),
+    Column(
+        "argv_cut",
+        "boolean",
+        "true when strace cut the program path or argv (-s) and the whole was not to be had",
+    ),
     Column("start", _TIME, "first time seen"),
     Column("end", _TIME, "last time seen"),
     Column("exit_code", "Int32", "exit status, missing when killed or still running"),
@@ -107,16 +112,33 @@ ERROR_SCHEMA: tuple[Column, ...] = (
     Column("count", "int64", "how many times"),
 )
 
+#: Every successful execve, in order: the processes table keeps only the last
+#: program of each process (``bash -c '...; exec cat'`` is bash, then cat).
+EXEC_SCHEMA: tuple[Column, ...] = (
+    Column("pid", "int32", "the process (thread group leader) after the exec"),
+    Column("tgid", "int32", "thread group (process) id"),
+    Column("time", _TIME, "when the execve started"),
+    Column("path", "string", "the program path as execve was given it"),
+    Column("argv", "string", "its arguments, joined as a shell would show them"),
+    Column(
+        "argv_cut",
+        "boolean",
+        "true when strace cut the program path or argv (-s) and the whole was not to be had",
+    ),
+)
+
 PROCESS_COLUMNS: tuple[str, ...] = tuple(c.name for c in PROCESS_SCHEMA)
+EXEC_COLUMNS: tuple[str, ...] = tuple(c.name for c in EXEC_SCHEMA)
 ERROR_COLUMNS: tuple[str, ...] = tuple(c.name for c in ERROR_SCHEMA)
 assert tuple(c.name for c in EVENT_SCHEMA) == EVENT_COLUMNS
 
-#: ``EVENT_DTYPES``, ``PROCESS_DTYPES`` and ``ERROR_DTYPES`` map column names
+#: ``EVENT_DTYPES``, ``PROCESS_DTYPES``, ``ERROR_DTYPES`` and ``EXEC_DTYPES`` map column names
 #: to pandas dtypes; they are made on first use (see :class:`Column`).
 _DTYPES = {
     "EVENT_DTYPES": EVENT_SCHEMA,
     "PROCESS_DTYPES": PROCESS_SCHEMA,
     "ERROR_DTYPES": ERROR_SCHEMA,
+    "EXEC_DTYPES": EXEC_SCHEMA,
 }
 
 
@@ -152,6 +174,10 @@ METADATA_KEYS: dict[str, str] = {
     "the call, or strace cut the list of message lengths)",
     "unseen_bytes": "bytes those calls asked to move where the log shows the count (for a cut "
     "message list, the lengths it shows)",
+    "lost_records": "calls the capture lost (eBPF ring buffer full; strace loses none)",
+    "lost_records_per_cpu": "eBPF: lost_records by CPU (only CPUs that lost any)",
+    "backend": "what captured the calls: strace or ebpf",
+    "backend_fallback": "why --backend auto could not use eBPF, when it could not",
     "unknown_fds": "byte-moving calls on fds whose origin is unknown",
     "io_uring_calls": "io_uring calls (their data is invisible to strace)",
     "aio_calls": "Linux AIO calls (their data is invisible to strace)",
@@ -164,6 +190,8 @@ METADATA_KEYS: dict[str, str] = {
     "events": "events written",
     "filters": "the row filter the events were loaded with (load(..., filters=)), as lists of "
     "[column, op, value]: any list of conditions holding keeps a row; absent when unfiltered",
+    "csv_tz": "a classic CSV read: the time zone its times of day were taken to be in "
+    "(load(..., tz=), --tz; the local zone by default)",
 }
 
 

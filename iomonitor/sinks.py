@@ -139,7 +139,7 @@ def _plain(events: Events) -> dict[str, list]:
 
 
 def _records(table: Records) -> dict[str, list]:
-    """The processes or failed calls as records, as the Parquet metadata keeps them."""
+    """The processes, failed calls or execs as records, as the Parquet metadata keeps them."""
     if isinstance(table, dict):
         return table
     return _table_to_records(table)
@@ -173,6 +173,8 @@ def _rows_to_records(
             out[col.name] = [None if v is None or v != v else round(v * 1e6) for v in values]
         elif col.spec in _INTS:
             out[col.name] = [None if v is None or v != v else int(v) for v in values]
+        elif col.spec == "boolean":
+            out[col.name] = [None if v is None else bool(v) for v in values]
         else:
             out[col.name] = [None if v is None or v != v else str(v) for v in values]
     return out
@@ -201,6 +203,11 @@ def error_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
     return _rows_to_records(rows, schema.ERROR_SCHEMA)
 
 
+def exec_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The exec history as the Parquet metadata stores it (see :func:`process_records`)."""
+    return _rows_to_records(rows, schema.EXEC_SCHEMA)
+
+
 # --- sinks --------------------------------------------------------------------
 
 
@@ -219,7 +226,11 @@ class Sink:
         raise NotImplementedError
 
     def close(
-        self, processes: Records, errors: Records, meta: dict[str, Any]
+        self,
+        processes: Records,
+        errors: Records,
+        meta: dict[str, Any],
+        execs: Records | None = None,
     ) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
@@ -293,7 +304,13 @@ class CsvSink(Sink):
             self.offset = 0 if first is None else utc_offset(first / 1e6)
         self._emit(_classic_rows(cols, self.offset, self._quote).encode("utf-8"))
 
-    def close(self, processes: Records, errors: Records, meta: dict[str, Any]) -> None:
+    def close(
+        self,
+        processes: Records,
+        errors: Records,
+        meta: dict[str, Any],
+        execs: Records | None = None,
+    ) -> None:
         if self._out is None:
             return
         try:
@@ -408,13 +425,21 @@ class ParquetSink(Sink):
             self.abort()
             raise OutputError(str(self._path), exc.strerror or str(exc)) from exc
 
-    def close(self, processes: Records, errors: Records, meta: dict[str, Any]) -> None:
+    def close(
+        self,
+        processes: Records,
+        errors: Records,
+        meta: dict[str, Any],
+        execs: Records | None = None,
+    ) -> None:
         self._flush()
         blob = {
             "meta": meta,
             "processes": _records(processes),
             "errors": _records(errors),
         }
+        if execs is not None:
+            blob["execs"] = _records(execs)
         try:
             self._writer.add_key_value_metadata(
                 {PARQUET_KEY: json.dumps(blob, default=_meta_json, ensure_ascii=True)}
@@ -490,7 +515,7 @@ def write(trace: Trace, target: str | os.PathLike[str], fmt: str | None = None) 
     except BaseException:
         sink.abort()
         raise
-    sink.close(trace.processes, trace.errors, trace.meta)
+    sink.close(trace.processes, trace.errors, trace.meta, trace.execs)
 
 
 # --- datasets ------------------------------------------------------------------
@@ -590,7 +615,13 @@ class DatasetSink(ParquetSink):
                 return _dt.datetime.fromisoformat(meta["start"]).timestamp()
         return self._opened
 
-    def close(self, processes: Records, errors: Records, meta: dict[str, Any]) -> None:
+    def close(
+        self,
+        processes: Records,
+        errors: Records,
+        meta: dict[str, Any],
+        execs: Records | None = None,
+    ) -> None:
         run = self.run or new_run_id(self._start(meta))
         host_folder = self.root / f"host={self.host}"
         while True:
@@ -609,7 +640,7 @@ class DatasetSink(ParquetSink):
         self.run = run
         self._path = self._out.path = folder / DATASET_PART
         try:
-            super().close(processes, errors, {**meta, "host": self.host, "run": run})
+            super().close(processes, errors, {**meta, "host": self.host, "run": run}, execs)
         except OutputError:
             with contextlib.suppress(OSError):
                 folder.rmdir()

@@ -51,10 +51,11 @@ from iomonitor.sinks import (  # noqa: F401 - the writers, re-exported: store is
     open_sink,
     write,
 )
-from iomonitor.timeutil import DAY, first_date, local_midnight
+from iomonitor.timeutil import DAY, Zone, first_date, local_midnight, zone, zone_name
 from iomonitor.trace import (
     Trace,
     empty_errors,
+    empty_execs,
     empty_processes,
     events_frame,
 )
@@ -63,7 +64,9 @@ _PAR1 = b"PAR1"
 
 
 def _records_to_table(data: dict[str, list], dtypes: dict[str, object]) -> pd.DataFrame:
-    frame = pd.DataFrame({k: data.get(k, []) for k in dtypes})
+    # A column added since the file was written (e.g. argv_cut) is missing there.
+    rows = len(next(iter(data.values()), []))
+    frame = pd.DataFrame({k: data.get(k, [None] * rows) for k in dtypes})
     for col, dtype in dtypes.items():
         if isinstance(dtype, pd.DatetimeTZDtype):
             frame[col] = pd.to_datetime(pd.array(frame[col], dtype="Int64"), unit="us", utc=True)
@@ -612,7 +615,7 @@ def read_log(
     check_log(conv, path)
     events = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     meta = {"mode": "log", "source": str(path), **conv.counters()}
-    return Trace(_unify(events), conv.processes(), conv.errors(), _noted(meta, rows))
+    return Trace(_unify(events), conv.processes(), conv.errors(), _noted(meta, rows), conv.execs())
 
 
 def sniff_log(path: str | os.PathLike[str]) -> None:
@@ -666,12 +669,17 @@ _CSV_TIME = r"\d\d:\d\d:\d\d(?:\.\d+)?"
 
 
 def read_csv(
-    path: str | os.PathLike[str], *, date: _dt.date | None = None, filters: Any = None
+    path: str | os.PathLike[str],
+    *,
+    date: _dt.date | None = None,
+    filters: Any = None,
+    tz: Zone = None,
 ) -> Trace:
     """Read a classic CSV trace.
 
-    The CSV holds a time of day only: the date comes from ``date`` or the
-    file's modification time, like for ``-tt`` logs. Columns the classic CSV
+    The CSV holds a time of day only, on the wall clock of the zone it was
+    written in: the date comes from ``date`` or the file's modification time,
+    like for ``-tt`` logs, and the zone from ``tz``. Columns the classic CSV
     does not carry are filled where they follow from the others (``tgid`` is
     the pid, ``kind`` from the name) and left missing otherwise.
 
@@ -682,10 +690,13 @@ def read_csv(
     filters : list of tuple, optional
         Keep only the events that match, as for :func:`load`; the file is
         read in chunks and each chunk filtered before they are put together.
+    tz : str or datetime.tzinfo, optional
+        The zone of the times of day (``"Asia/Tokyo"``); the local zone by
+        default. ``meta["csv_tz"]`` names the zone assumed.
     """
     rows = RowFilter.parse(filters)
     here = _for_file(rows, path)
-    reader = _ClassicChunks(Path(path), date)
+    reader = _ClassicChunks(Path(path), date, tz)
     # Filtered, the chunks are smaller: memory holds one chunk and what matched.
     chunk_rows = _CSV_WHOLE_ROWS if rows is None else BATCH_ROWS
     chunks = [c for c in (_keep(c, here) for c in reader.events(chunk_rows)) if len(c)]
@@ -693,12 +704,19 @@ def read_csv(
         events = events_frame({c: [] for c in schema.EVENT_COLUMNS})
     else:
         events = _unify(pd.concat(chunks, ignore_index=True)) if len(chunks) > 1 else chunks[0]
-    meta = {"mode": "csv", "source": str(path), "events": reader.rows}
+    meta = {"mode": "csv", "source": str(path), "events": reader.rows, "csv_tz": zone_name(tz)}
     return Trace(events, empty_processes(), empty_errors(), _noted(meta, rows))
 
 
 #: Rows per chunk when a classic CSV is read whole (one chunk for most files).
 _CSV_WHOLE_ROWS = 1 << 20
+
+
+def _zone(tz: Zone) -> _dt.tzinfo | None:
+    try:
+        return zone(tz)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _kind_of_name(name: str, no_port: bool) -> str | None:
@@ -769,7 +787,15 @@ def read_parquet(
         if blob.get("errors")
         else empty_errors()
     )
-    return Trace(events, processes, errors, _noted(dict(blob.get("meta", {})), rows))
+    meta = _noted(dict(blob.get("meta", {})), rows)
+    return Trace(events, processes, errors, meta, _execs_of(blob))
+
+
+def _execs_of(blob: dict[str, Any]) -> pd.DataFrame:
+    """The exec history kept beside the processes (absent from files of schema 1)."""
+    if not blob.get("execs"):
+        return empty_execs()
+    return _records_to_table(blob["execs"], schema.EXEC_DTYPES)
 
 
 def _blob(metadata: dict[bytes, bytes] | None, path: Any) -> dict[str, Any]:
@@ -804,6 +830,7 @@ def load(
     date: _dt.date | None = None,
     columns: Sequence[str] | None = None,
     filters: Any = None,
+    tz: Zone = None,
 ) -> Trace:
     """Load any trace: Parquet, classic CSV, raw strace log, or a Parquet dataset folder.
 
@@ -836,6 +863,11 @@ def load(
         chunk as they are read. The processes and failed-calls tables and
         the metadata are those of the whole trace (``meta["events"]``
         counts all its events); ``meta["filters"]`` records the filter.
+    tz : str or datetime.tzinfo, optional
+        The time zone a classic CSV's times of day are in (an IANA name such
+        as ``"Asia/Tokyo"``, or a tzinfo); the local zone by default. Parquet
+        and raw logs carry their own times. ``meta["csv_tz"]`` of a CSV
+        names the zone assumed.
 
     Returns
     -------
@@ -863,13 +895,14 @@ def load(
     ... )
     """
     rows = RowFilter.parse(filters)
+    tz = _zone(tz)
     inputs = trace_inputs(*paths)
     traces = []
     for item in inputs:
         if item.kind == "parquet":
             traces.append(read_parquet(item.path, columns=columns, filters=rows))
         elif item.kind == "csv":
-            traces.append(read_csv(item.path, date=date, filters=rows))
+            traces.append(read_csv(item.path, date=date, filters=rows, tz=tz))
         else:
             traces.append(read_log(item.path, date=date, filters=rows))
     if len(traces) == 1:
@@ -882,17 +915,19 @@ def load(
 def combine(traces: Sequence[Trace], names: Iterable[str]) -> Trace:
     """Put several traces into one, keeping them apart by a ``run`` column."""
     names = list(names)
-    events, procs, errs = [], [], []
+    events, procs, errs, execs = [], [], [], []
     for name, tr in zip(names, traces, strict=True):
         events.append(tr.events.assign(run=name))
         procs.append(tr.processes.assign(run=name))
         errs.append(tr.errors.assign(run=name))
+        execs.append(tr.execs.assign(run=name))
     ev = _unify(pd.concat(events, ignore_index=True))
     ev["run"] = pd.Categorical(ev["run"], categories=names)
     pr = pd.concat(procs, ignore_index=True)
     er = pd.concat(errs, ignore_index=True)
+    ex = pd.concat(execs, ignore_index=True)
     meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, traces, strict=True)}}
-    return Trace(ev, pr, er, meta)
+    return Trace(ev, pr, er, meta, ex)
 
 
 # --- reading batch by batch ------------------------------------------------------
@@ -970,7 +1005,7 @@ def trace_inputs(*paths: str | os.PathLike[str]) -> list[TraceInput]:
     return out
 
 
-def read_info(item: TraceInput) -> Trace:
+def read_info(item: TraceInput, tz: Zone = None) -> Trace:
     """The processes, failed calls and metadata of a Parquet or CSV input, without its events.
 
     A Parquet file keeps them in its key-value metadata (only the footer is
@@ -987,7 +1022,8 @@ def read_info(item: TraceInput) -> Trace:
         For a raw log, or an unreadable Parquet file.
     """
     if item.kind == "csv":
-        return Trace(schema.empty_events(), meta={"mode": "csv", "source": str(item.path)})
+        meta = {"mode": "csv", "source": str(item.path), "csv_tz": zone_name(tz)}
+        return Trace(schema.empty_events(), meta=meta)
     if item.kind != "parquet":
         raise InputError(str(item.path), "a raw log's processes are known only after converting it")
     try:
@@ -1008,10 +1044,12 @@ def _info_of(blob: dict[str, Any]) -> Trace:
         if blob.get("errors")
         else empty_errors()
     )
-    return Trace(schema.empty_events(), processes, errors, dict(blob.get("meta", {})))
+    return Trace(
+        schema.empty_events(), processes, errors, dict(blob.get("meta", {})), _execs_of(blob)
+    )
 
 
-def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None) -> Trace:
+def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None, tz: Zone = None) -> Trace:
     """Open any traces for analysis without reading their events into memory.
 
     Parquet files and datasets stay on disk: the analysis functions query
@@ -1025,6 +1063,8 @@ def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None) -> Trace:
         As for :func:`load`; several inputs are kept apart as runs.
     date : datetime.date, optional
         As for :func:`load`.
+    tz : str or datetime.tzinfo, optional
+        The zone of a classic CSV's times of day, as for :func:`load`.
 
     Returns
     -------
@@ -1047,7 +1087,7 @@ def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None) -> Trace:
 
     inputs = trace_inputs(*paths)
     if any(item.kind != "parquet" for item in inputs):
-        return load(*paths, date=date)
+        return load(*paths, date=date, tz=tz)
     infos = [read_info(item) for item in inputs]
     names = [item.name for item in inputs]
     files = [item.path for item in inputs]
@@ -1056,11 +1096,13 @@ def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None) -> Trace:
         return info.replace(scan=Scan.of_parquet(files))
     procs = pd.concat([t.processes.assign(run=n) for n, t in zip(names, infos, strict=True)])
     errs = pd.concat([t.errors.assign(run=n) for n, t in zip(names, infos, strict=True)])
+    execs = pd.concat([t.execs.assign(run=n) for n, t in zip(names, infos, strict=True)])
     meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, infos, strict=True)}}
     return Trace(
         processes=procs.reset_index(drop=True),
         errors=errs.reset_index(drop=True),
         meta=meta,
+        execs=execs.reset_index(drop=True),
         scan=Scan.of_parquet(files, runs=names),
     )
 
@@ -1073,9 +1115,10 @@ class _ClassicChunks:
     midnight is noticed across chunk boundaries too.
     """
 
-    def __init__(self, path: Path, date: _dt.date | None) -> None:
+    def __init__(self, path: Path, date: _dt.date | None, tz: Zone = None) -> None:
         self.path = path
         self.date = date
+        self.tz = _zone(tz)
         self.rows = 0
         self.offset = 0  # bytes of the file read so far (approximately)
         self._prev = np.nan  # time of day of the previous row, as read_csv's np.diff sees it
@@ -1122,7 +1165,8 @@ class _ClassicChunks:
             parts = times[stamped].str.split(":", expand=True).astype("float64")
             tod[stamped] = (parts[0] * 3600 + parts[1] * 60 + parts[2]).to_numpy()
             if self.date is None:
-                self.date = first_date(float(tod[stamped][0]), os.stat(self.path).st_mtime)
+                mtime = os.stat(self.path).st_mtime
+                self.date = first_date(float(tod[stamped][0]), mtime, self.tz)
         epoch = self._epoch(tod)
         n = len(raw)
         files = raw["file"].tolist()
@@ -1157,4 +1201,4 @@ class _ClassicChunks:
         self._prev, self._wraps = tod[-1], int(wraps[-1])
         if self.date is None:  # no stamp yet: every time here is unknown
             return tod
-        return local_midnight(self.date) + tod + wraps * DAY
+        return local_midnight(self.date, self.tz) + tod + wraps * DAY

@@ -9,8 +9,10 @@ modification time, and they may cross midnight.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 from fractions import Fraction
+from pathlib import Path
 
 TOD = "tod"  #: seconds since local midnight (-t, -tt, nanosecond variants)
 EPOCH = "epoch"  #: seconds since the Unix epoch (-ttt)
@@ -85,21 +87,66 @@ def parse_duration(text: str) -> int:
     return round(total)
 
 
-def local_midnight(date: _dt.date) -> float:
-    """Epoch seconds of local midnight at the start of ``date``."""
-    return _dt.datetime.combine(date, _dt.time()).timestamp()
+#: A time zone as the loaders take it: an IANA name, a tzinfo, or None for the local zone.
+Zone = str | _dt.tzinfo | None
 
 
-def first_date(first_tod: float, mtime: float | None) -> _dt.date:
-    """The local date of a time-of-day log's first line.
+def zone(tz: Zone) -> _dt.tzinfo | None:
+    """The tzinfo of a zone given by name (``"Asia/Tokyo"``, ``"UTC"``); None stays local.
+
+    Raises
+    ------
+    ValueError
+        When no zone has that name.
+    """
+    if tz is None or isinstance(tz, _dt.tzinfo):
+        return tz
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {tz!r}: give a name such as UTC or Europe/Paris"
+        ) from None
+
+
+def zone_name(tz: Zone) -> str:
+    """What to call a zone in a trace's metadata: its name, or the local zone's.
+
+    The local zone is named by ``TZ`` or by the zone file ``/etc/localtime``
+    links to; failing both, by its abbreviation now (``CET``).
+    """
+    if isinstance(tz, str):
+        return tz
+    if tz is not None:
+        return str(getattr(tz, "key", None) or tz)
+    env = os.environ.get("TZ", "").lstrip(":")
+    if env:
+        return env
+    link = Path("/etc/localtime")
+    if link.is_symlink():
+        target = str(link.resolve())
+        if "/zoneinfo/" in target:
+            return target.split("/zoneinfo/", 1)[1]
+    return _dt.datetime.now().astimezone().tzname() or "local"
+
+
+def local_midnight(date: _dt.date, tz: _dt.tzinfo | None = None) -> float:
+    """Epoch seconds of midnight at the start of ``date`` in ``tz`` (the local zone if None)."""
+    return _dt.datetime.combine(date, _dt.time(), tzinfo=tz).timestamp()
+
+
+def first_date(first_tod: float, mtime: float | None, tz: _dt.tzinfo | None = None) -> _dt.date:
+    """The date, in ``tz`` (the local zone if None), of a time-of-day log's first line.
 
     A file is last modified when its last line was written: its date is the
     date of the first line too, unless the first time of day is later than the
     modification time of day, in which case the log crossed midnight.
     """
     if mtime is None:
-        return _dt.date.today()
-    end = _dt.datetime.fromtimestamp(mtime)
+        return _dt.datetime.now(tz).date()
+    end = _dt.datetime.fromtimestamp(mtime, tz)
     end_tod = end.hour * 3600 + end.minute * 60 + end.second + end.microsecond / 1e6
     date = end.date()
     # Slack for clocks that tick while the file is closed.

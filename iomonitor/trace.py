@@ -26,7 +26,7 @@ class Trace:
     events : pandas.DataFrame, optional
         The events in memory. Leave it out and give ``scan`` for events that
         stay on disk until asked for.
-    processes, errors : pandas.DataFrame, optional
+    processes, errors, execs : pandas.DataFrame, optional
         Empty tables of the schema when not given.
     meta : dict, optional
     scan : iomonitor.analysis.engine.Scan, optional
@@ -46,6 +46,8 @@ class Trace:
         Failed byte-moving calls, counted; :data:`iomonitor.schema.ERROR_SCHEMA`.
     meta : dict
         Trace metadata; keys are described in :data:`iomonitor.schema.METADATA_KEYS`.
+    execs : pandas.DataFrame
+        Every successful exec, in order; :data:`iomonitor.schema.EXEC_SCHEMA`.
     """
 
     def __init__(
@@ -54,6 +56,7 @@ class Trace:
         processes: pd.DataFrame | None = None,
         errors: pd.DataFrame | None = None,
         meta: dict[str, Any] | None = None,
+        execs: pd.DataFrame | None = None,
         *,
         scan: Any = None,
     ) -> None:
@@ -64,6 +67,7 @@ class Trace:
         self.processes = empty_processes() if processes is None else processes
         self.errors = empty_errors() if errors is None else errors
         self.meta = {} if meta is None else meta
+        self.execs = empty_execs() if execs is None else execs
 
     @property
     def events(self) -> pd.DataFrame:
@@ -84,11 +88,12 @@ class Trace:
         return self._events is not None
 
     def replace(self, **changes: Any) -> Trace:
-        """A new Trace with some of ``events``, ``processes``, ``errors``, ``meta``, ``scan``."""
+        """A new Trace with some of its parts changed (``events``, ``scan``, ``processes``...)."""
         parts: dict[str, Any] = {
             "processes": self.processes,
             "errors": self.errors,
             "meta": self.meta,
+            "execs": self.execs,
         }
         if "events" not in changes and "scan" not in changes:
             parts["events"], parts["scan"] = self._events, self.scan
@@ -183,6 +188,21 @@ def empty_processes() -> pd.DataFrame:
 def empty_errors() -> pd.DataFrame:
     """Return an empty failed-calls table with its schema dtypes."""
     return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in schema.ERROR_SCHEMA})
+
+
+def empty_execs() -> pd.DataFrame:
+    """Return an empty exec history table with its schema dtypes."""
+    return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in schema.EXEC_SCHEMA})
+
+
+def execs_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Build the typed exec history from one mapping per exec (``time`` in epoch seconds)."""
+    if not rows:
+        return empty_execs()
+    frame = pd.DataFrame(list(rows), columns=list(schema.EXEC_COLUMNS))
+    secs = pd.to_numeric(frame["time"], errors="coerce")
+    frame["time"] = pd.to_datetime((secs * 1e6).round(), unit="us", utc=True)
+    return frame.astype(schema.EXEC_DTYPES)
 
 
 def processes_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

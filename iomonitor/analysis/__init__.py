@@ -23,7 +23,7 @@ Overview (:mod:`~iomonitor.analysis.overview`)
 While a capture runs (:mod:`~iomonitor.analysis.live`)
     :class:`LiveTotals`.
 Two traces (:mod:`~iomonitor.analysis.diff`)
-    :func:`diff`.
+    :func:`diff`, :func:`can_compare`.
 Flow (:mod:`~iomonitor.analysis.flow`)
     :func:`flow_edges`: who read what, who wrote where, who fed whom.
 """
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from iomonitor.analysis import accessor as _accessor  # noqa: F401 - registers df.io
 from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS, has_runs
-from iomonitor.analysis.diff import DIFF_COLUMNS, DIFF_KEYS, diff
+from iomonitor.analysis.diff import DIFF_COLUMNS, DIFF_KEYS, can_compare, diff
 from iomonitor.analysis.distributions import (
     HISTOGRAM_COLUMNS,
     LATENCY_COLUMNS,
@@ -76,6 +76,7 @@ __all__ = [
     "bandwidth",
     "by",
     "by_tree",
+    "can_compare",
     "diff",
     "finish",
     "flow_edges",

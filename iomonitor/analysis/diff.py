@@ -13,13 +13,29 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from iomonitor.analysis._common import COMM, RUN, TGID, check_key, sort_rows
+from iomonitor.analysis._common import COMM, KIND, RUN, SYSCALL, TGID, check_key, sort_rows
 from iomonitor.analysis.totals import by
 from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
 
 #: The keys two traces can be compared by (pids and tgids differ between runs).
 DIFF_KEYS: tuple[str, ...] = ("file", "peer", "process", "syscall", "kind")
+
+#: The event column each key needs, and what it is called in messages.
+_NEEDS_COLUMN: dict[str, str] = {
+    "file": "file",
+    "peer": KIND,
+    "process": COMM,
+    "syscall": SYSCALL,
+    "kind": KIND,
+}
+_NEEDS: dict[str, str] = {
+    "file": "files",
+    "peer": "kinds of fd",
+    "process": "programs",
+    "syscall": "system calls",
+    "kind": "kinds of fd",
+}
 
 #: The totals compared, each as ``NAME_a``, ``NAME_b`` in the result.
 _COMPARED: tuple[str, ...] = ("bytes", "calls", "read_bytes", "write_bytes")
@@ -84,7 +100,8 @@ def diff(
     Raises
     ------
     UsageError
-        When ``a`` or ``b`` is not a Trace or ``key`` cannot be compared.
+        When ``a`` or ``b`` is not a Trace, ``key`` cannot be compared, or
+        a trace does not record what ``key`` is made of (:func:`can_compare`).
 
     Examples
     --------
@@ -98,6 +115,12 @@ def diff(
     prefixes = [strip] if isinstance(strip, str) else list(strip)
     if any(not isinstance(p, str) or not p for p in prefixes):
         raise UsageError("strip takes non-empty text prefixes")
+    for name, side in (("A", a), ("B", b)):
+        if not can_compare(side, key):
+            raise UsageError(
+                f"trace {name} does not name the {_NEEDS[key]} (a classic CSV does not): "
+                f"it cannot be compared by {key}"
+            )
     left = _totals(a, key, prefixes)
     right = _totals(b, key, prefixes)
     both = left.merge(right, on=key, how="outer", suffixes=("_a", "_b"), indicator=True)
@@ -117,6 +140,27 @@ def diff(
         sort_rows, ["_bytes", "_calls", key], [False, False, True]
     )
     return order[[key, *DIFF_COLUMNS]]
+
+
+def can_compare(trace: Trace, key: str) -> bool:
+    """Whether a trace records what ``key`` is made of (a classic CSV has no programs, syscalls).
+
+    Parameters
+    ----------
+    trace : Trace
+    key : str
+        One of :data:`DIFF_KEYS`.
+
+    Returns
+    -------
+    bool
+        True when some event has the column ``key`` needs, or there is no
+        event at all.
+    """
+    check_key(key, DIFF_KEYS)
+    events = trace.events
+    column = _NEEDS_COLUMN[key]
+    return not len(events) or (column in events.columns and bool(events[column].notna().any()))
 
 
 def _totals(trace: Trace, key: str, prefixes: list[str]) -> pd.DataFrame:

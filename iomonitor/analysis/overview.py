@@ -42,6 +42,7 @@ BLIND_SPOTS: tuple[str, ...] = (
     "io_uring_calls",
     "aio_calls",
     "failed_calls",
+    "lost_records",
 )
 
 

@@ -21,7 +21,7 @@ from iomonitor.analysis._common import (
     to_timedelta,
 )
 from iomonitor.analysis.engine import IS_SOCKET, PEER_LABEL, direction_sums, one_of, quote
-from iomonitor.errors import UsageError
+from iomonitor.errors import NoTimeError, UsageError
 from iomonitor.trace import Trace
 
 #: Columns of :func:`bandwidth` after the run, time and key columns.
@@ -99,6 +99,8 @@ def bandwidth(
         sums[c] = sums[c].astype("int64")
     if not len(sums):
         return _empty(columns, keys)
+    if sums[TIME].isna().all():
+        raise NoTimeError("bandwidth over time")
     sums = sums.copy()
     for r in runs:
         sums[r] = as_plain(sums[r])

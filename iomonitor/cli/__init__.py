@@ -133,6 +133,16 @@ def _drop_stdout() -> None:
         os.close(devnull)
 
 
+def add_tz_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--tz``, the time zone of classic CSV inputs, to a command taking TRACEs."""
+    parser.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="the time zone a classic CSV's times of day are in, e.g. UTC or Asia/Tokyo "
+        "(default: this machine's, as TZ sets it)",
+    )
+
+
 def entry_point() -> None:
     """Console-script entry point."""
     sys.exit(main())

@@ -37,7 +37,8 @@ EXIT_CODES_HELP = """exit status:
   the traced command's own status (128+N if it was killed by signal N);
   otherwise 0 on success, 2 usage, 3 bad input, 4 output not writable,
   5 strace not found, 6 ptrace not permitted, 7 no such pid, 8 strace failed,
-  127 command not found, 130 interrupted before the capture started."""
+  9 eBPF backend unavailable or failed, 127 command not found,
+  130 interrupted before the capture started."""
 
 
 def make_parser(prog: str = "iomonitor") -> argparse.ArgumentParser:
@@ -90,6 +91,13 @@ def make_parser(prog: str = "iomonitor") -> argparse.ArgumentParser:
         help="ask strace to name fds (-yy): socket addresses and inherited fds; "
         "auto = yes (always when attaching)",
     )
+    ap.add_argument(
+        "--backend",
+        choices=("strace", "ebpf", "auto"),
+        default="strace",
+        help="what captures the calls: strace (ptrace), ebpf (needs root and BTF), "
+        "auto = ebpf when it can run here, else strace",
+    )
     ap.add_argument("command", nargs=argparse.REMAINDER, help="the command to trace")
     return ap
 
@@ -122,7 +130,10 @@ def run(ns: argparse.Namespace) -> int:
         decode_fds={"auto": None, "yes": True, "no": False}[ns.decode_fds],
         duration=ns.duration,
         on_call=on_call,
+        backend=ns.backend,
     )
+    if cap.fallback:
+        print(f"iomonitor: using strace: {cap.fallback}", file=sys.stderr)
     with _stop_on_signals(cap):
         meta = cap.to_sink(ns.output, ns.format, stream=sys.stderr, host=ns.host)
     _warn_blind_spots(meta)
@@ -174,7 +185,7 @@ def _convert(ns: argparse.Namespace, on_call: Any) -> int:
         sink.abort()
         raise
     meta = {"mode": "log", "source": ns.input, **conv.counters()}
-    sink.close(conv.process_records(), conv.error_records(), meta)
+    sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
     _warn_blind_spots(meta)
     return 0
 
@@ -241,6 +252,8 @@ def _warn_blind_spots(meta: dict[str, Any]) -> None:
     if meta.get("unparsed_lines"):
         ex = (meta.get("unparsed_examples") or [""])[0]
         parts.append(f"{meta['unparsed_lines']} lines could not be read (first: {ex[:80]!r})")
+    if meta.get("lost_records"):
+        parts.append(f"{meta['lost_records']} records lost by the eBPF ring buffer")
     if meta.get("unseen_calls"):
         parts.append(
             f"{meta['unseen_calls']} calls whose result could not be seen "

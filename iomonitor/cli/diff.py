@@ -27,7 +27,8 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis
-from iomonitor.cli.stats import Cells, _markdown, _shown, _text_table, _width
+from iomonitor.cli import add_tz_option
+from iomonitor.cli.stats import Cells, _emit, _markdown, _shown, _text_table, _width
 from iomonitor.errors import UsageError
 from iomonitor.render.units import size_text
 
@@ -63,7 +64,7 @@ def make_parser(prog: str = "iomonitor diff") -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog=prog,
         description=__doc__,
-        usage="%(prog)s A B [--by KEY] [--top N] [--strip PREFIX] [--format FORMAT]",
+        usage="%(prog)s A B [--by KEY] [--top N] [--strip PREFIX] [--format FORMAT] [--tz ZONE]",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ap.add_argument("a", metavar="A", help="the first trace (before)")
@@ -80,6 +81,7 @@ def make_parser(prog: str = "iomonitor diff") -> argparse.ArgumentParser:
         help="remove PREFIX from file names and command lines (may be repeated)",
     )
     ap.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    add_tz_option(ap)
     return ap
 
 
@@ -103,15 +105,24 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
         raise UsageError("--format csv writes a single table: choose it with --by")
     if any(not prefix for prefix in ns.strip):
         raise UsageError("--strip wants a non-empty prefix")
-    a = iomonitor.load(ns.a, columns=list(_COLUMNS))
-    b = iomonitor.load(ns.b, columns=list(_COLUMNS))
-    keys = {ns.by: ns.by} if ns.by else SECTIONS
+    a = iomonitor.load(ns.a, columns=list(_COLUMNS), tz=ns.tz)
+    b = iomonitor.load(ns.b, columns=list(_COLUMNS), tz=ns.tz)
+    keys = {ns.by: ns.by} if ns.by else dict(SECTIONS)
+    if not ns.by:
+        # A classic CSV has no programs or syscalls: those tables cannot line up.
+        for title, key in list(keys.items()):
+            if not (analysis.can_compare(a, key) and analysis.can_compare(b, key)):
+                del keys[title]
+                print(
+                    f"iomonitor: no {title} table: a classic CSV does not record them",
+                    file=sys.stderr,
+                )
     tables = {
         title: _head(analysis.diff(a, b, key, strip=ns.strip), ns.top)
         for title, key in keys.items()
     }
     if ns.format == "csv":
-        out.write(next(iter(tables.values())).to_csv(index=False))
+        _emit(next(iter(tables.values())).to_csv(index=False), out)
     elif ns.format == "json":
         # One table: its records, as `stats --by` writes them; all four: named.
         doc: Any = (
@@ -119,9 +130,9 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
             if ns.by
             else {"a": ns.a, "b": ns.b, **{t: _records(table) for t, table in tables.items()}}
         )
-        out.write(json.dumps(doc, indent=2) + "\n")
+        _emit(json.dumps(doc, indent=2) + "\n", out)
     else:
-        out.write(_text(tables, ns, markdown=ns.format == "markdown"))
+        _emit(_text(tables, ns, markdown=ns.format == "markdown"), out)
     return 0
 
 

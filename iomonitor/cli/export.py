@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from iomonitor.cli import add_tz_option
 from iomonitor.render.units import size_text
 
 
@@ -25,11 +26,12 @@ def make_parser(prog: str = "iomonitor export") -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog=prog,
         description=__doc__,
-        usage="%(prog)s TRACE -o out.json",
+        usage="%(prog)s TRACE -o out.json [--tz ZONE]",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ap.add_argument("trace", metavar="TRACE", help="the trace to export")
     ap.add_argument("-o", "--output", required=True, metavar="FILE", help="the JSON file to write")
+    add_tz_option(ap)
     return ap
 
 
@@ -39,7 +41,7 @@ def run(ns: argparse.Namespace) -> int:
 
     from iomonitor.export import chrome_trace
 
-    done = chrome_trace(ns.trace, ns.output)
+    done = chrome_trace(ns.trace, ns.output, tz=ns.tz)
     size = size_text(os.path.getsize(ns.output))
     print(
         f"iomonitor: wrote {ns.output} ({size}): {done.slices:,} calls of {done.threads:,} "

@@ -26,6 +26,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+from iomonitor.cli import add_tz_option
 from iomonitor.errors import OutputError, UsageError
 
 KINDS: tuple[str, ...] = ("bandwidth", "cumulative", "timeline", "sizes", "latency", "flow")
@@ -78,6 +79,7 @@ def make_parser(prog: str = "iomonitor plot") -> argparse.ArgumentParser:
         help="bandwidth, cumulative, timeline: time bucket width, e.g. 10ms, 1s, 5min "
         "(default: chosen from the trace's length)",
     )
+    add_tz_option(ap)
     return ap
 
 
@@ -109,7 +111,7 @@ def run(ns: argparse.Namespace) -> int:
         kwargs["top"] = ns.top
     if ns.interval is not None:
         kwargs["interval"] = ns.interval
-    trace = store.scan(*ns.traces)
+    trace = store.scan(*ns.traces, tz=ns.tz)
     check_by_process(kwargs.get("by"), trace)
     save_figure(plot.KINDS[ns.kind](plot.collect(trace, [(ns.kind, kwargs)]), **kwargs), output)
     return 0

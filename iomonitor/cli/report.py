@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from iomonitor.cli import add_tz_option
 from iomonitor.errors import UsageError
 
 
@@ -35,6 +36,7 @@ def make_parser(prog: str = "iomonitor report") -> argparse.ArgumentParser:
     ap.add_argument(
         "--top", type=int, default=15, metavar="N", help="rows per top table (default 15)"
     )
+    add_tz_option(ap)
     return ap
 
 
@@ -53,5 +55,5 @@ def run(ns: argparse.Namespace) -> int:
     if ns.top < 1:
         raise UsageError(f"--top must be 1 or more, not {ns.top}")
     check_output(output)
-    report.save(store.scan(*ns.traces), output, title=ns.title, top=ns.top)
+    report.save(store.scan(*ns.traces, tz=ns.tz), output, title=ns.title, top=ns.top)
     return 0

@@ -30,6 +30,7 @@ from typing import IO, Any
 import pandas as pd
 
 from iomonitor import analysis, store
+from iomonitor.cli import add_tz_option
 from iomonitor.cli._inputs import check_by_process
 from iomonitor.errors import OutputError, UsageError
 from iomonitor.render.units import size_text as _size
@@ -72,6 +73,7 @@ def make_parser(prog: str = "iomonitor stats") -> argparse.ArgumentParser:
     )
     ap.add_argument("--kind", action="append", choices=KINDS, help="only this kind of fd")
     ap.add_argument("--dir", action="append", choices=DIRECTIONS, help="only this direction")
+    add_tz_option(ap)
     return ap
 
 
@@ -98,7 +100,7 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
         raise UsageError("--interval splits by a key, not by the process tree")
     if ns.format == "csv" and not (ns.by or ns.interval):
         raise UsageError("--format csv writes a single table: choose it with --by or --interval")
-    opened = store.scan(*ns.traces)
+    opened = store.scan(*ns.traces, tz=ns.tz)
     check_by_process(ns.by, opened)
     filters = {"pid": ns.pid, "file": ns.file, "kind": ns.kind, "dir": ns.dir}
     trace = analysis.select(opened, **filters)

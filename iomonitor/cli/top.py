@@ -77,6 +77,12 @@ def make_parser(prog: str = "iomonitor top") -> argparse.ArgumentParser:
         default="auto",
         help="ask strace to name fds (-yy); auto = yes",
     )
+    ap.add_argument(
+        "--backend",
+        choices=("strace", "ebpf", "auto"),
+        default="strace",
+        help="what captures the calls (as for a capture: see iomonitor --help)",
+    )
     ap.add_argument("command", nargs=argparse.REMAINDER, help="the command to trace")
     return ap
 
@@ -100,7 +106,10 @@ def run(ns: argparse.Namespace) -> int:
         strace=ns.strace,
         decode_fds={"auto": None, "yes": True, "no": False}[ns.decode_fds],
         duration=ns.duration,
+        backend=ns.backend,
     )
+    if cap.fallback:
+        print(f"iomonitor: using strace: {cap.fallback}", file=sys.stderr)
     title = " ".join(command) if command else "pid " + ", ".join(map(str, ns.pid))
     view = _View(title, ns.top)
     screen = sys.stdout.isatty() and sys.stdin.isatty()

@@ -8,7 +8,7 @@ caller can stream them to a file while memory stays flat. It does no I/O.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from iomonitor import schema
@@ -57,6 +57,9 @@ class Converter:
         capture does (see :class:`~iomonitor.strace.events.EventBuilder`).
     attached : bool
         The lines come from processes attached to: no fd is an inherited std stream.
+    command, exec_source : optional
+        Where a live capture finds the whole argv of an exec that strace's
+        ``-s`` cut (see :class:`~iomonitor.strace.events.EventBuilder`).
 
     Examples
     --------
@@ -77,11 +80,18 @@ class Converter:
         chunk: Callable[[dict[str, list]], Any] | None = None,
         tracks_fds: bool = False,
         attached: bool = False,
+        command: Sequence[str] | None = None,
+        exec_source: Callable[[int], tuple[bytes | None, list[bytes]] | None] | None = None,
     ) -> None:
         self.clock = Clock(date, mtime)
         self.joiner = Joiner(counted=BYTE_MOVERS)
         self.builder = EventBuilder(
-            cwd=cwd, pending=self.joiner.pending, tracks_fds=tracks_fds, attached=attached
+            cwd=cwd,
+            pending=self.joiner.pending,
+            tracks_fds=tracks_fds,
+            attached=attached,
+            command=command,
+            exec_source=exec_source,
         )
         self.joiner.on_drop = self.builder.unseen
         self.on_call = on_call
@@ -160,6 +170,18 @@ class Converter:
         from iomonitor.trace import errors_frame
 
         return errors_frame(self.builder.error_rows())
+
+    def execs(self) -> pd.DataFrame:
+        """Every successful exec so far, in order."""
+        from iomonitor.trace import execs_frame
+
+        return execs_frame(self.builder.exec_rows)
+
+    def exec_records(self) -> dict[str, list]:
+        """The exec history as records (:func:`iomonitor.sinks.exec_records`)."""
+        from iomonitor.sinks import exec_records
+
+        return exec_records(self.builder.exec_rows)
 
     def process_records(self) -> dict[str, list]:
         """The processes table as records (:func:`iomonitor.sinks.process_records`)."""

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from iomonitor import schema
 from iomonitor.strace import parser as p
@@ -332,6 +333,13 @@ class EventBuilder:
     attached : bool
         The processes were attached to: none of them inherited its std streams
         from the trace's caller, so no fd gets a std label.
+    command : sequence of str, optional
+        The command iomonitor started (run mode): the whole argv of the
+        trace's first exec when strace's ``-s`` cut it.
+    exec_source : callable, optional
+        ``pid -> (program path, argv)`` as bytes, read from the live process
+        (or None): the whole argv of an exec that ``-s`` cut, when it still
+        agrees with the line.
 
     Attributes
     ----------
@@ -346,8 +354,14 @@ class EventBuilder:
         pending: dict[int | None, Record] | None = None,
         tracks_fds: bool = False,
         attached: bool = False,
+        command: Sequence[str] | None = None,
+        exec_source: Callable[[int], tuple[bytes | None, list[bytes]] | None] | None = None,
     ) -> None:
         self.procs: dict[int, Process] = {}
+        self.command = [_clean(w) or "" for w in command] if command is not None else None
+        self.exec_source = exec_source
+        #: One mapping per successful exec, in order: :data:`iomonitor.schema.EXEC_SCHEMA`.
+        self.exec_rows: list[dict] = []
         # tgid -> its threads, so that an execve finds its siblings without
         # walking every process of the trace (quadratic on fork-heavy logs).
         self._groups: dict[int, list[Process]] = {}
@@ -370,6 +384,7 @@ class EventBuilder:
         self._std_seen: dict[tuple[int, str], OpenFile] = {}
         self.tracks_fds = tracks_fds
         self.attached = attached
+        self._exec_seen = False
         self.unknown_fds = 0
         #: Byte movers whose result could not be seen, and the bytes they asked for.
         self.unseen_calls = 0
@@ -395,6 +410,8 @@ class EventBuilder:
     def _proc(self, pid: int, rec: Record) -> Process:
         proc = self.procs.get(pid)
         if proc is not None:
+            if proc.start is None:  # adopted before its first line
+                proc.start = rec.time
             return proc
         parent = self._pending_parent(pid)
         if parent is not None:
@@ -415,6 +432,23 @@ class EventBuilder:
             proc.comm = _clean(rec.comm) or ""
         proc.start = rec.time
         return proc
+
+    def adopt(self, pid: int, tgid: int, ppid: int | None, comm: bytes, argv: list[bytes]) -> None:
+        """Know a thread before its first line: a process attached to, as ``/proc`` shows it.
+
+        Threads of one group share one fd table and one working directory,
+        as they do in the kernel; their fds are named by their decorations.
+        """
+        if pid in self.procs:
+            return
+        group = self._groups.get(tgid)
+        if group:
+            fdt, cwd = group[0].fdt, group[0].cwd
+        else:
+            fdt, cwd = FdTable(), Cwd(None)
+        words = [to_name(a) for a in argv]
+        proc = Process(pid, tgid, ppid, fdt, cwd, comm=to_name(comm), argv=shlex.join(words))
+        self._add(proc)
 
     def _add(self, proc: Process) -> None:
         self.procs[proc.pid] = proc
@@ -439,7 +473,9 @@ class EventBuilder:
         thread = "CLONE_THREAD" in flags
         tgid = parent.tgid if thread else pid
         ppid = parent.ppid if thread or "CLONE_PARENT" in flags else parent.tgid
-        child = Process(pid, tgid, ppid, fdt, cwd, comm=parent.comm, argv=parent.argv)
+        child = Process(
+            pid, tgid, ppid, fdt, cwd, comm=parent.comm, argv=parent.argv, argv_cut=parent.argv_cut
+        )
         self._add(child)
         parent.children.append(pid)
         return child
@@ -1152,12 +1188,47 @@ class EventBuilder:
             return
         args = split_args(rec.args)
         i = 1 if rec.syscall == "execveat" else 0
-        path = _clean(quoted_string(args[i])[0]) if len(args) > i else None
+        path, path_cut = quoted_string(args[i]) if len(args) > i else (None, False)
+        path = _clean(path)
+        words: list[tuple[str, bool]] = []
+        array_cut = False
+        if len(args) > i + 1 and args[i + 1].startswith("["):
+            for item in split_args(args[i + 1][1:-1]):
+                if item == "...":  # -s caps arrays too: more arguments followed
+                    array_cut = True
+                    continue
+                text, cut = quoted_string(item)
+                words.append((_clean(text) or item, cut))
+        argv = [w for w, _ in words]
+        argv_cut = array_cut or any(c for _, c in words)
+        if argv_cut or path_cut:
+            path, path_cut, argv, argv_cut = self._whole_exec(
+                proc, path or "", path_cut, words, array_cut
+            )
+        cut = path_cut or argv_cut
         if path:
             proc.comm = path.rsplit("/", 1)[-1]
-        if len(args) > i + 1 and args[i + 1].startswith("["):
-            words = [_clean(quoted_string(w)[0]) or w for w in split_args(args[i + 1][1:-1])]
-            proc.argv = " ".join(words)
+            if path_cut:
+                # The tail of the path is missing: argv[0] names the program
+                # when it is whole, else the name is marked as cut.
+                if argv and not (words and words[0][1] and argv_cut):
+                    proc.comm = argv[0].rsplit("/", 1)[-1]
+                else:
+                    proc.comm += "..."
+        if words or not cut:
+            proc.argv = shlex.join(argv)
+        proc.argv_cut = cut
+        self._exec_seen = True
+        self.exec_rows.append(
+            {
+                "pid": proc.pid,
+                "tgid": proc.tgid,
+                "time": rec.time,
+                "path": path,
+                "argv": proc.argv,
+                "argv_cut": cut,
+            }
+        )
         # execve gives the process its own table (unshare_files) before
         # closing the close-on-exec fds.
         proc.fdt = proc.fdt.copy()
@@ -1165,6 +1236,51 @@ class EventBuilder:
         for other in self._groups[proc.tgid]:
             if other is not proc and other.end is None:
                 other.end = rec.time
+
+    def _whole_exec(
+        self,
+        proc: Process,
+        path: str,
+        path_cut: bool,
+        words: list[tuple[str, bool]],
+        array_cut: bool,
+    ) -> tuple[str, bool, list[str], bool]:
+        """The whole program path and argv of an execve that strace's ``-s`` cut.
+
+        Candidates: the command iomonitor started (the trace's first exec),
+        then what the capture reads of the running process. One is taken only
+        if it agrees with everything the line shows, since the process may
+        have moved on (exec'd again, exited) by the time it is read. The path
+        is whole again when argv[0] or the process's program path extends it.
+
+        Returns
+        -------
+        (path, path still cut, argv, argv still cut)
+        """
+        candidates: list[tuple[str | None, list[str]]] = []
+        if self.command is not None and not self._exec_seen:
+            candidates.append((None, self.command))
+        if self.exec_source is not None:
+            found = self.exec_source(proc.pid)
+            if found is not None:
+                exe, raw = found
+                candidates.append((to_name(exe) if exe else None, [to_name(a) for a in raw]))
+        shown = [w for w, _ in words]
+        for exe, argv in candidates:
+            if len(argv) < len(words) or (not array_cut and len(argv) != len(words)):
+                continue
+            if not all(
+                whole.startswith(text) if cut else whole == text
+                for (text, cut), whole in zip(words, argv, strict=False)
+            ):
+                continue
+            if path_cut:
+                for whole in (argv[0] if argv else None, exe):
+                    if whole is not None and whole.startswith(path) and "/" in whole:
+                        return whole, False, argv, False
+            return path, path_cut, argv, False
+        argv_cut = array_cut or any(c for _, c in words)
+        return path, path_cut, shown, argv_cut
 
     def _on_chdir(self, proc: Process, rec: Record) -> None:
         if rec.ret != 0:
@@ -1213,6 +1329,7 @@ class EventBuilder:
                 "tgid": pr.tgid,
                 "comm": pr.comm,
                 "argv": pr.argv,
+                "argv_cut": pr.argv_cut,
                 "start": pr.start,
                 "end": pr.end,
                 "exit_code": pr.exit_code,

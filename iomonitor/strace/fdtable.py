@@ -135,6 +135,7 @@ class Process:
     cwd: Cwd
     comm: str = ""
     argv: str = ""
+    argv_cut: bool = False
     start: float | None = None
     end: float | None = None
     exit_code: int | None = None

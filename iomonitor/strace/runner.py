@@ -35,6 +35,7 @@ import termios
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 
 from iomonitor.errors import (
@@ -200,6 +201,9 @@ class StraceRunner:
     stop_grace : float
         Seconds :meth:`stop` waits in run mode for the trace to end after
         signalling the command before it kills every process still traced.
+    targets : list of ProcessInfo
+        In attach mode, once entered: what ``/proc`` said about each process
+        attached to (its threads, parent, program and arguments).
 
     Examples
     --------
@@ -269,6 +273,7 @@ class StraceRunner:
         self.argv: list[str] = self._build_argv("<fifo>")
         self.exit_status: int | None = None
         self.stop_grace = 3.0
+        self.targets: list[ProcessInfo] = []
 
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmpdir: str | None = None
@@ -429,6 +434,8 @@ class StraceRunner:
                     self._stderr_done.wait(1.0)
                 rc = self._proc.returncode if self._proc else None
                 raise _classify(self._complaints, self.strace, None, self.pids, rc, attach=True)
+            found = (read_process(pid) for pid in self.pids)
+            self.targets = [info for info in found if info is not None]
             return
         # Run mode: the first line is the command's execve (strace shows
         # nothing before it); a failed one means the command never ran.
@@ -894,6 +901,78 @@ def _classify(
         return CaptureError(text[0])
     what = "attaching" if attach else "starting"
     return CaptureError(f"strace failed while {what} (exit status {returncode})")
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    """What ``/proc`` says about a running process (all names as raw bytes).
+
+    Attributes
+    ----------
+    pid, tgid : int
+        The process and its thread group (they differ for a thread).
+    ppid : int or None
+        Its parent (None for pid 1's parent, 0).
+    comm : bytes
+        The kernel's program name (at most 15 bytes).
+    exe : bytes or None
+        The program's path, when readable.
+    argv : list of bytes
+        Its command line.
+    threads : list of int
+        Every thread of its group (``/proc/PID/task``), the leader first.
+    """
+
+    pid: int
+    tgid: int
+    ppid: int | None
+    comm: bytes
+    exe: bytes | None
+    argv: list[bytes]
+    threads: list[int]
+
+
+def read_process(pid: int) -> ProcessInfo | None:
+    """Read ``/proc/PID``; None when the process is gone (or was never there).
+
+    Examples
+    --------
+    >>> read_process(os.getpid()).pid == os.getpid()
+    True
+    """
+    base = f"/proc/{pid}"
+    try:
+        with open(f"{base}/status", "rb") as f:
+            status = dict(line.split(b":\t", 1) for line in f.read().splitlines() if b":\t" in line)
+        with open(f"{base}/cmdline", "rb") as f:
+            cmdline = f.read()
+        tgid = int(status[b"Tgid"])
+        threads = sorted(int(t) for t in os.listdir(f"/proc/{tgid}/task") if t.isdigit())
+    except (OSError, KeyError, ValueError):
+        return None
+    try:
+        exe: bytes | None = os.readlink(f"{base}/exe".encode())
+    except OSError:  # a kernel thread, a zombie, or not ours to read
+        exe = None
+    ppid = int(status.get(b"PPid", b"0"))
+    threads.sort(key=lambda t: t != tgid)
+    return ProcessInfo(
+        pid=pid,
+        tgid=tgid,
+        ppid=ppid or None,
+        comm=status.get(b"Name", b""),
+        exe=exe,
+        argv=cmdline.split(b"\0")[:-1] if cmdline.endswith(b"\0") else [cmdline],
+        threads=threads,
+    )
+
+
+def read_exec(pid: int) -> tuple[bytes | None, list[bytes]] | None:
+    """The program path and command line of a running process, or None when gone."""
+    info = read_process(pid)
+    if info is None or not info.argv or info.argv == [b""]:
+        return None
+    return info.exe, info.argv
 
 
 def _tracees(tracer: int) -> list[tuple[int, int]]:

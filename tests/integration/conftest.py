@@ -94,8 +94,10 @@ def traced_cache() -> dict[object, object]:
     return {}
 
 
-def run_under_iomonitor(base: Path, argv: Sequence[str], cwd: Path) -> tuple[TracedRun, object]:
-    """Run ``argv`` in ``cwd`` under ``iomonitor.run`` (live capture, no log).
+def run_under_iomonitor(
+    base: Path, argv: Sequence[str], cwd: Path, backend: str = "strace"
+) -> tuple[TracedRun, object]:
+    """Run ``argv`` in ``cwd`` under ``iomonitor.run`` (live capture, no log) with ``backend``.
 
     The program's stdout (its notes) goes to ``base/notes.txt``: fd 1 is
     pointed there for the run, since the capture leaves the command's streams
@@ -110,7 +112,7 @@ def run_under_iomonitor(base: Path, argv: Sequence[str], cwd: Path) -> tuple[Tra
     try:
         os.chdir(cwd)
         os.dup2(fd, 1)
-        trace = iomonitor.run(list(argv))
+        trace = iomonitor.run(list(argv), backend=backend)
     finally:
         os.dup2(saved_stdout, 1)
         os.close(saved_stdout)

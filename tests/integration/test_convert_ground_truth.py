@@ -53,8 +53,12 @@ FLAG_SETS: dict[str, tuple[str, ...]] = {
     # Not a log: the program runs under iomonitor's own capture (which asks
     # strace for -ttt -T -yy with a seccomp filter), through the Python API.
     "live": ("-ttt", "-T", "-yy"),
+    # The same through the eBPF backend: the kernel names the fds, the loader
+    # prints strace's line format, the same converter reads it.
+    "live-ebpf": ("-ttt", "-T", "-yy"),
 }
 LIVE = "live"
+LIVE_EBPF = "live-ebpf"
 #: The flag set every other one is compared with.
 REFERENCE_FLAGS = "tt-T-yy"
 
@@ -396,6 +400,13 @@ def convert(
         argv = argv_of(scenario, programs, out)
         if flag_id == LIVE:
             run, trace = live_run(base, argv, out)
+        elif flag_id == LIVE_EBPF:
+            from iomonitor.ebpf.runner import unavailable_reason
+
+            reason = unavailable_reason()
+            if reason is not None:
+                pytest.skip(f"this machine cannot run the eBPF backend: {reason}")
+            run, trace = live_run(base, argv, out, backend="ebpf")
         else:
             run = strace_run(base / "strace.log", flags, argv, out)
             trace = iomonitor.convert_log(str(run.log), cwd=str(out))

@@ -249,3 +249,33 @@ def test_diff_of_a_missing_trace_says_so_in_one_line(
     assert main(["diff", str(runs.a), str(missing)]) == 3
     err = capsys.readouterr().err
     assert err == f"iomonitor: {missing}: no such file\n"
+
+
+def test_diff_with_a_classic_csv_leaves_out_what_it_does_not_record(
+    runs: Runs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A classic CSV has files, bytes and pids, but no programs or system calls.
+    a_csv = tmp_path / "a.csv"
+    iomonitor.store.write(iomonitor.load(runs.a), a_csv)
+    strip = ["--strip", str(runs.dir_a), "--strip", str(runs.dir_b)]
+    assert main(["diff", str(a_csv), str(runs.b), "--by", "process"]) == 2
+    assert capsys.readouterr().err == (
+        "iomonitor: trace A does not name the programs (a classic CSV does not): "
+        "it cannot be compared by process\n"
+    )
+    assert main(["diff", str(a_csv), str(runs.b), *strip, "--format", "json", "--top", "0"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "iomonitor: no processes table: a classic CSV does not record them",
+        "iomonitor: no syscalls table: a classic CSV does not record them",
+    ]
+    doc = json.loads(captured.out)
+    assert set(doc) == {"a", "b", "files", "peers"}
+    data = next(r for r in doc["files"] if r["file"] == "/data.txt")
+    assert (data["bytes_a"], data["bytes_b"], data["calls_a"], data["calls_b"]) == (
+        2048,
+        4096,
+        2,
+        4,
+    )
+    assert [(r["peer"], r["present"], r["bytes_a"]) for r in doc["peers"]] == [(PEER, "a", 3)]

@@ -6,7 +6,9 @@ does (``iomonitor -o FILE command``), then reads the trace with ``iomonitor.load
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -139,3 +141,153 @@ def test_failed_connect_and_open_are_in_errors(tmp_path: Path) -> None:
     assert refused[["file", "kind", "count"]].values.tolist() == [[f"127.0.0.1:{port}", "tcp", 1]]
     missing = errs[errs["file"] == str(tmp_path / "missing.txt")]
     assert missing[["syscall", "errno", "count"]].values.tolist() == [["openat", "ENOENT", 1]]
+
+
+def test_defect2_exec_from_a_non_main_thread_renames_the_process(tmp_path: Path) -> None:
+    out_file = tmp_path / "o"
+    trace, _ = capture(
+        tmp_path,
+        python(
+            tmp_path,
+            f"""
+            import os, threading
+            os.chdir({str(tmp_path)!r})  # a short argv: sh is gone before /proc is read
+            def run():
+                os.execv("/bin/sh", ["sh", "-c", "echo x > o"])
+            t = threading.Thread(target=run)
+            t.start()
+            t.join()
+            """,
+        ),
+    )
+    assert out_file.read_text() == "x\n"
+    ev = trace.events
+    writes = ev[(ev["file"].astype(str) == str(out_file)) & (ev["dir"] == "W")]
+    assert [(str(r.comm), int(r.bytes)) for r in writes.itertuples()] == [("sh", 2)]
+    leader = int(writes["tgid"].iloc[0])
+    procs = trace.processes.set_index("pid")
+    assert procs.loc[leader, "comm"] == "sh"
+    assert procs.loc[leader, "argv"] == "sh -c 'echo x > o'"
+
+
+LONG = [f"--an-argument-longer-than-32-bytes-number-{i:02d}" for i in range(40)]
+
+
+def test_defect3_argv_whole_for_the_command_and_a_child(tmp_path: Path) -> None:
+    child = [sys.executable, "-I", "-c", "import time; time.sleep(0.5)", *LONG]
+    argv = python(
+        tmp_path,
+        f"""
+        import subprocess
+        subprocess.run({child!r}, check=True)
+        """,
+    )
+    trace, res = capture(tmp_path, [*argv, *LONG])
+    assert res.returncode == 0, res.stderr
+    procs = trace.processes
+    root = procs[procs["pid"] == procs["tgid"]].iloc[0]
+    # The command iomonitor started is known whole.
+    assert root["argv"] == shlex.join([*argv, *LONG])
+    assert root["argv_cut"] == False  # noqa: E712 (a nullable boolean)
+    # The child lives long enough for the capture to read its command line.
+    kid = procs[procs["argv"].str.contains("time.sleep", regex=False, na=False)]
+    assert kid["argv"].tolist() == [shlex.join(child)]
+    assert kid["argv_cut"].tolist() == [False]
+
+
+THREADED = """
+import sys, threading, time
+out = open(sys.argv[1], "a", buffering=1)
+ready = threading.Barrier(3)
+def work(tag):
+    ready.wait()
+    while True:
+        out.write(tag + "\\n")
+        time.sleep(0.02)
+for tag in ("a", "b"):
+    threading.Thread(target=work, args=(tag,), daemon=True).start()
+ready.wait()
+print("ready", flush=True)
+while True:
+    time.sleep(0.05)
+"""
+
+
+def test_defect4_attach_to_a_multithreaded_process(tmp_path: Path) -> None:
+    script = tmp_path / "threaded.py"
+    script.write_text(THREADED)
+    log = tmp_path / "out.txt"
+    target = subprocess.Popen(
+        [sys.executable, str(script), str(log), "some arg"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert target.stdout is not None and target.stdout.readline() == "ready\n"
+        tids = sorted(int(t) for t in os.listdir(f"/proc/{target.pid}/task"))
+        assert len(tids) == 3
+        out = tmp_path / "attach.parquet"
+        res = subprocess.run(
+            [*IOMONITOR, "-p", str(target.pid), "--duration", "1", "-o", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert res.returncode == 0, res.stderr
+        assert target.poll() is None
+    finally:
+        target.kill()
+        target.wait()
+    trace = iomonitor.load(out)
+    procs = trace.processes.set_index("pid")
+    # Every thread that existed before the attach belongs to the process.
+    assert sorted(procs.index) == tids
+    assert set(procs["tgid"]) == {target.pid}
+    writes = trace.events[trace.events["file"].astype(str) == str(log)]
+    assert len(writes) > 10
+    assert set(writes["tgid"]) == {target.pid}
+    assert set(writes["pid"]) == set(tids) - {target.pid}
+    stats = subprocess.run(
+        [*IOMONITOR, "stats", "--pid", str(target.pid), "--format", "json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["summary"]["events"] >= len(writes)
+
+
+def test_attach_reads_proc_comm_argv(tmp_path: Path) -> None:
+    script = tmp_path / "threaded.py"
+    script.write_text(THREADED)
+    log = tmp_path / "out.txt"
+    argv = [sys.executable, str(script), str(log), "some arg"]
+    target = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        assert target.stdout is not None and target.stdout.readline() == "ready\n"
+        with open(f"/proc/{target.pid}/comm") as f:
+            comm = f.read().strip()
+        trace = iomonitor.attach([target.pid], duration=0.5)
+    finally:
+        target.kill()
+        target.wait()
+    procs = trace.processes.set_index("pid")
+    row = procs.loc[target.pid]
+    assert (row["comm"], row["argv"], row["ppid"]) == (comm, shlex.join(argv), os.getpid())
+    assert row["argv_cut"] == False  # noqa: E712 (a nullable boolean)
+    assert set(procs["comm"]) == {comm}
+    ev = trace.events
+    assert set(ev[ev["tgid"] == target.pid]["comm"].astype(str)) == {comm}
+
+
+def test_exec_history_of_a_shell_that_execs(tmp_path: Path) -> None:
+    # `bash -c '…; exec cat'`: the processes table holds cat, the history both.
+    src = tmp_path / "in.txt"
+    src.write_text("hello\n")
+    script = f"cd {tmp_path}; /bin/true; exec cat in.txt"  # cat's argv within -s
+    trace, res = capture(tmp_path, ["bash", "-c", script])
+    assert res.returncode == 0, res.stderr
+    root = int(trace.processes["tgid"].iloc[0])
+    mine = trace.execs[trace.execs["pid"] == root]
+    assert mine["argv"].tolist() == [shlex.join(["bash", "-c", script]), "cat in.txt"]
+    assert mine["argv_cut"].tolist() == [False, False]
+    assert trace.processes.set_index("pid").loc[root, "comm"] == "cat"
+    assert "/bin/true" in set(trace.execs["path"])

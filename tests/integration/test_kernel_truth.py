@@ -80,7 +80,9 @@ class Measured:
     exec_only: dict[str, int]
 
 
-def measure(programs, tmp_path: Path, argv: list[str], cwd: Path) -> Measured:
+def measure(
+    programs, tmp_path: Path, argv: list[str], cwd: Path, backend: str = "strace"
+) -> Measured:
     """Run ``argv`` under iocount, once stopped after execve and once under a capture."""
     iocount = str(programs["iocount"])
     # The counters go to a folder of their own, apart from the program's files.
@@ -100,7 +102,7 @@ def measure(programs, tmp_path: Path, argv: list[str], cwd: Path) -> Measured:
     saved = os.getcwd()
     os.chdir(cwd)
     try:
-        trace = iomonitor.run([iocount, str(out), *argv])
+        trace = iomonitor.run([iocount, str(out), *argv], backend=backend)
     finally:
         os.chdir(saved)
     assert trace.meta["exit_status"] == 0, trace.meta

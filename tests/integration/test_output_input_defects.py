@@ -16,9 +16,11 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import iomonitor
+import iomonitor.store
 import iomonitor.timeutil
 
 IOMONITOR = [sys.executable, "-m", "iomonitor"]
@@ -120,6 +122,7 @@ def test_defect6_capture_to_full_device_fails(tmp_path) -> None:
         ["stats", "{log}"],
         ["stats", "{log}", "--format", "json"],
         ["stats", "{log}", "--by", "file", "--format", "csv"],
+        ["diff", "{log}", "{log}"],
     ],
 )
 def test_defect6_stdout_on_full_device_fails(log, args) -> None:
@@ -137,9 +140,10 @@ def test_defect6_plot_to_full_device_fails(tmp_path, log, name) -> None:
     still_the_device(target)
 
 
-def test_defect6_report_to_full_device_fails(tmp_path, log) -> None:
-    target = full_device(tmp_path, "out.html")
-    line = one_line_error(cli("report", str(log), "-o", str(target)), 4)
+@pytest.mark.parametrize(("command", "name"), [("report", "out.html"), ("export", "out.json")])
+def test_defect6_report_and_export_to_full_device_fail(tmp_path, log, command, name) -> None:
+    target = full_device(tmp_path, name)
+    line = one_line_error(cli(command, str(log), "-o", str(target)), 4)
     assert "No space left on device" in line
     still_the_device(target)
 
@@ -241,3 +245,140 @@ def test_by_process_on_csv_names_what_is_missing(tmp_path, log, command) -> None
     rows = res.stdout.splitlines()
     assert rows[0].split(",")[0] == "pid"
     assert sorted(r.split(",")[0] for r in rows[1:]) == ["100", "101"]
+
+
+# --- defect 9: CSV times carry no zone -------------------------------------------------------
+
+
+@pytest.fixture
+def utc_clock():
+    """The local clock of this process says UTC while the test runs."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+@pytest.fixture
+def tokyo_csv(tmp_path, log) -> tuple[Path, Path]:
+    """The log as a CSV written in Tokyo, and as Parquet."""
+    csv, parquet = tmp_path / "tokyo.csv", tmp_path / "t.parquet"
+    assert cli("-i", str(log), "-o", str(csv), env={"TZ": "Asia/Tokyo"}).returncode == 0
+    assert cli("-i", str(log), "-o", str(parquet)).returncode == 0
+    # Modified when its last line was written, as a capture leaves it.
+    os.utime(csv, (1700000002, 1700000002))
+    # The classic look: Tokyo's wall clock, 9 hours ahead of UTC.
+    assert csv.read_text().splitlines()[1].startswith("07:13:20.000200,")
+    return csv, parquet
+
+
+def test_defect9_csv_written_in_one_zone_loads_in_another(tokyo_csv, utc_clock) -> None:
+    csv, parquet = tokyo_csv
+    want = iomonitor.load(parquet).events["time"]
+    got = iomonitor.load(csv, tz="Asia/Tokyo")
+    pd.testing.assert_series_equal(got.events["time"], want)
+    assert got.meta["csv_tz"] == "Asia/Tokyo"
+    scanned = iomonitor.store.scan(csv, tz="Asia/Tokyo")
+    pd.testing.assert_series_equal(scanned.events["time"], want)
+    # Without a zone the local one is assumed, and the metadata says which.
+    local = iomonitor.load(csv)
+    assert local.meta["csv_tz"] == "UTC"
+    assert ((want - local.events["time"]) == pd.Timedelta(hours=15)).all()
+
+
+def test_defect9_tz_option_on_every_command_taking_a_trace(tmp_path, tokyo_csv) -> None:
+    csv, parquet = tokyo_csv
+    utc = {"TZ": "UTC"}
+    want = cli("stats", str(parquet), "--interval", "1s", "--format", "csv", env=utc)
+    got = cli(
+        "stats", str(csv), "--tz", "Asia/Tokyo", "--interval", "1s", "--format", "csv", env=utc
+    )
+    assert want.returncode == got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+    assert want.stdout.splitlines()[1].startswith("2023-11-14 22:13:20")
+    for command, out in (("plot", "p.png"), ("report", "r.html")):
+        res = cli(command, str(csv), "--tz", "Asia/Tokyo", "-o", str(tmp_path / out), env=utc)
+        assert res.returncode == 0, res.stderr
+    res = cli("diff", str(parquet), str(csv), "--tz", "Asia/Tokyo", env=utc)
+    assert res.returncode == 0, res.stderr
+
+    def slice_times(source: Path, *tz: str) -> list[int]:
+        out = tmp_path / f"{source.stem}.json"
+        res = cli("export", str(source), *tz, "-o", str(out), env=utc)
+        assert res.returncode == 0, res.stderr
+        doc = json.loads(out.read_text())
+        return sorted(e["ts"] for e in doc["traceEvents"] if e["ph"] == "X")
+
+    assert slice_times(csv, "--tz", "Asia/Tokyo") == slice_times(parquet)
+    line = one_line_error(cli("stats", str(csv), "--tz", "Mars/Olympus"), 2)
+    assert "Mars/Olympus" in line
+
+
+# --- defect 5: traces without timestamps -------------------------------------------------
+
+
+NEEDS_TIME = "needs the time of each call, and this trace has none"
+
+
+@pytest.mark.parametrize("kind", ["bandwidth", "cumulative", "timeline"])
+def test_defect5_figure_over_time_of_a_log_without_timestamps_says_why(
+    tmp_path, log_no_time, kind
+) -> None:
+    out = tmp_path / "x.png"
+    line = one_line_error(cli("plot", str(log_no_time), "--kind", kind, "-o", str(out)), 2)
+    assert f"the {kind} figure {NEEDS_TIME}" in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["sizes", "latency", "flow"])
+def test_defect5_figures_without_time_still_draw(tmp_path, log_no_time, kind) -> None:
+    out = tmp_path / "x.png"
+    res = cli("plot", str(log_no_time), "--kind", kind, "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_defect5_stats_without_timestamps(log_no_time) -> None:
+    line = one_line_error(cli("stats", str(log_no_time), "--interval", "1s"), 2)
+    assert NEEDS_TIME in line
+    res = cli("stats", str(log_no_time), "--by", "file", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    got = {r["file"]: (r["read_bytes"], r["write_bytes"]) for r in json.loads(res.stdout)}
+    assert got == {"/tmp/data.txt": (5, 0), "/dev/pts/0": (0, 15)}
+
+
+def test_defect5_report_without_timestamps_draws_the_rest(tmp_path, log_no_time) -> None:
+    out = tmp_path / "r.html"
+    res = cli("report", str(log_no_time), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    page = out.read_text()
+    assert "No call has a time: the log was recorded without -t" in page
+    for figure in ("timeline", "bandwidth", "cumulative"):
+        assert f"Not drawn: the {figure} figure {NEEDS_TIME}" in page
+    # Sizes, latency and flow need no time: their pictures are there.
+    assert page.count('<img src="data:image/png;base64,') == 3
+    assert "/tmp/data.txt" in page
+
+
+def test_defect5_export_without_timestamps_says_why(tmp_path, log_no_time) -> None:
+    line = one_line_error(cli("export", str(log_no_time), "-o", str(tmp_path / "x.json")), 2)
+    assert f"a Chrome/Perfetto trace {NEEDS_TIME}" in line
+    assert sorted(os.listdir(tmp_path)) == ["notime.log"]
+
+
+def test_defect5_python_api_without_timestamps(log_no_time) -> None:
+    from iomonitor import analysis, plot
+    from iomonitor.errors import NoTimeError
+
+    trace = iomonitor.load(log_no_time)
+    assert trace.events["time"].isna().all() and len(trace.events) == 3
+    with pytest.raises(NoTimeError, match="the bandwidth figure"):
+        plot.bandwidth(trace)
+    with pytest.raises(NoTimeError, match="bandwidth over time"):
+        analysis.bandwidth(trace, "1s")
+    assert plot.sizes(trace).axes

@@ -515,7 +515,7 @@ def test_summary_headline_numbers(trace: Trace) -> None:
         "top_peer": "10.0.0.1:443", "top_peer_bytes": 3100,
         "top_process": "cat", "top_process_bytes": 4146,
         "unparsed_lines": 2, "unknown_fds": 0, "unseen_calls": 1, "unseen_bytes": 4096,
-        "io_uring_calls": 0, "aio_calls": 0, "failed_calls": 6,
+        "io_uring_calls": 0, "aio_calls": 0, "failed_calls": 6, "lost_records": None,
     }, dtype=object, name="summary")  # fmt: skip
     got = analysis.summary(trace)
     got["duration"] = round(got["duration"], 9)

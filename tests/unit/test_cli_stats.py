@@ -56,7 +56,8 @@ def loaded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     """Make store.scan (how the CLI opens traces) return the fixture trace; record what it was asked."""
     calls: list[tuple[str, ...]] = []
 
-    def fake_scan(*paths: str, date: object = None) -> Trace:
+    def fake_scan(*paths: str, date: object = None, tz: str | None = None) -> Trace:
+        assert tz is None  # no --tz given: the local zone
         calls.append(paths)
         return make_trace()
 
@@ -157,7 +158,7 @@ def test_json_without_by_holds_summary_and_tables(capsys, loaded) -> None:
 
 
 def test_several_traces_keep_runs(capsys, monkeypatch) -> None:
-    def two(*paths: str, date: object = None) -> Trace:
+    def two(*paths: str, date: object = None, tz: str | None = None) -> Trace:
         a, b = make_trace(ROWS[:1]), make_trace(ROWS[1:2])
         ev = pd.concat([a.events.assign(run=paths[0]), b.events.assign(run=paths[1])])
         ev["run"] = pd.Categorical(ev["run"], categories=list(paths))
@@ -222,7 +223,7 @@ def test_default_view(capsys, loaded, monkeypatch) -> None:
 def test_table_fits_the_terminal(capsys, monkeypatch) -> None:
     long_name = "/srv/" + "deep/" * 30 + "final.dat"
     rows = [(1.0, 0.1, 1, 3, "R", 10, long_name, None, "read", "file", 1, "x")]
-    monkeypatch.setattr(store, "scan", lambda *p, date=None: make_trace(rows))
+    monkeypatch.setattr(store, "scan", lambda *p, date=None, tz=None: make_trace(rows))
     monkeypatch.setenv("COLUMNS", "72")
     rc, out, _ = stats(capsys, "--by", "file", "t.parquet")
     assert rc == 0
@@ -250,7 +251,7 @@ def test_markdown_escapes_pipes(capsys, loaded) -> None:
 def test_escaped_bytes_in_names_pass_through_unchanged(capsys, monkeypatch) -> None:
     name = "/tmp/caf\\xe9.bin"  # how the trace spells the byte 0xe9 of a non-UTF-8 name
     rows = [(1.0, 0.1, 1, 3, "R", 10, name, None, "read", "file", 1, "x")]
-    monkeypatch.setattr(store, "scan", lambda *p, date=None: make_trace(rows))
+    monkeypatch.setattr(store, "scan", lambda *p, date=None, tz=None: make_trace(rows))
     rc, out, _ = stats(capsys, "--by", "file", "t.parquet")
     assert rc == 0 and out.splitlines()[1].startswith("/tmp/caf\\xe9.bin ")
     rc, out, _ = stats(capsys, "--by", "file", "--format", "csv", "t.parquet")
@@ -277,7 +278,7 @@ def test_usage_errors_are_one_line(capsys, loaded, args, message) -> None:
 
 
 def test_input_error_exit_code(capsys, monkeypatch) -> None:
-    def broken(*paths: str, date: object = None) -> Trace:
+    def broken(*paths: str, date: object = None, tz: str | None = None) -> Trace:
         raise InputError(paths[0], "not a trace")
 
     monkeypatch.setattr(store, "scan", broken)

@@ -121,7 +121,7 @@ def test_execve_drops_cloexec_fds_and_renames():
     assert conv.builder.unknown_fds == 1
     proc = conv.processes().iloc[0]
     assert proc["comm"] == "b"
-    assert proc["argv"] == "b x y"
+    assert proc["argv"] == "b 'x y'"  # quoted as a shell would show it
 
 
 def test_dup_family_and_fcntl():

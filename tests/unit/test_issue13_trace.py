@@ -238,5 +238,75 @@ def test_defect2_exec_from_a_thread_under_seccomp_bpf(tmp_path: Path) -> None:
     assert [(r.pid, str(r.file), str(r.comm)) for r in ev.itertuples()] == [(40, "/tmp/o", "sh")]
     procs = trace.processes.set_index("pid")
     assert procs.loc[40, "comm"] == "sh"
-    assert procs.loc[40, "argv"].startswith("sh -c ")
+    assert procs.loc[40, "argv"] == "sh -c 'echo x > /tmp/o'"
     assert trace.meta["unparsed_lines"] == 0
+    assert procs.loc[40, "argv_cut"] == False  # noqa: E712 (a nullable boolean)
+
+
+# -- defect 3: argv is never cut silently --------------------------------------------
+
+
+def test_defect3_argv_cut_by_strace_is_marked(tmp_path: Path) -> None:
+    # strace -s 32: the path, an argument and the argument list are cut.
+    trace = load_log(
+        tmp_path,
+        """
+        50 1700000000.1 execve("/usr/bin/make", ["make", "-j2"], 0x1 /* 1 var */) = 0
+        50 1700000000.2 clone(child_stack=NULL, flags=SIGCHLD) = 51
+        51 1700000000.3 execve("/usr/lib/gcc/x86_64-linux-gnu/"..., ["/usr/lib/gcc/x86_64-linux-gnu/"..., "-quiet", "a.c"], 0x1 /* 1 var */) = 0
+        50 1700000000.4 clone(child_stack=NULL, flags=SIGCHLD) = 52
+        52 1700000000.5 execve("/bin/echo", ["echo", "1", "2", ...], 0x1 /* 1 var */) = 0
+        50 1700000000.6 clone(child_stack=NULL, flags=SIGCHLD) = 53
+        53 1700000000.7 execve("/home/someone/projects/build/o"..., ["cc1", "x.c"], 0x1 /* 1 var */) = 0
+        """,
+    )
+    procs = trace.processes.set_index("pid")
+    assert procs.loc[50, "argv"] == "make -j2"
+    assert procs.loc[50, "argv_cut"] == False  # noqa: E712
+    assert procs.loc[51, "argv"] == "/usr/lib/gcc/x86_64-linux-gnu/ -quiet a.c"
+    assert procs.loc[51, "argv_cut"] == True  # noqa: E712
+    assert procs.loc[51, "comm"] == "..."  # neither the path nor argv[0] shows the name
+    assert procs.loc[52, "argv"] == "echo 1 2"
+    assert procs.loc[52, "argv_cut"] == True  # noqa: E712
+    assert (procs.loc[53, "comm"], procs.loc[53, "argv_cut"]) == ("cc1", True)
+
+
+# -- every exec is kept ---------------------------------------------------------------
+
+
+EXEC_TWICE = """
+    60 1700000000.1 execve("/bin/bash", ["bash", "-c", "echo; exec cat /etc/hostname"], 0x1 /* 1 var */) = 0
+    60 1700000000.2 clone(child_stack=NULL, flags=SIGCHLD) = 61
+    61 1700000000.3 execve("/bin/echo", ["echo"], 0x1 /* 1 var */) = 0
+    60 1700000000.4 execve("/bin/cat", ["cat", "/etc/hostname"], 0x1 /* 1 var */) = 0
+    60 1700000000.5 execve("/nonexistent", ["x"], 0x1 /* 1 var */) = -1 ENOENT (No such file or directory)
+"""
+
+
+def test_exec_history_keeps_every_exec(tmp_path: Path) -> None:
+    trace = load_log(tmp_path, EXEC_TWICE)
+    got = trace.execs[["pid", "tgid", "path", "argv", "argv_cut"]].astype(object)
+    assert got.values.tolist() == [
+        [60, 60, "/bin/bash", "bash -c 'echo; exec cat /etc/hostname'", False],
+        [61, 61, "/bin/echo", "echo", False],
+        [60, 60, "/bin/cat", "cat /etc/hostname", False],
+    ]
+    assert trace.execs["time"].tolist() == [
+        pd.Timestamp(1700000000, unit="s", tz="UTC") + pd.Timedelta(milliseconds=ms)
+        for ms in (100, 300, 400)
+    ]
+    # The processes table keeps the last program of each process.
+    assert trace.processes.set_index("pid").loc[60, "argv"] == "cat /etc/hostname"
+
+
+def test_exec_history_survives_parquet(tmp_path: Path) -> None:
+    log = tmp_path / "strace.log"
+    log.write_text("".join(line.strip() + "\n" for line in EXEC_TWICE.strip().splitlines()))
+    direct = iomonitor.load(log)
+    out = tmp_path / "t.parquet"
+    iomonitor.store.write(direct, out)
+    back = iomonitor.load(out)
+    pd.testing.assert_frame_equal(back.execs, direct.execs)
+    both = iomonitor.load(out, log)
+    assert both.execs["run"].tolist() == [str(out)] * 3 + [str(log)] * 3
+    assert both.execs.drop(columns="run").iloc[3:].reset_index(drop=True).equals(direct.execs)

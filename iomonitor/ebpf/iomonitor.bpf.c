@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel side of iomonitor's eBPF backend.
+ *
+ * raw syscall tracepoints (tp_btf/sys_enter, sys_exit) see every call; a
+ * table indexed by syscall number (filled by the loader) drops the ones
+ * iomonitor does not trace before anything else happens, and a hash of
+ * traced thread ids (filled on fork) drops other processes. Two raw
+ * tracepoints instead of ~100 per-syscall ones: per-syscall tracepoints each
+ * cost ~80 ms to detach on this kernel, raw ones do not.
+ *
+ * At the call's exit one record goes into the ring buffer, with the fds the
+ * call names looked up in the task's own fd table (device, inode, type; for
+ * sockets family, type and both addresses, read from the socket itself).
+ * Records are submitted without a wake-up (a wake-up costs ~11 us here); the
+ * loader drains every 10 ms, and a half-full ring forces one. A full ring
+ * drops the record and counts it per CPU.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "record.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define NR_MAX 512
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define MAP_ANONYMOUS 0x20
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFLNK 0120000
+#define S_IFREG 0100000
+#define S_IFBLK 0060000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFIFO 0010000
+
+/* Set by the loader before load: what to do per syscall number (C_*). */
+const volatile unsigned char wanted[NR_MAX] = {};
+/* Ring size, for the forced wake-up at half full. */
+const volatile unsigned long long ring_size = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} rb SEC(".maps");
+
+/* Thread ids of the traced tree: TRACED, or WAIT_EXEC for the command the
+ * loader forked, whose own calls before its execve are the loader's. */
+#define TRACED 1
+#define WAIT_EXEC 2
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, u32);
+	__type(value, u8);
+} traced SEC(".maps");
+
+/* Records lost to a full ring, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} drops SEC(".maps");
+
+struct inflight {
+	u64 ts;
+	u64 args[6];
+	u32 nr;
+	u32 live;
+};
+
+/* The call a thread is in, between sys_enter and sys_exit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} calls SEC(".maps");
+
+static __always_inline void count_drop(void)
+{
+	u32 zero = 0;
+	u64 *n = bpf_map_lookup_elem(&drops, &zero);
+	if (n)
+		*n += 1;
+}
+
+static __always_inline void submit(void *rec)
+{
+	/* No wake-up per record; wake the loader when the ring is half full. */
+	u64 avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(rec, avail > ring_size / 2 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/*
+ * The task pointer of a tp_btf program is trusted BTF: fields are read by
+ * direct loads (CO-RE relocated, faulting loads handled by the kernel), much
+ * cheaper than a bpf_probe_read_kernel() helper call per field.
+ */
+static __always_inline struct file *fd_file(struct task_struct *t, long fd)
+{
+	struct fdtable *fdt = t->files->fdt;
+	struct file *f = NULL;
+
+	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
+	return f;
+}
+
+static __always_inline void name_sock(struct file *f, struct io_fdname *n)
+{
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct sock_common c;
+
+	if (!sk || bpf_core_read(&c, sizeof(c), &sk->__sk_common))
+		return;
+	n->family = c.skc_family;
+	n->stype = BPF_CORE_READ(sk, sk_type);
+	n->proto = BPF_CORE_READ(sk, sk_protocol);
+	if (n->family == AF_INET) {
+		__builtin_memcpy(n->laddr, &c.skc_rcv_saddr, 4);
+		__builtin_memcpy(n->raddr, &c.skc_daddr, 4);
+	} else if (n->family == AF_INET6) {
+		__builtin_memcpy(n->laddr, &c.skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(n->raddr, &c.skc_v6_daddr, 16);
+	}
+	if (n->family == AF_INET || n->family == AF_INET6) {
+		n->lport = c.skc_num;
+		/* A TCP socket that reached CLOSE (both ends shut) has given its
+		 * port back (skc_num = 0); inet_sport still holds it. */
+		if (!n->lport)
+			n->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		n->rport = bpf_ntohs(c.skc_dport);
+	} else if (n->family == AF_UNIX) {
+		struct unix_sock *u = (struct unix_sock *)sk;
+		struct sock *peer = BPF_CORE_READ(u, peer);
+		if (peer)
+			n->peer = BPF_CORE_READ(peer, sk_socket, file, f_inode, i_ino);
+	}
+}
+
+static __always_inline void name_fd(struct task_struct *t, long fd, struct io_fdname *n)
+{
+	struct file *f = fd_file(t, fd);
+	struct inode *ino;
+	struct {
+		umode_t mode;
+	} m;
+	u16 mode;
+
+	if (!f)
+		return;
+	ino = BPF_CORE_READ(f, f_inode);
+	if (bpf_core_read(&m.mode, sizeof(m.mode), &ino->i_mode))
+		return;
+	mode = m.mode & S_IFMT;
+	n->ino = BPF_CORE_READ(ino, i_ino);
+	n->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	switch (mode) {
+	case S_IFREG: n->type = FT_REG; break;
+	case S_IFDIR: n->type = FT_DIR; break;
+	case S_IFCHR: n->type = FT_CHR; break;
+	case S_IFBLK: n->type = FT_BLK; break;
+	case S_IFIFO: n->type = FT_FIFO; break;
+	case S_IFLNK: n->type = FT_LNK; break;
+	case S_IFSOCK: n->type = FT_SOCK; name_sock(f, n); break;
+	default: n->type = FT_OTHER;
+	}
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_enter, struct pt_regs *regs, long id)
+{
+	struct inflight *c;
+	u8 *v;
+	u32 tid;
+
+	if (id < 0 || id >= NR_MAX || !wanted[id])
+		return 0;
+	tid = (u32)bpf_get_current_pid_tgid();
+	v = bpf_map_lookup_elem(&traced, &tid);
+	if (!v || *v != TRACED)
+		return 0;
+	c = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c)
+		return 0;
+	c->nr = id;
+	c->args[0] = regs->di;
+	c->args[1] = regs->si;
+	c->args[2] = regs->dx;
+	c->args[3] = regs->r10;
+	c->args[4] = regs->r8;
+	c->args[5] = regs->r9;
+	c->live = 1;
+	c->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline void fill(struct io_rec *h, struct inflight *c, long ret, u64 now, u32 kind)
+{
+	u64 pt = bpf_get_current_pid_tgid();
+
+	h->kind = kind;
+	h->tid = (u32)pt;
+	h->tgid = pt >> 32;
+	h->nr = c->nr;
+	h->ts = c->ts;
+	h->dt = now - c->ts;
+	h->ret = ret;
+	h->args[0] = c->args[0];
+	h->args[1] = c->args[1];
+	h->args[2] = c->args[2];
+	h->args[3] = c->args[3];
+	h->args[4] = c->args[4];
+	h->args[5] = c->args[5];
+	h->ext_len = 0;
+	h->ext2_len = 0;
+	__builtin_memset(&h->fd, 0, sizeof(h->fd));
+}
+
+static __always_inline void read_addr(struct io_rec_ext *r, u64 ptr, u64 len)
+{
+	if (!ptr || len == 0)
+		return;
+	if (len > 128)
+		len = 128;
+	if (bpf_probe_read_user(r->ext, len & 255, (void *)ptr) == 0)
+		r->h.ext_len = len;
+}
+
+struct umsg {
+	u64 name;
+	s32 namelen;
+	s32 pad;
+	u64 iov;
+	u64 iovlen;
+	u64 control;
+	u64 controllen;
+	u32 flags;
+};
+
+static __always_inline void read_msg(struct io_rec_ext *r, u64 ptr)
+{
+	struct umsg m;
+	struct { u64 len; s32 level; s32 type; } cm;
+	u32 n;
+
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)ptr))
+		return;
+	if (m.name && m.namelen > 0)
+		read_addr(r, m.name, m.namelen);
+	if (!m.control || m.controllen < sizeof(cm))
+		return;
+	if (bpf_probe_read_user(&cm, sizeof(cm), (void *)m.control))
+		return;
+	/* SOL_SOCKET, SCM_RIGHTS: an array of ints follows the header. */
+	if (cm.level != 1 || cm.type != 1 || cm.len <= sizeof(cm))
+		return;
+	n = (cm.len - sizeof(cm)) / 4;
+	if (n > MAX_SCM)
+		n = MAX_SCM;
+	for (u32 i = 0; i < MAX_SCM; i++) {
+		if (i >= n)
+			break;
+		if (bpf_probe_read_user(r->ext + EXT_SCM + i * 4, 4,
+					(void *)(m.control + sizeof(cm) + i * 4)))
+			break;
+		r->h.ext2_len = i + 1;
+	}
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct inflight *c;
+	struct io_rec_ext *r;
+	struct io_rec *h;
+	long nr = regs->orig_ax;
+	u64 now;
+	u8 cls;
+
+	/* Most calls of most processes stop here, before any map is touched. */
+	if (nr < 0 || nr >= NR_MAX || !wanted[nr])
+		return 0;
+	c = bpf_task_storage_get(&calls, t, 0, 0);
+	if (!c || !c->live)
+		return 0;
+	/* A call interrupted by a signal and restarted by the kernel enters
+	 * again: only that second run is recorded (-ERESTARTSYS and kin). It
+	 * stays live meanwhile: if the signal kills the task, the task's exit
+	 * reports the call as unseen, as strace's "= ?". */
+	if (ret <= -512 && ret >= -516)
+		return 0;
+	c->live = 0;
+	now = bpf_ktime_get_ns();
+	cls = wanted[c->nr & (NR_MAX - 1)];
+	if (cls == C_FCNTL) {
+		u64 cmd = c->args[1];
+		if (cmd != 0 && cmd != 1030 && cmd != 2)
+			return 0;
+	}
+	if (cls == C_MMAP && ((c->args[3] & MAP_ANONYMOUS) || (long)c->args[4] < 0))
+		return 0;
+
+	switch (cls) {
+	case C_PLAIN:
+	case C_FD0:
+	case C_XFER1:
+	case C_XFER2:
+	case C_MMAP:
+	case C_FCNTL:
+		h = bpf_ringbuf_reserve(&rb, sizeof(*h), 0);
+		if (!h) {
+			count_drop();
+			return 0;
+		}
+		fill(h, c, ret, now, REC_SYS);
+		if (cls == C_MMAP)
+			name_fd(t, c->args[4], &h->fd[0]);
+		else if (cls != C_PLAIN)
+			name_fd(t, c->args[0], &h->fd[0]);
+		if (cls == C_XFER1)
+			name_fd(t, c->args[1], &h->fd[1]);
+		else if (cls == C_XFER2)
+			name_fd(t, c->args[2], &h->fd[1]);
+		submit(h);
+		return 0;
+	}
+
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		count_drop();
+		return 0;
+	}
+	h = &r->h;
+	fill(h, c, ret, now, REC_SYS_EXT);
+	switch (cls) {
+	case C_SENDTO:
+		name_fd(t, c->args[0], &h->fd[0]);
+		read_addr(r, c->args[4], c->args[5]);
+		break;
+	case C_RECVFROM: {
+		u32 len = 0;
+		name_fd(t, c->args[0], &h->fd[0]);
+		if (ret >= 0 && c->args[5] &&
+		    bpf_probe_read_user(&len, sizeof(len), (void *)c->args[5]) == 0)
+			read_addr(r, c->args[4], len);
+		break;
+	}
+	case C_MSG:
+		name_fd(t, c->args[0], &h->fd[0]);
+		if (ret >= 0)
+			read_msg(r, c->args[1]);
+		break;
+	case C_MMSG: {
+		u32 *lens = (u32 *)(r->ext + EXT_MMSG);
+		u64 base = c->args[1];
+		long n = ret;
+		struct umsg m;
+		name_fd(t, c->args[0], &h->fd[0]);
+		/* The first message's address: the peer of an unconnected socket. */
+		if (n > 0 && bpf_probe_read_user(&m, sizeof(m), (void *)base) == 0 &&
+		    m.name && m.namelen > 0)
+			read_addr(r, m.name, m.namelen);
+		if (n > MAX_MMSG)
+			n = MAX_MMSG;
+		for (int i = 0; i < MAX_MMSG; i++) {
+			if (i >= n)
+				break;
+			/* struct mmsghdr: a 56-byte msghdr, then msg_len, padded to 64. */
+			bpf_probe_read_user(&lens[i], 4, (void *)(base + i * 64 + 56));
+		}
+		h->ext2_len = n > 0 ? n : 0;
+		break;
+	}
+	case C_PATH0:
+	case C_PATH1:
+	case C_OPENAT2: {
+		long n;
+		if (cls != C_PATH0)
+			name_fd(t, c->args[0], &h->fd[0]);
+		n = bpf_probe_read_user_str(r->ext, 512, (void *)c->args[cls == C_PATH0 ? 0 : 1]);
+		h->ext_len = n > 0 ? n : 0;
+		/* openat2: the flags are the first field of struct open_how. */
+		if (cls == C_OPENAT2) {
+			u64 flags = 0;
+			bpf_probe_read_user(&flags, 8, (void *)c->args[2]);
+			h->args[2] = flags;
+		}
+		break;
+	}
+	case C_ADDR:
+		name_fd(t, c->args[0], &h->fd[0]);
+		read_addr(r, c->args[1], c->args[2]);
+		break;
+	case C_ACCEPT: {
+		u32 len = 0;
+		name_fd(t, c->args[0], &h->fd[0]);
+		if (ret >= 0) {
+			name_fd(t, ret, &h->fd[1]);
+			if (c->args[2] &&
+			    bpf_probe_read_user(&len, sizeof(len), (void *)c->args[2]) == 0)
+				read_addr(r, c->args[1], len);
+		}
+		break;
+	}
+	case C_PAIR0:
+	case C_PAIR3: {
+		int fds[2] = {-1, -1};
+		if (ret == 0 &&
+		    bpf_probe_read_user(fds, sizeof(fds), (void *)c->args[cls == C_PAIR0 ? 0 : 3]) == 0) {
+			name_fd(t, fds[0], &h->fd[0]);
+			name_fd(t, fds[1], &h->fd[1]);
+			__builtin_memcpy(r->ext, fds, sizeof(fds));
+			h->ext_len = sizeof(fds);
+		}
+		break;
+	}
+	}
+	submit(r);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	u32 ptid = BPF_CORE_READ(parent, pid);
+	u32 ctid = BPF_CORE_READ(child, pid);
+	struct io_rec *h;
+	u8 one = TRACED;
+	u64 flags = 0;
+	u8 *v = bpf_map_lookup_elem(&traced, &ptid);
+
+	if (!v || *v != TRACED)
+		return 0;
+	bpf_map_update_elem(&traced, &ctid, &one, BPF_ANY);
+	h = bpf_ringbuf_reserve(&rb, sizeof(*h), 0);
+	if (!h) {
+		count_drop();
+		return 0;
+	}
+	__builtin_memset(h, 0, sizeof(*h));
+	h->kind = REC_FORK;
+	h->tid = ptid;
+	h->tgid = BPF_CORE_READ(parent, tgid);
+	h->ts = bpf_ktime_get_ns();
+	h->ret = ctid;
+	/* What the child shares with its parent, from the tasks themselves. */
+	if (BPF_CORE_READ(child, files) == BPF_CORE_READ(parent, files))
+		flags |= 1; /* CLONE_FILES */
+	if (BPF_CORE_READ(child, fs) == BPF_CORE_READ(parent, fs))
+		flags |= 2; /* CLONE_FS */
+	if (BPF_CORE_READ(child, tgid) == h->tgid)
+		flags |= 4; /* CLONE_THREAD */
+	else if (BPF_CORE_READ(child, real_parent, tgid) != h->tgid)
+		flags |= 8; /* CLONE_PARENT */
+	if (BPF_CORE_READ(child, mm) == BPF_CORE_READ(parent, mm))
+		flags |= 16; /* CLONE_VM */
+	h->args[0] = flags;
+	submit(h);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	u32 tid = BPF_CORE_READ(p, pid);
+	u32 old = old_pid;
+	struct io_rec_ext *r;
+	u64 start, end, len;
+	long n;
+
+	u8 one = TRACED;
+
+	if (!bpf_map_lookup_elem(&traced, &tid) &&
+	    (old == tid || !bpf_map_lookup_elem(&traced, &old)))
+		return 0;
+	bpf_map_update_elem(&traced, &tid, &one, BPF_ANY);
+	if (old != tid)
+		bpf_map_delete_elem(&traced, &old);
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		count_drop();
+		return 0;
+	}
+	__builtin_memset(&r->h, 0, sizeof(r->h));
+	r->h.kind = REC_EXEC;
+	r->h.tid = tid;
+	r->h.tgid = BPF_CORE_READ(p, tgid);
+	r->h.ts = bpf_ktime_get_ns();
+	r->h.args[0] = old;
+	n = bpf_probe_read_kernel_str(r->ext, EXEC_ARGV, BPF_CORE_READ(bprm, filename));
+	r->h.ext_len = n > 0 ? n : 0;
+	start = BPF_CORE_READ(p, mm, arg_start);
+	end = BPF_CORE_READ(p, mm, arg_end);
+	len = end > start ? end - start : 0;
+	if (len > EXT_SIZE - EXEC_ARGV)
+		len = EXT_SIZE - EXEC_ARGV;
+	if (len && bpf_probe_read_user(r->ext + EXEC_ARGV, len & 1023, (void *)start) == 0)
+		r->h.ext2_len = len;
+	submit(r);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_task_exit, struct task_struct *p)
+{
+	u32 tid = BPF_CORE_READ(p, pid);
+	struct inflight *c;
+	struct io_rec *h;
+
+	if (!bpf_map_lookup_elem(&traced, &tid))
+		return 0;
+	bpf_map_delete_elem(&traced, &tid);
+	/* Killed inside a call (another thread's exit_group, a signal): the
+	 * call has no result, but what it asked for is known. The fds are
+	 * still there: files are released after this tracepoint. */
+	c = bpf_task_storage_get(&calls, p, 0, 0);
+	if (c && c->live) {
+		c->live = 0;
+		h = bpf_ringbuf_reserve(&rb, sizeof(*h), 0);
+		if (!h) {
+			count_drop();
+		} else {
+			fill(h, c, 0, bpf_ktime_get_ns(), REC_UNSEEN);
+			name_fd(p, c->args[0], &h->fd[0]);
+			submit(h);
+		}
+	}
+	h = bpf_ringbuf_reserve(&rb, sizeof(*h), 0);
+	if (!h) {
+		count_drop();
+		return 0;
+	}
+	__builtin_memset(h, 0, sizeof(*h));
+	h->kind = REC_EXIT;
+	h->tid = tid;
+	h->tgid = BPF_CORE_READ(p, tgid);
+	h->ts = bpf_ktime_get_ns();
+	/* Set by do_exit() before this tracepoint: wait-status encoding. */
+	h->ret = BPF_CORE_READ(p, exit_code);
+	submit(h);
+	return 0;
+}

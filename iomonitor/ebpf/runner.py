@@ -1,0 +1,428 @@
+"""Start the eBPF loader, stream the lines it writes, and stop it cleanly.
+
+The eBPF sibling of :class:`iomonitor.strace.runner.StraceRunner`, with the
+same face: a context manager that starts the capture, :meth:`EbpfRunner.batches`
+of strace-format lines, :meth:`EbpfRunner.stop`, and ``exit_status``. This is
+the only module that starts the loader.
+
+How the pieces fit:
+
+- The loader (``loader.c``, built at install) writes its log to a pipe given
+  as ``--out-fd``, in strace's own ``-f -ttt -T -yy`` line format, and its own
+  news (started, the command's pid, lost records, the exit status) to a second
+  pipe, ``--status-fd``. Nothing goes to the traced command's streams.
+- In run mode the loader starts the command itself, in iomonitor's process
+  group and with its stdin, stdout and stderr, as strace does.
+- The loader dies with iomonitor (``PR_SET_PDEATHSIG``), and it closes the log
+  before it detaches from the kernel: the end of the capture never waits on
+  the detach.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import select
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from iomonitor.errors import (
+    CommandNotFoundError,
+    EbpfError,
+    NoSuchProcessError,
+    UsageError,
+)
+from iomonitor.strace.runner import (
+    PIPE_SIZE,
+    _check_command,
+    _check_pids,
+    _from_terminal,
+    _kill,
+)
+
+#: The loader built at install (see :mod:`iomonitor.ebpf.build`).
+LOADER = Path(__file__).resolve().parent / "_build" / "iomonitor-ebpf-loader"
+
+#: Ring buffer size in MiB (a power of two). Drained every 10 ms, 16 MiB held
+#: every record of 400,000 back-to-back calls here.
+RING_MB = 16
+
+_READ_SIZE = 1 << 16
+
+# Capability bits (linux/capability.h): CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF.
+_CAP_SYS_ADMIN, _CAP_PERFMON, _CAP_BPF = 21, 38, 39
+
+
+def unavailable_reason() -> str | None:
+    """Why the eBPF backend cannot run on this machine, or None when it can.
+
+    Returns
+    -------
+    str or None
+        One line for the user: the loader was not built, the kernel has no
+        BTF, or this process lacks the privilege to load BPF programs.
+    """
+    if not os.access(LOADER, os.X_OK):
+        return (
+            "the eBPF loader is not built (install clang, bpftool and libbpf-dev, "
+            "then reinstall iomonitor)"
+        )
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        return "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
+    caps = 0
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                caps = int(line.split()[1], 16)
+    bpf_ok = caps >> _CAP_BPF & 1 and caps >> _CAP_PERFMON & 1
+    if not (caps >> _CAP_SYS_ADMIN & 1 or bpf_ok):
+        return "loading BPF programs needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)"
+    return None
+
+
+class EbpfRunner:
+    """Run the eBPF loader on a command or on running processes and stream its log.
+
+    Parameters
+    ----------
+    command : sequence of str, optional
+        The command to trace with all its children and threads (run mode).
+    pids : sequence of int, optional
+        Processes to attach to, with all their threads and new children
+        (attach mode). Exactly one of ``command`` and ``pids`` is given.
+    ring_mb : int, default RING_MB
+        The ring buffer's size in MiB (a power of two).
+
+    Attributes
+    ----------
+    argv : list of str
+        The loader's command line.
+    exit_status : int or None
+        Once the lines have ended, the command's exit status (128+N when it was
+        killed by signal N); None in attach mode.
+    drops : int
+        Records the kernel side could not hand over (a full ring buffer).
+    drops_per_cpu : dict of int to int
+        The same, by CPU, where any were lost.
+    """
+
+    backend = "ebpf"
+    strace_version = None
+    #: Seconds __enter__ waits for the loader to start.
+    start_timeout: float = 20.0
+    #: Seconds __exit__ waits for the loader to end before killing it.
+    exit_timeout: float = 5.0
+
+    def __init__(
+        self,
+        command: Sequence[str] | None = None,
+        pids: Sequence[int] | None = None,
+        *,
+        ring_mb: int = RING_MB,
+    ) -> None:
+        if (command is None) == (pids is None):
+            raise UsageError("give either a command to trace or pids to attach to, not both")
+        self.command: list[str] | None = None
+        self.pids: list[int] | None = None
+        if command is not None:
+            if isinstance(command, str) or not command:
+                raise UsageError("the command is a non-empty sequence of strings")
+            self.command = [os.fspath(part) for part in command]
+        else:
+            self.pids = _check_pids(pids or [])
+        if ring_mb < 1 or ring_mb & (ring_mb - 1):
+            raise UsageError(f"the ring buffer size must be a power of two MiB, not {ring_mb}")
+        self.mode = "run" if self.command is not None else "attach"
+        self.ring_mb = ring_mb
+        self.argv = self._build_argv(-1, -1)
+        self.exit_status: int | None = None
+        self.drops = 0
+        self.drops_per_cpu: dict[int, int] = {}
+        self.stop_grace = 3.0
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._rfd = -1
+        self._sfd = -1
+        self._status_buf = b""
+        self._buf = b""
+        self._reading = False
+        self._finished = False
+        self._done = False
+        self._command_pid: int | None = None
+        self._stop_at: float | None = None
+        self._stop_signal = signal.SIGTERM
+        self._escalated = False
+        self._lock = threading.Lock()
+
+    @property
+    def loader_pid(self) -> int | None:
+        """The loader's process id while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
+    def _build_argv(self, out_fd: int, status_fd: int) -> list[str]:
+        argv = [str(LOADER), "--out-fd", str(out_fd), "--status-fd", str(status_fd)]
+        argv += ["--ring", str(self.ring_mb)]
+        if self.command is not None:
+            return [*argv, "--", *self.command]
+        assert self.pids is not None
+        for pid in self.pids:
+            argv += ["--pid", str(pid)]
+        return argv
+
+    # -- starting ---------------------------------------------------------------
+
+    def __enter__(self) -> EbpfRunner:
+        if self._proc is not None or self._finished:
+            raise UsageError("an EbpfRunner can be started only once")
+        reason = unavailable_reason()
+        if reason is not None:
+            raise EbpfError(f"eBPF backend unavailable: {reason}")
+        if self.command is not None:
+            _check_command(self.command[0])
+        else:
+            assert self.pids is not None
+            for pid in self.pids:
+                if not os.path.exists(f"/proc/{pid}"):
+                    raise NoSuchProcessError(pid)
+        try:
+            self._start()
+            self._confirm_start()
+        except BaseException:
+            self._shutdown()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self._rfd, out_w = os.pipe2(os.O_CLOEXEC)
+        self._sfd, status_w = os.pipe2(os.O_CLOEXEC)
+        with contextlib.suppress(OSError):  # over the user's pipe quota: keep 64 KiB
+            fcntl.fcntl(self._rfd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        self.argv = self._build_argv(out_w, status_w)
+        try:
+            if self.mode == "run":
+                # The command runs in the caller's process group and terminal,
+                # with its streams, as under strace.
+                self._proc = subprocess.Popen(self.argv, pass_fds=(out_w, status_w), close_fds=True)
+            else:
+                # Own session: a terminal's Ctrl-C reaches iomonitor, which
+                # decides when to stop; the targets are left alone.
+                self._proc = subprocess.Popen(
+                    self.argv,
+                    pass_fds=(out_w, status_w),
+                    stdin=subprocess.DEVNULL,
+                    close_fds=True,
+                    start_new_session=True,
+                )
+        finally:
+            os.close(out_w)
+            os.close(status_w)
+        os.set_blocking(self._rfd, False)
+        os.set_blocking(self._sfd, False)
+
+    def _confirm_start(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            for word, rest in self._status_lines(0.05):
+                if word == "ready":
+                    return
+                if word == "child":
+                    self._command_pid = int(rest)
+                elif word == "execfail":
+                    assert self.command is not None
+                    self._proc_wait()
+                    raise CommandNotFoundError(
+                        self.command[0], f"cannot execute: {os.strerror(int(rest))}"
+                    )
+                elif word == "nosuchpid":
+                    raise NoSuchProcessError(int(rest))
+                elif word == "error":
+                    raise EbpfError(f"eBPF backend failed: {rest}")
+            assert self._proc is not None
+            if self._proc.poll() is not None and not self._status_pending():
+                raise EbpfError(
+                    f"the eBPF loader exited with status {self._proc.returncode} before tracing"
+                )
+        raise EbpfError("the eBPF loader did not start in time")
+
+    def _status_pending(self) -> bool:
+        ready, _, _ = select.select([self._sfd], [], [], 0)
+        return bool(ready) and not self._done
+
+    def _status_lines(self, timeout: float) -> list[tuple[str, str]]:
+        """Read what the loader said on its status pipe (waiting up to ``timeout``)."""
+        if self._sfd < 0:
+            return []
+        ready, _, _ = select.select([self._sfd], [], [], timeout)
+        if not ready:
+            return []
+        chunks = []
+        while True:
+            try:
+                data = os.read(self._sfd, 4096)
+            except BlockingIOError:
+                break
+            if not data:
+                self._done = True
+                break
+            chunks.append(data)
+        buf = self._status_buf + b"".join(chunks)
+        *lines, self._status_buf = buf.split(b"\n")
+        out = []
+        for raw in lines:
+            word, _, rest = raw.decode(errors="replace").partition(" ")
+            self._note(word, rest)
+            out.append((word, rest))
+        return out
+
+    def _note(self, word: str, rest: str) -> None:
+        if word == "drops":
+            self.drops = int(rest)
+        elif word == "drops-cpu":
+            cpu, n = rest.split()
+            self.drops_per_cpu[int(cpu)] = int(n)
+        elif word == "exit":
+            self.exit_status = int(rest)
+        elif word == "signal":
+            self.exit_status = 128 + int(rest)
+        elif word == "done":
+            self._done = True
+
+    # -- lines --------------------------------------------------------------------
+
+    def batches(self, idle: float = 0.25) -> Iterator[list[str]]:
+        """The log's lines, in batches as they come (an empty batch after ``idle`` s quiet).
+
+        Parameters
+        ----------
+        idle : float, default 0.25
+            Seconds without a line after which an empty batch is yielded.
+        """
+        if self._proc is None or self._rfd < 0:
+            raise UsageError("read the lines inside the runner's with block")
+        if self._reading:
+            raise UsageError("the lines of an EbpfRunner can be read only once")
+        self._reading = True
+        return self._iter_batches(idle)
+
+    def _iter_batches(self, idle: float) -> Iterator[list[str]]:
+        while self._rfd >= 0:
+            ready, _, _ = select.select([self._rfd], [], [], min(idle, 0.1))
+            if self._stop_at is not None:
+                self._escalate()
+            if not ready:
+                yield []
+                continue
+            chunks = []
+            eof = False
+            for _ in range(PIPE_SIZE // _READ_SIZE):
+                try:
+                    data = os.read(self._rfd, _READ_SIZE)
+                except BlockingIOError:
+                    break
+                if not data:
+                    eof = True
+                    break
+                chunks.append(data)
+            buf = self._buf + b"".join(chunks)
+            cut = buf.rfind(b"\n")
+            if cut >= 0:
+                self._buf = buf[cut + 1 :]
+                yield buf[:cut].decode("utf-8", "surrogateescape").split("\n")
+            else:
+                self._buf = buf
+            if eof:
+                break
+        if self._buf:
+            yield [self._buf.decode("utf-8", "surrogateescape")]
+            self._buf = b""
+        self._finish()
+
+    def _finish(self) -> None:
+        # The loader wrote its counts and the command's status before it
+        # closed the log; what is left to come is "done".
+        deadline = time.monotonic() + self.exit_timeout
+        while not self._done and time.monotonic() < deadline:
+            self._status_lines(0.05)
+            if self._proc is not None and self._proc.poll() is not None:
+                self._status_lines(0)
+                break
+        self._finished = True
+
+    def _proc_wait(self) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(self.exit_timeout)
+
+    # -- stopping -----------------------------------------------------------------
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """End the capture soon; safe from signal handlers and other threads.
+
+        Parameters
+        ----------
+        signum : int, default SIGTERM
+            Run mode: the signal the command gets, as under strace (not sent
+            again when it came from the terminal, which sent it to the whole
+            job); if the command has not ended :attr:`stop_grace` seconds
+            later, the loader stops tracing and the command is killed.
+            Attach mode: the loader stops at once; the targets run on.
+        """
+        if self._stop_at is not None:
+            return
+        self._stop_signal = signum
+        self._stop_at = time.monotonic()
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return
+        if self.mode == "attach":
+            _kill(proc.pid, signal.SIGTERM)
+            return
+        if self._command_pid is not None and not _from_terminal(signum):
+            _kill(self._command_pid, signal.SIGCONT)
+            _kill(self._command_pid, signum)
+
+    def _escalate(self) -> None:
+        assert self._stop_at is not None
+        if self._escalated or time.monotonic() - self._stop_at < self.stop_grace:
+            return
+        self._escalated = True
+        if self.mode == "run" and self._command_pid is not None:
+            _kill(self._command_pid, signal.SIGKILL)
+        if self._proc is not None:
+            _kill(self._proc.pid, signal.SIGTERM)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        try:
+            proc = self._proc
+            if proc is not None and proc.poll() is None:
+                if not self._finished:
+                    # Abandoned before the log ended: stop tracing now.
+                    if self.mode == "run" and self._command_pid is not None:
+                        _kill(self._command_pid, signal.SIGKILL)
+                    _kill(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(self.exit_timeout)
+                except subprocess.TimeoutExpired:
+                    _kill(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        finally:
+            for name in ("_rfd", "_sfd"):
+                fd = getattr(self, name)
+                if fd >= 0:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+                    setattr(self, name, -1)
+            self._finished = True
