@@ -19,7 +19,8 @@ names, in the prefix, in ``clone`` results (whole or resumed), ``wait4``,
 later timestamps, and jittered ``-T`` durations, so pids, fds and times stay
 consistent.
 
-    python benchmarks/gen_log.py OUT.log --lines 3000000 [--no-yy] [--workload spawn] [--seed 1]
+    python benchmarks/gen_log.py OUT.log --lines 3000000 [--no-yy] [--tt] \\
+        [--workload spawn] [--seed 1]
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -147,8 +149,12 @@ def generate(
     seed: int = 1,
     start: float | None = None,
     workload: str = "ioloop",
+    tod: bool = False,
 ):
-    """Write a log of at least ``lines`` lines (whole repeats of the seed run)."""
+    """Write a log of at least ``lines`` lines (whole repeats of the seed run).
+
+    ``tod`` prints ``-tt`` stamps (local time of day) instead of ``-ttt``.
+    """
     template, duration, span = load_template(seed_path(yy, workload))
     rng = random.Random(seed)
     base_pid = min(p for p, *_ in template)
@@ -167,7 +173,7 @@ def generate(
                 body = pieces[0]
                 for p, piece in zip(body_pids, pieces[1:], strict=True):
                     body += str(p + off) + piece
-                stamp = f"{t + rel * jitter:.6f}"
+                stamp = _tod(t + rel * jitter) if tod else f"{t + rel * jitter:.6f}"
                 # strace -f -o pads pids to five columns (`%-5u `).
                 if dt is None:
                     buf.append(f"{pid + off:<5} {stamp} {body}\n")
@@ -181,6 +187,12 @@ def generate(
     return written
 
 
+def _tod(t: float) -> str:
+    """``-tt``'s local ``HH:MM:SS.ffffff`` of epoch seconds ``t``."""
+    whole = int(t)
+    return time.strftime("%H:%M:%S", time.localtime(whole)) + f".{round((t - whole) * 1e6):06d}"[:7]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out", type=Path)
@@ -189,10 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workload", choices=WORKLOADS, default="ioloop")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--fresh-seed", action="store_true", help="re-trace the seed program first")
+    ap.add_argument("--tt", action="store_true", help="-tt stamps (time of day), not -ttt")
     ns = ap.parse_args(argv)
     if ns.fresh_seed:
         fresh_seed(not ns.no_yy, ns.workload)
-    n = generate(ns.out, ns.lines, yy=not ns.no_yy, seed=ns.seed, workload=ns.workload)
+    n = generate(ns.out, ns.lines, yy=not ns.no_yy, seed=ns.seed, workload=ns.workload, tod=ns.tt)
     print(f"{ns.out}: {n} lines, {os.path.getsize(ns.out) / 1e6:.0f} MB")
     return 0
 

@@ -1,4 +1,4 @@
-"""Run one command and print its wall time and peak RSS as JSON (used by run.py).
+"""Run one command and print its wall and CPU time and peak RSS as JSON (used by run.py).
 
 A fresh process per measurement, so that ``RUSAGE_CHILDREN``'s maximum RSS
 belongs to this one command.
@@ -19,8 +19,14 @@ def main() -> int:
     t = time.perf_counter()
     proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - t
-    rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = {"wall_s": wall, "peak_rss_mb": rss_kb / 1024, "status": proc.returncode}
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = {
+        "wall_s": wall,
+        # user + sys: what the command itself took, whatever else the machine runs.
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "status": proc.returncode,
+    }
     if proc.returncode:
         out["stderr"] = proc.stderr.decode(errors="replace")[-500:]
     print(json.dumps(out))

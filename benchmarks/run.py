@@ -68,14 +68,18 @@ def bench_log(log: Path, work: Path, repeats: int) -> dict:
     for name, rs in runs.items():
         rows[name] = {
             "wall_s": statistics.median(r["wall_s"] for r in rs),
+            "cpu_s": statistics.median(r["cpu_s"] for r in rs),
             "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in rs),
             "runs_s": [round(r["wall_s"], 2) for r in rs],
         }
     conv = rows["iomonitor -i LOG -o X.parquet"]["wall_s"]
     with open(log, "rb") as fh:
         lines = sum(1 for _ in fh)
+    size = log.stat().st_size
     for row in rows.values():
         row["lines_per_s"] = lines / row["wall_s"]
+        row["mb_per_s"] = size / 1e6 / row["wall_s"]
+        row["mb_per_cpu_s"] = size / 1e6 / row["cpu_s"]
     return {
         "log": str(log.name),
         "lines": lines,
@@ -115,15 +119,17 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "logs": [],
     }
-    logs = [("ioloop", True, ns.lines), ("ioloop", False, ns.lines)]
+    # (workload, -yy, -tt): the byte-mover mix with -yy -ttt, without -y and
+    # with -tt, and the process-heavy log.
+    logs = [("ioloop", True, False, ns.lines), ("ioloop", False, True, ns.lines)]
     if ns.spawn_lines:
-        logs.append(("spawn", True, ns.spawn_lines))
-    for workload, yy, lines in logs:
-        name = "spawn" if workload == "spawn" else "yy" if yy else "plain"
+        logs.append(("spawn", True, False, ns.spawn_lines))
+    for workload, yy, tt, lines in logs:
+        name = "spawn" if workload == "spawn" else "yy" if yy else "plain-tt"
         log = work / f"bench-{name}-{lines}.log"
         if not log.exists():
-            gen_log.generate(log, lines, yy=yy, workload=workload)
-        row = {"workload": workload, "yy": yy, **bench_log(log, work, ns.repeats)}
+            gen_log.generate(log, lines, yy=yy, workload=workload, tod=tt)
+        row = {"workload": workload, "yy": yy, "tt": tt, **bench_log(log, work, ns.repeats)}
         results["logs"].append(row)
         ns.out.write_text(json.dumps(results, indent=2) + "\n")
     if ns.big_mb:
@@ -158,13 +164,20 @@ def report(results: dict) -> str:
     out = [f"machine: {results['machine']['cpus']} cpus, Python {results['machine']['python']}"]
     for r in results["logs"]:
         what = "process-heavy" if r.get("workload") == "spawn" else "byte movers"
-        out.append(f"\n{r['log']}: {r['lines']} lines, {r['mb']} MB, -yy={r['yy']}, {what}")
-        out.append(f"  {'':34} {'wall s':>8} {'peak MB':>8} {'lines/s':>9} {'us/line':>8}")
+        stamps = "-tt" if r.get("tt") else "-ttt"
+        out.append(
+            f"\n{r['log']}: {r['lines']} lines, {r['mb']} MB, -yy={r['yy']}, {stamps}, {what}"
+        )
+        out.append(
+            f"  {'':34} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'lines/s':>9}"
+            f" {'us/line':>8} {'MB/s':>7} {'MB/cpu-s':>8}"
+        )
         for name, row in r["rows"].items():
             per_s = row["lines_per_s"]
             out.append(
-                f"  {name:34} {row['wall_s']:8.2f} {row['peak_rss_mb']:8.0f}"
-                f" {per_s:9.0f} {1e6 / per_s:8.2f}"
+                f"  {name:34} {row['wall_s']:8.2f} {row['cpu_s']:8.2f} {row['peak_rss_mb']:8.0f}"
+                f" {per_s:9.0f} {1e6 / per_s:8.2f} {row['mb_per_s']:7.1f}"
+                f" {row['mb_per_cpu_s']:8.1f}"
             )
         out.append(
             f"  iomonitor / regex = {r['ratio_vs_regex']:.2f}x, "

@@ -14,7 +14,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 import iomonitor
@@ -22,6 +22,7 @@ from iomonitor.errors import OutputError, UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from iomonitor.sinks import Sink
     from iomonitor.strace.convert import Converter
@@ -41,10 +42,10 @@ class _Collector:
     def __init__(self) -> None:
         self.chunks: list[pd.DataFrame] = []
 
-    def chunk(self, columns: dict[str, list]) -> pd.DataFrame:
-        from iomonitor.trace import events_frame
+    def chunk(self, table: pa.Table) -> pd.DataFrame:
+        from iomonitor.columns import table_frame
 
-        return events_frame(columns)
+        return table_frame(table)
 
     def write(self, events: pd.DataFrame) -> None:
         if not events.empty:
@@ -68,10 +69,10 @@ class _Tap:
         self.tap = tap
         self.inner = inner
 
-    def chunk(self, columns: dict[str, list]) -> pd.DataFrame:
-        from iomonitor.trace import events_frame
+    def chunk(self, table: pa.Table) -> pd.DataFrame:
+        from iomonitor.columns import table_frame
 
-        return events_frame(columns)
+        return table_frame(table)
 
     def write(self, events: pd.DataFrame) -> None:
         if events.empty:
@@ -182,7 +183,6 @@ class Capture:
                 # meanwhile, on the lines strace has buffered in its FIFO, so
                 # their import time overlaps the command instead of preceding it.
                 from iomonitor.strace.convert import Converter
-                from iomonitor.strace.fastpath import FastFeeder
                 from iomonitor.strace.runner import read_exec
 
                 sink = open_sink()
@@ -198,17 +198,16 @@ class Capture:
                 for info in self.runner.targets:
                     for tid in info.threads:
                         conv.builder.adopt(tid, info.tgid, info.ppid, info.comm, info.argv)
-                feeder = FastFeeder(conv)
                 last_flush = time.monotonic()
-                # Lines come in batches as the FIFO is read (an empty one when
+                # Bytes come in blocks as the FIFO is read (an empty one when
                 # strace is quiet): events are written at least every
                 # FLUSH_INTERVAL, and as soon as a chunk fills up.
-                for batch in self.runner.batches(idle=FLUSH_INTERVAL):
-                    for events in feeder.feed(batch):
+                for block in _blocks(self.runner, FLUSH_INTERVAL):
+                    for events in conv.feed_bytes(block):
                         sink.write(events)
                     now = time.monotonic()
                     if now - last_flush >= FLUSH_INTERVAL:
-                        if conv.builder.columns["time"]:
+                        if conv.builder.columns.rows:
                             sink.write(conv.take())
                         last_flush = now
                 sink.write(conv.finish())
@@ -437,3 +436,16 @@ def attach(
     >>> trace = attach([1234], duration=5.0)  # doctest: +SKIP
     """
     return Capture(pids=pids, strace=strace, duration=duration, backend=backend).to_trace(output)
+
+
+def _blocks(runner: Any, idle: float) -> Iterator[bytes]:
+    """The log's bytes as the runner reads them (an empty block when quiet).
+
+    The strace runner hands its FIFO's bytes as they are; a runner that
+    hands lines (the eBPF loader's) has them joined back into bytes.
+    """
+    if hasattr(runner, "blocks"):
+        yield from runner.blocks(idle=idle)
+        return
+    for batch in runner.batches(idle=idle):
+        yield "".join(line + "\n" for line in batch).encode("utf-8", "surrogateescape")

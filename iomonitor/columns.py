@@ -43,6 +43,26 @@ assert tuple(ARROW_EVENTS.names) == schema.EVENT_COLUMNS
 _CLOSED = {c.name: c.categories for c in schema.EVENT_SCHEMA if c.categories is not None}
 
 
+def table_frame(table: pa.Table) -> Any:
+    """The typed events DataFrame of an events table (:data:`ARROW_EVENTS`).
+
+    The same dtypes as :func:`iomonitor.trace.events_frame`: categories as the
+    table's dictionaries lay them out, ``port`` a nullable ``UInt16``.
+    """
+    import pandas as pd
+
+    frame = table.to_pandas()
+    for col in schema.EVENT_SCHEMA:
+        values = frame[col.name]
+        if col.spec != "category":
+            if values.dtype != col.dtype:
+                frame[col.name] = values.astype(col.dtype)
+        elif col.categories is None and len(values.cat.categories) == 0:
+            # pandas gives an all-missing categorical float categories.
+            frame[col.name] = values.cat.set_categories(pd.Index([], dtype="float64"))
+    return frame
+
+
 def events_table(columns: Mapping[str, Sequence[Any]]) -> pa.Table:
     """Build the events' Arrow table from plain columns.
 
@@ -111,7 +131,8 @@ def _fixed(values: Sequence[Any], typecode: str, type_: pa.DataType) -> pa.Array
     )
 
 
-def _strings(words: Sequence[str]) -> pa.Array:
+def strings_array(words: Sequence[str]) -> pa.Array:
+    """A plain string array of ``words`` (no nulls), made from its buffers."""
     encoded = [w.encode("utf-8") for w in words]
     offsets = array("i", [0])
     total = 0
@@ -128,4 +149,4 @@ def _dictionary(values: Sequence[Any], closed: Sequence[str] | None) -> pa.Dicti
     words = list(closed) if closed is not None else sorted({v for v in values if v is not None})
     index = {w: i for i, w in enumerate(words)}
     codes = _fixed([None if v is None else index[v] for v in values], "i", pa.int32())
-    return pa.DictionaryArray.from_arrays(codes, _strings(words))
+    return pa.DictionaryArray.from_arrays(codes, strings_array(words))

@@ -218,9 +218,9 @@ class Sink:
     rest of the trace, or :meth:`abort` on failure.
     """
 
-    def chunk(self, columns: dict[str, list]) -> Events:
-        """Make the chunk this sink writes best from the event builder's columns."""
-        return columns
+    def chunk(self, table: pa.Table) -> Events:
+        """Make the chunk this sink writes best from the event core's Arrow table."""
+        return table
 
     def write(self, events: Events) -> None:  # pragma: no cover - interface
         raise NotImplementedError
@@ -397,11 +397,6 @@ class ParquetSink(Sink):
             self._writer = pq.ParquetWriter(self._out.tmp, ARROW_EVENTS, compression="zstd")
         except OSError as exc:
             raise OutputError(str(path), exc.strerror or str(exc)) from exc
-
-    def chunk(self, columns: dict[str, list]) -> Events:
-        from iomonitor.columns import events_table
-
-        return events_table(columns)
 
     def write(self, events: Events) -> None:
         table = _arrow(events)

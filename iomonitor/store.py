@@ -534,6 +534,44 @@ def iter_log_lines(path: str | os.PathLike[str]) -> Iterator[str]:
             fh.close()
 
 
+#: Bytes read from a log at a time (the core takes any cut of the stream).
+LOG_BLOCK = 1 << 20
+
+
+def feed_log(conv: Any, path: str | os.PathLike[str], progress: Any = None) -> Iterator[Any]:
+    """Feed a raw strace log to a converter; yield its chunks of events as they fill up.
+
+    A single log goes to the compiled core as bytes, block by block; the
+    per-process files of ``strace -ff`` are merged line by line first (see
+    :func:`iter_log_lines`). ``progress``, when given, is called with the
+    bytes (or characters) read so far.
+    """
+    parts = log_parts(path)
+    if len(parts) == 1 and parts[0][0] is None:
+        read = 0
+        try:
+            with open(parts[0][1], "rb") as fh:
+                while block := fh.read(LOG_BLOCK):
+                    read += len(block)
+                    if progress is not None:
+                        progress(read)
+                    yield from conv.feed_bytes(block)
+        except OSError as exc:
+            raise InputError(str(path), exc.strerror or str(exc)) from exc
+        return
+    read = 0
+
+    def counted(lines: Iterable[str]) -> Iterator[str]:
+        nonlocal read
+        for line in lines:
+            read += len(line)  # characters: close enough to bytes for progress
+            if progress is not None:
+                progress(read)
+            yield line
+
+    yield from conv.feed(counted(iter_log_lines(path)))
+
+
 def _keyed(pid: int | None, lines: Iterable[str]) -> Iterator[tuple[float, int, str]]:
     # Sort key: the line's own timestamp (start of the call), or the previous
     # one for lines without; ties keep each file's order.
@@ -604,13 +642,12 @@ def read_log(
     >>> trace.events.groupby("file", observed=True)["bytes"].sum()  # doctest: +SKIP
     """
     from iomonitor.strace.convert import Converter
-    from iomonitor.strace.fastpath import feed_fast
 
     rows = RowFilter.parse(filters)
     here = _for_file(rows, path)
     detect(path)
     conv = Converter(date=date, mtime=log_mtime(path), cwd=cwd)
-    chunks = [_keep(c, here) for c in feed_fast(conv, iter_log_lines(path))]
+    chunks = [_keep(c, here) for c in feed_log(conv, path)]
     chunks.append(_keep(conv.finish(), here))
     check_log(conv, path)
     events = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]

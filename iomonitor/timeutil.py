@@ -3,7 +3,8 @@
 strace prints a time of day (``-t``/``-tt``, no date), seconds since the epoch
 (``-ttt``) or the time since the previous line (``-r``). Time-of-day logs and
 the classic CSV need a date from outside: ``--date`` or the file's
-modification time, and they may cross midnight.
+modification time, and they may cross midnight. The clock that applies these
+rules line by line is :class:`iomonitor.strace._core.Clock`.
 """
 
 from __future__ import annotations
@@ -159,43 +160,3 @@ def utc_offset(epoch: float) -> int:
     """The local time zone's offset from UTC, in seconds, at ``epoch``."""
     off = _dt.datetime.fromtimestamp(epoch).astimezone().utcoffset()
     return int(off.total_seconds()) if off is not None else 0
-
-
-class Clock:
-    """Turn strace timestamps of any style into seconds since the epoch.
-
-    Parameters
-    ----------
-    date : datetime.date, optional
-        The local date of the first line, for time-of-day stamps.
-    mtime : float, optional
-        The log's modification time; used for the date when ``date`` is None.
-    """
-
-    def __init__(self, date: _dt.date | None = None, mtime: float | None = None) -> None:
-        self.date = date
-        self.mtime = mtime
-        self._midnight: float | None = None
-        self._last_tod: float | None = None
-        self._last: float | None = None
-
-    def __call__(self, value: float, style: str) -> float:
-        if style == EPOCH:
-            self._last = value
-            return value
-        if style == TOD:
-            if self._midnight is None:
-                if self.date is None:
-                    self.date = first_date(value, self.mtime)
-                self._midnight = local_midnight(self.date)
-            # A time of day far below the previous one means the log crossed
-            # midnight; lines out of completion order differ by far less.
-            elif self._last_tod is not None and value < self._last_tod - DAY / 2:
-                self._midnight += DAY
-            self._last_tod = value
-            self._last = self._midnight + value
-            return self._last
-        if self._last is None:
-            self._last = local_midnight(self.date or _dt.date.today())
-        self._last += value
-        return self._last

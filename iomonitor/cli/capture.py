@@ -165,7 +165,6 @@ def _stop_on_signals(cap: Any) -> Iterator[None]:
 def _convert(ns: argparse.Namespace, on_call: Any) -> int:
     from iomonitor import sinks, store
     from iomonitor.strace.convert import Converter
-    from iomonitor.strace.fastpath import feed_fast
 
     date = _parse_date(ns.date) if ns.date else None
     store.sniff_log(ns.input)
@@ -175,10 +174,10 @@ def _convert(ns: argparse.Namespace, on_call: Any) -> int:
         mtime=store.log_mtime(ns.input),
         cwd=ns.cwd,
         on_call=on_call,
-        chunk=sink.chunk,
+        chunk=_table,
     )
     try:
-        for chunk in feed_fast(conv, store.iter_log_lines(ns.input)):
+        for chunk in store.feed_log(conv, ns.input):
             sink.write(chunk)
         sink.write(conv.finish())
     except BaseException:
@@ -188,6 +187,11 @@ def _convert(ns: argparse.Namespace, on_call: Any) -> int:
     sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
     _warn_blind_spots(meta)
     return 0
+
+
+def _table(table: Any) -> Any:
+    # The writers take the core's Arrow tables as they come.
+    return table
 
 
 def _output(ns: argparse.Namespace) -> str | None:

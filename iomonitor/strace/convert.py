@@ -1,8 +1,8 @@
-"""The conversion pipeline: strace lines -> parser -> clock -> joiner -> events.
+"""The conversion pipeline: strace output -> compiled core (+ parser, joiner, handlers) -> events.
 
-:class:`Converter` is fed lines in the order strace wrote them (from a log file
-or live from a running strace) and hands out events in chunks, so that a
-caller can stream them to a file while memory stays flat. It does no I/O.
+:class:`Converter` is fed bytes (or lines) in the order strace wrote them (from
+a log file or live from a running strace) and hands out events in chunks, so
+that a caller can stream them to a file while memory stays flat. It does no I/O.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from iomonitor import schema
 from iomonitor.strace import parser as p
-from iomonitor.strace.events import BYTE_MOVERS, EventBuilder
+from iomonitor.strace._core import MAX_LINE, Clock, Core
+from iomonitor.strace.events import BYTE_MOVERS, READS, WRITES, EventBuilder
 from iomonitor.strace.joiner import Joiner
 from iomonitor.strace.parser import Record, parse_line
-from iomonitor.timeutil import Clock
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 #: Events per chunk handed to writers: large enough for fast columnar writes,
 #: small enough to keep memory flat.
@@ -32,7 +33,12 @@ _MAX_TIME = 253402300799.0
 
 
 class Converter:
-    """Stateful strace-lines-to-events conversion.
+    """Stateful strace-output-to-events conversion.
+
+    The bytes go to the compiled :class:`~iomonitor.strace._core.Core`, which
+    handles the common lines itself and hands every other line, decoded, to
+    :meth:`_python_line`: the parser, the joiner of split calls and the
+    :class:`~iomonitor.strace.events.EventBuilder`'s handlers, on the same state.
 
     Parameters
     ----------
@@ -46,12 +52,12 @@ class Converter:
         Called with every whole call and process marker as it is understood
         (the ``-v`` view).
     chunk_events : int
-        Events per chunk yielded by :meth:`feed`.
+        Events per chunk yielded by :meth:`feed` and :meth:`feed_bytes`.
     chunk : callable, optional
-        Makes a chunk from the event columns: by default
-        :func:`iomonitor.trace.events_frame` (a DataFrame); the writers of a
-        capture pass :func:`iomonitor.columns.events_table` (an Arrow table),
-        so that pandas is never imported.
+        Makes a chunk from an events Arrow table
+        (:data:`iomonitor.columns.ARROW_EVENTS`): by default the typed
+        DataFrame (:func:`iomonitor.columns.table_frame`); writers pass a
+        function that keeps the table, so that pandas is never imported.
     tracks_fds : bool
         The lines record every call that reopens an fd, as iomonitor's own
         capture does (see :class:`~iomonitor.strace.events.EventBuilder`).
@@ -64,9 +70,8 @@ class Converter:
     Examples
     --------
     >>> conv = Converter()
-    >>> lines = ['7 1.5 write(1, "hi", 2) = 2 <0.00001>']
-    >>> frames = list(conv.feed(lines)) + [conv.finish()]
-    >>> int(sum(len(f) for f in frames))
+    >>> frames = list(conv.feed_bytes(b'7 1.5 write(1, "hi", 2) = 2 <0.00001>\\n'))
+    >>> int(sum(len(f) for f in frames + [conv.finish()]))
     1
     """
 
@@ -77,7 +82,7 @@ class Converter:
         cwd: str | None = None,
         on_call: Callable[[Record], None] | None = None,
         chunk_events: int = CHUNK_EVENTS,
-        chunk: Callable[[dict[str, list]], Any] | None = None,
+        chunk: Callable[[pa.Table], Any] | None = None,
         tracks_fds: bool = False,
         attached: bool = False,
         command: Sequence[str] | None = None,
@@ -94,18 +99,36 @@ class Converter:
             exec_source=exec_source,
         )
         self.joiner.on_drop = self.builder.unseen
+        self.core = Core(
+            self.builder, self.joiner, self.clock, self._python_line, self._released, READS, WRITES
+        )
+        self.builder.use_core(self.core)
+        # -v shows every call as the Python side understands it.
+        self.core.verbose = on_call is not None
         self.on_call = on_call
         self.chunk_events = chunk_events
         self.make_chunk = _events_frame if chunk is None else chunk
-        self.lines = 0
         self.unparsed = 0
         self.unparsed_examples: list[str] = []
         self.messages: list[str] = []
-        self.time_styles: set[str] = set()
+        self._time_styles: set[str] = set()
+
+    @property
+    def lines(self) -> int:
+        """Lines seen so far."""
+        return self.core.lines
+
+    @property
+    def time_styles(self) -> set[str]:
+        """The timestamp styles seen (:data:`~iomonitor.timeutil.TOD` and friends)."""
+        return self._time_styles | self.core.time_styles()
 
     def feed_line(self, line: str) -> None:
-        """Take one line of strace output."""
-        self.lines += 1
+        """Take one decoded line of strace output (with or without its newline)."""
+        self.core.feed_line(line)
+
+    def _python_line(self, line: str) -> None:
+        """A line the core hands over: parse it, join it, apply it."""
         rec = parse_line(line)
         kind = rec.kind
         if kind == p.INVALID:
@@ -118,8 +141,8 @@ class Converter:
                 self.messages.append(line.strip())
             return
         if rec.time is not None:
-            self.time_styles.add(rec.time_style)  # type: ignore[arg-type]
-            rec.time = self.clock(rec.time, rec.time_style)  # type: ignore[arg-type]
+            self._time_styles.add(rec.time_style)  # type: ignore[arg-type]
+            rec.time = self.clock(rec.time, rec.time_style)
             if not 0.0 <= rec.time <= _MAX_TIME:
                 # A corrupt stamp (a cut or garbled line): no timestamp holds it.
                 self._unparsed(line)
@@ -131,38 +154,53 @@ class Converter:
         if self.on_call is not None:
             self.on_call(whole)
 
+    def _released(self, line: str, time: float | None) -> None:
+        """The start of a split call the core held: the joiner keeps it (its time taken)."""
+        rec = parse_line(line)
+        rec.time = time
+        self.joiner.feed(rec)
+
     def _unparsed(self, line: str) -> None:
         self.unparsed += 1
         if len(self.unparsed_examples) < _MAX_EXAMPLES:
             self.unparsed_examples.append(line.rstrip("\n"))
 
+    def feed_bytes(self, data: bytes | bytearray | memoryview) -> Iterator[Any]:
+        """Take bytes as strace wrote them; yield a chunk each time one is full.
+
+        Lines may be cut anywhere between two calls: the rest of a line waits
+        for its newline (or :meth:`finish`).
+        """
+        self.core.feed(data)
+        while self.builder.columns.rows >= self.chunk_events:
+            yield self.take(self.chunk_events)
+
     def feed(self, lines: Iterable[str]) -> Iterator[Any]:
-        """Take lines; yield a chunk of events (see ``chunk``) each time one is full."""
-        builder = self.builder
+        """Take decoded lines; yield a chunk of events (see ``chunk``) each time one is full."""
+        columns = self.builder.columns
         size = self.chunk_events
-        feed_line = self.feed_line
+        feed_line = self.core.feed_line
         for line in lines:
             feed_line(line)
-            if builder.events >= size and len(builder.columns["time"]) >= size:
-                yield self.make_chunk(builder.take())
+            while columns.rows >= size:
+                yield self.take(size)
 
     def finish(self) -> Any:
-        """End of input: close open halves and return the last events (a chunk)."""
+        """End of input: the last line, open halves closed; return the last events (a chunk)."""
+        self.core.finish()
         self.joiner.finish()
         return self.take()
 
-    def take(self) -> Any:
-        """The events buffered so far, as a chunk (emptying the buffer)."""
-        cols = self.builder.take()
-        if any(t is None for t in cols["time"]):
-            # Logs without timestamps: events keep their order, times are unknown.
-            cols["time"] = [float("nan") if t is None else t for t in cols["time"]]
-        return self.make_chunk(cols)
+    def take(self, limit: int = -1) -> Any:
+        """The first ``limit`` events buffered (all by default), as a chunk."""
+        self.core.sync()
+        return self.make_chunk(self.builder.take(limit))
 
     def processes(self) -> pd.DataFrame:
         """The processes table for everything seen so far."""
         from iomonitor.trace import processes_frame
 
+        self.core.sync()
         return processes_frame(self.builder.process_rows())
 
     def errors(self) -> pd.DataFrame:
@@ -187,6 +225,7 @@ class Converter:
         """The processes table as records (:func:`iomonitor.sinks.process_records`)."""
         from iomonitor.sinks import process_records
 
+        self.core.sync()
         return process_records(self.builder.process_rows())
 
     def error_records(self) -> dict[str, list]:
@@ -198,11 +237,21 @@ class Converter:
     def counters(self) -> dict[str, Any]:
         """The blind-spot counters for the trace metadata."""
         b = self.builder
+        core = self.core
+        core.sync()
+        overlong = core.overlong_lines
         return {
-            "lines": self.lines,
-            "unparsed_lines": self.unparsed + self.joiner.orphans + b.malformed,
+            "lines": core.lines,
+            "unparsed_lines": self.unparsed + self.joiner.orphans + b.malformed + overlong,
             "unparsed_examples": (
-                self.unparsed_examples + self.joiner.orphan_examples + b.malformed_examples
+                self.unparsed_examples
+                + self.joiner.orphan_examples
+                + b.malformed_examples
+                + (
+                    [f"({overlong} lines longer than {MAX_LINE} bytes, skipped)"]
+                    if overlong
+                    else []
+                )
             ),
             "unseen_calls": b.unseen_calls,
             "unseen_bytes": b.unseen_bytes,
@@ -210,17 +259,17 @@ class Converter:
             "io_uring_calls": b.io_uring_calls,
             "aio_calls": b.aio_calls,
             "failed_calls": b.failed_calls,
-            "events": b.events,
+            "events": b.events + core.events,
             "start": _iso(b.first_time),
             "end": _iso(b.last_time),
             "schema_version": schema.SCHEMA_VERSION,
         }
 
 
-def _events_frame(columns: dict[str, list]) -> pd.DataFrame:
-    from iomonitor.trace import events_frame
+def _events_frame(table: pa.Table) -> pd.DataFrame:
+    from iomonitor.columns import table_frame
 
-    return events_frame(columns)
+    return table_frame(table)
 
 
 def _iso(t: float | None) -> str | None:

@@ -1,10 +1,13 @@
 """Whole calls + the fd table -> I/O events, process records and counters.
 
 :class:`EventBuilder` is the state machine of a whole trace: it keeps every
-process with its fd table, applies each fd-changing call, and turns each
-byte-moving call into one event (two for ``sendfile``/``splice``/``tee``/
-``copy_file_range``), appended to plain column lists that
-:func:`iomonitor.trace.events_frame` turns into the DataFrame.
+process with its fd table and applies each call that the compiled core
+(:mod:`iomonitor.strace._core`) hands to the Python side: fd-changing calls,
+process markers, and the rarer byte movers (``sendfile``/``splice``/``tee``/
+``copy_file_range`` give two events, the mmsg calls, ``vmsplice``, ``mmap``).
+The read/write-like calls have one handler, the core's ``Core.on_mover``.
+Every event goes into the core's column buffers (:class:`~iomonitor.strace._core.Columns`),
+which hand out Arrow tables.
 
 Naming rules (PRODUCT.md section 3): a ``-y``/``-yy`` decoration is the truth
 and corrects the table; without a decoration the table alone names the fd; an
@@ -23,14 +26,15 @@ stream, so one stream has one name in every process.
 
 from __future__ import annotations
 
-import math
 import re
 import shlex
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from iomonitor import schema
 from iomonitor.strace import parser as p
+from iomonitor.strace._core import Columns, Core
 from iomonitor.strace.decode import (
     parse_deco_path,
     quoted_string,
@@ -40,6 +44,9 @@ from iomonitor.strace.decode import (
 )
 from iomonitor.strace.fdtable import STD_NAMES, Cwd, FdTable, OpenFile, Process
 from iomonitor.strace.parser import Record
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # --- syscall groups -------------------------------------------------------
 
@@ -343,9 +350,9 @@ class EventBuilder:
 
     Attributes
     ----------
-    columns : dict of str to list
+    columns : iomonitor.strace._core.Columns
         Buffered event columns (see :data:`iomonitor.schema.EVENT_COLUMNS`);
-        ``time`` holds seconds since the epoch. :meth:`take` empties them.
+        :meth:`take` hands them out as an Arrow table.
     """
 
     def __init__(
@@ -367,7 +374,6 @@ class EventBuilder:
         self._groups: dict[int, list[Process]] = {}
         self.cwd = cwd
         self.pending = pending if pending is not None else {}
-        self.columns: dict[str, list] = {name: [] for name in schema.EVENT_COLUMNS}
         self._deco_cache: dict[str, Deco] = {}
         self._errors: dict[tuple, int] = {}
         self._scm: dict[str, deque[OpenFile]] = {}
@@ -397,13 +403,12 @@ class EventBuilder:
         self.malformed = 0
         self.malformed_examples: list[str] = []
         self.events = 0
-        #: How many times an fd argument changed the table or an open file
-        #: (a decoration correcting it, an fd first seen): the fast path's
-        #: templates depend on both.
-        self.corrections = 0
         self.first_time: float | None = None
         self.last_time: float | None = None
         self._handlers: dict[str, Callable[[Process, Record], None]] = self._make_handlers()
+        #: The event columns (C buffers of the compiled core), which every
+        #: handler appends to through :meth:`_emit`.
+        self.columns = Columns()
 
     # --- processes ----------------------------------------------------------
 
@@ -503,13 +508,11 @@ class EventBuilder:
                 else:
                     of = OpenFile(d.name, d.kind, d.port, d.local, path=d.name)
                 proc.fdt.install(fd, of)
-                self.corrections += 1
             elif of.std:
                 of = self._std_stream(proc, fd, of, d)
             elif d.vague:
                 pass
             elif d.kind in _SOCKET_KINDS:
-                before = (of.kind, of.local, of.name, of.port)
                 of.kind = d.kind
                 if d.local:
                     of.local = d.local
@@ -518,11 +521,8 @@ class EventBuilder:
                 # a UNIX path learned from connect/bind beats a bare inode.
                 if d.peer_known and not (of.kind == "unix" and of.path and not d.unix_path):
                     of.name, of.port = d.name, d.port
-                if (of.kind, of.local, of.name, of.port) != before:
-                    self.corrections += 1
             elif of.name != d.name:
                 of.name, of.kind = d.name, d.kind
-                self.corrections += 1
             return fd, of
         if of is None:
             self.unknown_fds += 1
@@ -531,7 +531,6 @@ class EventBuilder:
             else:
                 of = OpenFile(f"unknown:{fd}", "other", known=False)
             proc.fdt.install(fd, of)
-            self.corrections += 1
         return fd, of
 
     def _std_stream(self, proc: Process, fd: int, of: OpenFile, d: Deco) -> OpenFile:
@@ -543,13 +542,11 @@ class EventBuilder:
         if of.seen_as == d.name:
             if of.kind == "other" and d.kind != "other":
                 of.kind = d.kind
-                self.corrections += 1
             return of
         # Reopened where the log does not show it (or the log cannot vouch for
         # the table): the decoration names the fd.
         of = OpenFile(d.name, d.kind, d.port, d.local, path=d.name)
         proc.fdt.install(fd, of)
-        self.corrections += 1
         return of
 
     def _new_id(self) -> int:
@@ -571,24 +568,25 @@ class EventBuilder:
         if fd > _MAX_INT32 or not 0 <= nbytes <= _MAX_INT64 or proc.pid > _MAX_INT32:
             self._malformed(rec)
             return
-        c = self.columns
-        c["time"].append(rec.time)
-        c["dt"].append(rec.dt if rec.dt is not None else math.nan)
-        c["pid"].append(proc.pid)
-        c["fd"].append(fd)
-        c["dir"].append(direction)
-        c["bytes"].append(nbytes)
         if peer is not None and peer[0] is not None:
-            c["file"].append(peer[0])
-            c["port"].append(peer[1])
+            name, port = peer
         else:
-            c["file"].append(of.name)
-            c["port"].append(of.port)
-        c["syscall"].append(rec.syscall)
-        c["kind"].append(of.kind)
-        c["tgid"].append(proc.tgid)
-        c["comm"].append(proc.comm)
-        c["local"].append(of.local)
+            name, port = of.name, of.port
+        self.columns.emit(
+            rec.time,
+            rec.dt,
+            proc.pid,
+            fd,
+            direction,
+            nbytes,
+            name,
+            port,
+            rec.syscall,
+            of.kind,
+            proc.tgid,
+            proc.comm,
+            of.local,
+        )
         self.events += 1
 
     def _malformed(self, rec: Record) -> None:
@@ -658,10 +656,9 @@ class EventBuilder:
 
     def _make_handlers(self) -> dict[str, Callable[[Process, Record], None]]:
         h: dict[str, Callable[[Process, Record], None]] = {}
-        for name in READS:
-            h[name] = self._on_read
-        for name in WRITES:
-            h[name] = self._on_write
+        for name in READS | WRITES:
+            # The compiled core's Core.on_mover, registered by use_core().
+            h[name] = self._no_core
         for name in TRANSFERS:
             h[name] = self._on_transfer
         for name in MMSG:
@@ -683,7 +680,8 @@ class EventBuilder:
         h.update(
             {
                 "vmsplice": self._on_vmsplice,
-                "close": self._on_close,
+                # The compiled core's Core.on_close, registered by use_core().
+                "close": self._no_core,
                 "close_range": self._on_close_range,
                 "dup": self._on_dup,
                 "dup2": self._on_dup,
@@ -714,6 +712,19 @@ class EventBuilder:
         h["signalfd"] = h["signalfd4"] = self._on_signalfd
         return h
 
+    def use_core(self, core: Core) -> None:
+        """Make the compiled core's handlers the one handlers of its calls.
+
+        ``Core.on_mover`` handles the read/write-like calls, ``Core.on_close``
+        ``close``, whichever side (C lexer or Python parser) read the line.
+        """
+        for name in READS | WRITES:
+            self._handlers[name] = core.on_mover
+        self._handlers["close"] = core.on_close
+
+    def _no_core(self, proc: Process, rec: Record) -> None:
+        raise RuntimeError("this call is the compiled core's: register it (use_core)")
+
     def _first_arg(self, args: str) -> str:
         # Fast path: most byte movers only need the fd, which has no comma.
         i = args.find(",")
@@ -730,35 +741,6 @@ class EventBuilder:
             return None
         host, port, _ = _sockaddr(args[index])
         return (host, port) if host is not None else None
-
-    def _on_read(self, proc: Process, rec: Record) -> None:
-        fd, of = self._fd(proc, self._first_arg(rec.args))
-        if fd is None or of is None or self._failed(rec, proc, of):
-            return
-        peer = None
-        if of.kind in ("udp", "tcp", "unix", "other"):
-            if rec.syscall == "recvfrom":
-                peer = self._peer_arg(rec, 4)
-            elif rec.syscall == "recvmsg":
-                peer = self._msg_name(rec.args)
-                self._scm_recv(proc, rec.args, of)
-        self._emit(rec, proc, fd, of, "P" if _peek(rec) else "R", rec.ret or 0, peer)
-
-    def _on_write(self, proc: Process, rec: Record) -> None:
-        fd, of = self._fd(proc, self._first_arg(rec.args))
-        if fd is None or of is None:
-            return
-        if rec.syscall == "sendmsg" and "SCM_RIGHTS" in rec.args and (rec.ret or 0) >= 0:
-            self._scm_send(proc, rec.args, of, (proc.pid, rec.time))
-        if self._failed(rec, proc, of):
-            return
-        peer = None
-        if of.kind in ("udp", "tcp", "unix", "other"):
-            if rec.syscall == "sendto":
-                peer = self._peer_arg(rec, 4)
-            elif rec.syscall == "sendmsg":
-                peer = self._msg_name(rec.args)
-        self._emit(rec, proc, fd, of, "W", rec.ret or 0, peer)
 
     def _msg_name(self, args: str) -> tuple[str | None, int | None] | None:
         i = args.find("msg_name={")
@@ -826,15 +808,23 @@ class EventBuilder:
                 name = proc.resolve(path, dirfd) if path is not None else None
                 self._error(rec, proc, name, _path_kind(name) if name else None)
             return
+        agrees = None
         if rec.ret_deco is not None:
             d = self._deco(rec.ret_deco)
             name, kind = d.name, d.kind
+            # A file named as its decoration says: _fd would change nothing
+            # for that decoration, which the core may take as checked.
+            if kind in ("file", "dev", "tty"):
+                agrees = rec.ret_deco
         elif path is not None:
             name = proc.resolve(path, dirfd)
             kind = _path_kind(name)
         else:
             name, kind = f"unknown:{rec.ret}", "other"
-        proc.fdt.install(rec.ret, OpenFile(name, kind, path=name), "O_CLOEXEC" in flags)
+        of = OpenFile(name, kind, path=name)
+        if agrees is not None:
+            of.agreed(agrees)
+        proc.fdt.install(rec.ret, of, "O_CLOEXEC" in flags)
 
     def _on_open(self, proc: Process, rec: Record) -> None:
         args = split_args(rec.args)
@@ -1116,14 +1106,6 @@ class EventBuilder:
 
     # --- fd table changes ---------------------------------------------------------
 
-    def _on_close(self, proc: Process, rec: Record) -> None:
-        # A log that records close records the reopening of fds.
-        self.tracks_fds = True
-        # close() releases the fd even when it reports EINTR/EIO.
-        fd = split_fd(rec.args)[0]
-        if fd is not None and rec.errno != "EBADF":
-            proc.fdt.close(fd)
-
     def _on_close_range(self, proc: Process, rec: Record) -> None:
         if rec.ret != 0:
             return
@@ -1314,11 +1296,9 @@ class EventBuilder:
 
     # --- results ------------------------------------------------------------------
 
-    def take(self) -> dict[str, list]:
-        """Hand over the buffered event columns and start new ones."""
-        cols = self.columns
-        self.columns = {name: [] for name in schema.EVENT_COLUMNS}
-        return cols
+    def take(self, limit: int = -1) -> pa.Table:
+        """Hand over the first ``limit`` buffered events (all by default) as an Arrow table."""
+        return self.columns.take(limit)
 
     def process_rows(self) -> list[dict]:
         """One mapping per process seen, for :func:`iomonitor.trace.processes_frame`."""

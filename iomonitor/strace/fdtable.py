@@ -1,7 +1,7 @@
 """Per-process file-descriptor state, with the kernel's sharing rules.
 
-An :class:`OpenFile` stands for a kernel open file description: ``dup``,
-``fork`` and SCM_RIGHTS give new fds that point at the same one, so a
+An :class:`OpenFile` (defined in the compiled core) stands for a kernel open
+file description: ``dup``, ``fork`` and SCM_RIGHTS give new fds that point at the same one, so a
 ``connect`` seen through one fd names all of them. An :class:`FdTable` maps fd
 numbers to open files plus the per-fd close-on-exec flag; threads and
 ``CLONE_FILES`` children share one table, ``fork`` copies it. A
@@ -14,53 +14,14 @@ from __future__ import annotations
 import os.path
 from dataclasses import dataclass, field
 
+# The open file is defined by the compiled core, which reads its fields on the
+# hot path; it is re-exported here, beside the tables that hold it.
+from iomonitor.strace._core import OpenFile
+
+__all__ = ["STD_NAMES", "Cwd", "FdTable", "OpenFile", "Process"]
+
 # Labels for the three std fds a traced program inherits and never reopens.
 STD_NAMES = {0: "stdin", 1: "stdout", 2: "stderr"}
-
-
-@dataclass(slots=True)
-class OpenFile:
-    """What one open file description refers to.
-
-    Attributes
-    ----------
-    name : str
-        The value of the ``file`` column: path, std label, peer IP, socket path
-        or a stable label.
-    kind : str
-        One of :data:`iomonitor.schema.KINDS`.
-    port : int or None
-        Peer port of a TCP/UDP socket.
-    local : str or None
-        Local ``address:port`` of a socket.
-    std : bool
-        An inherited std stream that nobody in the trace reopened.
-    known : bool
-        False when the fd's origin was never seen.
-    readable_end : bool or None
-        For pipes: True for the read end (``vmsplice`` direction).
-    pidfd_pid : int or None
-        For pidfds: the process it refers to (``pidfd_getfd``).
-    path : str or None
-        The path of a directory or file, for ``fchdir`` and ``openat`` dirfds.
-    vouched : bool
-        For std streams: the log shows every reopen of this fd since the
-        process started, so the first decoration seen on it is the stream.
-    seen_as : str or None
-        For std streams: the decoration's name of the stream, once seen.
-    """
-
-    name: str
-    kind: str
-    port: int | None = None
-    local: str | None = None
-    std: bool = False
-    known: bool = True
-    readable_end: bool | None = None
-    pidfd_pid: int | None = None
-    path: str | None = None
-    vouched: bool = False
-    seen_as: str | None = None
 
 
 class FdTable:

@@ -587,21 +587,67 @@ class StraceRunner:
         self._reading = True
         return self._iter_batches(idle)
 
+    def blocks(self, idle: float = 1.0) -> Iterator[bytes]:
+        """The bytes strace writes, each time the FIFO is read, until strace exits.
+
+        The converter's core takes them as they are: a line may be cut
+        between two blocks (the last one may lack its newline).
+
+        Parameters
+        ----------
+        idle : float, default 1.0
+            When strace writes nothing for this many seconds, an empty block
+            is yielded, so that a caller can flush what it holds while the
+            traced program is quiet.
+
+        Returns
+        -------
+        iterator of bytes
+            Can be taken once per runner (or :meth:`lines`, :meth:`batches`),
+            inside the ``with`` block.
+        """
+        if self._proc is None or self._rfd < 0:
+            raise UsageError("read the lines inside the runner's with block")
+        if self._reading:
+            raise UsageError("the lines of a StraceRunner can be read only once")
+        self._reading = True
+        return self._iter_blocks(idle)
+
     def _iter_lines(self) -> Iterator[str]:
         for batch in self._iter_batches(1.0):
             yield from batch
 
     def _iter_batches(self, idle: float) -> Iterator[list[str]]:
+        rest = b""
+        for block in self._iter_blocks(idle):
+            if not block:
+                yield []
+                continue
+            buf = rest + block
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                rest = buf
+                continue
+            rest = buf[cut + 1 :]
+            yield buf[:cut].decode("utf-8", "surrogateescape").split("\n")
+        if rest:
+            yield [rest.decode("utf-8", "surrogateescape")]
+
+    def _iter_blocks(self, idle: float) -> Iterator[bytes]:
+        # The lines read while waiting for the command's execve come first.
         early, self._early = self._early, []
-        if early:
-            yield early
+        head = "".join(line + "\n" for line in early).encode("utf-8", "surrogateescape")
+        head += self._buf
+        self._buf = b""
+        if head:
+            yield head
         while True:
             if self._rfd < 0:  # the with block was left
                 return
             # Check before draining: once strace is reaped, all it wrote is in
             # the FIFO, so a drain that follows sees the whole log.
             exited = self._exited.is_set()
-            got = self._read_lines(drain=exited)
+            got = self._read_raw(drain=exited)
             if got:
                 yield got
             if exited:
@@ -610,15 +656,12 @@ class StraceRunner:
                 before = time.monotonic()
                 self._wait_readable(idle)
                 if time.monotonic() - before >= idle:
-                    yield []
-        if self._buf:
-            yield [self._buf.decode("utf-8", "surrogateescape")]
-            self._buf = b""
+                    yield b""
         self._finish()
 
-    def _read_lines(self, drain: bool = False) -> list[str]:
-        """Read what the FIFO holds (all of it if ``drain``); return complete lines."""
-        chunks = [self._buf] if self._buf else []
+    def _read_raw(self, drain: bool = False) -> bytes:
+        """Read what the FIFO holds (all of it if ``drain``)."""
+        chunks = []
         n = 0
         while drain or n < PIPE_SIZE // _READ_SIZE:
             try:
@@ -629,9 +672,11 @@ class StraceRunner:
                 break
             chunks.append(data)
             n += 1
-        if not chunks:
-            return []
-        buf = b"".join(chunks)
+        return b"".join(chunks)
+
+    def _read_lines(self) -> list[str]:
+        """Read what the FIFO holds now; return the complete lines (the rest waits)."""
+        buf = self._buf + self._read_raw()
         cut = buf.rfind(b"\n")
         if cut < 0:
             self._buf = buf

@@ -44,25 +44,34 @@ def written_to(trace_path: Path, target: Path) -> int:
 
 
 class Pane:
-    """A tmux session of our own running one command."""
+    """A terminal of our own: one command in a session of a private tmux server.
 
-    def __init__(self, name: str, command: str) -> None:
+    A server of its own (``-L``, no configuration file) so that another tmux
+    on the machine, or its options, cannot change the window's size.
+    """
+
+    def __init__(self, name: str, command: str, width: int = 160, height: int = 40) -> None:
         self.name = name
-        subprocess.run(
-            ["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "40", command],
-            check=True,
-        )
+        self.tmux = ["tmux", "-L", name, "-f", os.devnull]
+        size = ["-x", str(width), "-y", str(height)]
+        # A shell first, the command typed once the window has its size: a
+        # command started with the session may still see the default 80x24.
+        shell = "env -u COLUMNS -u LINES PS1='$ ' sh"
+        subprocess.run([*self.tmux, "new-session", "-d", "-s", name, *size, shell], check=True)
+        subprocess.run([*self.tmux, "resize-window", "-t", name, *size], check=True)
+        self.wait_for(r"^\$", timeout=10)
+        self.keys(command, "Enter")
 
     def text(self) -> str:
         return subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name],
+            [*self.tmux, "capture-pane", "-p", "-t", self.name],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
 
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def wait_for(self, pattern: str, timeout: float = 60.0) -> re.Match[str]:
         deadline = time.monotonic() + timeout
@@ -74,7 +83,7 @@ class Pane:
         raise AssertionError(f"{pattern!r} never showed:\n{self.text()}")
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
 
 
 def size_of(text: str) -> float:
@@ -91,7 +100,7 @@ def test_top_in_tmux_updates_while_a_program_writes_and_quits_on_q(tmp_path: Pat
     rc = tmp_path / "rc"
     top = [sys.executable, "-m", "iomonitor", "top", "-o", str(trace)]
     top += [sys.executable, str(script), str(out), "600"]
-    command = f"cd {shlex.quote(str(tmp_path))}; {shlex.join(top)}; echo $? > rc; sleep 60"
+    command = f"cd {shlex.quote(str(tmp_path))}; {shlex.join(top)}; echo $? > rc"
     pane = Pane(f"iomonitor-top-{os.getpid()}", command)
     try:
         # The files table shows our file with its bytes written so far and its calls.

@@ -1,78 +1,71 @@
-"""Chunked and fast-path conversion give exactly the reference Converter's results.
+"""The compiled core gives exactly the pure-Python oracle's results.
 
-The reference is ``Converter.feed`` over the whole input in one chunk; the
-fast path (:mod:`iomonitor.strace.fastpath`) must give the same events (every
-column, same order), processes, failed calls and counters, at any chunk size,
-including split calls whose halves fall into different chunks.
+The oracle (``tests/oracle.py``) takes every line through the parser, the
+joiner and Python handlers; the compiled core must give the same events
+(every column, same order), processes, failed calls and counters, whatever
+the chunk size and wherever the bytes are cut (a line may arrive in pieces,
+as it does from the FIFO), including split calls whose halves fall into
+different chunks.
 """
 
 from __future__ import annotations
 
 import gzip
 import importlib.util
+import random
 import shutil
 import subprocess
 from pathlib import Path
 
-import pandas as pd
 import pytest
+from oracle import Oracle, convert, table_converter
 
-from iomonitor import store
 from iomonitor.strace.convert import Converter
-from iomonitor.strace.fastpath import FastFeeder
 
-SEEDS = Path(__file__).resolve().parents[2] / "benchmarks" / "seed"
-
-
-def _convert(lines: list[str], fast: bool, chunk: int = 65536) -> tuple:
-    conv = Converter(mtime=1795780000.0, chunk_events=chunk)
-    feeder = FastFeeder(conv) if fast else None
-    frames = list(feeder.feed(lines) if feeder else conv.feed(lines))
-    frames.append(conv.finish())
-    events = pd.concat(frames, ignore_index=True)
-    for col in events.columns:
-        # Chunks with different categories concatenate to strings: compare values.
-        dtype = events[col].dtype
-        if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype):
-            events[col] = events[col].astype(object)
-    return events, conv.processes(), conv.errors(), conv.counters(), feeder, len(frames)
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "benchmarks" / "seed"
 
 
-def assert_same(lines: list[str], chunk: int = 65536) -> FastFeeder:
-    ref = _convert(lines, fast=False)
-    got = _convert(lines, fast=True, chunk=chunk)
-    pd.testing.assert_frame_equal(got[0], ref[0])
-    pd.testing.assert_frame_equal(got[1], ref[1])
-    pd.testing.assert_frame_equal(got[2], ref[2])
-    assert got[3] == ref[3]
-    return got[4]
+def _seed(name: str, n: int | None = None) -> bytes:
+    data = gzip.decompress((SEEDS / name).read_bytes())
+    if n is None:
+        return data
+    return b"".join(data.splitlines(keepends=True)[:n])
 
 
-def _seed(name: str, n: int | None = None) -> list[str]:
-    with gzip.open(SEEDS / name, "rt", encoding="utf-8", errors="surrogateescape") as fh:
-        lines = fh.readlines()
-    return lines[:n] if n else lines
+def assert_same(data: bytes, chunk: int = 65536, cuts: list[int] | None = None) -> Converter:
+    want = convert(table_converter(Oracle, mtime=1795780000.0, chunk_events=chunk), data)
+    conv = table_converter(mtime=1795780000.0, chunk_events=chunk)
+    got = convert(conv, data, cuts or [])
+    assert got["events"] == want["events"]
+    assert got["processes"] == want["processes"]
+    assert got["errors"] == want["errors"]
+    assert got["counters"] == want["counters"]
+    return conv
 
 
-@pytest.mark.parametrize("name", ["ioloop-yy.log.gz", "ioloop.log.gz"])
-def test_fast_path_equals_reference_on_real_log(name: str) -> None:
-    feeder = assert_same(_seed(name))
-    assert feeder.hits > feeder.misses  # the fast path did serve most lines
+@pytest.mark.parametrize("name", ["ioloop-yy.log.gz", "ioloop.log.gz", "spawn.log.gz"])
+def test_core_equals_oracle_on_real_log(name: str) -> None:
+    conv = assert_same(_seed(name))
+    # The core handled most lines itself.
+    assert conv.core.own_lines > conv.core.lines / 2 or name == "spawn.log.gz"
 
 
 @pytest.mark.parametrize("chunk", [5, 100])
 def test_chunked_equals_whole_including_split_calls_across_chunks(chunk: int) -> None:
-    lines = _seed("ioloop-yy.log.gz", 500)
-    assert any("<unfinished ...>" in line for line in lines)
-    whole = _convert(lines, fast=False)
-    for fast in (False, True):
-        got = _convert(lines, fast=fast, chunk=chunk)
-        assert got[5] > 1
-        pd.testing.assert_frame_equal(got[0], whole[0])
-        assert got[3] == whole[3]
+    data = _seed("ioloop-yy.log.gz", 500)
+    assert b"<unfinished ...>" in data
+    assert_same(data, chunk=chunk)
 
 
-# Literal lines of every shape the fast path serves, and of the ones it hands back.
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_bytes_cut_anywhere_give_the_same_trace(seed: int) -> None:
+    data = _seed("ioloop-yy.log.gz", 800)
+    rng = random.Random(seed)
+    assert_same(data, cuts=[rng.randrange(len(data)) for _ in range(60)] + [1, 2, 3])
+
+
+# Literal lines of every shape the core handles, and of the ones it hands over.
 LITERAL = """\
 100 1795780000.000001 execve("/bin/prog", ["prog"], 0x7ffc /* 3 vars */) = 0 <0.000100>
 100 1795780000.000010 openat(AT_FDCWD</tmp>, "/tmp/a", O_RDWR|O_CREAT, 0644) = 3</tmp/a> <0.000010>
@@ -122,18 +115,18 @@ tls=0x1} => {parent_tid=[101]}, 88) = 101 <0.000050>
 102 1795780000.000400 write(1, "no newline", 10) = 10"""
 
 
-def test_fast_path_equals_reference_on_literal_shapes() -> None:
-    lines = [line + "\n" for line in LITERAL.split("\n")]
-    lines[-1] = lines[-1].rstrip("\n")
+def test_core_equals_oracle_on_literal_shapes() -> None:
+    data = LITERAL.encode()
     for chunk in (1, 3, 65536):
-        assert_same(lines, chunk)
-    assert_same([line.rstrip("\n") for line in lines])
+        assert_same(data, chunk)
+    assert_same(data.rstrip(b"\n"))  # the last line without its newline
+    assert_same(data, cuts=list(range(0, len(data), 7)))
 
 
 def test_decoration_conflict_on_a_shared_table_is_seen() -> None:
     # Two threads of one process print different names for fd 3 (a log cut
     # and spliced): the second name corrects the shared table, and the first
-    # thread's next read must show the corrected name, as the reference does.
+    # thread's next read must show the corrected name, as the oracle does.
     lines = [
         '200 1795780000.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0\n',
         "200 1795780000.000002 clone(child_stack=NULL, flags=CLONE_VM|CLONE_FILES|"
@@ -145,7 +138,23 @@ def test_decoration_conflict_on_a_shared_table_is_seen() -> None:
         '201 1795780000.000007 read(3, "x", 1) = 1\n',
         '200 1795780000.000008 read(3, "x", 1) = 1\n',
     ]
-    assert_same(lines)
+    assert_same("".join(lines).encode())
+
+
+def test_close_in_the_core_frees_the_fd_unless_ebadf() -> None:
+    lines = [
+        '300 1795780000.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0\n',
+        '300 1795780000.000002 openat(AT_FDCWD, "/a", O_RDONLY) = 3</a>\n',
+        '300 1795780000.000003 read(3</a>, "x", 1) = 1\n',
+        "300 1795780000.000004 close(3</a>) = -1 EBADF (Bad file descriptor)\n",
+        '300 1795780000.000005 read(3, "x", 1) = 1\n',
+        "300 1795780000.000006 close(3</a> <unfinished ...>\n",
+        "300 1795780000.000007 <... close resumed>) = 0\n",
+        '300 1795780000.000008 read(3, "x", 1) = 1\n',
+    ]
+    conv = assert_same("".join(lines).encode())
+    events = conv.counters()
+    assert events["unknown_fds"] == 1  # fd 3 after the real close
 
 
 STRACE = shutil.which("strace")
@@ -153,7 +162,7 @@ STRACE = shutil.which("strace")
 
 @pytest.mark.skipif(STRACE is None, reason="needs strace")
 @pytest.mark.parametrize("flags", [["-yy"], []])
-def test_fast_path_equals_reference_on_fresh_strace_log(tmp_path: Path, flags: list[str]) -> None:
+def test_core_equals_oracle_on_fresh_strace_log(tmp_path: Path, flags: list[str]) -> None:
     data = tmp_path / "data"
     data.write_bytes(b"0123456789" * 2000)
     script = (
@@ -167,25 +176,70 @@ def test_fast_path_equals_reference_on_fresh_strace_log(tmp_path: Path, flags: l
         capture_output=True,
         timeout=60,
     )
-    lines = list(store.iter_log_lines(log))
-    assert_same(lines)
-    assert_same(lines, chunk=5)
+    assert_same(log.read_bytes())
+    assert_same(log.read_bytes(), chunk=5)
 
 
-def test_fast_path_equals_reference_on_process_heavy_log(tmp_path: Path) -> None:
+def test_core_equals_oracle_on_process_heavy_log(tmp_path: Path) -> None:
     # Nearly every line belongs to a process that lives a few dozen lines
-    # (fork, execve, the loader's openat/read/mmap/close, exit): templates
-    # rarely hit, the cache is emptied at every execve, and children print
-    # before their parent's clone returns. Replicated, the run repeats with
-    # new pids, as a shell loop's trace does.
+    # (fork, execve, the loader's openat/read/mmap/close, exit), and children
+    # print before their parent's clone returns. Replicated, the run repeats
+    # with new pids, as a shell loop's trace does.
     spec = importlib.util.spec_from_file_location("gen_log", SEEDS.parent / "gen_log.py")
     assert spec is not None and spec.loader is not None
     gen_log = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen_log)
-    lines = _seed("spawn.log.gz")
-    feeder = assert_same(lines)
-    assert feeder.misses > 0 and feeder.clears > 0
-    assert_same(lines, chunk=7)
+    data = _seed("spawn.log.gz")
+    assert_same(data, chunk=7)
     log = tmp_path / "spawn.log"
-    gen_log.generate(log, 3 * len(lines), workload="spawn")
-    assert_same(list(store.iter_log_lines(log)), chunk=100)
+    gen_log.generate(log, 3 * data.count(b"\n"), workload="spawn")
+    assert_same(log.read_bytes(), chunk=100)
+
+
+# --- bad input on the compiled path: counted, never a crash, nothing before it lost ---
+
+GOOD = (
+    '400 1795780000.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0\n'
+    '400 1795780000.000002 openat(AT_FDCWD, "/a", O_RDONLY) = 3</a>\n'
+    '400 1795780000.000003 read(3</a>, "x", 1) = 1\n'
+)
+AFTER = '400 1795780000.000009 read(3</a>, "y", 1) = 1\n'
+
+
+def _files_and_bytes(conv: Converter, data: bytes) -> tuple[list, dict]:
+    got = convert(conv, data)
+    return list(zip(got["events"]["file"], got["events"]["bytes"], strict=True)), got["counters"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b'400 1795780000.000004 read(3</a>, "x", 1) = ',  # a cut line
+        bytes(range(256)) * 4,  # binary garbage
+        b"400 1795780000.000004 frobnicate(3</a>, 99) = 0",  # an unknown syscall
+        b'400 99999999999999999999.5 read(3</a>, "x", 1) = 1',  # a corrupt stamp
+        b'400 1795780000.000004 read(99999999999</a>, "x", 1) = 1',  # an fd beyond int32
+        b'400 1795780000.000004 read(3</a>, "x", 1) = 99999999999999999999',  # bytes beyond int64
+    ],
+)
+def test_bad_line_on_the_compiled_path_is_counted_and_nothing_lost(bad: bytes) -> None:
+    data = GOOD.encode() + bad + b"\n" + AFTER.encode()
+    events, counters = _files_and_bytes(table_converter(), data)
+    assert events[0] == ("/a", 1) and events[-1] == ("/a", 1)
+    want = convert(table_converter(Oracle), data)
+    assert convert(table_converter(), data) == want
+    assert counters["lines"] == 5 + bad.count(b"\n")
+
+
+def test_line_longer_than_the_core_takes_is_counted_and_skipped() -> None:
+    from iomonitor.strace._core import MAX_LINE
+
+    long = b'400 1795780000.000004 write(3</a>, "' + b"z" * (MAX_LINE + 10) + b'", 9) = 9\n'
+    data = GOOD.encode() + long + AFTER.encode()
+    conv = table_converter()
+    # In pieces, as the FIFO gives them: the long line never sits whole in memory.
+    got = convert(conv, data, cuts=range(0, len(data), 1 << 20))
+    assert got["events"]["bytes"] == [1, 1]
+    assert got["counters"]["unparsed_lines"] == 1
+    assert "longer than" in got["counters"]["unparsed_examples"][-1]
+    assert got["counters"]["lines"] == 5

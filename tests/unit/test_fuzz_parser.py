@@ -27,7 +27,9 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+import oracle
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -274,17 +276,35 @@ def feed(lines: Iterable[str]) -> Converter:
     conv = Converter(date=DATE)
     for line in lines:
         conv.feed_line(line)
+    conv.core.finish()
     conv.joiner.finish()
     return conv
 
 
+def taken(conv: Converter) -> dict[str, list]:
+    """The builder's events as plain columns, ``time`` in epoch seconds."""
+    table = conv.builder.take()
+    cols = table.to_pydict()
+    us = table.column("time").cast(pa.int64()).to_pylist()
+    cols["time"] = [None if u is None else u / 1e6 for u in us]
+    return cols
+
+
 def events_of(lines: Iterable[str], with_time: bool = False, std: bool = True) -> Counter:
     """Events of the lines, straight from the builder's columns (fast)."""
-    return event_keys(feed(lines).builder.take(), with_time, std)
+    return event_keys(taken(feed(lines)), with_time, std)
 
 
 def convert_fully(lines: list[str], std: bool = True) -> tuple[Converter, Counter]:
-    """The whole public conversion path: chunks, finish, tables, counters."""
+    """The whole public conversion path: chunks, finish, tables, counters.
+
+    The compiled core's results must be the pure-Python oracle's, on every case.
+    """
+    data = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    raw = data.encode("utf-8", "surrogateescape")
+    want = oracle.convert(oracle.table_converter(oracle.Oracle, date=DATE, chunk_events=7), raw)
+    got = oracle.convert(oracle.table_converter(date=DATE, chunk_events=7), raw)
+    assert got == want
     conv = Converter(date=DATE, chunk_events=7)
     frames = list(conv.feed(lines))
     frames.append(conv.finish())
@@ -1030,11 +1050,7 @@ def test_resumed_halves_without_their_start_are_counted_not_raised(name: str, da
     kept = [line for i, line in enumerate(lines) if i not in dropped]
     starts = [parse_line(lines[i]) for i in dropped]
     gone = {(r.pid, r.time) for r in starts}
-    conv = Converter(date=DATE)
-    for line in lines:
-        conv.feed_line(line)
-    conv.joiner.finish()
-    cols = conv.builder.take()
+    cols = taken(feed(lines))
     expected = Counter(
         key[:-1]
         for key in event_keys(cols, with_time=True).elements()
