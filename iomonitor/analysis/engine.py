@@ -27,6 +27,7 @@ import duckdb
 import pandas as pd
 
 from iomonitor import schema
+from iomonitor.errors import InputError
 
 #: Column that tells runs apart when several traces are read together.
 RUN = "run"
@@ -84,6 +85,8 @@ class Scan:
         The event columns (plus ``run`` when it holds several runs).
     runs : tuple of str
         The names of the runs, in order (empty for one run).
+    source : str
+        What the events were read from, for error messages.
     """
 
     def __init__(
@@ -93,8 +96,10 @@ class Scan:
         columns: Sequence[str],
         rows: int | None,
         runs: Sequence[str] = (),
+        source: str = "events",
     ) -> None:
         self._con = con
+        self.source = source
         self._name = name
         self.columns = tuple(columns)
         self._rows = rows
@@ -140,7 +145,8 @@ class Scan:
             names.append(RUN)
         name = f"events_{next(_names)}"
         con.execute(f"CREATE VIEW {name} AS {sql}")
-        return cls(con, name, names, None, runs or ())
+        source = str(files[0]) if len(files) == 1 else f"{files[0]} and {len(files) - 1} more"
+        return cls(con, name, names, None, runs or (), source)
 
     @property
     def has_runs(self) -> bool:
@@ -151,11 +157,20 @@ class Scan:
         """The same events, only those where the SQL ``condition`` holds."""
         name = f"events_{next(_names)}"
         self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {self._name} WHERE {condition}")
-        return Scan(self._con, name, self.columns, None, self.runs)
+        return Scan(self._con, name, self.columns, None, self.runs, self.source)
 
     def query(self, sql: str) -> pd.DataFrame:
-        """Run ``sql``, in which ``{events}`` names the events, and return its result."""
-        return self._con.sql(sql.replace("{events}", self._name)).df()
+        """Run ``sql``, in which ``{events}`` names the events, and return its result.
+
+        Raises
+        ------
+        InputError
+            When a file under the scan cannot be read (truncated, not Parquet).
+        """
+        try:
+            return self._con.sql(sql.replace("{events}", self._name)).df()
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            raise InputError(self.source, f"cannot be read ({exc})") from exc
 
     def count(self) -> int:
         """How many events."""
@@ -239,43 +254,3 @@ def direction_sums(dirs: Mapping[str, str]) -> str:
         f"coalesce(sum(bytes) FILTER (WHERE dir = {literal(d)}), 0)::BIGINT AS {quote(n)}"
         for n, d in dirs.items()
     )
-
-
-def grouped(scan: Scan, sets: Mapping[str, Sequence[str]], items: str) -> dict[str, pd.DataFrame]:
-    """One scan, several groupings: ``items`` aggregated per each key set of ``sets``.
-
-    Parameters
-    ----------
-    scan : Scan
-    sets : mapping of str to sequence of str
-        Name -> the columns (or SQL expressions aliased in no other way) to group by.
-    items : str
-        The aggregate select items, SQL.
-
-    Returns
-    -------
-    dict of str to pandas.DataFrame
-        Name -> one row per group: the key columns, then the aggregates.
-    """
-    keys = list(dict.fromkeys(c for cols in sets.values() for c in cols))
-    if len(sets) == 1:
-        ((name, cols),) = sets.items()
-        by = ", ".join(quote(c) for c in cols)
-        select = f"{by}, " if cols else ""
-        group = f" GROUP BY {by}" if cols else ""
-        return {name: scan.query(f"SELECT {select}{items} FROM {{events}}{group}")}
-    set_sql = ", ".join("(" + ", ".join(quote(c) for c in cols) + ")" for cols in sets.values())
-    all_keys = ", ".join(quote(k) for k in keys)
-    frame = scan.query(
-        f"SELECT {all_keys}, GROUPING({all_keys}) AS _set, {items} "
-        f"FROM {{events}} GROUP BY GROUPING SETS ({set_sql})"
-    )
-    out = {}
-    for name, cols in sets.items():
-        # GROUPING() sets a bit (first key = highest bit) for each key *not* grouped on.
-        mask = sum(1 << (len(keys) - 1 - i) for i, k in enumerate(keys) if k not in cols)
-        part = frame[frame["_set"].to_numpy() == mask]
-        out[name] = part.drop(columns=["_set", *(k for k in keys if k not in cols)]).reset_index(
-            drop=True
-        )
-    return out
