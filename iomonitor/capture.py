@@ -441,11 +441,7 @@ def attach(
 def _blocks(runner: Any, idle: float) -> Iterator[bytes]:
     """The log's bytes as the runner reads them (an empty block when quiet).
 
-    The strace runner hands its FIFO's bytes as they are; a runner that
-    hands lines (the eBPF loader's) has them joined back into bytes.
+    Both runners hand their log's bytes as they are: strace's FIFO, the eBPF
+    loader's pipe.
     """
-    if hasattr(runner, "blocks"):
-        yield from runner.blocks(idle=idle)
-        return
-    for batch in runner.batches(idle=idle):
-        yield "".join(line + "\n" for line in batch).encode("utf-8", "surrogateescape")
+    yield from runner.blocks(idle=idle)

@@ -115,34 +115,39 @@ static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 	return f;
 }
 
+/* A kernel pointer read by a helper, made readable by direct loads. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define KCAST(type, p) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+
 static __always_inline void name_sock(struct file *f, struct io_fdname *n)
 {
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	struct sock *sk = BPF_CORE_READ(sock, sk);
-	struct sock_common c;
+	struct socket *sock = KCAST(struct socket, f->private_data);
+	struct sock *sk = sock->sk;
+	struct sock_common *c;
 
-	if (!sk || bpf_core_read(&c, sizeof(c), &sk->__sk_common))
+	if (!sk)
 		return;
-	n->family = c.skc_family;
-	n->stype = BPF_CORE_READ(sk, sk_type);
-	n->proto = BPF_CORE_READ(sk, sk_protocol);
+	c = &sk->__sk_common;
+	n->family = c->skc_family;
+	n->stype = sk->sk_type;
+	n->proto = sk->sk_protocol;
 	if (n->family == AF_INET) {
-		__builtin_memcpy(n->laddr, &c.skc_rcv_saddr, 4);
-		__builtin_memcpy(n->raddr, &c.skc_daddr, 4);
+		u32 l = c->skc_rcv_saddr, r = c->skc_daddr;
+		__builtin_memcpy(n->laddr, &l, 4);
+		__builtin_memcpy(n->raddr, &r, 4);
 	} else if (n->family == AF_INET6) {
-		__builtin_memcpy(n->laddr, &c.skc_v6_rcv_saddr, 16);
-		__builtin_memcpy(n->raddr, &c.skc_v6_daddr, 16);
+		BPF_CORE_READ_INTO(&n->laddr, c, skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&n->raddr, c, skc_v6_daddr);
 	}
 	if (n->family == AF_INET || n->family == AF_INET6) {
-		n->lport = c.skc_num;
+		n->lport = c->skc_num;
 		/* A TCP socket that reached CLOSE (both ends shut) has given its
 		 * port back (skc_num = 0); inet_sport still holds it. */
 		if (!n->lport)
-			n->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-		n->rport = bpf_ntohs(c.skc_dport);
+			n->lport = bpf_ntohs(KCAST(struct inet_sock, sk)->inet_sport);
+		n->rport = bpf_ntohs(c->skc_dport);
 	} else if (n->family == AF_UNIX) {
-		struct unix_sock *u = (struct unix_sock *)sk;
-		struct sock *peer = BPF_CORE_READ(u, peer);
+		struct sock *peer = KCAST(struct unix_sock, sk)->peer;
 		if (peer)
 			n->peer = BPF_CORE_READ(peer, sk_socket, file, f_inode, i_ino);
 	}
@@ -152,19 +157,17 @@ static __always_inline void name_fd(struct task_struct *t, long fd, struct io_fd
 {
 	struct file *f = fd_file(t, fd);
 	struct inode *ino;
-	struct {
-		umode_t mode;
-	} m;
 	u16 mode;
 
 	if (!f)
 		return;
-	ino = BPF_CORE_READ(f, f_inode);
-	if (bpf_core_read(&m.mode, sizeof(m.mode), &ino->i_mode))
+	f = KCAST(struct file, f);
+	ino = f->f_inode;
+	if (!ino)
 		return;
-	mode = m.mode & S_IFMT;
-	n->ino = BPF_CORE_READ(ino, i_ino);
-	n->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	mode = ino->i_mode & S_IFMT;
+	n->ino = ino->i_ino;
+	n->dev = ino->i_sb->s_dev;
 	switch (mode) {
 	case S_IFREG: n->type = FT_REG; break;
 	case S_IFDIR: n->type = FT_DIR; break;
@@ -175,6 +178,87 @@ static __always_inline void name_fd(struct task_struct *t, long fd, struct io_fd
 	case S_IFSOCK: n->type = FT_SOCK; name_sock(f, n); break;
 	default: n->type = FT_OTHER;
 	}
+}
+
+/*
+ * The path of an opened file as the kernel knows it (symbolic links and
+ * "..", resolved), as strace's -yy prints it: its dentries up to the root,
+ * crossing mount points. Components go into ext leaf first; ext2_len gets
+ * their count, and WALK_DONE when the root was reached (otherwise the
+ * loader prints no decoration and the converter resolves the opened path).
+ * bpf_d_path would do this, but it needs fentry, which lockdown refuses.
+ */
+#define WALK_SIZE (EXT_SIZE - EXT_WALK)
+
+/* Scratch room for the components (bpf_loop's callback cannot hold the
+ * ring buffer record). */
+struct walk_buf {
+	unsigned char b[1024 + 256];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct walk_buf);
+} walk_scratch SEC(".maps");
+
+struct walk_ctx {
+	u64 d, m; /* the current dentry and mount */
+	u32 pos, n;
+	u32 done;
+};
+
+static long walk_step(u64 i, void *arg)
+{
+	struct walk_ctx *w = arg;
+	struct dentry *d = KCAST(struct dentry, (void *)w->d);
+	struct mount *m = KCAST(struct mount, (void *)w->m);
+	struct dentry *parent = d->d_parent;
+	struct walk_buf *buf;
+	u32 zero = 0;
+	long k;
+
+	if (d == m->mnt.mnt_root) {
+		struct mount *up = m->mnt_parent;
+		if (up == m) {
+			w->done = 1;
+			return 1;
+		}
+		w->d = (u64)m->mnt_mountpoint;
+		w->m = (u64)up;
+		return 0;
+	}
+	if (d == parent || w->pos > WALK_SIZE - 256)
+		return 1; /* detached, or no room left: no decoration */
+	buf = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!buf)
+		return 1;
+	k = bpf_probe_read_kernel_str(buf->b + (w->pos & 1023), 256, d->d_name.name);
+	if (k <= 0)
+		return 1;
+	w->pos += k;
+	w->n++;
+	w->d = (u64)parent;
+	return 0;
+}
+
+static __always_inline void walk_path(struct io_rec_ext *r, struct file *f)
+{
+	struct walk_ctx w = {};
+	struct walk_buf *buf;
+	u32 zero = 0;
+
+	w.d = (u64)f->f_path.dentry;
+	w.m = (u64)f->f_path.mnt - bpf_core_field_offset(struct mount, mnt);
+	if (!f->f_path.dentry || !f->f_path.mnt)
+		return;
+	bpf_loop(64, walk_step, &w, 0);
+	buf = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!w.done || !buf)
+		return;
+	if (bpf_probe_read_kernel(r->ext + EXT_WALK, WALK_SIZE, buf->b))
+		return;
+	r->h.ext2_len = w.n | WALK_DONE;
 }
 
 SEC("tp_btf/sys_enter")
@@ -385,13 +469,20 @@ int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 		break;
 	}
 	case C_PATH0:
+	case C_OPEN0:
 	case C_PATH1:
 	case C_OPENAT2: {
 		long n;
-		if (cls != C_PATH0)
+		bool at = cls == C_PATH1 || cls == C_OPENAT2;
+		if (at)
 			name_fd(t, c->args[0], &h->fd[0]);
-		n = bpf_probe_read_user_str(r->ext, 512, (void *)c->args[cls == C_PATH0 ? 0 : 1]);
+		n = bpf_probe_read_user_str(r->ext, EXT_WALK, (void *)c->args[at ? 1 : 0]);
 		h->ext_len = n > 0 ? n : 0;
+		if (cls != C_PATH0 && ret >= 0) {
+			struct file *f = fd_file(t, ret);
+			if (f)
+				walk_path(r, KCAST(struct file, f));
+		}
 		/* openat2: the flags are the first field of struct open_how. */
 		if (cls == C_OPENAT2) {
 			u64 flags = 0;
@@ -505,8 +596,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	start = BPF_CORE_READ(p, mm, arg_start);
 	end = BPF_CORE_READ(p, mm, arg_end);
 	len = end > start ? end - start : 0;
-	if (len > EXT_SIZE - EXEC_ARGV)
-		len = EXT_SIZE - EXEC_ARGV;
+	if (len > EXEC_ARGV_MAX)
+		len = EXEC_ARGV_MAX;
 	if (len && bpf_probe_read_user(r->ext + EXEC_ARGV, len & 1023, (void *)start) == 0)
 		r->h.ext2_len = len;
 	submit(r);

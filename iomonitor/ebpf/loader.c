@@ -66,7 +66,7 @@ static const struct call calls[] = {
 	CALL(recvmsg, C_MSG), CALL(sendmmsg, C_MMSG), CALL(recvmmsg, C_MMSG),
 	CALL(sendfile, C_XFER1), CALL(tee, C_XFER1), CALL(splice, C_XFER2),
 	CALL(copy_file_range, C_XFER2), CALL(mmap, C_MMAP),
-	CALL(open, C_PATH0), CALL(creat, C_PATH0), CALL(openat, C_PATH1), CALL(openat2, C_OPENAT2),
+	CALL(open, C_OPEN0), CALL(creat, C_OPEN0), CALL(openat, C_PATH1), CALL(openat2, C_OPENAT2),
 	CALL(chdir, C_PATH0), CALL(fchdir, C_FD0), CALL(memfd_create, C_PATH0),
 	CALL(connect, C_ADDR), CALL(bind, C_ADDR), CALL(accept, C_ACCEPT), CALL(accept4, C_ACCEPT),
 	CALL(pipe, C_PAIR0), CALL(pipe2, C_PAIR0), CALL(socketpair, C_PAIR3),
@@ -504,6 +504,32 @@ static void put_flags_cloexec(int cloexec, const char *flag)
 	put(cloexec ? "%s" : "0", flag);
 }
 
+/* `<path>` from the components the kernel side walked, leaf first. */
+static void put_walked(const unsigned char *ext, unsigned n)
+{
+	const unsigned char *parts[64];
+	const unsigned char *p = ext + EXT_WALK, *end = ext + EXT_SIZE;
+	unsigned i;
+
+	if (n > 64)
+		return;
+	for (i = 0; i < n; i++) {
+		size_t len = strnlen((const char *)p, end - p);
+		if (p + len >= end)
+			return;
+		parts[i] = p;
+		p += len + 1;
+	}
+	put("<");
+	if (n == 0)
+		put("/");
+	while (n-- > 0) {
+		put("/");
+		put_escaped(parts[n], strlen((const char *)parts[n]), 1);
+	}
+	put(">");
+}
+
 static int sys_line(const struct io_rec *h, const unsigned char *ext)
 {
 	const struct call *c = h->nr < NR_MAX ? by_nr[h->nr] : NULL;
@@ -608,6 +634,7 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 		break;
 	}
 	case C_PATH0:
+	case C_OPEN0:
 		put_quoted(ext, h->ext_len ? h->ext_len - 1 : 0);
 		if (!strcmp(nm, "open"))
 			put(", %s", (a[1] & O_CLOEXEC) ? "O_RDONLY|O_CLOEXEC" : "O_RDONLY");
@@ -735,6 +762,9 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 	}
 	put(")");
 	put_ret(h->ret);
+	if (!unseen && h->ret >= 0 && (h->ext2_len & WALK_DONE) &&
+	    (c->cls == C_OPEN0 || c->cls == C_PATH1 || c->cls == C_OPENAT2))
+		put_walked(ext, h->ext2_len & 0xffff);
 	put_dt(h->dt);
 	return 1;
 }

@@ -36,6 +36,7 @@
 #define C_PAIR3 15    /* the int[2] at args[3] (socketpair), both named */
 #define C_FCNTL 16    /* fd0, only for F_DUPFD, F_DUPFD_CLOEXEC and F_SETFD */
 #define C_OPENAT2 17  /* as C_PATH1, and the flags from the struct open_how at args[2] */
+#define C_OPEN0 18    /* as C_PATH0 (open, creat), and the opened file's path */
 
 /* File types of a named fd. */
 #define FT_NONE 0
@@ -64,13 +65,16 @@ struct io_fdname {
 	unsigned char raddr[16];
 };
 
-#define EXT_SIZE 768
+#define EXT_SIZE 1280
 #define EXT_SCM 128  /* offset of the SCM_RIGHTS fds in ext */
 #define MAX_SCM 8
 #define MAX_MMSG 64
 #define EXT_MMSG 256  /* offset of the msg_len array in ext (the first message's
 		       * msg_name is at 0) */
 #define EXEC_ARGV 256 /* offset of argv in an exec record's ext */
+#define EXEC_ARGV_MAX 1023
+#define EXT_WALK 512  /* opens: the opened file's path components, leaf first */
+#define WALK_DONE (1u << 16) /* in ext2_len: the walk reached the root */
 
 struct io_rec {
 	unsigned int kind;

@@ -40,10 +40,12 @@ from iomonitor.errors import (
 )
 from iomonitor.strace.runner import (
     PIPE_SIZE,
+    ProcessInfo,
     _check_command,
     _check_pids,
     _from_terminal,
     _kill,
+    read_process,
 )
 
 #: The loader built at install (see :mod:`iomonitor.ebpf.build`).
@@ -110,6 +112,9 @@ class EbpfRunner:
         Records the kernel side could not hand over (a full ring buffer).
     drops_per_cpu : dict of int to int
         The same, by CPU, where any were lost.
+    targets : list of ProcessInfo
+        In attach mode, once entered: what ``/proc`` said about each process
+        attached to (its threads, parent, program and arguments).
     """
 
     backend = "ebpf"
@@ -144,12 +149,12 @@ class EbpfRunner:
         self.exit_status: int | None = None
         self.drops = 0
         self.drops_per_cpu: dict[int, int] = {}
+        self.targets: list[ProcessInfo] = []
         self.stop_grace = 3.0
         self._proc: subprocess.Popen[bytes] | None = None
         self._rfd = -1
         self._sfd = -1
         self._status_buf = b""
-        self._buf = b""
         self._reading = False
         self._finished = False
         self._done = False
@@ -229,6 +234,9 @@ class EbpfRunner:
         while time.monotonic() < deadline:
             for word, rest in self._status_lines(0.05):
                 if word == "ready":
+                    if self.pids is not None:
+                        found = (read_process(pid) for pid in self.pids)
+                        self.targets = [info for info in found if info is not None]
                     return
                 if word == "child":
                     self._command_pid = int(rest)
@@ -294,28 +302,35 @@ class EbpfRunner:
 
     # -- lines --------------------------------------------------------------------
 
-    def batches(self, idle: float = 0.25) -> Iterator[list[str]]:
-        """The log's lines, in batches as they come (an empty batch after ``idle`` s quiet).
+    def blocks(self, idle: float = 0.25) -> Iterator[bytes]:
+        """The log's bytes as the loader writes them, until it closes the log.
+
+        As :meth:`iomonitor.strace.runner.StraceRunner.blocks`: a line may be
+        cut between two blocks; an empty block comes after ``idle`` seconds
+        without a byte, so that a caller can flush what it holds.
 
         Parameters
         ----------
         idle : float, default 0.25
-            Seconds without a line after which an empty batch is yielded.
+            Seconds without a byte after which an empty block is yielded.
         """
         if self._proc is None or self._rfd < 0:
-            raise UsageError("read the lines inside the runner's with block")
+            raise UsageError("read the log inside the runner's with block")
         if self._reading:
-            raise UsageError("the lines of an EbpfRunner can be read only once")
+            raise UsageError("the log of an EbpfRunner can be read only once")
         self._reading = True
-        return self._iter_batches(idle)
+        return self._iter_blocks(idle)
 
-    def _iter_batches(self, idle: float) -> Iterator[list[str]]:
+    def _iter_blocks(self, idle: float) -> Iterator[bytes]:
+        quiet = time.monotonic()
         while self._rfd >= 0:
             ready, _, _ = select.select([self._rfd], [], [], min(idle, 0.1))
             if self._stop_at is not None:
                 self._escalate()
             if not ready:
-                yield []
+                if time.monotonic() - quiet >= idle:
+                    quiet = time.monotonic()
+                    yield b""
                 continue
             chunks = []
             eof = False
@@ -328,18 +343,11 @@ class EbpfRunner:
                     eof = True
                     break
                 chunks.append(data)
-            buf = self._buf + b"".join(chunks)
-            cut = buf.rfind(b"\n")
-            if cut >= 0:
-                self._buf = buf[cut + 1 :]
-                yield buf[:cut].decode("utf-8", "surrogateescape").split("\n")
-            else:
-                self._buf = buf
+            if chunks:
+                quiet = time.monotonic()
+                yield b"".join(chunks)
             if eof:
                 break
-        if self._buf:
-            yield [self._buf.decode("utf-8", "surrogateescape")]
-            self._buf = b""
         self._finish()
 
     def _finish(self) -> None:

@@ -174,7 +174,7 @@ LONG = [f"--an-argument-longer-than-32-bytes-number-{i:02d}" for i in range(40)]
 
 
 def test_defect3_argv_whole_for_the_command_and_a_child(tmp_path: Path) -> None:
-    child = [sys.executable, "-I", "-c", "import time; time.sleep(0.5)", *LONG]
+    child = [sys.executable, "-I", "-c", "import time; time.sleep(3)", *LONG]
     argv = python(
         tmp_path,
         f"""
@@ -189,7 +189,8 @@ def test_defect3_argv_whole_for_the_command_and_a_child(tmp_path: Path) -> None:
     # The command iomonitor started is known whole.
     assert root["argv"] == shlex.join([*argv, *LONG])
     assert root["argv_cut"] == False  # noqa: E712 (a nullable boolean)
-    # The child lives long enough for the capture to read its command line.
+    # The child lives long enough (3 s, for a capture lagging under load) for
+    # the capture to read its command line.
     kid = procs[procs["argv"].str.contains("time.sleep", regex=False, na=False)]
     assert kid["argv"].tolist() == [shlex.join(child)]
     assert kid["argv_cut"].tolist() == [False]
