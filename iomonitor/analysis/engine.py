@@ -193,7 +193,7 @@ class Scan:
         one batch, whatever the size of the input.
         """
         cols = ", ".join(quote(c) for c in columns)
-        reader = self._con.sql(f"SELECT {cols} FROM {self._name}").fetch_record_batch(rows)
+        reader = self._con.sql(f"SELECT {cols} FROM {self._name}").to_arrow_reader(rows)
         for batch in reader:
             yield restore_dtypes(batch.to_pandas())
 
