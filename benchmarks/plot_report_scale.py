@@ -7,10 +7,10 @@ and the peak resident memory of each run::
 
     python benchmarks/plot_report_scale.py [--events 10000000] [--dir DIR] [--keep]
 
-Inputs this large are read batch by batch, so memory should not grow with the
-events. The ``read`` line is the floor under every other figure: a process
-that only iterates over the batches of the trace (every column) with
-:class:`iomonitor.store.BatchReader` and aggregates nothing.
+The trace is queried on disk by the analysis engine, so memory should not
+grow with the events. The ``read`` line is the floor under every other
+figure: a process that only scans every column of the trace with the engine
+and aggregates nothing.
 
 The trace: 40 processes (some with several threads) over ten minutes, reading
 and writing 5,000 files, pipes between them, TCP and UDP peers and UNIX
@@ -40,12 +40,12 @@ PROCESSES = 40
 KINDS = ("bandwidth", "cumulative", "timeline", "sizes", "latency", "flow")
 JOBS = ("read", *KINDS, "report")
 
-#: Reads every batch of argv[1] and nothing else: the reader's own cost.
+#: Scans every column of argv[1] and nothing else: the reading's own cost.
 READ_ONLY = """\
 import sys
-from iomonitor.store import BatchReader
-for _ in BatchReader(sys.argv[1]):
-    pass
+from iomonitor import store
+scan = store.scan(sys.argv[1]).scan
+scan.query("SELECT " + ", ".join(f'count("{c}")' for c in scan.columns) + " FROM {events}")
 """
 
 

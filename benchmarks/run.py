@@ -13,7 +13,9 @@
    ``iomonitor -i LOG -o X.parquet``; wall time and peak RSS per run
    (``measure.py``), medians reported, ratios taken within this run.
 3. Converts the big log once (peak RSS must stay flat).
-4. ``iomonitor stats`` on a synthetic Parquet trace of ``--stats-events`` events.
+4. ``iomonitor stats``, ``plot`` and ``report`` on a synthetic Parquet trace of
+   ``--stats-events`` events, as one file and as a dataset of 4 parts, beside
+   the same queries written directly for the engine (``analysis_scale.py``).
 5. The capture overhead (``capture_overhead.py``): its workloads of a few
    seconds, ``--capture-runs`` alternating runs (no classic strace: 20M calls
    take it a quarter of an hour), then the same at a tenth of the length with
@@ -88,59 +90,6 @@ def bench_log(log: Path, work: Path, repeats: int) -> dict:
     }
 
 
-def synthetic_parquet(path: Path, n: int) -> None:
-    """A Parquet trace with the events schema and ``n`` plausible events."""
-    import numpy as np
-    import pandas as pd
-
-    from iomonitor import store
-    from iomonitor.trace import Trace, events_frame
-
-    rng = np.random.default_rng(1)
-    sink = store.open_sink(path)
-    files = np.array([f"/data/file{i}" for i in range(200)] + ["10.0.0.1", "stdout"], dtype=object)
-    step = 1_000_000
-    for start in range(0, n, step):
-        k = min(step, n - start)
-        fi = rng.integers(0, len(files), k)
-        cols = {
-            "time": 1795780000.0 + (start + np.arange(k)) * 1e-4,
-            "dt": rng.exponential(1e-5, k),
-            "pid": rng.integers(1000, 1100, k).astype("int32"),
-            "fd": rng.integers(3, 40, k).astype("int32"),
-            "dir": np.where(rng.random(k) < 0.5, "R", "W").astype(object),
-            "bytes": rng.integers(0, 65536, k),
-            "file": files[fi],
-            "port": pd.array(np.where(files[fi] == "10.0.0.1", 443, None), dtype="UInt16"),
-            "syscall": np.where(rng.random(k) < 0.5, "read", "write").astype(object),
-            "kind": np.where(files[fi] == "10.0.0.1", "tcp", "file").astype(object),
-            "tgid": np.full(k, 1000, dtype="int32"),
-            "comm": np.full(k, "prog", dtype=object),
-            "local": np.full(k, None, dtype=object),
-        }
-        sink.write(events_frame(cols))
-    empty = Trace(events_frame({c: [] for c in cols}))
-    sink.close(empty.processes, empty.errors, {"mode": "synthetic", "events": n})
-
-
-def bench_stats(work: Path, n: int, repeats: int) -> dict:
-    if not (Path(__file__).resolve().parents[1] / "iomonitor" / "cli" / "stats.py").exists():
-        return {"events": n, "status": "not available"}
-    path = work / "stats.parquet"
-    synthetic_parquet(path, n)
-    cmd = [PY, "-m", "iomonitor", "stats", str(path)]
-    try:
-        rs = [measure(cmd) for _ in range(repeats)]
-    except RuntimeError as exc:  # e.g. the stats command is broken right now
-        return {"events": n, "status": f"not available: {str(exc)[-200:]}"}
-    return {
-        "events": n,
-        "mb": round(path.stat().st_size / 1e6),
-        "wall_s": statistics.median(r["wall_s"] for r in rs),
-        "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in rs),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="iomonitor benchmarks")
     ap.add_argument("--lines", type=int, default=3_000_000)
@@ -149,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--big-mb", type=int, default=1000, help="0 skips the big log")
-    ap.add_argument("--stats-events", type=int, default=10_000_000, help="0 skips stats")
+    ap.add_argument(
+        "--stats-events", type=int, default=10_000_000, help="stats/plot/report; 0 skips them"
+    )
     ap.add_argument("--capture-runs", type=int, default=5, help="capture overhead runs; 0 skips it")
     ap.add_argument("--work", type=Path, help="folder for the logs (default: a temp folder)")
     ap.add_argument("--out", type=Path, default=HERE / "results.json")
@@ -192,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         big.unlink()
         ns.out.write_text(json.dumps(results, indent=2) + "\n")
     if ns.stats_events:
-        results["stats"] = bench_stats(work, ns.stats_events, ns.repeats)
+        import analysis_scale
+
+        results["analysis"] = analysis_scale.run(work, ns.stats_events, 4, ns.repeats)
         ns.out.write_text(json.dumps(results, indent=2) + "\n")
     if ns.capture_runs:
         import capture_overhead
@@ -235,15 +188,10 @@ def report(results: dict) -> str:
         out.append(
             f"\nbig log {b['mb']} MB: {b['wall_s']:.1f} s, peak RSS {b['peak_rss_mb']:.0f} MB"
         )
-    if "stats" in results:
-        s = results["stats"]
-        if "wall_s" in s:
-            out.append(
-                f"iomonitor stats, {s['events']} events ({s['mb']} MB Parquet): "
-                f"{s['wall_s']:.1f} s, peak RSS {s['peak_rss_mb']:.0f} MB"
-            )
-        else:
-            out.append(f"iomonitor stats, {s['events']} events: {s['status']}")
+    if "analysis" in results:
+        import analysis_scale
+
+        out.append(analysis_scale.report(results["analysis"]))
     return "\n".join(out)
 
 

@@ -64,10 +64,11 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     # Keep `import iomonitor` light (the CLI starts strace before pandas and
     # pyarrow load): the data side loads when first used, and with it the
-    # DataFrame.io accessor (iomonitor.trace registers it).
+    # DataFrame.io accessor (iomonitor.analysis registers it).
     if name in _LAZY:
         import importlib
 
         module, attr = _LAZY[name]
+        importlib.import_module("iomonitor.analysis")
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'iomonitor' has no attribute {name!r}")

@@ -157,19 +157,17 @@ def chrome_trace(
 
 
 def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None) -> ExportSummary:
-    if isinstance(source, Trace):
-        batches: Iterable[pd.DataFrame] = _slices(source.events)
-        reader = None
-        _one_run(source.events)
+    trace = source if isinstance(source, Trace) else store.scan(source, tz=tz)
+    if analysis.has_runs(trace):
+        raise UsageError("export takes one trace: several would mix their pids")
+    if trace.in_memory:
+        batches: Iterable[pd.DataFrame] = _slices(trace.events)
     else:
-        reader = store.BatchReader(source, columns=list(COLUMNS), batch_rows=READ_ROWS, tz=tz)
-        if len(reader.inputs) != 1:
-            raise UsageError("export takes one trace: several would mix their pids")
-        batches = (events for _, events in reader)
+        batches = trace.scan.batches(COLUMNS, READ_ROWS)
+    rates = _Bandwidth(trace)
     out.write('{"displayTimeUnit": "ms", "traceEvents": [\n')
     first = True
     threads: dict[int, tuple[int, str]] = {}  # pid -> (tgid, comm at its last call)
-    rates = _Bandwidth()
     slices = 0
     names: dict[str, str] = {}
 
@@ -186,8 +184,6 @@ def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None)
         if events["time"].isna().any():
             # Every slice sits at its time on the timeline: without one there is no file.
             raise NoTimeError("a Chrome/Perfetto trace")
-        _one_run(events)
-        rates.add(events)
         for tid, tgid, comm in _threads(events):
             threads[tid] = (tgid, comm)
         # A slice of a batch at a time: its rows as Python objects and their
@@ -206,7 +202,7 @@ def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None)
             out.write(("" if first else ",\n") + ",\n".join(lines))
             first = False
             slices += len(lines)
-    info = reader.trace_info() if reader is not None else source  # type: ignore[union-attr]
+    info = trace
     meta_events = list(_metadata_events(threads, info))
     counter_events = list(rates.events())
     for event in (*meta_events, *counter_events):
@@ -221,11 +217,6 @@ def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None)
         threads=len(threads),
         interval=rates.width_us / 1e6,
     )
-
-
-def _one_run(events: pd.DataFrame) -> None:
-    if "run" in events.columns and events["run"].nunique() > 1:
-        raise UsageError("export takes one trace: several runs would mix their pids")
 
 
 def _slices(events: pd.DataFrame) -> Iterator[pd.DataFrame]:
@@ -297,41 +288,36 @@ def _source_name(info: Trace) -> Any:
 
 
 class _Bandwidth:
-    """Bytes read and written per process and time bucket, added up batch by batch.
+    """Bytes read and written per process and time bucket.
 
-    Bucket sums come from :func:`iomonitor.analysis.bandwidth_partial`; when
-    the trace turns out to span more than :data:`MAX_BUCKETS` buckets, the
-    width grows to the next of :data:`WIDTHS_US` and the sums so far are
-    added up into the wider buckets.
+    The narrowest width of :data:`WIDTHS_US` that cuts the trace into fewer
+    than :data:`MAX_BUCKETS` buckets (the widest when none does), and the
+    sums of :func:`iomonitor.analysis.bandwidth` per process at that width.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
         self.width_us = WIDTHS_US[0]
-        self.sums: pd.DataFrame | None = None
+        self.table: pd.DataFrame | None = None
 
     @property
     def width(self) -> pd.Timedelta:
         return pd.Timedelta(microseconds=self.width_us)
 
-    def add(self, events: pd.DataFrame) -> None:
-        part = analysis.bandwidth_partial(events, self.width, "tgid")
-        parts = [part] if self.sums is None else [self.sums, part]
-        self.sums = analysis.bandwidth_combine(parts, self.width, "tgid", final=False)
-        times = self.sums["time"]
-        while len(times) and (times.max() - times.min()) / self.width >= MAX_BUCKETS:
-            if self.width_us == WIDTHS_US[-1]:
+    def _sums(self) -> pd.DataFrame:
+        for width in WIDTHS_US:
+            self.width_us = width
+            table = analysis.bandwidth(self.trace, self.width, key="tgid", top=None)
+            times = table["time"]
+            if not len(times) or (times.max() - times.min()) / self.width < MAX_BUCKETS:
                 break
-            self.width_us = WIDTHS_US[WIDTHS_US.index(self.width_us) + 1]
-            wider = self.sums.assign(time=times.dt.floor(self.width))
-            grouped = wider.groupby(["time", "tgid"], observed=True, sort=False)
-            self.sums = grouped[["read_bytes", "write_bytes"]].sum().reset_index()
-            times = self.sums["time"]
+        return table
 
     def events(self) -> Iterator[dict[str, Any]]:
         """One ``C`` event per process and bucket where its rates change, then a final 0."""
-        if self.sums is None or not len(self.sums):
+        table = self._sums()
+        if not len(table):
             return
-        table = analysis.bandwidth_combine([self.sums], self.width, "tgid", top=None)
         table = table.sort_values(["tgid", "time"], kind="mergesort")
         starts = _micros(table["time"]).tolist()
         rows = zip(

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,13 +39,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from iomonitor import analysis
-from iomonitor.analysis._common import as_plain, check_top, compact, to_timedelta
+from iomonitor.analysis._common import check_top, to_timedelta
 from iomonitor.errors import NoTimeError, UsageError
 from iomonitor.trace import Trace
 
 __all__ = [
     "KINDS",
-    "FigureCollector",
     "FigureData",
     "bandwidth",
     "collect",
@@ -77,9 +76,6 @@ NAME_WIDTH = 40
 
 _IEC_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 _RUN = "run"
-_SOCKETS_WITH_PEERS = ("tcp", "udp", "netlink")
-#: Kinds whose two ends can both be traced processes.
-_CHANNEL_KINDS = ("pipe", "unix")
 
 
 # --- units and names ------------------------------------------------------------
@@ -311,6 +307,8 @@ def _as_trace(data: Trace | pd.DataFrame) -> Trace:
 
 def _runs(trace: Trace) -> list[Any]:
     """The runs of a trace in load order; ``[None]`` for a single run."""
+    if not trace.in_memory:
+        return list(trace.scan.runs) or [None]
     return _run_values(trace.events)
 
 
@@ -423,11 +421,6 @@ def _time_axis(ax: Axes) -> None:
 
 # --- what the figures are drawn from -------------------------------------------------
 
-#: A bucket wider than any trace: one bucket per key holds the key's total.
-_WHOLE = pd.Timedelta(days=100_000)
-#: Events reduced at a time when a trace in memory is aggregated, so memory stays flat.
-_BATCH = 1_000_000
-
 
 @dataclass(frozen=True)
 class _SeriesSpec:
@@ -443,10 +436,9 @@ class _SeriesSpec:
 class FigureData:
     """What the figures are drawn from: analysis results over a whole trace.
 
-    Made by :func:`collect` from a trace in memory, or by a
-    :class:`FigureCollector` fed the batches of a trace read piece by piece;
-    every figure function takes it in place of a trace and draws the same
-    picture from it. Only the figures it was collected for can be drawn.
+    Made by :func:`collect`; every figure function takes it in place of a
+    trace and draws the same picture from it. Only the figures it was
+    collected for can be drawn.
 
     Attributes
     ----------
@@ -465,11 +457,10 @@ class FigureData:
     sizes : pandas.DataFrame or None
         :func:`iomonitor.analysis.size_histogram` of reads and writes.
     latency : pandas.DataFrame, UsageError or None
-        :func:`iomonitor.analysis.latency` by system call (exact for a trace
-        in memory, from :func:`iomonitor.analysis.latency_combine` when read
-        batch by batch), or the error that says why there is none.
-    flow : dict or None
-        Per run, totals per (process, file or peer) of the flow figure.
+        :func:`iomonitor.analysis.latency` by system call, or the error that
+        says why there is none.
+    flow : pandas.DataFrame or None
+        :func:`iomonitor.analysis.flow_edges` of the trace.
     """
 
     runs: list[Any]
@@ -479,7 +470,7 @@ class FigureData:
     series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError]
     sizes: pd.DataFrame | None = None
     latency: pd.DataFrame | UsageError | None = None
-    flow: dict[Any, dict[str, pd.DataFrame]] | None = None
+    flow: pd.DataFrame | None = None
 
 
 def _arguments(kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -504,323 +495,24 @@ def _series_spec(kind: str, args: dict[str, Any]) -> _SeriesSpec | None:
     return None
 
 
-class FigureCollector:
-    """Adds up, batch by batch, what some figures are drawn from.
-
-    Feed it every batch of events with :meth:`add`, then call
-    :meth:`next_pass`; while that returns True, feed every batch once more
-    (figures over time need the trace's span, and its busiest keys, before
-    their buckets can be filled in flat memory). Then :meth:`finish` gives the
-    :class:`FigureData`. Batches hold the events of every run, with a ``run``
-    column when there are several; memory grows with the number of processes,
-    keys, buckets and bins, not with the events.
-
-    Parameters
-    ----------
-    figures : iterable of (str, dict)
-        The figures to draw: a name of :data:`KINDS` and the keyword
-        arguments that will be given to its function (``by``, ``top``,
-        ``interval``...; defaults as the function's).
-
-    Examples
-    --------
-    >>> collector = FigureCollector([("bandwidth", {"by": "process"})])  # doctest: +SKIP
-    >>> for events in batches: collector.add(events)  # doctest: +SKIP
-    >>> if collector.next_pass(info):  # doctest: +SKIP
-    ...     for events in batches: collector.add(events)
-    >>> bandwidth(collector.finish(info), by="process")  # doctest: +SKIP
-    """
-
-    def __init__(self, figures: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        self.specs: list[_SeriesSpec] = []
-        kinds = set()
-        for kind, kwargs in figures:
-            args = _arguments(kind, kwargs)
-            kinds.add(kind)
-            spec = _series_spec(kind, args)
-            if spec is None or spec in self.specs:
-                continue
-            _check_by(spec.key)
-            check_top(spec.top)
-            if spec.interval is not None:
-                to_timedelta(spec.interval)  # a bad width is refused before any reading
-            self.specs.append(spec)
-        self.sizes = "sizes" in kinds
-        self.latency = "latency" in kinds
-        self.flow = "flow" in kinds
-        self._lives = self.flow or "timeline" in kinds
-        self._per_process = bool(self.specs) or self.flow
-        self._pass = 1
-        self._no_time: NoTimeError | None = None
-        self._tgid: list[pd.DataFrame] = []
-        self._comms: pd.Series | None = None
-        ranked = {s.key for s in self.specs if s.key is not None and s.top}
-        self._rank: dict[str, list[pd.DataFrame]] = {k: [] for k in sorted(ranked)}
-        self._sizes: list[pd.DataFrame] = []
-        self._latency: list[pd.DataFrame] = []
-        self._flow: dict[Any, dict[str, list[pd.DataFrame]]] = {}
-        self._plans: dict[_SeriesSpec, tuple[pd.Timedelta, list[Any] | None]] = {}
-        self._series: dict[_SeriesSpec, list[pd.DataFrame]] = {}
-
-    def add(self, events: pd.DataFrame) -> None:
-        """Add one batch of events (of the current pass)."""
-        if not len(events):
-            return
-        if self._pass == 2:
-            for spec, (width, kept) in self._plans.items():
-                part = analysis.bandwidth_partial(events, width, key=spec.key)
-                if kept is not None:
-                    part = _merge_rest(part, spec.key, kept)
-                self._series[spec] = compact(
-                    self._series[spec],
-                    part,
-                    lambda p, s=spec, w=width: analysis.bandwidth_combine(p, w, s.key, final=False),
-                )
-            return
-        if self._per_process:
-            self._tgid = compact(self._tgid, analysis.partial(events, "tgid"), _combine_partials)
-            if self._lives:
-                last = analysis.tgid_comms(events)
-                self._comms = last if self._comms is None else last.combine_first(self._comms)
-        # Keys are ranked over all runs together, as analysis.bandwidth ranks them.
-        merged = events.drop(columns=[_RUN], errors="ignore") if self._rank else events
-        for key in self._rank:
-            self._rank[key] = compact(
-                self._rank[key],
-                analysis.bandwidth_partial(merged, _WHOLE, key=key),
-                lambda p, k=key: analysis.bandwidth_combine(p, _WHOLE, k, final=False),
-            )
-        if self.sizes:
-            self._sizes = compact(
-                self._sizes,
-                analysis.size_histogram_partial(events, dirs=("R", "W")),
-                lambda p: analysis.size_histogram_combine(p, final=False),
-            )
-        if self.latency:
-            self._latency = compact(
-                self._latency,
-                analysis.latency_partial(events, key="syscall"),
-                lambda p: analysis.latency_combine(p, final=False),
-            )
-        if self.flow:
-            for run in _run_values(events):
-                mine = _of_run(events, run)
-                if not len(mine):
-                    continue
-                held = self._flow.setdefault(run, {name: [] for name in _FLOW_TABLES})
-                for name, part in _flow_partials(mine.drop(columns=[_RUN], errors="ignore")):
-                    held[name] = compact(held[name], part, _combine_partials)
-
-    def next_pass(self, info: Trace) -> bool:
-        """End a pass over the batches; True when they must all be added once more.
-
-        Parameters
-        ----------
-        info : Trace
-            The trace's processes and metadata (its events are not used).
-
-        Returns
-        -------
-        bool
-        """
-        if self._pass == 2 or not self.specs:
-            return False
-        runs = _runs(info)
-        origins, last = self._times(info, runs)
-        span = _span(runs, origins, last)
-        try:
-            rankings = {key: self._ranking(key) for key in self._rank}
-        except NoTimeError as exc:
-            # Nothing over time can be drawn: no second pass; finish says why.
-            self._no_time, self._rank, self._pass = exc, {}, 2
-            return False
-        for spec in self.specs:
-            width = _width(spec.interval, span, spec.target)
-            ranked = rankings.get(spec.key) if spec.key is not None else None
-            kept = ranked[: spec.top] if ranked is not None and len(ranked) > spec.top else None
-            self._plans[spec] = (width, kept)
-            self._series[spec] = []
-        self._rank = {}
-        self._pass = 2
-        return True
-
-    def finish(self, info: Trace) -> FigureData:
-        """The figure data, once every pass is done.
-
-        Parameters
-        ----------
-        info : Trace
-            The trace's processes, failed calls and metadata; its (empty)
-            events give the runs and the columns of empty results.
-
-        Returns
-        -------
-        FigureData
-        """
-        if self.specs and self._pass != 2:
-            raise UsageError("the figures over time need a second pass over the batches")
-        runs = _runs(info)
-        origins, last = self._times(info, runs)
-        empty = info.events.iloc[:0]
-        series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError] = {}
-        for spec in self.specs if self._no_time is not None else ():
-            series[spec] = self._no_time
-        for spec, (width, kept) in self._plans.items():
-            parts = self._series[spec] or [analysis.bandwidth_partial(empty, width, spec.key)]
-            top = 0 if kept is not None else spec.top
-            try:
-                table = analysis.bandwidth_combine(parts, width, spec.key, top=top)
-            except NoTimeError as exc:
-                series[spec] = exc  # the figure says why when it is drawn
-                continue
-            series[spec] = (table, width)
-        data = FigureData(runs, origins, last, self._lifetimes(info, runs), series)
-        if self.sizes:
-            parts = self._sizes or [analysis.size_histogram_partial(empty, dirs=("R", "W"))]
-            data.sizes = analysis.size_histogram_combine(parts)
-        if self.latency:
-            parts = self._latency or [analysis.latency_partial(empty, key="syscall")]
-            try:
-                data.latency = analysis.latency_combine(parts, key="syscall")
-            except UsageError as exc:
-                data.latency = exc
-        if self.flow:
-            data.flow = {
-                run: {
-                    name: _per_process(self._flow.get(run, {}).get(name, []), key)
-                    for name, (key, _, _) in _FLOW_TABLES.items()
-                }
-                for run in runs
-            }
-        return data
-
-    def _tgid_table(self) -> pd.DataFrame | None:
-        return _combine_partials(self._tgid) if self._tgid else None
-
-    def _times(
-        self, info: Trace, runs: list[Any]
-    ) -> tuple[dict[Any, pd.Timestamp | None], dict[Any, pd.Timestamp | None]]:
-        """Time zero (first process start or call) and last call of each run."""
-        table = self._tgid_table()
-        procs = info.processes
-        origins: dict[Any, pd.Timestamp | None] = {}
-        last: dict[Any, pd.Timestamp | None] = {}
-        for run in runs:
-            mine = _of_run(table, run) if table is not None else None
-            first = mine["first"].min() if mine is not None and len(mine) else None
-            final = mine["last"].max() if mine is not None and len(mine) else None
-            times = [first]
-            if len(procs) and "start" in procs.columns:
-                times.append(_of_run(procs, run)["start"].min())
-            known = [t for t in times if t is not None and not pd.isna(t)]
-            origins[run] = min(known) if known else None
-            last[run] = None if final is None or pd.isna(final) else final
-        return origins, last
-
-    def _ranking(self, key: str) -> list[Any]:
-        """Every key in the order :func:`iomonitor.analysis.bandwidth` ranks them (all runs)."""
-        parts = self._rank[key]
-        if not parts:
-            return []
-        table = analysis.bandwidth_combine(parts, _WHOLE, key, top=0)
-        return pd.unique(table[key]).tolist()
-
-    def _lifetimes(self, info: Trace, runs: list[Any]) -> pd.DataFrame:
-        """One row per process (tgid) and run: ``run``, ``tgid``, ``comm``, ``start``, ``end``.
-
-        From the processes table; processes seen only in the events (a CSV
-        input, an attach that missed their start) get their program name, first
-        and last call from their per-process totals.
-        """
-        procs = info.processes
-        cols = ["run", "tgid", "comm", "start", "end"]
-        if not self._lives:
-            return pd.DataFrame(columns=cols)
-        table = self._tgid_table()
-        comms = self._comms if self._comms is not None else pd.Series(dtype=object)
-        rows = []
-        for run in runs:
-            part = _of_run(procs, run)
-            seen: set[int] = set()
-            if len(part):
-                # The leader's row names the process; threads extend its lifetime.
-                ordered = part.assign(_lead=(part["pid"] != part["tgid"]).astype(int))
-                ordered = ordered.sort_values(["tgid", "_lead"], kind="mergesort")
-                grouped = ordered.groupby("tgid", sort=False)
-                known = pd.DataFrame(
-                    {
-                        "comm": grouped["comm"].first(),
-                        "start": grouped["start"].min(),
-                        "end": grouped["end"].max(),
-                    }
-                ).reset_index()
-                known.insert(0, "run", run)
-                rows.append(known[cols])
-                seen = set(known["tgid"].astype(int))
-            mine = _of_run(table, run) if table is not None else None
-            if mine is None or not len(mine):
-                continue
-            extra = mine[~mine["tgid"].astype("int64").isin(seen).to_numpy(dtype=bool)]
-            if len(extra):
-                tgids = extra["tgid"].astype("int64")
-                index = [(run, t) for t in tgids] if run is not None else list(tgids)
-                found = [comms.get(i) for i in index]
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            "run": run,
-                            "tgid": tgids.to_numpy(),
-                            "comm": [None if c is None or pd.isna(c) else str(c) for c in found],
-                            "start": extra["first"].to_numpy(),
-                            "end": extra["last"].to_numpy(),
-                        }
-                    )
-                )
-        if not rows:
-            return pd.DataFrame(columns=cols)
-        return pd.concat(
-            [r.astype({"tgid": "int64", "comm": "object"}) for r in rows], ignore_index=True
-        )
-
-
-def run_collector(collector: Any, trace: Trace) -> Any:
-    """Feed a trace in memory to a collector, slice by slice and pass after pass.
-
-    The collector (:class:`FigureCollector`, :class:`iomonitor.report.ReportCollector`)
-    is driven as a batch reader would drive it, so a trace in memory and a
-    file read batch by batch take the same path.
-
-    Returns
-    -------
-    object
-        What the collector's ``finish`` gives.
-    """
-    events = trace.events
-    info = replace(trace, events=events.iloc[:0])
-    more = True
-    while more:
-        for start in range(0, len(events), _BATCH):
-            collector.add(events.iloc[start : start + _BATCH])
-        more = collector.next_pass(info)
-    return collector.finish(info)
-
-
 def collect(
     trace: Trace | pd.DataFrame, figures: Iterable[tuple[str, dict[str, Any]]]
 ) -> FigureData:
-    """What some figures of a trace in memory are drawn from.
+    """What some figures of a trace are drawn from, as analysis results.
 
-    The events go through a :class:`FigureCollector` a million at a time, so
-    a trace in memory and one read batch by batch are drawn by the same code;
-    only the latency percentiles differ: exact here
-    (:func:`iomonitor.analysis.latency`).
+    Each part is one query of :mod:`iomonitor.analysis` over the events where
+    they are (in memory, or on disk for a trace from
+    :func:`iomonitor.store.scan`), so every figure function, given these
+    data instead of a trace, draws the same picture at any size.
 
     Parameters
     ----------
     trace : Trace or pandas.DataFrame
         The trace, or its events.
     figures : iterable of (str, dict)
-        As for :class:`FigureCollector`.
+        The figures to draw: a name of :data:`KINDS` and the keyword
+        arguments that will be given to its function (``by``, ``top``,
+        ``interval``...; defaults as the function's).
 
     Returns
     -------
@@ -832,14 +524,119 @@ def collect(
     >>> sizes(data).savefig("sizes.png")  # doctest: +SKIP
     """
     trace = _as_trace(trace)
-    collector = FigureCollector(figures)
-    data = run_collector(collector, trace)
-    if collector.latency:
+    specs: list[_SeriesSpec] = []
+    kinds = set()
+    for kind, kwargs in figures:
+        args = _arguments(kind, kwargs)
+        kinds.add(kind)
+        spec = _series_spec(kind, args)
+        if spec is None or spec in specs:
+            continue
+        _check_by(spec.key)
+        check_top(spec.top)
+        if spec.interval is not None:
+            to_timedelta(spec.interval)  # a bad width is refused before any reading
+        specs.append(spec)
+    lives = "flow" in kinds or "timeline" in kinds
+    runs = _runs(trace)
+    per_process = analysis.sums(trace, "tgid") if specs or lives else None
+    origins, last = _times(trace, runs, per_process)
+    span = _span(runs, origins, last)
+    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError] = {}
+    for spec in specs:
+        width = _width(spec.interval, span, spec.target)
+        try:
+            series[spec] = (analysis.bandwidth(trace, width, key=spec.key, top=spec.top), width)
+        except NoTimeError as exc:
+            series[spec] = exc  # the figure says why when it is drawn
+    cols = ["run", "tgid", "comm", "start", "end"]
+    lifetimes = _lifetimes(trace, runs, per_process) if lives else pd.DataFrame(columns=cols)
+    data = FigureData(runs, origins, last, lifetimes, series)
+    if "sizes" in kinds:
+        data.sizes = analysis.size_histogram(trace, dirs=("R", "W"))
+    if "latency" in kinds:
         try:
             data.latency = analysis.latency(trace, key="syscall")
         except UsageError as exc:
             data.latency = exc
+    if "flow" in kinds:
+        data.flow = analysis.flow_edges(trace)
     return data
+
+
+def _times(
+    trace: Trace, runs: list[Any], per_process: pd.DataFrame | None
+) -> tuple[dict[Any, pd.Timestamp | None], dict[Any, pd.Timestamp | None]]:
+    """Time zero (first process start or call) and last call of each run."""
+    procs = trace.processes
+    origins: dict[Any, pd.Timestamp | None] = {}
+    last: dict[Any, pd.Timestamp | None] = {}
+    for run in runs:
+        mine = _of_run(per_process, run) if per_process is not None else None
+        first = mine["first"].min() if mine is not None and len(mine) else None
+        final = mine["last"].max() if mine is not None and len(mine) else None
+        times = [first]
+        if len(procs) and "start" in procs.columns:
+            times.append(_of_run(procs, run)["start"].min())
+        known = [t for t in times if t is not None and not pd.isna(t)]
+        origins[run] = min(known) if known else None
+        last[run] = None if final is None or pd.isna(final) else final
+    return origins, last
+
+
+def _lifetimes(trace: Trace, runs: list[Any], per_process: pd.DataFrame) -> pd.DataFrame:
+    """One row per process (tgid) and run: ``run``, ``tgid``, ``comm``, ``start``, ``end``.
+
+    From the processes table; processes seen only in the events (a CSV
+    input, an attach that missed their start) get their program name, first
+    and last call from their per-process totals.
+    """
+    procs = trace.processes
+    cols = ["run", "tgid", "comm", "start", "end"]
+    comms: pd.Series | None = None
+    rows = []
+    for run in runs:
+        part = _of_run(procs, run)
+        seen: set[int] = set()
+        if len(part):
+            # The leader's row names the process; threads extend its lifetime.
+            ordered = part.assign(_lead=(part["pid"] != part["tgid"]).astype(int))
+            ordered = ordered.sort_values(["tgid", "_lead"], kind="mergesort")
+            grouped = ordered.groupby("tgid", sort=False)
+            known = pd.DataFrame(
+                {
+                    "comm": grouped["comm"].first(),
+                    "start": grouped["start"].min(),
+                    "end": grouped["end"].max(),
+                }
+            ).reset_index()
+            known.insert(0, "run", run)
+            rows.append(known[cols])
+            seen = set(known["tgid"].astype(int))
+        mine = _of_run(per_process, run)
+        extra = mine[~mine["tgid"].astype("int64").isin(seen).to_numpy(dtype=bool)]
+        if len(extra):
+            if comms is None:
+                comms = analysis.process_names(trace)
+            tgids = extra["tgid"].astype("int64")
+            index = [(run, t) for t in tgids] if run is not None else list(tgids)
+            found = [comms.get(i) for i in index]
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "run": run,
+                        "tgid": tgids.to_numpy(),
+                        "comm": [None if c is None or pd.isna(c) else str(c) for c in found],
+                        "start": extra["first"].to_numpy(),
+                        "end": extra["last"].to_numpy(),
+                    }
+                )
+            )
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(
+        [r.astype({"tgid": "int64", "comm": "object"}) for r in rows], ignore_index=True
+    )
 
 
 def _figure_data(data: Trace | pd.DataFrame | FigureData, kind: str, **kwargs: Any) -> FigureData:
@@ -880,26 +677,6 @@ def _span(
         if origins[run] is not None and last[run] is not None:
             longest = max(longest, (last[run] - origins[run]).total_seconds())
     return longest
-
-
-def _merge_rest(part: pd.DataFrame, key: str, kept: list[Any]) -> pd.DataFrame:
-    """A bandwidth partial with the keys outside ``kept`` added up as ``other``.
-
-    Done batch by batch, so a batch holds at most top + 1 keys per bucket
-    whatever the number of files; analysis.bandwidth_combine merges the same
-    keys the same way (their ranking is over the whole trace, which the first
-    pass gave), so the sums are those of the whole trace.
-    """
-    # Keys as analysis.bandwidth names them: text, so numbers and "other" mix.
-    label = as_plain(part[key]).astype("str")
-    part = part.assign(**{key: label.where(label.isin(kept), analysis.OTHER)})
-    group = [c for c in part.columns if c not in ("read_bytes", "write_bytes")]
-    summed = part.groupby(group, observed=True, dropna=False, sort=False)
-    return summed[["read_bytes", "write_bytes"]].sum().reset_index()
-
-
-def _combine_partials(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    return analysis.combine(parts, final=False)
 
 
 # --- bandwidth and cumulative ----------------------------------------------------
@@ -1364,111 +1141,6 @@ def latency(trace: Trace | pd.DataFrame, *, ax: Axes | None = None) -> Figure:
 # --- flow ----------------------------------------------------------------------------
 
 
-#: The per-process totals the flow figure is drawn from: name -> (key, kinds, leave
-#: those kinds out instead of keeping only them).
-_FLOW_TABLES: dict[str, tuple[str, tuple[str, ...], bool]] = {
-    "files": ("file", (*_CHANNEL_KINDS, *_SOCKETS_WITH_PEERS), True),
-    "peers": ("peer", _SOCKETS_WITH_PEERS, False),
-    "channels": ("file", _CHANNEL_KINDS, False),
-}
-
-
-def _flow_partials(events: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
-    """Partial totals per (process, key) of one run's batch, for each of :data:`_FLOW_TABLES`.
-
-    The analysis keeps the groups of a ``run`` column apart; giving it the
-    process id as that column yields totals per process and key
-    (:func:`iomonitor.analysis.partial`).
-    """
-    keep = [
-        c for c in ("time", "dt", "dir", "bytes", "file", "port", "kind", "tgid") if c in events
-    ]
-    events = events[keep]
-    for name, (key, kinds, exclude) in _FLOW_TABLES.items():
-        hit = events["kind"].isin(kinds).to_numpy(dtype=bool)
-        part = events[~hit if exclude else hit]
-        if len(part):
-            yield name, analysis.partial(part.assign(**{_RUN: part["tgid"]}), key)
-
-
-def _per_process(parts: list[pd.DataFrame], key: str) -> pd.DataFrame:
-    """The partials of :func:`_flow_partials` added up by :func:`iomonitor.analysis.combine`.
-
-    Columns: ``tgid``, ``name``, ``read_bytes``, ``write_bytes``; only rows
-    that moved bytes.
-    """
-    cols = ["tgid", "name", "read_bytes", "write_bytes"]
-    if not parts:
-        return pd.DataFrame(
-            {c: pd.Series([], dtype="int64" if c != "name" else "str") for c in cols}
-        )
-    table = analysis.combine(parts)
-    table = table.rename(columns={_RUN: "tgid", key: "name"})
-    table = table[(table["read_bytes"] > 0) | (table["write_bytes"] > 0)]
-    table = table.assign(tgid=table["tgid"].astype("int64"), name=table["name"].astype("str"))
-    return table[cols].reset_index(drop=True)
-
-
-#: No process at this end of an edge: that end is a file or a peer.
-_NO_PROCESS = -2
-_EDGE_COLUMNS = ["kind", "name", "writer", "reader", "bytes"]
-
-
-def _edge_frame(kind: str, name: Any, writer: Any, reader: Any, size: Any) -> pd.DataFrame:
-    frame = pd.DataFrame({"name": name, "writer": writer, "reader": reader, "bytes": size})
-    frame.insert(0, "kind", kind)
-    return frame.astype(
-        {"name": "object", "writer": "int64", "reader": "int64", "bytes": "float64"}
-    )
-
-
-def _flow_edges(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Edges of the flow graph of one run, from its per-process totals (:func:`_per_process`).
-
-    Columns: ``kind`` (``read``: ``reader`` read ``bytes`` from ``name``;
-    ``write``: ``writer`` wrote them to ``name``; ``channel``: ``writer``
-    wrote them into the pipe or socket ``name`` and ``reader`` read them at
-    its other end), ``name``, ``writer``, ``reader`` (tgids, or
-    ``_NO_PROCESS``), ``bytes``.
-    """
-    parts = []
-    for table in (tables["files"], tables["peers"]):
-        r = table[table["read_bytes"] > 0]
-        w = table[table["write_bytes"] > 0]
-        parts.append(_edge_frame("read", r["name"], _NO_PROCESS, r["tgid"], r["read_bytes"]))
-        parts.append(_edge_frame("write", w["name"], w["tgid"], _NO_PROCESS, w["write_bytes"]))
-
-    ends = tables["channels"]
-    writers = ends.loc[ends["write_bytes"] > 0, ["name", "tgid", "write_bytes"]]
-    readers = ends.loc[ends["read_bytes"] > 0, ["name", "tgid", "read_bytes"]]
-    pairs = writers.merge(readers, on="name", suffixes=("_w", "_r"))
-    pairs = pairs[pairs["tgid_w"] != pairs["tgid_r"]]
-    # A writer whose bytes went to several readers shares them in proportion
-    # to what each read.
-    share = pairs["read_bytes"] / pairs.groupby(["name", "tgid_w"])["read_bytes"].transform("sum")
-    parts.append(
-        _edge_frame(
-            "channel", pairs["name"], pairs["tgid_w"], pairs["tgid_r"], pairs["write_bytes"] * share
-        )
-    )
-    # An end with nobody else traced at the other end: the channel is a file to it.
-    lone_w = writers[~_pair_in(writers, pairs, "tgid_w")]
-    lone_r = readers[~_pair_in(readers, pairs, "tgid_r")]
-    parts.append(
-        _edge_frame("write", lone_w["name"], lone_w["tgid"], _NO_PROCESS, lone_w["write_bytes"])
-    )
-    parts.append(
-        _edge_frame("read", lone_r["name"], _NO_PROCESS, lone_r["tgid"], lone_r["read_bytes"])
-    )
-    return pd.concat(parts, ignore_index=True)[_EDGE_COLUMNS]
-
-
-def _pair_in(ends: pd.DataFrame, pairs: pd.DataFrame, column: str) -> np.ndarray:
-    seen = pd.MultiIndex.from_arrays([pairs["name"], pairs[column]])
-    mine = pd.MultiIndex.from_arrays([ends["name"], ends["tgid"]])
-    return np.asarray(mine.isin(seen), dtype=bool)
-
-
 def _layout(order: list[Any], height: float) -> dict[Any, float]:
     if len(order) == 1:
         return {order[0]: height / 2}
@@ -1526,8 +1198,7 @@ def flow(
         raise _missing_part("flow")
     runs, lives = data.runs, data.lifetimes
     plans = [
-        _flow_plan(_flow_edges(data.flow[run]), _of_run(lives, run), top, max_processes)
-        for run in runs
+        _flow_plan(_of_run(data.flow, run), _of_run(lives, run), top, max_processes) for run in runs
     ]
     heights = [
         max(3.0, 0.42 * max((len(p.columns[c]) for c in p.columns), default=1) + 1.2) / 3.0
@@ -1549,7 +1220,7 @@ _OTHER_NODE = "\0other"
 
 @dataclass
 class _Plan:
-    edges: pd.DataFrame  # the columns of _flow_edges, after merging the rest into "other"
+    edges: pd.DataFrame  # the columns of analysis.flow_edges, after merging the rest into "other"
     columns: dict[str, list[Any]]  # "source", "process", "sink" -> node ids, top to bottom
     labels: dict[tuple[str, Any], str]
 
@@ -1594,7 +1265,7 @@ def _flow_plan(
     start_rank = {int(t): i for i, t in enumerate(lives["tgid"])}
     comm = {int(t): _text(c, 24) for t, c in zip(lives["tgid"], lives["comm"], strict=True)}
     procs = sorted(
-        {int(p) for p in pd.concat([edges["writer"], edges["reader"]]) if p != _NO_PROCESS},
+        {int(p) for p in pd.concat([edges["writer"], edges["reader"]]) if p != analysis.NO_PROCESS},
         key=lambda t: (t == OTHER_PROCESSES, start_rank.get(t, len(start_rank)), t),
     )
     proc_y = _layout(procs, float(max(len(procs), 1) - 1))

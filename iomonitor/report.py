@@ -7,9 +7,8 @@ and characters no page can hold (raw bytes of names that are not UTF-8,
 control characters) are spelled out as ``\\xNN``.
 
 Numbers come from :mod:`iomonitor.analysis`; figures from :mod:`iomonitor.plot`.
-Everything on the page is added up batch by batch (:class:`ReportCollector`),
-so a trace read piece by piece from disk gives the same page as one in memory
-(only the latency percentiles are then estimated, within 1 %).
+Each is one engine query over the trace where it is, so a trace queried on
+disk (:func:`iomonitor.store.scan`) gives the same page as one in memory.
 
 Examples
 --------
@@ -28,7 +27,7 @@ import io
 import os
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,6 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis, plot, schema
-from iomonitor.analysis._common import compact
 from iomonitor.analysis.overview import BLIND_SPOTS
 from iomonitor.errors import OutputError, UsageError
 from iomonitor.sinks import OutputFile
@@ -486,13 +484,12 @@ def _command(trace: Trace) -> str | None:
 class ReportData:
     """Everything a report shows, added up over a whole trace.
 
-    Made by :func:`collect` from a trace in memory, or by a
-    :class:`ReportCollector` fed the batches of a trace read piece by piece.
+    Made by :func:`collect`.
 
     Attributes
     ----------
     info : Trace
-        The trace's processes, failed calls and metadata (events empty).
+        The trace (its processes, failed calls and metadata are shown).
     summary : pandas.Series
         :func:`iomonitor.analysis.summary`.
     files, peers, syscalls : pandas.DataFrame
@@ -519,122 +516,12 @@ class ReportData:
     has_transfers: bool
 
 
-class ReportCollector:
-    """Adds up, batch by batch, everything a report shows.
-
-    Used as :class:`iomonitor.plot.FigureCollector` is: :meth:`add` every
-    batch, and again while :meth:`next_pass` returns True; then
-    :meth:`finish`. The tables are the partial aggregates of
-    :mod:`iomonitor.analysis` (:func:`~iomonitor.analysis.partial`,
-    :func:`~iomonitor.analysis.summary_partial`), combined at the end, so
-    memory grows with files, peers, processes and buckets, not with events.
-
-    Examples
-    --------
-    >>> collector = ReportCollector()  # doctest: +SKIP
-    >>> for events in batches: collector.add(events)  # doctest: +SKIP
-    >>> while collector.next_pass(info):  # doctest: +SKIP
-    ...     for events in batches: collector.add(events)
-    >>> save(collector.finish(info), "report.html")  # doctest: +SKIP
-    """
-
-    def __init__(self) -> None:
-        self.figures = plot.FigureCollector((kind, args) for _, _, kind, args in FIGURES)
-        self._first = True
-        self._parts: dict[str, list[pd.DataFrame]] = {k: [] for k in _TABLE_KEYS}
-        self._summary: list[pd.DataFrame] = []
-        self._comms: pd.Series | None = None
-        self._sockets = False
-        self._transfers = False
-
-    def add(self, events: pd.DataFrame) -> None:
-        """Add one batch of events (of the current pass)."""
-        self.figures.add(events)
-        if not self._first or not len(events):
-            return
-        sockets = _is_socket(events["kind"])
-        moved = events["dir"].isin(("R", "W")).to_numpy(dtype=bool)
-        self._sockets = self._sockets or bool((sockets & moved).any())
-        self._transfers = self._transfers or bool(moved.any())
-        for name, key in _TABLE_KEYS.items():
-            frame = events[~sockets] if name == "files" else events
-            self._parts[name] = compact(
-                self._parts[name], analysis.partial(frame, key), _combine_totals
-            )
-        self._summary = compact(
-            self._summary,
-            analysis.summary_partial(events),
-            lambda p: analysis.summary_combine(p, final=False),
-        )
-        last = analysis.tgid_comms(events)
-        self._comms = last if self._comms is None else last.combine_first(self._comms)
-
-    def next_pass(self, info: Trace) -> bool:
-        """End a pass over the batches; True when they must all be added once more."""
-        self._first = False
-        return self.figures.next_pass(info)
-
-    def finish(self, info: Trace) -> ReportData:
-        """The report's numbers and figure data, once every pass is done."""
-        info = replace(info, events=info.events.iloc[:0])
-        procs, errors = info.processes, info.errors
-        summed = {
-            name: analysis.combine(parts, final=False) if parts else None
-            for name, parts in self._parts.items()
-        }
-
-        def totals(name: str, errs: pd.DataFrame) -> pd.DataFrame:
-            part = summed[name]
-            if part is None:
-                part = analysis.partial(info.events, _TABLE_KEYS[name])
-            return analysis.combine([part], errors=errs, processes=procs)
-
-        # Socket traffic has its own table (peers); in files it would only repeat it.
-        file_errors = errors[~_is_socket(errors["kind"])] if "kind" in errors else errors
-        if summed["tgid"] is not None:
-            tree = analysis.by_tree(info, tgid_partial=summed["tgid"], comms=self._comms)
-        else:
-            tree = analysis.by_tree(info)
-        tops = {n: summed[n] for n in ("peer", "process") if summed[n] is not None}
-        if summed["files"] is not None:
-            tops["file"] = summed["files"]
-        return ReportData(
-            info=info,
-            summary=analysis.summary_combine(self._summary, info, tops),
-            files=totals("files", file_errors),
-            peers=totals("peer", errors),
-            syscalls=totals("syscall", errors),
-            tree=tree,
-            figures=self.figures.finish(info),
-            has_sockets=self._sockets,
-            has_transfers=self._transfers,
-        )
-
-
-#: The tables added up per batch: name -> key of :func:`iomonitor.analysis.partial`.
-_TABLE_KEYS: dict[str, str] = {
-    "files": "file",
-    "peer": "peer",
-    "process": "process",
-    "syscall": "syscall",
-    "tgid": "tgid",
-}
-
-
-def _is_socket(kind: pd.Series) -> np.ndarray:
-    return kind.astype("str").isin(analysis.SOCKET_KINDS).to_numpy(dtype=bool)
-
-
-def _combine_totals(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    return analysis.combine(parts, final=False)
-
-
 def collect(trace: Trace) -> ReportData:
-    """Everything the report of a trace in memory shows.
+    """Everything the report of a trace shows, as analysis results.
 
-    The events go through a :class:`ReportCollector` a million at a time, as
-    a trace read from disk batch by batch does; the latency percentiles here
-    are exact (:func:`iomonitor.analysis.latency`).
+    Each table and figure is one query of :mod:`iomonitor.analysis` over the
+    events where they are (in memory, or on disk for a trace from
+    :func:`iomonitor.store.scan`).
 
     Parameters
     ----------
@@ -647,17 +534,37 @@ def collect(trace: Trace) -> ReportData:
 
     Examples
     --------
-    >>> data = collect(iomonitor.load("run.parquet"))  # doctest: +SKIP
+    >>> data = collect(iomonitor.store.scan("run.parquet"))  # doctest: +SKIP
     >>> data.files.head()  # doctest: +SKIP
     """
     if not isinstance(trace, Trace):
         raise UsageError(f"a report needs a Trace, not {type(trace).__name__}")
-    data = plot.run_collector(ReportCollector(), trace)
-    try:
-        data.figures.latency = analysis.latency(trace, key="syscall")
-    except UsageError as exc:
-        data.figures.latency = exc
-    return data
+    errors, procs = trace.errors, trace.processes
+    # Socket traffic has its own table (peers); in files it would only repeat it.
+    file_errors = errors[~_is_socket(errors["kind"])] if "kind" in errors else errors
+    files = analysis.finish(analysis.sums(trace, "file", sockets=False), "file", file_errors, procs)
+    peers = analysis.by(trace, "peer")
+    processes = analysis.by(trace, "process")
+    # Calls that read or wrote, by kind: mmap alone draws no bandwidth.
+    per_kind = analysis.sums(trace, "kind")
+    moved = per_kind[per_kind["rw_calls"].to_numpy() > 0]
+    return ReportData(
+        info=trace,
+        summary=analysis.summary(
+            trace, totals={"file": files, "peer": peers, "process": processes}
+        ),
+        files=files,
+        peers=peers,
+        syscalls=analysis.by(trace, "syscall"),
+        tree=analysis.by_tree(trace),
+        figures=plot.collect(trace, [(kind, args) for _, _, kind, args in FIGURES]),
+        has_sockets=bool(moved["kind"].isin(analysis.SOCKET_KINDS).any()),
+        has_transfers=bool(len(moved)),
+    )
+
+
+def _is_socket(kind: pd.Series) -> np.ndarray:
+    return kind.astype("str").isin(analysis.SOCKET_KINDS).to_numpy(dtype=bool)
 
 
 def render(trace: Trace | ReportData, *, title: str | None = None, top: int = 15) -> str:
@@ -667,7 +574,7 @@ def render(trace: Trace | ReportData, *, title: str | None = None, top: int = 15
     ----------
     trace : Trace or ReportData
         The trace (several runs loaded together are reported side by side),
-        or what :class:`ReportCollector` added up over its batches.
+        or what :func:`collect` gathered from one.
     title : str, optional
         The page title; by default the traced command or the input's name.
     top : int, default 15
@@ -694,7 +601,7 @@ def render(trace: Trace | ReportData, *, title: str | None = None, top: int = 15
         raise UsageError(f"top must be a whole number >= 1, not {top!r}")
     data = trace if isinstance(trace, ReportData) else collect(trace)
     info = data.info
-    runs = ["run"] if "run" in info.events.columns else []
+    runs = ["run"] if analysis.has_runs(info) else []
     summary = data.summary
     command = _command(info)
     # A long command (a script given with -c) stays whole in the metadata table.
@@ -753,7 +660,7 @@ def save(
     Parameters
     ----------
     trace : Trace or ReportData
-        The trace, or what :class:`ReportCollector` added up over its batches.
+        The trace, or what :func:`collect` gathered from one.
     path : path
         Where to write.
     title, top

@@ -969,7 +969,7 @@ def combine(traces: Sequence[Trace], names: Iterable[str]) -> Trace:
 
 # --- reading batch by batch ------------------------------------------------------
 
-#: Events per batch of :func:`iter_batches` by default (one Parquet row group).
+#: Events per chunk when a filtered CSV or Parquet file is read (one Parquet row group).
 BATCH_ROWS = ROW_GROUP
 
 
@@ -1046,8 +1046,7 @@ def read_info(item: TraceInput, tz: Zone = None) -> Trace:
     """The processes, failed calls and metadata of a Parquet or CSV input, without its events.
 
     A Parquet file keeps them in its key-value metadata (only the footer is
-    read); a classic CSV has none. A raw log only knows them once converted:
-    see :class:`BatchReader`.
+    read); a classic CSV has none. A raw log only knows them once converted.
 
     Returns
     -------
@@ -1087,227 +1086,61 @@ def _info_of(blob: dict[str, Any]) -> Trace:
     )
 
 
-class BatchReader:
-    """Read the events of one or several traces batch by batch, in flat memory.
+def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None, tz: Zone = None) -> Trace:
+    """Open any traces for analysis without reading their events into memory.
 
-    Parquet files are read one row group at a time, only the columns asked
-    for; classic CSVs in chunks of rows; raw logs are converted as they are
-    read, chunk by chunk. Iterating yields ``(run name, events)`` pairs; the
-    events have the schema's dtypes (categories differ from batch to batch).
-    With ``filters``, Parquet row groups that cannot match are skipped
-    unread, and every batch holds only matching events (batches left empty
-    are not yielded).
+    Parquet files and datasets stay on disk: the analysis functions query
+    them in place (:mod:`iomonitor.analysis.engine`), reading only the
+    columns and row groups each query needs, so traces larger than memory
+    work. A classic CSV or a raw log is converted once, in memory.
 
     Parameters
     ----------
     *paths : path
-        As for :func:`load`.
-    columns : sequence of str, optional
-        Only these event columns (CSV and logs are read whole, then cut).
-    batch_rows : int, optional
-        At most this many events per batch; :data:`BATCH_ROWS` by default.
+        As for :func:`load`; several inputs are kept apart as runs.
     date : datetime.date, optional
-        Date for inputs that carry a time of day only (``-tt`` logs, CSV).
-    filters : list of tuple, optional
-        Only the events that match, as for :func:`load`. Processes, failed
-        calls and metadata (:meth:`info`) stay those of the whole trace;
-        their ``meta["filters"]`` records the filter.
+        As for :func:`load`.
     tz : str or datetime.tzinfo, optional
         The zone of a classic CSV's times of day, as for :func:`load`.
 
-    Attributes
-    ----------
-    inputs : list of TraceInput
-    total_bytes : int
-        Size of all inputs on disk.
-    bytes_read : int
-        How much of it the batches yielded so far cover (skipped row
-        groups count as covered).
-    filters : RowFilter or None
-        The filter, checked.
+    Returns
+    -------
+    Trace
+        With the processes, failed calls and metadata :func:`load` would
+        give; its events are read on first use of ``trace.events``.
 
     Raises
     ------
     InputError
         When an input is missing, empty or not a trace.
-    UsageError
-        For a bad filter.
 
     Examples
     --------
-    >>> reader = BatchReader("big.parquet", columns=["time", "bytes"])  # doctest: +SKIP
-    >>> sum(int(batch["bytes"].sum()) for _, batch in reader)  # doctest: +SKIP
-
-    Only what process 4242 wrote:
-
-    >>> reader = BatchReader(  # doctest: +SKIP
-    ...     "dataset/", columns=["file", "bytes"],
-    ...     filters=[("tgid", "==", 4242), ("dir", "==", "W")],
-    ... )
+    >>> from iomonitor import analysis
+    >>> trace = scan("dataset/")  # doctest: +SKIP
+    >>> analysis.by(trace, "file").head()  # doctest: +SKIP
     """
+    from iomonitor.analysis.engine import Scan
 
-    def __init__(
-        self,
-        *paths: str | os.PathLike[str],
-        columns: Sequence[str] | None = None,
-        batch_rows: int | None = None,
-        date: _dt.date | None = None,
-        filters: Any = None,
-        tz: Zone = None,
-    ) -> None:
-        batch_rows = BATCH_ROWS if batch_rows is None else batch_rows
-        if batch_rows < 1:
-            raise ValueError("batch_rows must be at least 1")
-        self.filters = RowFilter.parse(filters)
-        self.inputs = trace_inputs(*paths)
-        self.columns = list(columns) if columns is not None else None
-        self.batch_rows = batch_rows
-        self.date = date
-        self.tz = _zone(tz)
-        self.total_bytes = sum(i.size for i in self.inputs)
-        self.bytes_read = 0
-        self._info: dict[str, Trace] = {}
-
-    def __iter__(self) -> Iterator[tuple[str, pd.DataFrame]]:
-        for item in self.inputs:
-            start = self.bytes_read
-            if item.kind == "parquet":
-                batches = self._parquet(item)
-            elif item.kind == "csv":
-                batches = self._csv(item)
-            else:
-                batches = self._log(item)
-            for events in batches:
-                if self.filters is None or len(events):
-                    yield item.name, events
-            self.bytes_read = start + item.size
-
-    def info(self, name: str) -> Trace:
-        """Processes, failed calls and metadata of one input (events left empty).
-
-        Parquet files tell at once; a log's are known once its batches have
-        all been read, a CSV's event count too.
-        """
-        if name not in self._info:
-            item = next((i for i in self.inputs if i.name == name), None)
-            if item is None:
-                raise KeyError(name)
-            if item.kind == "log":
-                raise InputError(
-                    str(item.path), "read its batches first: a log is known once converted"
-                )
-            self._info[name] = read_info(item, self.tz)
-            _noted(self._info[name].meta, self.filters)
-        return self._info[name]
-
-    def trace_info(self) -> Trace:
-        """The processes, failed calls and metadata of all inputs, as :func:`load` combines them.
-
-        With several inputs, both tables get a ``run`` column and the
-        metadata is ``{"mode": "combined", "runs": {name: meta}}``. The events
-        table is empty (with a ``run`` column when there are several inputs).
-        """
-        infos = [self.info(i.name) for i in self.inputs]
-        if len(infos) == 1:
-            return infos[0]
-        names = [i.name for i in self.inputs]
-        events = schema.empty_events()
-        events["run"] = pd.Categorical([], categories=names)
-        procs = pd.concat([t.processes.assign(run=n) for n, t in zip(names, infos, strict=True)])
-        errs = pd.concat([t.errors.assign(run=n) for n, t in zip(names, infos, strict=True)])
-        execs = pd.concat([t.execs.assign(run=n) for n, t in zip(names, infos, strict=True)])
-        meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, infos, strict=True)}}
-        _noted(meta, self.filters)
-        return Trace(
-            events,
-            procs.reset_index(drop=True),
-            errs.reset_index(drop=True),
-            meta,
-            execs.reset_index(drop=True),
-        )
-
-    def _cut(self, events: pd.DataFrame, rows: RowFilter | None) -> pd.DataFrame:
-        events = _keep(events, rows)  # before the columns go: it may need others
-        return events if self.columns is None else events[self.columns]
-
-    def _parquet(self, item: TraceInput) -> Iterator[pd.DataFrame]:
-        try:
-            pf = pq.ParquetFile(item.path)
-            total = max(pf.metadata.num_rows, 1)
-            info = _info_of(_blob(pf.metadata.metadata, item.path))
-            self._info[item.name] = info
-            _noted(info.meta, self.filters)
-            here = self.filters.on(info.meta) if self.filters is not None else None
-            start = self.bytes_read
-            batches = _parquet_batches(pf, item.path, self.columns, here, self.batch_rows)
-            for done, batch in batches:
-                self.bytes_read = start + item.size * done // total
-                yield _restore_events(batch.to_pandas())
-        except (OSError, pa.ArrowException) as exc:
-            raise InputError(str(item.path), f"not a readable Parquet file ({exc})") from exc
-
-    def _csv(self, item: TraceInput) -> Iterator[pd.DataFrame]:
-        chunks = _ClassicChunks(item.path, self.date, self.tz)
-        here = _for_file(self.filters, item.path)
-        start = self.bytes_read
-        for events in chunks.events(self.batch_rows):
-            self.bytes_read = start + min(chunks.offset, item.size)
-            yield self._cut(events, here)
-        meta = {
-            "mode": "csv",
-            "source": str(item.path),
-            "events": chunks.rows,
-            "csv_tz": zone_name(self.tz),
-        }
-        self._info[item.name] = Trace(schema.empty_events(), meta=_noted(meta, self.filters))
-
-    def _log(self, item: TraceInput) -> Iterator[pd.DataFrame]:
-        from iomonitor.strace.convert import Converter
-
-        conv = Converter(date=self.date, mtime=log_mtime(item.path), chunk_events=self.batch_rows)
-        start = self.bytes_read
-        read = 0
-
-        def progress(n: int) -> None:
-            nonlocal read
-            read = n
-
-        here = _for_file(self.filters, item.path)
-        for events in feed_log(conv, item.path, progress):
-            self.bytes_read = start + min(read, item.size)
-            yield self._cut(events, here)
-        last = conv.finish()
-        check_log(conv, item.path)
-        meta = _noted({"mode": "log", "source": str(item.path), **conv.counters()}, self.filters)
-        self._info[item.name] = Trace(
-            schema.empty_events(), conv.processes(), conv.errors(), meta, conv.execs()
-        )
-        if len(last):
-            yield self._cut(last, here)
-
-
-def iter_batches(
-    *paths: str | os.PathLike[str],
-    columns: Sequence[str] | None = None,
-    batch_rows: int | None = None,
-    date: _dt.date | None = None,
-    filters: Any = None,
-    tz: Zone = None,
-) -> Iterator[tuple[str, pd.DataFrame]]:
-    """Yield ``(run name, events)`` batch by batch over any traces; see :class:`BatchReader`.
-
-    ``filters`` keeps only matching events and ``tz`` names a classic CSV's
-    time zone, as for :func:`load`.
-
-    Examples
-    --------
-    >>> total = 0  # doctest: +SKIP
-    >>> for run, batch in iter_batches("dataset/", columns=["dir", "bytes"]):  # doctest: +SKIP
-    ...     total += int(batch["bytes"].sum())
-    >>> writes = iter_batches("dataset/", filters=[("dir", "==", "W")])  # doctest: +SKIP
-    """
-    yield from BatchReader(
-        *paths, columns=columns, batch_rows=batch_rows, date=date, filters=filters, tz=tz
+    inputs = trace_inputs(*paths)
+    if any(item.kind != "parquet" for item in inputs):
+        return load(*paths, date=date, tz=tz)
+    infos = [read_info(item) for item in inputs]
+    names = [item.name for item in inputs]
+    files = [item.path for item in inputs]
+    if len(inputs) == 1:
+        info = infos[0]
+        return info.replace(scan=Scan.of_parquet(files))
+    procs = pd.concat([t.processes.assign(run=n) for n, t in zip(names, infos, strict=True)])
+    errs = pd.concat([t.errors.assign(run=n) for n, t in zip(names, infos, strict=True)])
+    execs = pd.concat([t.execs.assign(run=n) for n, t in zip(names, infos, strict=True)])
+    meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, infos, strict=True)}}
+    return Trace(
+        processes=procs.reset_index(drop=True),
+        errors=errs.reset_index(drop=True),
+        meta=meta,
+        execs=execs.reset_index(drop=True),
+        scan=Scan.of_parquet(files, runs=names),
     )
 
 

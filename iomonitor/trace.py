@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,9 +18,21 @@ import pandas as pd
 from iomonitor import schema
 
 
-@dataclass
 class Trace:
     """One or more runs' worth of I/O events, with the processes behind them.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame, optional
+        The events in memory. Leave it out and give ``scan`` for events that
+        stay on disk until asked for.
+    processes, errors, execs : pandas.DataFrame, optional
+        Empty tables of the schema when not given.
+    meta : dict, optional
+    scan : iomonitor.analysis.engine.Scan, optional
+        Where the events are when they are not in memory (a Parquet file, a
+        dataset, several runs). The analysis functions query it in place;
+        ``events`` reads it into memory on first use.
 
     Attributes
     ----------
@@ -39,14 +50,58 @@ class Trace:
         Every successful exec, in order; :data:`iomonitor.schema.EXEC_SCHEMA`.
     """
 
-    events: pd.DataFrame
-    processes: pd.DataFrame = field(default_factory=lambda: empty_processes())
-    errors: pd.DataFrame = field(default_factory=lambda: empty_errors())
-    meta: dict[str, Any] = field(default_factory=dict)
-    execs: pd.DataFrame = field(default_factory=lambda: empty_execs())
+    def __init__(
+        self,
+        events: pd.DataFrame | None = None,
+        processes: pd.DataFrame | None = None,
+        errors: pd.DataFrame | None = None,
+        meta: dict[str, Any] | None = None,
+        execs: pd.DataFrame | None = None,
+        *,
+        scan: Any = None,
+    ) -> None:
+        if events is None and scan is None:
+            raise TypeError("Trace needs its events, in memory or as a scan")
+        self._events = events
+        self.scan = scan if events is None else None
+        self.processes = empty_processes() if processes is None else processes
+        self.errors = empty_errors() if errors is None else errors
+        self.meta = {} if meta is None else meta
+        self.execs = empty_execs() if execs is None else execs
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The events DataFrame (read into memory on first use when the trace is a scan)."""
+        if self._events is None:
+            self._events = self.scan.frame()
+            self.scan = None
+        return self._events
+
+    @events.setter
+    def events(self, frame: pd.DataFrame) -> None:
+        self._events = frame
+        self.scan = None
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the events are a DataFrame in memory (not a scan of files)."""
+        return self._events is not None
+
+    def replace(self, **changes: Any) -> Trace:
+        """A new Trace with some of its parts changed (``events``, ``scan``, ``processes``...)."""
+        parts: dict[str, Any] = {
+            "processes": self.processes,
+            "errors": self.errors,
+            "meta": self.meta,
+            "execs": self.execs,
+        }
+        if "events" not in changes and "scan" not in changes:
+            parts["events"], parts["scan"] = self._events, self.scan
+        parts.update(changes)
+        return Trace(**parts)
 
     def __repr__(self) -> str:
-        n = len(self.events)
+        n = len(self._events) if self._events is not None else self.scan.count()
         return (
             f"<Trace {self.meta.get('mode', '?')} {self.meta.get('command') or ''!s}: "
             f"{n} events, {len(self.processes)} processes>"
@@ -170,8 +225,3 @@ def errors_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         return empty_errors()
     frame = pd.DataFrame(list(rows), columns=list(schema.ERROR_COLUMNS))
     return frame.astype(schema.ERROR_DTYPES)
-
-
-# Every DataFrame of events gets the `.io` accessor once traces exist. Imported
-# last: the accessor's analysis functions import this module.
-from iomonitor import accessor as _accessor  # noqa: E402, F401

@@ -1,110 +1,91 @@
 """Aggregates over events, as tidy DataFrames.
 
 Pure functions over a :class:`~iomonitor.trace.Trace` or its events
-DataFrame; they know nothing of the command line or of plotting. When the
-events have a ``run`` column (several traces loaded together) every result
-keeps the runs apart.
+DataFrame; they know nothing of the command line or of plotting. Each is one
+query of the engine (:mod:`~iomonitor.analysis.engine`, DuckDB) over the
+events wherever they are: a DataFrame in memory, or Parquet files of any size
+(a trace from :func:`iomonitor.store.scan`), so the numbers are the same at
+every size. When the events have a ``run`` column (several traces loaded
+together) every result keeps the runs apart.
+
+Importing this package registers the ``.io`` accessor on DataFrames.
 
 Totals (:mod:`~iomonitor.analysis.totals`)
-    :func:`by`, :func:`by_tree`, :func:`subtree`, and :func:`partial` /
-    :func:`combine` for inputs aggregated batch by batch.
+    :func:`by`, :func:`by_tree`, :func:`subtree`, :func:`process_names`; :func:`sums` (the
+    engine's rows behind :func:`by`) and :func:`finish` (those rows made a
+    :func:`by` table) for tables of part of the events.
 Over time (:mod:`~iomonitor.analysis.rates`)
     :func:`bandwidth`.
 Distributions (:mod:`~iomonitor.analysis.distributions`)
-    :func:`size_histogram`, :func:`latency` (exact), and for inputs read
-    batch by batch :func:`size_histogram_partial` / :func:`size_histogram_combine`
-    and :func:`latency_partial` / :func:`latency_combine` (percentiles within
-    :data:`LATENCY_ACCURACY`).
+    :func:`size_histogram`, :func:`latency` (exact percentiles).
+Overview (:mod:`~iomonitor.analysis.overview`)
+    :func:`summary`, :func:`select`.
 While a capture runs (:mod:`~iomonitor.analysis.live`)
     :class:`LiveTotals`.
 Two traces (:mod:`~iomonitor.analysis.diff`)
     :func:`diff`, :func:`can_compare`.
-Overview (:mod:`~iomonitor.analysis.overview`)
-    :func:`summary`, :func:`select`, and :func:`summary_partial` /
-    :func:`summary_combine` for inputs read batch by batch.
+Flow (:mod:`~iomonitor.analysis.flow`)
+    :func:`flow_edges`: who read what, who wrote where, who fed whom.
 """
 
 from __future__ import annotations
 
-from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS
+from iomonitor.analysis import accessor as _accessor  # noqa: F401 - registers df.io
+from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS, has_runs
 from iomonitor.analysis.diff import DIFF_COLUMNS, DIFF_KEYS, can_compare, diff
 from iomonitor.analysis.distributions import (
     HISTOGRAM_COLUMNS,
-    LATENCY_ACCURACY,
     LATENCY_COLUMNS,
-    LATENCY_PARTIAL_COLUMNS,
     latency,
-    latency_combine,
-    latency_partial,
     size_histogram,
-    size_histogram_combine,
-    size_histogram_partial,
 )
+from iomonitor.analysis.flow import EDGE_COLUMNS, NO_PROCESS, flow_edges
 from iomonitor.analysis.live import LIVE_COLUMNS, LiveTotals
-from iomonitor.analysis.overview import (
-    BLIND_SPOTS,
-    SUMMARY_PARTIAL_COLUMNS,
-    select,
-    summary,
-    summary_combine,
-    summary_partial,
-)
-from iomonitor.analysis.rates import (
-    RATE_COLUMNS,
-    bandwidth,
-    bandwidth_combine,
-    bandwidth_partial,
-)
+from iomonitor.analysis.overview import BLIND_SPOTS, select, summary
+from iomonitor.analysis.rates import RATE_COLUMNS, bandwidth
 from iomonitor.analysis.totals import (
-    PARTIAL_COLUMNS,
+    SUM_COLUMNS,
     TOTAL_COLUMNS,
     TREE_COLUMNS,
     by,
     by_tree,
-    combine,
-    partial,
+    finish,
+    process_names,
     subtree,
-    tgid_comms,
+    sums,
 )
 
 __all__ = [
     "BLIND_SPOTS",
     "DIFF_COLUMNS",
     "DIFF_KEYS",
+    "EDGE_COLUMNS",
     "HISTOGRAM_COLUMNS",
     "KEYS",
     "KEY_SOURCES",
-    "LATENCY_ACCURACY",
     "LATENCY_COLUMNS",
-    "LATENCY_PARTIAL_COLUMNS",
     "LIVE_COLUMNS",
+    "NO_PROCESS",
     "OTHER",
-    "PARTIAL_COLUMNS",
     "RATE_COLUMNS",
     "SOCKET_KINDS",
-    "SUMMARY_PARTIAL_COLUMNS",
+    "SUM_COLUMNS",
     "TOTAL_COLUMNS",
     "TREE_COLUMNS",
     "LiveTotals",
     "bandwidth",
-    "bandwidth_combine",
-    "bandwidth_partial",
     "by",
     "by_tree",
     "can_compare",
-    "combine",
     "diff",
+    "finish",
+    "flow_edges",
+    "has_runs",
     "latency",
-    "latency_combine",
-    "latency_partial",
-    "partial",
+    "process_names",
     "select",
     "size_histogram",
-    "size_histogram_combine",
-    "size_histogram_partial",
     "subtree",
     "summary",
-    "summary_combine",
-    "summary_partial",
-    "tgid_comms",
+    "sums",
 ]

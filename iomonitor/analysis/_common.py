@@ -5,12 +5,13 @@ Private: the public names live in :mod:`iomonitor.analysis`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from iomonitor import schema
+from iomonitor.analysis.engine import Scan
 from iomonitor.errors import UsageError
 from iomonitor.timeutil import parse_duration
 from iomonitor.trace import Trace
@@ -63,12 +64,36 @@ def require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
 
 
 def events_of(data: Trace | pd.DataFrame) -> pd.DataFrame:
-    """The events DataFrame of a Trace, or the DataFrame itself."""
+    """The events DataFrame of a Trace (read into memory if need be), or the DataFrame itself."""
     if isinstance(data, Trace):
         return data.events
     if isinstance(data, pd.DataFrame):
         return data
     raise UsageError(f"expected a Trace or an events DataFrame, not {type(data).__name__}")
+
+
+def scan_of(data: Trace | pd.DataFrame, columns: Iterable[str], what: str) -> Scan:
+    """The engine's view of the events of a Trace or DataFrame, checked for ``columns``.
+
+    A trace whose events are still on disk is queried there; events in
+    memory are scanned in place.
+    """
+    if isinstance(data, Trace) and not data.in_memory:
+        scan = data.scan
+        missing = [c for c in dict.fromkeys(columns) if c not in scan.columns]
+        if missing:
+            raise UsageError(f"{what} needs the column(s) {', '.join(missing)}, which are missing")
+        return scan
+    frame = events_of(data)
+    require(frame, columns, what)
+    return Scan.of_frame(frame)
+
+
+def has_runs(data: Trace | pd.DataFrame) -> bool:
+    """Whether the events of ``data`` hold several runs."""
+    if isinstance(data, Trace) and not data.in_memory:
+        return data.scan.has_runs
+    return RUN in events_of(data).columns
 
 
 def run_columns(frame: pd.DataFrame) -> list[str]:
@@ -183,40 +208,3 @@ def sort_rows(frame: pd.DataFrame, by: Sequence[str], ascending: Sequence[bool])
     return frame.sort_values(
         list(by), ascending=list(ascending), kind="mergesort", na_position="last"
     ).reset_index(drop=True)
-
-
-def compact(
-    parts: list[pd.DataFrame],
-    part: pd.DataFrame,
-    combine: Callable[[list[pd.DataFrame]], pd.DataFrame],
-    *,
-    every: int = 16,
-    rows: int = 100_000,
-) -> list[pd.DataFrame]:
-    """Hold one more partial aggregate, adding them all up into one when too many are held.
-
-    Parameters
-    ----------
-    parts : list of pandas.DataFrame
-        The partials held so far (the first may be the sum of earlier ones).
-    part : pandas.DataFrame
-        The new partial.
-    combine : callable
-        Adds up a list of partials into one (e.g. ``combine(parts, final=False)``).
-    every : int
-        Add up when more than this many partials are held.
-    rows : int
-        Add up when the partials after the first hold more rows than this (or
-        than the first): partials of many groups (files x processes) cost
-        more memory than the adding up costs time.
-
-    Returns
-    -------
-    list of pandas.DataFrame
-        The partials now held.
-    """
-    parts = [*parts, part]
-    held = sum(len(p) for p in parts[1:])
-    if len(parts) > every or held > max(rows, len(parts[0])):
-        parts = [combine(parts)]
-    return parts

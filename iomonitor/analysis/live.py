@@ -2,9 +2,9 @@
 
 A live view (``iomonitor top``) hands every chunk of events to
 :class:`LiveTotals` as the capture writes it and asks, about once a second,
-for the busiest keys: bytes and calls since the start (added up with
-:func:`~iomonitor.analysis.partial` / :func:`~iomonitor.analysis.combine`)
-and read and write rates over the last few seconds of the events' own
+for the busiest keys: bytes and calls since the start (each chunk's
+:func:`~iomonitor.analysis.by` table added to the running totals) and read
+and write rates over the last few seconds of the events' own
 timestamps.
 """
 
@@ -25,11 +25,13 @@ from iomonitor.analysis._common import (
     TIME,
     WRITE,
     check_key,
-    compact,
     sort_rows,
 )
-from iomonitor.analysis.totals import by, combine, partial
+from iomonitor.analysis.totals import by
 from iomonitor.errors import UsageError
+
+#: The running totals kept per key value.
+_SUMS = ("read_bytes", "write_bytes", "calls")
 
 #: Columns of :meth:`LiveTotals.table` after the key column.
 LIVE_COLUMNS: tuple[str, ...] = (
@@ -66,7 +68,7 @@ class LiveTotals:
         if not window > 0:
             raise UsageError(f"the rate window must be positive, not {window!r}")
         self.window = pd.Timedelta(seconds=window)
-        self._parts: dict[str, list[pd.DataFrame]] = {k: [] for k in self.keys}
+        self._totals: dict[str, pd.DataFrame | None] = dict.fromkeys(self.keys)
         self._recent: list[pd.DataFrame] = []
         self._columns = sorted(
             {TIME, DT, DIR, BYTES, TGID, *(c for k in self.keys for c in KEY_SOURCES[k])}
@@ -81,9 +83,14 @@ class LiveTotals:
         if not len(events):
             return
         for key in self.keys:
-            self._parts[key] = compact(
-                self._parts[key], partial(events, key), lambda p: combine(p, final=False)
-            )
+            table = by(events, key)[[key, *_SUMS]]
+            table[key] = table[key].astype("str")
+            held = self._totals[key]
+            if held is not None:
+                both = pd.concat([held, table], ignore_index=True)
+                table = both.groupby(key, sort=False, dropna=False)[list(_SUMS)].sum()
+                table = table.reset_index()
+            self._totals[key] = table
         direction = events[DIR]
         size = events[BYTES].to_numpy(dtype="int64")
         self.events += len(events)
@@ -127,13 +134,13 @@ class LiveTotals:
             ``calls`` since the start. Sorted by the rates added up, then by
             bytes so far, largest first, then by key.
         """
-        if key not in self._parts:
+        if key not in self._totals:
             raise UsageError(f"{key!r} is not a key of this view: {', '.join(self.keys)}")
         columns = [key, *LIVE_COLUMNS]
-        if not self._parts[key]:
+        held = self._totals[key]
+        if held is None:
             return pd.DataFrame({c: [] for c in columns})
-        totals = combine(self._parts[key])[[key, "read_bytes", "write_bytes", "calls"]]
-        totals[key] = totals[key].astype("str")
+        totals = held.copy()
         recent = self._window(now)
         seconds = self.window.total_seconds()
         if len(recent):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -20,15 +19,16 @@ from iomonitor.analysis._common import (
     PID,
     READ,
     RUN,
-    SOCKET_KINDS,
     TGID,
     TIME,
     WRITE,
     events_of,
     require,
-    run_columns,
+    scan_of,
+    sort_rows,
 )
-from iomonitor.analysis.totals import by, combine
+from iomonitor.analysis.engine import Scan, direction_sums, one_of, quote
+from iomonitor.analysis.totals import finish, sums
 from iomonitor.errors import UsageError
 from iomonitor.schema import DIRECTIONS, KINDS
 from iomonitor.trace import Trace
@@ -46,13 +46,18 @@ BLIND_SPOTS: tuple[str, ...] = (
 )
 
 
-def summary(trace: Trace) -> pd.Series:
+def summary(trace: Trace, *, totals: Mapping[str, pd.DataFrame] | None = None) -> pd.Series:
     """The headline numbers of a trace.
 
     Parameters
     ----------
     trace : Trace
         A trace; several runs loaded together are summed up.
+    totals : mapping, optional
+        Tables of :func:`~iomonitor.analysis.by` already made for this
+        trace, reused for the top entries instead of being made again:
+        ``"file"`` (by file, socket events left out), ``"peer"``,
+        ``"process"``, per run or not.
 
     Returns
     -------
@@ -84,156 +89,24 @@ def summary(trace: Trace) -> pd.Series:
     """
     if not isinstance(trace, Trace):
         raise UsageError("summary needs a Trace")
-    events = trace.events
-    require(events, (TIME, DT, PID, DIR, BYTES, FILE, KIND, TGID), "summary")
-    runs = run_columns(events)
-    meta = trace.meta or {}
-    direction = events[DIR]
-    size = events[BYTES]
-    ends = events[TIME] + pd.to_timedelta(events[DT].fillna(0.0), unit="s")
-
-    def total(which: str) -> int:
-        return int(size[(direction == which).to_numpy(dtype=bool)].sum())
-
-    out: dict[str, Any] = {}
-    out["runs"] = int(events[RUN].nunique()) if runs else 1
-    out["start"] = events[TIME].min() if len(events) else None
-    out["end"] = ends.max() if len(events) else None
-    out["duration"] = _duration(events, ends, runs, meta)
-    procs = trace.processes
-    out["processes"] = _distinct(events, procs, runs, TGID)
-    out["threads"] = _distinct(events, procs, runs, PID)
-    out["events"] = len(events)
-    out["read_bytes"] = total(READ)
-    out["write_bytes"] = total(WRITE)
-    out["mapped_bytes"] = total(MAP)
-    out["bytes"] = out["read_bytes"] + out["write_bytes"]
-
-    merged = events.drop(columns=runs)
-    sockets = merged[KIND].astype("str").isin(SOCKET_KINDS).to_numpy()
-    tops = (
-        ("file", merged[~sockets], "file"),
-        ("peer", merged, "peer"),
-        ("process", merged, "process"),
+    scan = scan_of(trace, (TIME, DT, PID, DIR, BYTES, FILE, KIND, TGID), "summary")
+    runs = [RUN] if scan.has_runs else []
+    keys = ", ".join(quote(k) for k in [*runs, TGID, PID])
+    ends = f"{TIME} + to_microseconds(round(coalesce({DT}, 0) * 1e6)::BIGINT)"
+    rows = scan.query(
+        f"SELECT {keys}, min({TIME}) AS first, max({ends}) AS end, count(*)::BIGINT AS events, "
+        + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
+        + f" FROM {{events}} GROUP BY {keys}"
     )
-    tables = {name: by(frame, key) if len(frame) else None for name, frame, key in tops}
-    return _finish(out, tables, trace, meta)
-
-
-#: Columns of :func:`summary_partial` after the run, ``tgid`` and ``pid`` columns.
-SUMMARY_PARTIAL_COLUMNS: tuple[str, ...] = (
-    "first",
-    "end",
-    "events",
-    "read_bytes",
-    "write_bytes",
-    "mapped_bytes",
-)
-
-
-def summary_partial(events: pd.DataFrame | Trace) -> pd.DataFrame:
-    """Reduce one batch of events to what :func:`summary_combine` needs.
-
-    Parameters
-    ----------
-    events : pandas.DataFrame or Trace
-        A batch of events (``time``, ``dt``, ``pid``, ``dir``, ``bytes``,
-        ``tgid``, and ``run`` when several runs are read together).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per thread (and run): ``run`` (if any), ``tgid``, ``pid``,
-        ``first`` (earliest start), ``end`` (latest end of a call),
-        ``events``, ``read_bytes``, ``write_bytes``, ``mapped_bytes``. Rows
-        of several batches are added up by :func:`summary_combine`, so
-        memory grows with threads, not events.
-    """
-    events = events_of(events)
-    require(events, (TIME, DT, PID, DIR, BYTES, TGID), "summary")
-    runs = run_columns(events)
-    keys = [*runs, TGID, PID]
-    direction = events[DIR]
-    size = events[BYTES].to_numpy(dtype="int64")
-    work = pd.DataFrame({k: events[k] for k in keys})
-    work["first"] = events[TIME]
-    work["end"] = events[TIME] + pd.to_timedelta(events[DT].fillna(0.0), unit="s")
-    for name, which in (("read_bytes", READ), ("write_bytes", WRITE), ("mapped_bytes", MAP)):
-        work[name] = np.where((direction == which).to_numpy(dtype=bool), size, 0)
-    return _summary_reduce(work, keys, count=True)
-
-
-def _summary_reduce(frame: pd.DataFrame, keys: list[str], count: bool) -> pd.DataFrame:
-    grouped = frame.groupby(keys, observed=True, dropna=False, sort=False)
-    out = grouped.agg(
-        first=("first", "min"),
-        end=("end", "max"),
-        events=("first", "size") if count else ("events", "sum"),
-        read_bytes=("read_bytes", "sum"),
-        write_bytes=("write_bytes", "sum"),
-        mapped_bytes=("mapped_bytes", "sum"),
-    ).reset_index()
-    for k in keys:
-        if isinstance(out[k].dtype, pd.CategoricalDtype):
-            out[k] = out[k].astype("str")
-    for c in SUMMARY_PARTIAL_COLUMNS[2:]:
-        out[c] = out[c].astype("int64")
-    return out[[*keys, *SUMMARY_PARTIAL_COLUMNS]]
-
-
-def summary_combine(
-    partials: Iterable[pd.DataFrame],
-    trace: Trace | None = None,
-    tops: dict[str, pd.DataFrame] | None = None,
-    *,
-    final: bool = True,
-) -> pd.Series | pd.DataFrame:
-    """The headline numbers of :func:`summary`, from the partials of its batches.
-
-    Parameters
-    ----------
-    partials : iterable of pandas.DataFrame
-        Results of :func:`summary_partial`, one per batch (or already combined).
-    trace : Trace
-        The trace's processes, failed calls and metadata; its events are not
-        used (they may be empty).
-    tops : dict, optional
-        Summed partials of :func:`~iomonitor.analysis.partial` (over all
-        batches, e.g. ``combine(parts, final=False)``) under the names
-        ``"file"`` (events outside sockets, key ``file``), ``"peer"`` and
-        ``"process"``; a missing one gives no top entry (None).
-    final : bool, default True
-        False returns the partials added up into one partial instead, to be
-        combined again later (``trace`` and ``tops`` are then not needed).
-
-    Returns
-    -------
-    pandas.Series or pandas.DataFrame
-        The same as :func:`summary` over all the batches' events (a partial
-        when ``final`` is False).
-    """
-    if trace is None and final:
-        raise UsageError("summary_combine needs the trace's processes, failed calls and metadata")
-    given = list(partials)
-    parts = [p for p in given if len(p)] or given[:1]
-    if parts:
-        runs = run_columns(parts[0])
-        rows = _summary_reduce(pd.concat(parts, ignore_index=True), [*runs, TGID, PID], count=False)
-    elif trace is not None:
-        rows = summary_partial(trace.events.iloc[:0])
-        runs = run_columns(rows)
-    else:
-        raise UsageError("summary_combine needs at least one partial")
-    if not final:
-        return rows
-    assert trace is not None
+    for r in runs:
+        rows[r] = rows[r].astype("str")
     meta = trace.meta or {}
     has = len(rows) > 0
     out: dict[str, Any] = {}
     out["runs"] = int(rows[RUN].nunique()) if runs else 1
     out["start"] = rows["first"].min() if has else None
     out["end"] = rows["end"].max() if has else None
-    out["duration"] = _partial_duration(rows, runs, meta)
+    out["duration"] = _duration(rows, runs, meta)
     procs = trace.processes
     out["processes"] = _distinct(rows, procs, runs, TGID)
     out["threads"] = _distinct(rows, procs, runs, PID)
@@ -241,28 +114,19 @@ def summary_combine(
     for c in ("read_bytes", "write_bytes", "mapped_bytes"):
         out[c] = int(rows[c].sum())
     out["bytes"] = out["read_bytes"] + out["write_bytes"]
-    tables: dict[str, pd.DataFrame | None] = {}
+    given = dict(totals or {})
+    if has:
+        for name, sockets in (("file", False), ("peer", None), ("process", None)):
+            if name not in given:
+                given[name] = finish(sums(scan, name, sockets=sockets), name)
     for name in ("file", "peer", "process"):
-        part = (tops or {}).get(name)
-        has_part = part is not None and len(part)
-        tables[name] = combine([part.drop(columns=run_columns(part))]) if has_part else None
-    return _finish(out, tables, trace, meta)
-
-
-def _finish(
-    out: dict[str, Any],
-    tables: dict[str, pd.DataFrame | None],
-    trace: Trace,
-    meta: dict[str, Any],
-) -> pd.Series:
-    """Add the top file/peer/process (from their totals tables) and the blind spots."""
-    for name, table in tables.items():
+        table = given.get(name)
         if table is None or not len(table):
             out[f"top_{name}"], out[f"top_{name}_bytes"] = None, None
         else:
-            value = table[name].iloc[0]
+            value, size = _top(table, name)
             out[f"top_{name}"] = None if pd.isna(value) else value
-            out[f"top_{name}_bytes"] = int(table["bytes"].iloc[0])
+            out[f"top_{name}_bytes"] = size
     for name in BLIND_SPOTS:
         out[name] = _blind_spot(meta, name)
     if out["failed_calls"] is None and len(trace.errors) and "count" in trace.errors:
@@ -270,22 +134,17 @@ def _finish(
     return pd.Series(out, dtype=object, name="summary")
 
 
-def _partial_duration(rows: pd.DataFrame, runs: list[str], meta: dict) -> float | None:
-    """:func:`_duration` from the rows of :func:`summary_partial`."""
-    if not runs and meta.get("start") and meta.get("end"):
-        try:
-            span = pd.Timestamp(meta["end"]) - pd.Timestamp(meta["start"])
-        except (ValueError, TypeError):
-            span = None
-        if span is not None and not pd.isna(span):
-            return span.total_seconds()
-    if not len(rows) or not rows["events"].sum():
-        return None
-    if not runs:
-        return (rows["end"].max() - rows["first"].min()).total_seconds()
-    first = rows.groupby(RUN, sort=False)["first"].min()
-    last = rows.groupby(RUN, sort=False)["end"].max()
-    return float((last - first).dt.total_seconds().sum())
+def _top(table: pd.DataFrame, key: str) -> tuple[Any, int | None]:
+    """The key with most bytes over all runs, in the order of :func:`by`, and its bytes."""
+    # Groups that only failed (joined in from the failed calls) moved no byte.
+    table = table[table["calls"].to_numpy() > 0]
+    if not len(table):
+        return None, None
+    if RUN in table.columns:
+        sums = ["bytes", "mapped_bytes", "calls"]
+        table = table.groupby(key, dropna=False, sort=False)[sums].sum().reset_index()
+        table = sort_rows(table, [*sums, key], [False, False, False, True])
+    return table[key].iloc[0], int(table["bytes"].iloc[0])
 
 
 def select(
@@ -349,9 +208,38 @@ def select(
             mask &= frame[DIR].astype("str").isin(dirs).to_numpy(dtype=bool)
         return frame[mask].reset_index(drop=True)
 
+    if isinstance(data, Trace) and not data.in_memory:
+        return data.replace(
+            scan=_narrowed(data.scan, pids, patterns, kinds, dirs), errors=keep(data.errors, False)
+        )
     if isinstance(data, Trace):
-        return replace(data, events=keep(data.events, True), errors=keep(data.errors, False))
+        return data.replace(events=keep(data.events, True), errors=keep(data.errors, False))
     return keep(events_of(data), True)
+
+
+def _narrowed(
+    scan: Scan,
+    pids: list[int] | None,
+    patterns: list[str] | None,
+    kinds: list[str] | None,
+    dirs: list[str] | None,
+) -> Scan:
+    """:func:`select` as an engine condition, for events still on disk."""
+    wanted = {PID: pids, FILE: patterns, KIND: kinds, DIR: dirs}
+    for column, values in wanted.items():
+        if values is not None and column not in scan.columns:
+            raise UsageError(f"selecting by {column} needs the column {column}, which is missing")
+    terms = []
+    if pids is not None:
+        terms.append(f"({one_of(PID, pids)} OR {one_of(TGID, pids)})")
+    if patterns is not None:
+        # Shell patterns are matched by fnmatch, once per distinct name, as in memory.
+        terms.append(one_of(FILE, scan.matching(FILE, patterns)))
+    if kinds is not None:
+        terms.append(one_of(KIND, kinds))
+    if dirs is not None:
+        terms.append(one_of(DIR, dirs))
+    return scan.where(" AND ".join(terms)) if terms else scan
 
 
 def _strings(value: Iterable[str] | str | None) -> list[str] | None:
@@ -368,7 +256,8 @@ def _glob(values: pd.Series, patterns: list[str]) -> np.ndarray:
     return text.isin(hits).to_numpy(dtype=bool)
 
 
-def _duration(events: pd.DataFrame, ends: pd.Series, runs: list[str], meta: dict) -> float | None:
+def _duration(rows: pd.DataFrame, runs: list[str], meta: dict) -> float | None:
+    """The traced span from the metadata (one run), else the events' span per run, added up."""
     if not runs and meta.get("start") and meta.get("end"):
         try:
             span = pd.Timestamp(meta["end"]) - pd.Timestamp(meta["start"])
@@ -376,12 +265,12 @@ def _duration(events: pd.DataFrame, ends: pd.Series, runs: list[str], meta: dict
             span = None
         if span is not None and not pd.isna(span):
             return span.total_seconds()
-    if not len(events):
+    if not len(rows) or not rows["events"].sum():
         return None
     if not runs:
-        return (ends.max() - events[TIME].min()).total_seconds()
-    first = events[TIME].groupby(events[RUN], observed=True).min()
-    last = ends.groupby(events[RUN], observed=True).max()
+        return (rows["end"].max() - rows["first"].min()).total_seconds()
+    first = rows.groupby(RUN, sort=False)["first"].min()
+    last = rows.groupby(RUN, sort=False)["end"].max()
     return float((last - first).dt.total_seconds().sum())
 
 

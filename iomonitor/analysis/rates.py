@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
 import pandas as pd
 
 from iomonitor.analysis._common import (
@@ -19,19 +16,18 @@ from iomonitor.analysis._common import (
     as_plain,
     check_key,
     check_top,
-    event_keys,
-    events_of,
-    require,
-    run_columns,
-    socket_events,
+    scan_of,
     sort_rows,
     to_timedelta,
 )
+from iomonitor.analysis.engine import IS_SOCKET, PEER_LABEL, direction_sums, one_of, quote
 from iomonitor.errors import NoTimeError, UsageError
 from iomonitor.trace import Trace
 
 #: Columns of :func:`bandwidth` after the run, time and key columns.
 RATE_COLUMNS: tuple[str, ...] = ("read_bytes", "write_bytes", "read_rate", "write_rate")
+
+_TIME_DTYPE = "datetime64[us, UTC]"
 
 
 def bandwidth(
@@ -77,98 +73,32 @@ def bandwidth(
     >>> bandwidth(ev, "1s")[["read_bytes", "write_bytes"]].values.tolist()
     [[15, 0], [0, 0], [0, 8]]
     """
-    return bandwidth_combine([bandwidth_partial(events, interval, key)], interval, key, top)
-
-
-def bandwidth_partial(
-    events: pd.DataFrame | Trace,
-    interval: str | float | pd.Timedelta = "1s",
-    key: str | None = None,
-) -> pd.DataFrame:
-    """Bucket sums of one batch of events, for :func:`bandwidth_combine`.
-
-    Bucket sums add up exactly, so a trace larger than memory gives the same
-    :func:`bandwidth` table when its batches go through this function one by
-    one and their results through :func:`bandwidth_combine`.
-
-    Parameters
-    ----------
-    events : pandas.DataFrame or Trace
-        One batch of events (with ``run`` when several traces are mixed).
-    interval, key
-        As for :func:`bandwidth`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``run`` (if any), ``time`` (bucket start), the key's raw value (when
-        given), ``read_bytes``, ``write_bytes``: one row per non-empty bucket.
-
-    Examples
-    --------
-    >>> parts = [bandwidth_partial(b, "1s", "file") for b in batches]  # doctest: +SKIP
-    >>> bandwidth_combine(parts, "1s", "file", top=5)  # doctest: +SKIP
-    """
-    width = _width(interval)
-    if key is not None:
-        check_key(key)
-    events = events_of(events)
-    runs = run_columns(events)
-    sources = KEY_SOURCES[key] if key is not None else ()
-    require(events, (TIME, DIR, BYTES, *sources), "bandwidth")
-    keys = [key] if key is not None else []
-    frame = events[events[DIR].isin([READ, WRITE]).to_numpy(dtype=bool)]
-    if key == "peer":
-        frame = socket_events(frame)
-    size = frame[BYTES].to_numpy(dtype="int64")
-    is_r = (frame[DIR] == READ).to_numpy(dtype=bool)
-    work = pd.DataFrame({r: frame[r] for r in runs})
-    work[TIME] = frame[TIME].dt.floor(width)
-    for k in keys:
-        work[k] = event_keys(frame, k)
-    work["read_bytes"] = np.where(is_r, size, 0)
-    work["write_bytes"] = np.where(is_r, 0, size)
-    return _sum(work, [*runs, TIME, *keys])
-
-
-def bandwidth_combine(
-    partials: Sequence[pd.DataFrame],
-    interval: str | float | pd.Timedelta = "1s",
-    key: str | None = None,
-    top: int | None = 10,
-    *,
-    final: bool = True,
-) -> pd.DataFrame:
-    """Add up :func:`bandwidth_partial` results into the :func:`bandwidth` table.
-
-    Parameters
-    ----------
-    partials : sequence of pandas.DataFrame
-        Results of :func:`bandwidth_partial` with the same ``interval`` and ``key``.
-    interval, key, top
-        As for :func:`bandwidth`.
-    final : bool, default True
-        False returns the summed partial (to combine again later) instead of
-        the finished table.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The :func:`bandwidth` table (or a partial when ``final`` is False).
-    """
     width = _width(interval)
     check_top(top)
-    if not partials:
-        raise UsageError("bandwidth_combine needs at least one partial")
-    runs = run_columns(partials[0])
+    if key is not None:
+        check_key(key)
+    sources = KEY_SOURCES[key] if key is not None else ()
+    scan = scan_of(events, (TIME, DIR, BYTES, *sources), "bandwidth")
+    runs = [RUN] if scan.has_runs else []
     keys = [key] if key is not None else []
     columns = [*runs, TIME, *keys, *RATE_COLUMNS]
     group = [*runs, TIME, *keys]
-    sums = _sum(_concat(partials), group) if len(partials) > 1 else partials[0]
-    if not final:
-        return sums
+    scan = scan.where(one_of(DIR, (READ, WRITE)) + (f" AND {IS_SOCKET}" if key == "peer" else ""))
+    step = width // pd.Timedelta(microseconds=1)
+    picked = [quote(r) for r in runs] + [f"(epoch_us({TIME}) // {step}) * {step} AS {TIME}"]
+    if key is not None:
+        picked.append(f"{PEER_LABEL if key == 'peer' else quote(sources[0])} AS {quote(key)}")
+    positions = ", ".join(str(i + 1) for i in range(len(picked)))
+    sums = scan.query(
+        f"SELECT {', '.join(picked)}, "
+        + direction_sums({"read_bytes": READ, "write_bytes": WRITE})
+        + f" FROM {{events}} GROUP BY {positions}"
+    )
+    sums[TIME] = pd.to_datetime(sums[TIME], unit="us", utc=True).astype(_TIME_DTYPE)
+    for c in ("read_bytes", "write_bytes"):
+        sums[c] = sums[c].astype("int64")
     if not len(sums):
-        return _empty(sums, columns, keys)
+        return _empty(columns, keys)
     if sums[TIME].isna().all():
         raise NoTimeError("bandwidth over time")
     sums = sums.copy()
@@ -205,12 +135,6 @@ def _width(interval: str | float | pd.Timedelta) -> pd.Timedelta:
     if width < pd.Timedelta(microseconds=1):
         raise UsageError(f"bad interval {interval!r}: event times have microsecond resolution")
     return width
-
-
-def _concat(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    # Batches carry categoricals with different categories: concat gives object
-    # columns, which group the same.
-    return pd.concat([p for p in parts if len(p)] or [parts[0]], ignore_index=True)
 
 
 def _sum(frame: pd.DataFrame, group: list[str]) -> pd.DataFrame:
@@ -253,17 +177,15 @@ def _fill(
     return out
 
 
-def _empty(events: pd.DataFrame, columns: list[str], keys: list[str]) -> pd.DataFrame:
+def _empty(columns: list[str], keys: list[str]) -> pd.DataFrame:
     data: dict[str, pd.Series] = {}
     for c in columns:
-        if c == RUN:
-            data[c] = as_plain(events[RUN].iloc[:0])
-        elif c == TIME:
-            data[c] = events[TIME].iloc[:0].reset_index(drop=True)
-        elif c in keys:
+        if c == TIME:
+            data[c] = pd.Series([], dtype=_TIME_DTYPE)
+        elif c in keys or c == RUN:
             data[c] = pd.Series([], dtype="str")
         elif c.endswith("_rate"):
             data[c] = pd.Series([], dtype="float64")
         else:
             data[c] = pd.Series([], dtype="int64")
-    return pd.DataFrame({c: s.reset_index(drop=True) for c, s in data.items()})
+    return pd.DataFrame(data)

@@ -1,15 +1,13 @@
-"""Totals per key and per process subtree, computable batch by batch.
+"""Totals per key and per process subtree.
 
-Every total is a sum, a count, a minimum or a maximum, so a large input can be
-reduced one batch at a time: :func:`partial` turns a batch of events into one
-row per group, :func:`combine` adds partials up and finishes them. :func:`by`
-is both steps on one in-memory frame.
+The engine sums the events into one row per group (:func:`sums`, one query
+whatever the size of the input); the rest is done on those rows: failed
+calls joined in, peer labels, the process tree, the order.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -23,7 +21,6 @@ from iomonitor.analysis._common import (
     FILE,
     INET_KINDS,
     KEY_SOURCES,
-    KEYS,
     KIND,
     MAP,
     PID,
@@ -37,18 +34,18 @@ from iomonitor.analysis._common import (
     as_plain,
     check_key,
     check_runs,
-    events_of,
     peer_labels,
     require,
     run_columns,
-    socket_events,
+    scan_of,
     sort_rows,
 )
+from iomonitor.analysis.engine import IS_SOCKET, Scan, direction_sums, one_of, quote
 from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
 
-#: Columns of a partial aggregate, after the run and key columns.
-PARTIAL_COLUMNS: tuple[str, ...] = (
+#: Columns of :func:`sums` after the run and key columns.
+SUM_COLUMNS: tuple[str, ...] = (
     "calls",
     "rw_calls",
     "read_bytes",
@@ -82,92 +79,58 @@ _COUNTS = ("calls", "rw_calls", "read_bytes", "write_bytes", "mapped_bytes")
 _ERROR_COUNT = "count"
 
 
-def partial(events: pd.DataFrame | Trace, key: str) -> pd.DataFrame:
-    """Reduce one batch of events to one row of sums per group.
+_RW = one_of(DIR, (READ, WRITE))
 
-    Partials of different batches add up with :func:`combine`; this is how an
-    input larger than memory is aggregated.
+#: The sums of :func:`sums`, as engine select items.
+_SUMS_SQL = (
+    f"count(*)::BIGINT AS calls, (count(*) FILTER (WHERE {_RW}))::BIGINT AS rw_calls, "
+    + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
+    + f", max(bytes) FILTER (WHERE {_RW}) AS max_size, min({TIME}) AS first, "
+    f"max({TIME}) AS last, sum({DT}) AS {TIME}"
+)
+
+
+def sums(
+    data: Trace | pd.DataFrame | Scan, key: str, *, sockets: bool | None = None
+) -> pd.DataFrame:
+    """One row of sums per group, computed by the engine over all the events at once.
 
     Parameters
     ----------
-    events : pandas.DataFrame or Trace
-        A batch of events with the schema's ``time``, ``dt``, ``dir``,
-        ``bytes`` and the columns ``key`` is made of (and ``run`` if present).
+    data : Trace, pandas.DataFrame or Scan
+        The events (with ``run`` when several runs are held).
     key : {'file', 'peer', 'pid', 'process', 'syscall', 'kind', 'tgid'}
-        What to group by.
+        What to group by; ``peer`` keeps only socket events.
+    sockets : bool, optional
+        False leaves the events on sockets out, True keeps only them (as
+        ``peer`` always does); None (default) keeps every event.
 
     Returns
     -------
     pandas.DataFrame
-        One row per group: ``run`` (when the events have it), the event
-        columns the key is made of (``file``; ``kind, file, port`` for peer;
-        ``comm`` for process; ...), then ``calls`` (events), ``rw_calls``
-        (R and W events), ``read_bytes``, ``write_bytes``, ``mapped_bytes``,
-        ``max_size`` (largest R/W call, NA without any), ``time`` (sum of
-        ``dt``, NaN when none is known), ``first`` and ``last`` (start times
-        of the first and last call). Unsorted.
-
-    Examples
-    --------
-    >>> parts = [partial(batch, "file") for batch in batches]  # doctest: +SKIP
-    >>> combine(parts, errors=trace.errors)  # doctest: +SKIP
+        ``run`` (when the events have it), the event columns the key is made
+        of (``file``; ``kind, file, port`` for peer; ``comm`` for process;
+        ...), then ``calls`` (events), ``rw_calls`` (R and W events),
+        ``read_bytes``, ``write_bytes``, ``mapped_bytes``, ``max_size``
+        (largest R/W call, NA without any), ``time`` (sum of ``dt``, NaN when
+        none is known), ``first`` and ``last`` (start times of the first and
+        last call). Unsorted.
     """
     check_key(key)
-    events = events_of(events)
-    runs = run_columns(events)
-    require(events, (TIME, DT, DIR, BYTES, *KEY_SOURCES[key]), f"totals by {key}")
-    frame = socket_events(events) if key == "peer" else events
-    return _sums(frame, runs + list(KEY_SOURCES[key]))
-
-
-def combine(
-    partials: Iterable[pd.DataFrame],
-    *,
-    errors: pd.DataFrame | None = None,
-    processes: pd.DataFrame | None = None,
-    final: bool = True,
-) -> pd.DataFrame:
-    """Add up partial aggregates of one key and finish them into totals.
-
-    Parameters
-    ----------
-    partials : iterable of pandas.DataFrame
-        Results of :func:`partial` for the same key, one per batch.
-    errors : pandas.DataFrame, optional
-        The trace's failed-call counts (``Trace.errors``). Without it the
-        ``errors`` column is NA (unknown), never a made-up zero.
-    processes : pandas.DataFrame, optional
-        The processes table; needed to give failed calls a program name
-        when the key is ``process``.
-    final : bool, default True
-        False returns the summed partial instead, to be combined again later.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The same table as :func:`by` (or a partial when ``final`` is False).
-
-    Examples
-    --------
-    >>> from iomonitor.trace import events_frame
-    >>> ev = events_frame({"time": [0.0, 1.0], "dt": [0.1, 0.2], "pid": [7, 7],
-    ...     "fd": [3, 3], "dir": ["R", "R"], "bytes": [10, 5],
-    ...     "file": ["/a", "/a"], "port": [None, None], "syscall": ["read"] * 2,
-    ...     "kind": ["file"] * 2, "tgid": [7, 7], "comm": ["cat"] * 2,
-    ...     "local": [None, None]})
-    >>> combine([partial(ev[:1], "file"), partial(ev[1:], "file")])["read_bytes"].tolist()
-    [15]
-    """
-    parts = [p for p in partials]
-    if not parts:
-        raise UsageError("combine needs at least one partial aggregate")
-    key = _partial_key(parts[0])
-    for other in parts[1:]:
-        if list(other.columns) != list(parts[0].columns):
-            raise UsageError("combine got partials of different keys or runs")
-    keys = run_columns(parts[0]) + list(KEY_SOURCES[key])
-    summed = _reduce(_concat(parts), keys)
-    return _finish(summed, key, errors, processes) if final else summed
+    scan = (
+        data
+        if isinstance(data, Scan)
+        else scan_of(data, (TIME, DT, DIR, BYTES, *KEY_SOURCES[key]), f"totals by {key}")
+    )
+    runs = [RUN] if scan.has_runs else []
+    keys = runs + list(KEY_SOURCES[key])
+    if sockets is not None or key == "peer":
+        scan = scan.where(
+            IS_SOCKET if sockets is not False or key == "peer" else f"NOT {IS_SOCKET}"
+        )
+    group = ", ".join(quote(k) for k in keys)
+    out = scan.query(f"SELECT {group}, {_SUMS_SQL} FROM {{events}} GROUP BY {group}")
+    return _typed(out, keys)
 
 
 def by(
@@ -230,15 +193,10 @@ def by(
     if isinstance(data, Trace):
         errors = data.errors if errors is None else errors
         processes = data.processes if processes is None else processes
-    return _finish(partial(data, key), key, errors, processes)
+    return finish(sums(data, key), key, errors, processes)
 
 
-def by_tree(
-    trace: Trace,
-    *,
-    tgid_partial: pd.DataFrame | None = None,
-    comms: pd.Series | None = None,
-) -> pd.DataFrame:
+def by_tree(trace: Trace) -> pd.DataFrame:
     """Totals of every process together with all its descendants.
 
     Parameters
@@ -246,14 +204,6 @@ def by_tree(
     trace : Trace
         Its ``processes`` table (pid, ppid, tgid) gives the tree; a process
         whose parent is unknown is a root. Threads count with their process.
-    tgid_partial : pandas.DataFrame, optional
-        For traces read batch by batch: ``combine(parts, final=False)`` of
-        ``partial(batch, "tgid")`` over every batch, used instead of
-        ``trace.events``.
-    comms : pandas.Series, optional
-        With ``tgid_partial``: each process's last program name seen in its
-        events, indexed by tgid (or by (run, tgid)); names the processes the
-        processes table does not know.
 
     Returns
     -------
@@ -274,18 +224,12 @@ def by_tree(
         raise UsageError("totals per process subtree need a Trace (its processes table)")
     procs = trace.processes
     require(procs, (PID, "ppid", TGID, COMM), "totals per process subtree")
-    if tgid_partial is None:
-        events = trace.events
-        runs = run_columns(events)
-        check_runs(events, procs, "processes")
-        require(events, (COMM,), "totals per process subtree")
-        tgid_partial = partial(events, "tgid")
-        comms = tgid_comms(events)
-    else:
-        runs = run_columns(tgid_partial)
-        check_runs(tgid_partial, procs, "processes")
-    event_comms = comms if comms is not None else pd.Series(dtype=object)
-    own = _with_errors(tgid_partial, "tgid", trace.errors, procs)
+    scan = scan_of(trace, (TIME, DT, DIR, BYTES, TGID, COMM), "totals per process subtree")
+    runs = [RUN] if scan.has_runs else []
+    check_runs(pd.DataFrame(columns=runs), procs, "processes")
+    tgid_sums = sums(scan, "tgid")
+    event_comms = process_names(scan)
+    own = _with_errors(tgid_sums, "tgid", trace.errors, procs)
 
     run_values = _run_values(own, procs) if runs else [None]
     pair_rows: list[tuple[Any, int, int]] = []
@@ -333,16 +277,31 @@ def by_tree(
     return _tree_order(out, runs)
 
 
-def tgid_comms(events: pd.DataFrame) -> pd.Series:
-    """The last program name of each process in ``events``, for :func:`by_tree`.
+def process_names(data: Trace | pd.DataFrame | Scan) -> pd.Series:
+    """The program name of each process's last event.
 
-    Indexed by tgid, or by (run, tgid) when ``events`` holds several runs. For
-    batches, update one Series with each batch's (later batches win).
+    Parameters
+    ----------
+    data : Trace, pandas.DataFrame or Scan
+        The events (``time``, ``tgid``, ``comm``).
+
+    Returns
+    -------
+    pandas.Series
+        Names (None where unknown), indexed by tgid, or by (run, tgid) when
+        the events hold several runs.
     """
-    if not len(events):
+    scan = data if isinstance(data, Scan) else scan_of(data, (TIME, TGID, COMM), "process names")
+    runs = [RUN] if scan.has_runs else []
+    group = ", ".join(quote(k) for k in [*runs, TGID])
+    rows = scan.query(
+        f"SELECT {group}, arg_max({COMM}, {TIME}) AS comm FROM {{events}} GROUP BY {group}"
+    )
+    if not len(rows):
         return pd.Series(dtype=object)
-    runs = run_columns(events)
-    return events.groupby([*runs, TGID], observed=True, sort=False)[COMM].last().map(_text)
+    index = rows[[*runs, TGID]].astype({TGID: "int64"})
+    names = [_text(v) for v in rows[COMM]]
+    return pd.Series(names, index=pd.MultiIndex.from_frame(index) if runs else index[TGID])
 
 
 def subtree(trace: Trace, pid: int, *, run: Any = None) -> pd.DataFrame:
@@ -424,18 +383,13 @@ def _sums(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def _typed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     for k in keys:
-        frame[k] = as_plain(frame[k])
+        # The engine gives a port column with gaps as floats; the schema's is UInt16.
+        frame[k] = frame[k].astype("UInt16") if k == PORT else as_plain(frame[k])
     for c in _COUNTS:
         frame[c] = frame[c].astype("int64")
     frame["max_size"] = frame["max_size"].astype("Int64")
     frame["time"] = frame["time"].astype("float64")
-    return frame[[*keys, *PARTIAL_COLUMNS, *(c for c in frame.columns if c == "errors")]]
-
-
-def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    # Empty batches carry no rows but may carry other dtypes; leave them out.
-    full = [p for p in parts if len(p)]
-    return pd.concat(full, ignore_index=True) if full else parts[0]
+    return frame[[*keys, *SUM_COLUMNS, *(c for c in frame.columns if c == "errors")]]
 
 
 def _reduce(frame: pd.DataFrame, keys: list[str], extra_sums: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -450,22 +404,30 @@ def _reduce(frame: pd.DataFrame, keys: list[str], extra_sums: tuple[str, ...] = 
     return _typed(out, keys)
 
 
-def _partial_key(part: pd.DataFrame) -> str:
-    sources = tuple(c for c in part.columns if c not in PARTIAL_COLUMNS and c != RUN)
-    for key, cols in KEY_SOURCES.items():
-        if cols == sources:
-            return key
-    raise UsageError(
-        f"not a partial aggregate: its key columns {list(sources)} match none of {list(KEYS)}"
-    )
-
-
-def _finish(
+def finish(
     parts: pd.DataFrame,
     key: str,
-    errors: pd.DataFrame | None,
-    processes: pd.DataFrame | None,
+    errors: pd.DataFrame | None = None,
+    processes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
+    """The table of :func:`by` from the rows of :func:`sums`.
+
+    Parameters
+    ----------
+    parts : pandas.DataFrame
+        :func:`sums` of the events by ``key``.
+    key : str
+        As given to :func:`sums`.
+    errors : pandas.DataFrame, optional
+        Failed-call counts to join in; without them ``errors`` is NA (unknown).
+    processes : pandas.DataFrame, optional
+        Names the processes of failed calls when the key is ``process``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`by` returns it.
+    """
     runs = run_columns(parts)
     merged = _with_errors(parts, key, errors, processes)
     if key == "peer":

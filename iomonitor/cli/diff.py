@@ -28,9 +28,9 @@ import pandas as pd
 import iomonitor
 from iomonitor import analysis
 from iomonitor.cli import add_tz_option
-from iomonitor.cli._batches import size_text
 from iomonitor.cli.stats import Cells, _emit, _markdown, _shown, _text_table, _width
 from iomonitor.errors import UsageError
+from iomonitor.render.units import size_text
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json", "markdown")
 

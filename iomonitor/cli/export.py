@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from iomonitor.cli import add_tz_option
-from iomonitor.cli._batches import size_text
+from iomonitor.render.units import size_text
 
 
 def make_parser(prog: str = "iomonitor export") -> argparse.ArgumentParser:

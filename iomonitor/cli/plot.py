@@ -7,11 +7,8 @@ TRACE is a Parquet trace, a classic CSV, a raw strace log or a folder of
 Parquet files; several traces are drawn one panel per run. The format of the
 picture follows FILE's extension: .png or .svg.
 
-Inputs of more than 4 MiB in all are read batch by batch, so traces larger
-than memory can be drawn; the figures over time (bandwidth, cumulative,
-timeline) read them twice (first for the span and the busiest keys), and
-latency percentiles are then estimated within 1%. A progress bar shows on
-stderr when it is a terminal.
+Parquet files and datasets are queried where they are, so traces larger
+than memory can be drawn; a classic CSV or a raw log is converted once.
 
 kinds:
   bandwidth   bytes per second over time, stacked by --by; reads above, writes below
@@ -45,21 +42,8 @@ _OPTIONS: dict[str, tuple[str, ...]] = {
     "flow": ("top",),
 }
 
-#: Event columns each kind reads (Parquet inputs load only these); the figures
-#: over time also need each process's first and last call (time, dt, tgid).
-_COLUMNS: dict[str, tuple[str, ...]] = {
-    "bandwidth": ("time", "dt", "dir", "bytes", "tgid"),
-    "cumulative": ("time", "dt", "dir", "bytes", "tgid"),
-    "timeline": ("time", "dt", "dir", "bytes", "tgid", "comm"),
-    "sizes": ("dir", "bytes"),
-    "latency": ("dt", "syscall"),
-    "flow": ("time", "dt", "dir", "bytes", "file", "port", "kind", "tgid", "comm"),
-}
-_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "file": ("file",),
-    "peer": ("kind", "file", "port"),
-    "process": ("comm",),
-}
+#: What bandwidth and cumulative draw one area or line per.
+_BY: tuple[str, ...] = ("file", "peer", "process")
 
 
 def make_parser(prog: str = "iomonitor plot") -> argparse.ArgumentParser:
@@ -79,7 +63,7 @@ def make_parser(prog: str = "iomonitor plot") -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--by",
-        choices=tuple(_KEY_COLUMNS),
+        choices=_BY,
         help="bandwidth, cumulative: one area or line per file, peer or process (default: file)",
     )
     ap.add_argument(
@@ -100,14 +84,13 @@ def make_parser(prog: str = "iomonitor plot") -> argparse.ArgumentParser:
 
 
 def run(ns: argparse.Namespace) -> int:
-    """Read the traces, draw the figure and write it; return 0.
+    """Open the traces, draw the figure and write it; return 0.
 
-    Inputs of more than :data:`iomonitor.cli._batches.STREAM_ABOVE` bytes
-    are aggregated batch by batch (:class:`iomonitor.plot.FigureCollector`);
-    smaller ones are loaded whole.
+    The figure is drawn from analysis queries over the events where they are
+    (:func:`iomonitor.store.scan`), whatever their size.
     """
     from iomonitor import plot, store
-    from iomonitor.cli import _batches
+    from iomonitor.cli._inputs import check_by_process
 
     output = Path(ns.output)
     suffix = output.suffix.lower()
@@ -122,55 +105,16 @@ def run(ns: argparse.Namespace) -> int:
     check_output(output)
 
     kwargs: dict[str, Any] = {}
-    columns = list(_COLUMNS[ns.kind])
     if "by" in _OPTIONS[ns.kind]:
         kwargs["by"] = ns.by or "file"
-        columns += _KEY_COLUMNS[kwargs["by"]]
     if ns.top is not None:
         kwargs["top"] = ns.top
     if ns.interval is not None:
         kwargs["interval"] = ns.interval
-    columns = list(dict.fromkeys(columns))
-    reader = _batches.open_reader(ns.traces, columns, tz=ns.tz)
-    if reader is None:
-        trace = store.load(*ns.traces, columns=load_columns(ns.traces, columns), tz=ns.tz)
-        _batches.check_by_process(kwargs.get("by"), trace)
-        figure = plot.KINDS[ns.kind](trace, **kwargs)
-    else:
-        _batches.check_by_process(kwargs.get("by"), reader)
-        collector = plot.FigureCollector([(ns.kind, kwargs)])
-        info = _batches.aggregate(ns.traces, columns, collector, reader)
-        figure = plot.KINDS[ns.kind](collector.finish(info), **kwargs)
-    save_figure(figure, output)
+    trace = store.scan(*ns.traces, tz=ns.tz)
+    check_by_process(kwargs.get("by"), trace)
+    save_figure(plot.KINDS[ns.kind](plot.collect(trace, [(ns.kind, kwargs)]), **kwargs), output)
     return 0
-
-
-def load_columns(traces: list[str], columns: list[str]) -> list[str] | None:
-    """The event columns to read, or None (all) when several inputs are combined.
-
-    Combining traces wants every schema column in each, so only a single
-    input file is read in part (a folder may hold several).
-
-    Parameters
-    ----------
-    traces : list of str
-        The inputs named on the command line.
-    columns : list of str
-        The event columns the figure needs.
-
-    Returns
-    -------
-    list of str or None
-
-    Examples
-    --------
-    >>> load_columns(["a.parquet"], ["time", "bytes", "time"])
-    ['time', 'bytes']
-    >>> load_columns(["a.parquet", "b.parquet"], ["time"]) is None
-    True
-    """
-    single = len(traces) == 1 and not Path(traces[0]).is_dir()
-    return list(dict.fromkeys(columns)) if single else None
 
 
 def check_output(path: Path) -> None:

@@ -9,10 +9,8 @@ blind spots (lines that could not be read, bytes and fds strace could not
 see, io_uring/AIO calls, failed calls). Figures are inline images and the
 style sheet is inline: the file opens anywhere, offline, without scripts.
 
-Inputs of more than 4 MiB in all are read batch by batch (twice: the figures
-over time first need the trace's span and busiest keys), so traces larger
-than memory can be reported on; latency percentiles are then estimated
-within 1%. A progress bar shows on stderr when it is a terminal.
+Parquet files and datasets are queried where they are, so traces larger
+than memory can be reported on; a classic CSV or a raw log is converted once.
 """
 
 from __future__ import annotations
@@ -43,15 +41,13 @@ def make_parser(prog: str = "iomonitor report") -> argparse.ArgumentParser:
 
 
 def run(ns: argparse.Namespace) -> int:
-    """Read the traces and write the report; return 0.
+    """Open the traces and write the report; return 0.
 
-    Inputs of more than :data:`iomonitor.cli._batches.STREAM_ABOVE` bytes are
-    added up batch by batch (:class:`iomonitor.report.ReportCollector`);
-    smaller ones are loaded whole.
+    Every table and figure is an analysis query over the events where they
+    are (:func:`iomonitor.store.scan`), whatever their size.
     """
-    from iomonitor import report, schema, store
-    from iomonitor.cli import _batches
-    from iomonitor.cli.plot import check_output, load_columns
+    from iomonitor import report, store
+    from iomonitor.cli.plot import check_output
 
     output = Path(ns.output)
     if output.suffix.lower() not in (".html", ".htm"):
@@ -59,13 +55,5 @@ def run(ns: argparse.Namespace) -> int:
     if ns.top < 1:
         raise UsageError(f"--top must be 1 or more, not {ns.top}")
     check_output(output)
-    # The report uses every column but these two; leaving them unread saves memory.
-    columns = [c for c in schema.EVENT_COLUMNS if c not in ("fd", "local")]
-    reader = _batches.open_reader(ns.traces, columns, tz=ns.tz)
-    if reader is None:
-        data = store.load(*ns.traces, columns=load_columns(ns.traces, columns), tz=ns.tz)
-    else:
-        collector = report.ReportCollector()
-        data = collector.finish(_batches.aggregate(ns.traces, columns, collector, reader))
-    report.save(data, output, title=ns.title, top=ns.top)
+    report.save(store.scan(*ns.traces, tz=ns.tz), output, title=ns.title, top=ns.top)
     return 0

@@ -14,9 +14,8 @@ under the name given to --by (the tree names each process by its pid);
 json without --by holds the summary and every table. With --dir, failed
 calls cannot be told apart by direction and show as unknown.
 
-Inputs of more than 4 MiB in all are read batch by batch (Parquet row
-groups, CSV chunks, logs as they convert), so traces larger than memory
-work; a progress bar shows on stderr when it is a terminal.
+Parquet files and datasets are queried where they are, whatever their size;
+a classic CSV or a raw log is converted once, in memory.
 """
 
 from __future__ import annotations
@@ -25,27 +24,17 @@ import argparse
 import json
 import shutil
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
-import numpy as np
 import pandas as pd
 
-import iomonitor
-from iomonitor import analysis
+from iomonitor import analysis, store
 from iomonitor.cli import add_tz_option
-from iomonitor.cli._batches import (
-    STREAM_ABOVE,
-    batches,
-    check_by_process,
-    open_reader,
-    pushdown,
-)
-from iomonitor.cli._batches import Progress as _Progress
-from iomonitor.cli._batches import size_text as _size
+from iomonitor.cli._inputs import check_by_process
 from iomonitor.errors import OutputError, UsageError
-from iomonitor.schema import DIRECTIONS, EVENT_COLUMNS, KINDS
-from iomonitor.store import BatchReader
+from iomonitor.render.units import size_text as _size
+from iomonitor.schema import DIRECTIONS, KINDS
 from iomonitor.trace import Trace
 
 BY_CHOICES: tuple[str, ...] = (*analysis.KEYS, "tree")
@@ -89,16 +78,10 @@ def make_parser(prog: str = "iomonitor stats") -> argparse.ArgumentParser:
 
 
 def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
-    """Read the traces, compute the tables asked for and write them.
+    """Open the traces, compute the tables asked for and write them.
 
-    Per-key tables and the summary are added up batch by batch
-    (:func:`iomonitor.analysis.partial` / :func:`~iomonitor.analysis.combine`),
-    so memory grows with the number of groups, not of events. Inputs of more
-    than :data:`STREAM_ABOVE` bytes in all are read batch by batch from disk
-    (:class:`iomonitor.store.BatchReader`), with a progress bar on stderr
-    when it is a terminal; smaller ones are loaded whole. ``--interval``
-    (bucket sums) and ``--by tree`` (per-process partials) add up batch by
-    batch too.
+    Every table is one query of the analysis engine over the events where
+    they are (:func:`iomonitor.store.scan`), filtered first.
 
     Parameters
     ----------
@@ -113,212 +96,53 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
         0.
     """
     out = sys.stdout if file is None else file
-    seen = _Seen()
-    status = _run(ns, out, seen)
-    filters = {name: values for name, values in _filters(ns).items() if values}
-    if filters and not seen.events:
-        # An empty table is a true answer, but a typo in a filter must not pass for one.
-        given = " ".join(f"--{name} {value}" for name, vs in filters.items() for value in vs)
-        print(f"iomonitor: warning: no event matches {given}", file=sys.stderr)
-    return status
-
-
-def _run(ns: argparse.Namespace, out: IO[str], seen: _Seen) -> int:
     if ns.by == "tree" and ns.interval:
         raise UsageError("--interval splits by a key, not by the process tree")
     if ns.format == "csv" and not (ns.by or ns.interval):
         raise UsageError("--format csv writes a single table: choose it with --by or --interval")
-    reader = _reader(ns.traces, _columns(ns), pushdown(_filters(ns)), ns.tz)
-    if reader is not None:
-        check_by_process(ns.by, reader)
-    if reader is not None and ns.by == "tree":
-        table = _stream_tree(reader, ns, seen)
-        _write_one(_head(table, ns.top), ns.format, out, _tree_cells)
-        return 0
-    if reader is not None and ns.interval:
-        table = _stream_bandwidth(reader, ns, seen)
-        if table is not None:
-            _write_one(table, ns.format, out, _rate_cells)
-            return 0
-        reader = None  # no events at all: the whole-load path says the same, simply
-    if reader is None:
-        loaded = iomonitor.load(*ns.traces, filters=pushdown(_filters(ns)), tz=ns.tz)
-        trace = _filtered(loaded, ns)
-        check_by_process(ns.by, trace)
-        seen.events = len(trace.events)
-        if ns.interval:
-            table = analysis.bandwidth(trace, ns.interval, key=ns.by, top=ns.top)
-            _write_one(table, ns.format, out, _rate_cells)
-            return 0
-        if ns.by == "tree":
-            _write_one(_head(analysis.by_tree(trace), ns.top), ns.format, out, _tree_cells)
-            return 0
-        tally = _Tally(ns.by)
-        tally.add(trace.events)
-        info = trace
+    opened = store.scan(*ns.traces, tz=ns.tz)
+    check_by_process(ns.by, opened)
+    filters = {"pid": ns.pid, "file": ns.file, "kind": ns.kind, "dir": ns.dir}
+    trace = analysis.select(opened, **filters)
+    if ns.interval:
+        table = analysis.bandwidth(trace, ns.interval, key=ns.by, top=ns.top)
+        _write_one(table, ns.format, out, _rate_cells)
+    elif ns.by == "tree":
+        _write_one(_head(analysis.by_tree(trace), ns.top), ns.format, out, _tree_cells)
+    elif ns.by:
+        table = _totals(trace, ns.by, False, ns)
+        _write_one(_head(table, ns.top), ns.format, out, _totals_cells)
     else:
-        tally = _Tally(ns.by)
-        with _Progress(reader.total_bytes, sys.stderr) as progress:
-            for events in _stream(reader, ns, seen):
-                tally.add(events)
-                progress.show(reader.bytes_read)
-        info = _filtered(reader.trace_info(), ns)
-    # Failed calls have no direction, so with --dir their count is unknown, not zero.
-    errors = None if ns.dir else info.errors
-    if ns.by:
-        table = _head(tally.table(ns.by, errors, info.processes), ns.top)
-        _write_one(table, ns.format, out, _totals_cells)
-    else:
-        tables = {
-            title: _head(tally.table(title, errors, info.processes), ns.top)
-            for title, _, _ in SECTIONS
-        }
-        _write_all(tally.summary(info), tables, ns, out)
+        tables = {title: _totals(trace, key, no_sockets, ns) for title, key, no_sockets in SECTIONS}
+        head = analysis.summary(
+            trace,
+            totals={
+                "file": tables["files"],
+                "peer": tables["peers"],
+                "process": tables["processes"],
+            },
+        )
+        _write_all(head, {t: _head(table, ns.top) for t, table in tables.items()}, ns, out)
+    given = {name: values for name, values in filters.items() if values}
+    if given and not _events(trace):
+        # An empty table is a true answer, but a typo in a filter must not pass for one.
+        words = " ".join(f"--{name} {value}" for name, vs in given.items() for value in vs)
+        print(f"iomonitor: warning: no event matches {words}", file=sys.stderr)
     return 0
 
 
-# -- reading batch by batch ------------------------------------------------------
-
-#: Partial aggregates held before they are added up into one.
-_COMPACT_EVERY = 32
+def _events(trace: Trace) -> int:
+    return len(trace.events) if trace.in_memory else trace.scan.count()
 
 
-def _reader(
-    paths: Sequence[str], columns: list[str] | None, filters: list | None, tz: str | None
-) -> BatchReader | None:
-    """A batch reader for large inputs; None to load them whole."""
-    return open_reader(paths, columns, above=STREAM_ABOVE, filters=filters, tz=tz)
-
-
-def _stream_bandwidth(
-    reader: BatchReader, ns: argparse.Namespace, seen: _Seen
-) -> pd.DataFrame | None:
-    """``--interval`` batch by batch: bucket sums add up exactly; None when no batch came."""
-    parts: list[pd.DataFrame] = []
-    with _Progress(reader.total_bytes, sys.stderr) as progress:
-        for events in _stream(reader, ns, seen):
-            parts.append(analysis.bandwidth_partial(events, ns.interval, key=ns.by))
-            if len(parts) > _COMPACT_EVERY:
-                parts = [analysis.bandwidth_combine(parts, ns.interval, ns.by, final=False)]
-            progress.show(reader.bytes_read)
-    if not parts:
-        return None
-    return analysis.bandwidth_combine(parts, ns.interval, key=ns.by, top=ns.top)
-
-
-def _stream_tree(reader: BatchReader, ns: argparse.Namespace, seen: _Seen) -> pd.DataFrame:
-    """``--by tree`` batch by batch: per-process partial totals, then the tree."""
-    parts: list[pd.DataFrame] = []
-    comms: pd.Series | None = None
-    with _Progress(reader.total_bytes, sys.stderr) as progress:
-        for events in _stream(reader, ns, seen):
-            parts = _compact(parts, analysis.partial(events, "tgid"))
-            last = analysis.tgid_comms(events)
-            comms = last if comms is None else last.combine_first(comms)
-            progress.show(reader.bytes_read)
-    info = _filtered(reader.trace_info(), ns)
-    if not parts:
-        return analysis.by_tree(info)
-    whole = analysis.combine(parts, final=False)
-    return analysis.by_tree(info, tgid_partial=whole, comms=comms)
-
-
-def _columns(ns: argparse.Namespace) -> list[str] | None:
-    """The event columns one table and the filters need; None (all) for the default view."""
-    if ns.interval:
-        need = {"time", "dir", "bytes", *(analysis.KEY_SOURCES[ns.by] if ns.by else ())}
-    elif ns.by == "tree":
-        need = {"time", "dt", "dir", "bytes", "tgid", "comm"}
-    elif not ns.by:
-        return None
-    else:
-        need = {"time", "dt", "dir", "bytes", *analysis.KEY_SOURCES[ns.by]}
-    need |= {"pid", "tgid"} if ns.pid else set()
-    need |= {"file"} if ns.file else set()
-    need |= {"kind"} if ns.kind else set()
-    return [c for c in EVENT_COLUMNS if c in need]
-
-
-def _filters(ns: argparse.Namespace) -> dict[str, Any]:
-    return {"pid": ns.pid, "file": ns.file, "kind": ns.kind, "dir": ns.dir}
-
-
-def _filtered(trace: Trace, ns: argparse.Namespace) -> Trace:
-    return analysis.select(trace, **_filters(ns))
-
-
-def _stream(reader: BatchReader, ns: argparse.Namespace, seen: _Seen) -> Iterator[pd.DataFrame]:
-    """The filtered events of every input, batch by batch, with ``run`` when several."""
-    for events in batches(reader, _filters(ns)):
-        seen.events += len(events)
-        yield events
-
-
-class _Seen:
-    """How many events passed the filters, counted as they go by."""
-
-    def __init__(self) -> None:
-        self.events = 0
-
-
-class _Tally:
-    """The tables of one ``stats`` view, added up batch by batch.
-
-    Holds partial aggregates (one row per group) and adds them up every few
-    batches, so its memory grows with the number of groups, not of events.
-    """
-
-    def __init__(self, by: str | None) -> None:
-        # title -> (key, leave socket events out)
-        self.sections = {by: (by, False)} if by else {t: (k, s) for t, k, s in SECTIONS}
-        self.parts: dict[str, list[pd.DataFrame]] = {t: [] for t in self.sections}
-        self.summary_parts: list[pd.DataFrame] | None = None if by else []
-
-    def add(self, events: pd.DataFrame) -> None:
-        """Add one batch of (already filtered) events."""
-        for title, (key, no_sockets) in self.sections.items():
-            frame = events[~_is_socket(events["kind"])] if no_sockets else events
-            self.parts[title] = _compact(self.parts[title], analysis.partial(frame, key))
-        if self.summary_parts is not None:
-            parts = [*self.summary_parts, analysis.summary_partial(events)]
-            if len(parts) > _COMPACT_EVERY:
-                parts = [analysis.summary_combine(parts, final=False)]
-            self.summary_parts = parts
-
-    def table(
-        self, title: str, errors: pd.DataFrame | None, processes: pd.DataFrame
-    ) -> pd.DataFrame:
-        """The finished totals of one section."""
-        no_sockets = self.sections[title][1]
-        if no_sockets and errors is not None:
-            # Socket traffic has its own table (peers); here it would only repeat it.
-            errors = errors[~_is_socket(errors["kind"])]
-        return analysis.combine(self.parts[title], errors=errors, processes=processes)
-
-    def summary(self, info: Trace) -> pd.Series:
-        """The headline numbers; ``info`` brings processes, failed calls and metadata."""
-        assert self.summary_parts is not None
-        tops = {
-            "file": _summed(self.parts["files"]),
-            "peer": _summed(self.parts["peers"]),
-            "process": _summed(self.parts["processes"]),
-        }
-        return analysis.summary_combine(self.summary_parts, info, tops)
-
-
-def _is_socket(kind: pd.Series) -> np.ndarray:
-    return kind.astype("str").isin(analysis.SOCKET_KINDS).to_numpy()
-
-
-def _compact(parts: list[pd.DataFrame], part: pd.DataFrame) -> list[pd.DataFrame]:
-    parts = [*parts, part]
-    if len(parts) > _COMPACT_EVERY:
-        parts = [analysis.combine(parts, final=False)]
-    return parts
-
-
-def _summed(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    return analysis.combine(parts, final=False)
+def _totals(trace: Trace, key: str, no_sockets: bool, ns: argparse.Namespace) -> pd.DataFrame:
+    """One table of totals; socket traffic left out when ``no_sockets`` (peers show it)."""
+    # Failed calls have no direction, so with --dir their count is unknown, not zero.
+    errors = None if ns.dir else trace.errors
+    if no_sockets and errors is not None:
+        errors = errors[~errors["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()]
+    rows = analysis.sums(trace, key, sockets=False if no_sockets else None)
+    return analysis.finish(rows, key, errors, trace.processes)
 
 
 # -- choosing the rows --------------------------------------------------------

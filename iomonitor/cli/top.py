@@ -174,7 +174,7 @@ class _View:
 
     def line(self, now: float, final: bool = False) -> str:
         """One plain summary line (for a pipe)."""
-        from iomonitor.cli._batches import size_text
+        from iomonitor.render.units import size_text
 
         self._catch_up()
         read, write = self.totals.rates(now)
@@ -195,7 +195,7 @@ class _View:
         from rich.table import Table
         from rich.text import Text
 
-        from iomonitor.cli._batches import size_text
+        from iomonitor.render.units import size_text
 
         self._catch_up()
         read, write = self.totals.rates(now)

@@ -178,15 +178,16 @@ def test_duckdb_reads_processes_and_meta_from_the_file_metadata(fleet) -> None:
         assert "cat" in blob["processes"]["comm"]
 
 
-def test_stats_reads_the_dataset_batch_by_batch_as_it_loads_it(fleet, monkeypatch) -> None:
+def test_stats_queries_the_dataset_on_disk_as_it_loads_it(fleet, monkeypatch) -> None:
+    from iomonitor import store
     from iomonitor.cli import main
-    from iomonitor.cli import stats as stats_cli
 
     ds, _ = fleet
     outputs = []
-    for above in (stats_cli.STREAM_ABOVE, 0):  # loaded whole, then read batch by batch
-        monkeypatch.setattr(stats_cli, "STREAM_ABOVE", above)
-        out = ds.parent / f"stats-{above}.json"
+    for where in ("disk", "memory"):  # queried where it is, then loaded whole
+        if where == "memory":
+            monkeypatch.setattr(store, "scan", store.load)
+        out = ds.parent / f"stats-{where}.json"
         with open(out, "w") as fh:
             monkeypatch.setattr(sys, "stdout", fh)
             assert main(["stats", "--by", "file", "--format", "json", "--top", "0", str(ds)]) == 0

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-import iomonitor.accessor  # noqa: F401  (registers .io)
+import iomonitor.analysis  # noqa: F401  (registers .io)
 from iomonitor.errors import UsageError
 from iomonitor.trace import events_frame
 

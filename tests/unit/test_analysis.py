@@ -222,32 +222,11 @@ def test_empty_events_give_empty_typed_table() -> None:
     assert_frame_equal(got, totals("file", []))
 
 
-# -- batches --------------------------------------------------------------------
+# -- the engine's sums -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", analysis.KEYS)
-def test_three_batches_combine_to_the_whole(trace: Trace, key: str) -> None:
-    ev = trace.events
-    batches = [ev.iloc[:3], ev.iloc[3:5], ev.iloc[5:]]
-    parts = [analysis.partial(b, key) for b in batches]
-    got = analysis.combine(parts, errors=trace.errors, processes=trace.processes)
-    rows, dtype = EXPECTED[key]
-    assert_frame_equal(got, totals(key, rows, dtype))
-
-
-def test_partials_can_be_combined_in_stages(trace: Trace) -> None:
-    ev = trace.events
-    first = analysis.combine(
-        [analysis.partial(ev.iloc[:2], "file"), analysis.partial(ev.iloc[2:4], "file")],
-        final=False,
-    )
-    second = analysis.partial(ev.iloc[4:], "file")
-    got = analysis.combine([first, second], errors=trace.errors)
-    assert_frame_equal(got, totals("file", BY_FILE))
-
-
-def test_partial_holds_sums_per_group(events: pd.DataFrame) -> None:
-    got = analysis.partial(events.iloc[:4], "tgid")
+def test_sums_holds_sums_per_group(events: pd.DataFrame) -> None:
+    got = analysis.sums(events.iloc[:4], "tgid")
     expected = pd.DataFrame({
         "tgid": pd.Series([100], dtype="int32"),
         "calls": [4], "rw_calls": [3], "read_bytes": [4096], "write_bytes": [50],
@@ -257,13 +236,6 @@ def test_partial_holds_sums_per_group(events: pd.DataFrame) -> None:
     expected["first"] = expected["first"].astype("datetime64[us, UTC]")
     expected["last"] = expected["last"].astype("datetime64[us, UTC]")
     assert_frame_equal(got, expected)
-
-
-def test_combine_refuses_mixed_keys(events: pd.DataFrame) -> None:
-    with pytest.raises(UsageError, match="different keys"):
-        analysis.combine([analysis.partial(events, "file"), analysis.partial(events, "pid")])
-    with pytest.raises(UsageError, match="at least one"):
-        analysis.combine([])
 
 
 # -- runs -------------------------------------------------------------------------
@@ -291,16 +263,6 @@ def test_runs_never_merge() -> None:
         (7, 1, 0, 3, 0, 3, 3.0, 3, 5, 0.25, 1.0, 1.0),
     ], "int32", run=["a", "b"])  # fmt: skip
     assert_frame_equal(got, expected)
-
-
-def test_runs_combine_batchwise_too() -> None:
-    tr = two_runs()
-    parts = [analysis.partial(tr.events.iloc[i : i + 1], "file") for i in range(2)]
-    expected = totals("file", [
-        ("/x", 1, 10, 0, 0, 10, 10.0, 10, 0, 0.5, 1.0, 1.0),
-        ("/x", 1, 0, 3, 0, 3, 3.0, 3, 5, 0.25, 1.0, 1.0),
-    ], run=["a", "b"])  # fmt: skip
-    assert_frame_equal(analysis.combine(parts, errors=tr.errors), expected)
 
 
 def test_side_table_without_run_is_refused() -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-import iomonitor
+from iomonitor import store
 from iomonitor.cli import main
 from iomonitor.errors import InputError
 from iomonitor.trace import Trace, errors_frame, events_frame, processes_frame
@@ -53,15 +53,15 @@ def make_trace(rows: list[tuple] = ROWS) -> Trace:
 
 @pytest.fixture
 def loaded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
-    """Make iomonitor.load return the fixture trace; record what it was asked."""
+    """Make store.scan (how the CLI opens traces) return the fixture trace; record what it was asked."""
     calls: list[tuple[str, ...]] = []
 
-    def fake_load(*paths: str, filters: list | None = None, tz: str | None = None) -> Trace:
+    def fake_scan(*paths: str, date: object = None, tz: str | None = None) -> Trace:
         assert tz is None  # no --tz given: the local zone
         calls.append(paths)
         return make_trace()
 
-    monkeypatch.setattr(iomonitor, "load", fake_load, raising=False)
+    monkeypatch.setattr(store, "scan", fake_scan)
     return calls
 
 
@@ -158,7 +158,7 @@ def test_json_without_by_holds_summary_and_tables(capsys, loaded) -> None:
 
 
 def test_several_traces_keep_runs(capsys, monkeypatch) -> None:
-    def two(*paths: str, filters: list | None = None, tz: str | None = None) -> Trace:
+    def two(*paths: str, date: object = None, tz: str | None = None) -> Trace:
         a, b = make_trace(ROWS[:1]), make_trace(ROWS[1:2])
         ev = pd.concat([a.events.assign(run=paths[0]), b.events.assign(run=paths[1])])
         ev["run"] = pd.Categorical(ev["run"], categories=list(paths))
@@ -166,7 +166,7 @@ def test_several_traces_keep_runs(capsys, monkeypatch) -> None:
         errs = pd.concat([a.errors.assign(run=p) for p in paths], ignore_index=True)
         return Trace(ev.reset_index(drop=True), procs, errs, {})
 
-    monkeypatch.setattr(iomonitor, "load", two, raising=False)
+    monkeypatch.setattr(store, "scan", two)
     rc, out, _ = stats(capsys, "--by", "pid", "--format", "json", "a.parquet", "b.parquet")
     assert rc == 0
     assert pick(json.loads(out), "run", "pid", "read_bytes", "write_bytes", "errors") == [
@@ -223,9 +223,7 @@ def test_default_view(capsys, loaded, monkeypatch) -> None:
 def test_table_fits_the_terminal(capsys, monkeypatch) -> None:
     long_name = "/srv/" + "deep/" * 30 + "final.dat"
     rows = [(1.0, 0.1, 1, 3, "R", 10, long_name, None, "read", "file", 1, "x")]
-    monkeypatch.setattr(
-        iomonitor, "load", lambda *p, filters=None, tz=None: make_trace(rows), raising=False
-    )
+    monkeypatch.setattr(store, "scan", lambda *p, date=None, tz=None: make_trace(rows))
     monkeypatch.setenv("COLUMNS", "72")
     rc, out, _ = stats(capsys, "--by", "file", "t.parquet")
     assert rc == 0
@@ -253,9 +251,7 @@ def test_markdown_escapes_pipes(capsys, loaded) -> None:
 def test_escaped_bytes_in_names_pass_through_unchanged(capsys, monkeypatch) -> None:
     name = "/tmp/caf\\xe9.bin"  # how the trace spells the byte 0xe9 of a non-UTF-8 name
     rows = [(1.0, 0.1, 1, 3, "R", 10, name, None, "read", "file", 1, "x")]
-    monkeypatch.setattr(
-        iomonitor, "load", lambda *p, filters=None, tz=None: make_trace(rows), raising=False
-    )
+    monkeypatch.setattr(store, "scan", lambda *p, date=None, tz=None: make_trace(rows))
     rc, out, _ = stats(capsys, "--by", "file", "t.parquet")
     assert rc == 0 and out.splitlines()[1].startswith("/tmp/caf\\xe9.bin ")
     rc, out, _ = stats(capsys, "--by", "file", "--format", "csv", "t.parquet")
@@ -282,10 +278,10 @@ def test_usage_errors_are_one_line(capsys, loaded, args, message) -> None:
 
 
 def test_input_error_exit_code(capsys, monkeypatch) -> None:
-    def broken(*paths: str, filters: list | None = None, tz: str | None = None) -> Trace:
+    def broken(*paths: str, date: object = None, tz: str | None = None) -> Trace:
         raise InputError(paths[0], "not a trace")
 
-    monkeypatch.setattr(iomonitor, "load", broken, raising=False)
+    monkeypatch.setattr(store, "scan", broken)
     rc, _, err = stats(capsys, "junk.bin")
     assert (rc, err) == (3, "iomonitor: junk.bin: not a trace\n")
 
@@ -313,14 +309,3 @@ def test_reads_a_real_classic_csv(capsys, tmp_path) -> None:
         ("stdout", 1, 0, 26),
         ("/dev/null", 1, 0, 4),
     ]
-
-
-def test_filters_are_pushed_down_to_the_reader_as_a_superset() -> None:
-    from iomonitor.cli._batches import pushdown
-
-    got = pushdown({"pid": [5], "kind": ["tcp"], "dir": ["R"], "file": ["/a", "/b"]})
-    rest = [("kind", "in", ["tcp"]), ("dir", "in", ["R"]), ("file", "in", ["/a", "/b"])]
-    assert got == [[("pid", "in", [5]), *rest], [("tgid", "in", [5]), *rest]]
-    # A shell pattern cannot be pushed down: select alone applies it.
-    assert pushdown({"file": ["/etc/*"], "dir": ["W"]}) == [[("dir", "in", ["W"])]]
-    assert pushdown({"pid": None, "file": None, "kind": None, "dir": None}) is None

@@ -197,11 +197,10 @@ def test_names_and_host_come_from_the_folders(tmp_path: Path) -> None:
     # One part alone knows its host and run too.
     alone = store.load(moved / "part-0.parquet")
     assert (alone.meta["host"], alone.meta["run"]) == ("c", "20200101T000000Z-0000")
-    # The batch reader names and describes runs the same way.
-    reader = store.BatchReader(ds, batch_rows=2)
-    assert [i.name for i in reader.inputs] == names
-    assert {name for name, _ in reader} == set(names)
-    assert reader.trace_info().meta == trace.meta
+    # A scan of the dataset (queried on disk) names and describes runs the same way.
+    scanned = store.scan(ds)
+    assert list(scanned.scan.runs) == names
+    assert scanned.meta == trace.meta
 
 
 def test_run_name_and_partition_values() -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from pandas.testing import assert_frame_equal
-from test_stats_batches import synthetic  # events, processes, failed calls; time-sorted
+from test_engine import synthetic  # events, processes, failed calls; time-sorted
 
 from iomonitor import sinks, store
 from iomonitor.errors import UsageError
@@ -165,14 +165,6 @@ def test_parquet(parquet: Path, case: str) -> None:
     assert whole_meta(got.meta) == whole.meta
 
 
-@pytest.mark.parametrize("case", PARQUET_CASES)
-def test_parquet_batches(parquet: Path, case: str) -> None:
-    filters, mask = PARQUET_CASES[case]
-    batches = list(store.iter_batches(parquet, batch_rows=100, filters=filters))
-    assert all(0 < len(b) <= 100 for _, b in batches)
-    same_rows(concat([b for _, b in batches]), store.load(parquet).events, mask)
-
-
 def test_parquet_filter_on_columns_not_read(parquet: Path) -> None:
     got = store.load(parquet, columns=["time", "bytes"], filters=[("file", "==", "stdout")])
     whole = store.load(parquet).events
@@ -180,10 +172,6 @@ def test_parquet_filter_on_columns_not_read(parquet: Path) -> None:
     assert_frame_equal(
         got.events, whole[whole.file == "stdout"][["time", "bytes"]].reset_index(drop=True)
     )
-    reader = store.BatchReader(parquet, columns=["bytes"], filters=[("pid", "==", 100)])
-    got = pd.concat([b for _, b in reader], ignore_index=True)
-    assert list(got.columns) == ["bytes"]
-    assert got["bytes"].tolist() == whole[whole.pid == 100]["bytes"].tolist()
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -200,8 +188,6 @@ def test_classic_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str)
     got = store.load(path, filters=_shifted(filters, local))
     same_rows(got.events, whole.events, lambda e: mask(e.assign(time=e.time - local)))
     assert whole_meta(got.meta) == whole.meta
-    batches = store.iter_batches(path, batch_rows=500, filters=_shifted(filters, local))
-    assert_frame_equal(tidy(concat([b for _, b in batches])), tidy(got.events))
 
 
 def _shifted(filters: list, by: pd.Timedelta) -> list:
@@ -245,8 +231,6 @@ def test_raw_log(log: Path) -> None:
         assert_frame_equal(got.processes, whole.processes)
         assert_frame_equal(got.errors, whole.errors)
         assert whole_meta(got.meta) == whole.meta
-        batches = [b for _, b in store.iter_batches(log, batch_rows=7, filters=filters)]
-        assert_frame_equal(tidy(concat(batches)), tidy(got.events))
 
 
 def run_name(host: str, run: str) -> str:
@@ -290,11 +274,6 @@ def test_two_host_dataset(dataset: Path, case: str) -> None:
     assert_frame_equal(got.processes, whole.processes)
     assert_frame_equal(got.errors, whole.errors)
     assert whole_meta(got.meta) == whole.meta
-    reader = store.BatchReader(dataset, batch_rows=300, filters=filters)
-    batches = concat([b.assign(run=name) for name, b in reader])
-    want = got.events.assign(run=got.events.run.astype(str))
-    assert_frame_equal(tidy(batches), tidy(want))
-    assert reader.trace_info().meta["filters"] == store.RowFilter.parse(filters).to_json()
 
 
 # -- what is not read ------------------------------------------------------------
@@ -311,12 +290,8 @@ def test_time_filter_reads_only_the_row_groups_it_needs(parquet: Path, row_group
     assert 2 <= len(row_groups_read) <= 3
     assert got.time.min() >= T0 + pd.Timedelta(seconds=20) and len(got) > 0
     row_groups_read.clear()
-    batches = list(store.iter_batches(parquet, filters=window))
-    assert 2 <= len(row_groups_read) <= 3
-    assert sum(len(b) for _, b in batches) == len(got)
-    row_groups_read.clear()
-    list(store.iter_batches(parquet))
-    assert len(row_groups_read) == 20  # the spy sees what an unfiltered reader reads
+    store.load(parquet, filters=[("time", ">=", T0)])
+    assert len(row_groups_read) == 20  # the spy sees what a filter that keeps all reads
 
 
 def test_string_filter_reads_only_the_row_groups_it_needs(
@@ -372,7 +347,6 @@ def test_bad_filter_is_one_line_usage_error(parquet: Path, case: str) -> None:
     filters, words = BAD[case]
     for read in (
         lambda: store.load(parquet, filters=filters),
-        lambda: store.BatchReader(parquet, filters=filters),
         lambda: store.load(DATA / "pipeline.log", filters=filters),
     ):
         with pytest.raises(UsageError) as err:

@@ -1,8 +1,8 @@
 """The ``.io`` accessor on events DataFrames.
 
-Importing this module registers it::
+Importing :mod:`iomonitor.analysis` (which :func:`iomonitor.load` does)
+registers it::
 
-    import iomonitor.accessor
     trace.events.io.by("file")
     trace.events.io.bandwidth("100ms", key="process")
 
@@ -24,8 +24,7 @@ TIME, DT, _PID, _FD, DIR, BYTES, _FILE, _PORT = schema.CLASSIC_COLUMNS
 
 
 def _analysis() -> ModuleType:
-    # Imported on use: iomonitor.trace registers this accessor, and the
-    # analysis modules import iomonitor.trace.
+    # Imported on use: the analysis package imports this module to register it.
     from iomonitor import analysis
 
     return analysis
@@ -43,7 +42,7 @@ class IOAccessor:
 
     Examples
     --------
-    >>> import iomonitor.accessor  # doctest: +SKIP
+    >>> import iomonitor.analysis  # doctest: +SKIP
     >>> trace.events.io.by("peer").head()  # doctest: +SKIP
     """
 

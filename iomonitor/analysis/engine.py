@@ -1,0 +1,256 @@
+"""The one query engine under every aggregate: DuckDB over the events' Arrow data.
+
+An aggregate is written once, as SQL over a relation named ``{events}``;
+:class:`Scan` says where that relation comes from: a pandas DataFrame in
+memory (scanned in place), Parquet files (one trace, several runs, the parts
+of a dataset, read with only the columns and row groups a query needs), or
+a raw log or CSV converted once. The engine streams the query over any size
+of input; the results, one row per group, come back as pandas DataFrames
+that the analysis functions finish (labels, joins with the failed calls,
+sorting).
+
+DuckDB's ``quantile_cont`` is exact (linear interpolation between the
+closest values, as pandas' default), so percentiles are the same at every
+size of input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from iomonitor import schema
+from iomonitor.errors import InputError
+
+#: Column that tells runs apart when several traces are read together.
+RUN = "run"
+
+_SOCKET_KINDS = ("tcp", "udp", "unix", "netlink")
+
+_names = itertools.count()
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    # Timestamps come back in UTC, the schema's zone, whatever the machine's.
+    con.execute("SET TimeZone = 'UTC'")
+    # Only the CLI talks to the user: the engine draws no progress bar of its
+    # own on a terminal. Under Jupyter DuckDB refuses the setting unless
+    # ipywidgets is installed, and draws no bar without it anyway.
+    with contextlib.suppress(duckdb.InvalidInputException):
+        con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def quote(name: str) -> str:
+    """A column name as an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: Any) -> str:
+    """A Python value as an SQL literal (str, int, float, bool, None)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def one_of(column: str, values: Sequence[Any]) -> str:
+    """``column IN (values)`` as SQL; FALSE for no values."""
+    if not values:
+        return "FALSE"
+    return f"{quote(column)} IN ({', '.join(literal(v) for v in values)})"
+
+
+class Scan:
+    """The events of a trace as one relation the engine scans.
+
+    Build one with :meth:`of_frame` or :meth:`of_parquet`; narrow it with
+    :meth:`where`; run SQL over it with :meth:`query`. Cheap to make: nothing
+    is read until a query runs.
+
+    Attributes
+    ----------
+    columns : tuple of str
+        The event columns (plus ``run`` when it holds several runs).
+    runs : tuple of str
+        The names of the runs, in order (empty for one run).
+    source : str
+        What the events were read from, for error messages.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        name: str,
+        columns: Sequence[str],
+        rows: int | None,
+        runs: Sequence[str] = (),
+        source: str = "events",
+    ) -> None:
+        self._con = con
+        self.source = source
+        self._name = name
+        self.columns = tuple(columns)
+        self._rows = rows
+        self.runs = tuple(runs)
+
+    @classmethod
+    def of_frame(cls, frame: pd.DataFrame) -> Scan:
+        """The events of a DataFrame in memory (scanned in place, not copied)."""
+        con = _connect()
+        name = f"events_{next(_names)}"
+        con.register(name, frame)
+        runs = (
+            frame[RUN].cat.categories if RUN in frame.columns and hasattr(frame[RUN], "cat") else ()
+        )
+        return cls(con, name, frame.columns, len(frame), [str(r) for r in runs])
+
+    @classmethod
+    def of_parquet(cls, files: Sequence[Path], runs: Sequence[str] | None = None) -> Scan:
+        """The events of Parquet files, as one relation.
+
+        Parameters
+        ----------
+        files : sequence of Path
+            One trace, or the parts of several runs or of a dataset.
+        runs : sequence of str, optional
+            The run name of each file; given, the relation has a ``run`` column.
+        """
+        con = _connect()
+        # The dataset's host=/run= folders are not read as columns: the run
+        # column below names each file's run the way load() does.
+        sources = [f"read_parquet({literal(str(f))}, hive_partitioning = false)" for f in files]
+        names = [c for c in _parquet_columns(con, sources[0]) if c in schema.EVENT_COLUMNS]
+        cols = ", ".join(quote(c) for c in names)
+        if runs is None:
+            listed = "[" + ", ".join(literal(str(f)) for f in files) + "]"
+            sql = f"SELECT {cols} FROM read_parquet({listed}, hive_partitioning = false)"
+        else:
+            # One scan per file, so that the same file given twice is two runs.
+            sql = " UNION ALL ".join(
+                f"SELECT {cols}, {literal(r)} AS {RUN} FROM {src}"
+                for src, r in zip(sources, runs, strict=True)
+            )
+            names.append(RUN)
+        name = f"events_{next(_names)}"
+        con.execute(f"CREATE VIEW {name} AS {sql}")
+        source = str(files[0]) if len(files) == 1 else f"{files[0]} and {len(files) - 1} more"
+        return cls(con, name, names, None, runs or (), source)
+
+    @property
+    def has_runs(self) -> bool:
+        """Whether the events hold several runs (a ``run`` column)."""
+        return RUN in self.columns
+
+    def where(self, condition: str) -> Scan:
+        """The same events, only those where the SQL ``condition`` holds."""
+        name = f"events_{next(_names)}"
+        self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {self._name} WHERE {condition}")
+        return Scan(self._con, name, self.columns, None, self.runs, self.source)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run ``sql``, in which ``{events}`` names the events, and return its result.
+
+        Raises
+        ------
+        InputError
+            When a file under the scan cannot be read (truncated, not Parquet).
+        """
+        try:
+            return self._con.sql(sql.replace("{events}", self._name)).df()
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            raise InputError(self.source, f"cannot be read ({exc})") from exc
+
+    def count(self) -> int:
+        """How many events."""
+        if self._rows is None:
+            self._rows = int(self._con.sql(f"SELECT count(*) FROM {self._name}").fetchall()[0][0])
+        return self._rows
+
+    def frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The events as a DataFrame with the schema's dtypes (``run`` categorical)."""
+        cols = ", ".join(quote(c) for c in (columns or self.columns))
+        events = restore_dtypes(self._con.sql(f"SELECT {cols} FROM {self._name}").df())
+        if RUN in events.columns:
+            events[RUN] = pd.Categorical(events[RUN], categories=self.runs)
+        return events
+
+    def batches(self, columns: Sequence[str], rows: int) -> Iterator[pd.DataFrame]:
+        """The events, ``rows`` at a time, as DataFrames with the schema's dtypes.
+
+        For the few outputs that need every event (an export): memory holds
+        one batch, whatever the size of the input.
+        """
+        cols = ", ".join(quote(c) for c in columns)
+        reader = self._con.sql(f"SELECT {cols} FROM {self._name}").to_arrow_reader(rows)
+        for batch in reader:
+            yield restore_dtypes(batch.to_pandas())
+
+    def distinct(self, column: str) -> list[Any]:
+        """The distinct values of one column."""
+        col = quote(column)
+        return self.query(f"SELECT DISTINCT {col} AS v FROM {{events}} WHERE {col} IS NOT NULL")[
+            "v"
+        ].tolist()
+
+    def matching(self, column: str, patterns: Sequence[str]) -> list[str]:
+        """The distinct text values of ``column`` matching any shell pattern (``fnmatch``)."""
+        values = [str(v) for v in self.distinct(column)]
+        return [v for v in values if any(fnmatch.fnmatchcase(v, p) for p in patterns)]
+
+
+def restore_dtypes(events: pd.DataFrame) -> pd.DataFrame:
+    """Give the event columns of ``events`` the schema's dtypes (in place).
+
+    The result is what :func:`iomonitor.store.load` gives for the same
+    events: categories sorted, and a column that is missing throughout has
+    no categories of Arrow's object type, as a Parquet dictionary gives.
+    """
+    for col in events.columns:
+        want = schema.EVENT_DTYPES.get(col)
+        if want is None:
+            continue
+        if events[col].dtype != want and not (
+            want == "category" and isinstance(events[col].dtype, pd.CategoricalDtype)
+        ):
+            events[col] = events[col].astype(want)
+        if want == "category" and not len(events[col].cat.categories):
+            events[col] = events[col].cat.set_categories(pd.Index([], dtype=object))
+    return events
+
+
+def _parquet_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    return [row[0] for row in con.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+
+
+# -- the SQL pieces aggregates share -----------------------------------------------------
+
+#: An event on a socket (the ones that have a peer). A classic CSV knows TCP/UDP
+#: events by their port.
+IS_SOCKET = f"({one_of('kind', _SOCKET_KINDS)} OR port IS NOT NULL)"
+
+#: The peer label: ``ip:port`` for TCP/UDP (``[ip]:port`` for IPv6), the name otherwise.
+PEER_LABEL = (
+    "CASE WHEN port IS NULL THEN file::VARCHAR "
+    "WHEN contains(file::VARCHAR, ':') THEN '[' || file::VARCHAR || ']:' || port::VARCHAR "
+    "ELSE file::VARCHAR || ':' || port::VARCHAR END"
+)
+
+
+def direction_sums(dirs: Mapping[str, str]) -> str:
+    """``sum(bytes)`` per direction, as SQL select items named by ``dirs`` (name -> dir)."""
+    return ", ".join(
+        f"coalesce(sum(bytes) FILTER (WHERE dir = {literal(d)}), 0)::BIGINT AS {quote(n)}"
+        for n, d in dirs.items()
+    )
