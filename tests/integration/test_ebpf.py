@@ -325,11 +325,16 @@ def test_loader_never_outlives_a_killed_iomonitor(tmp_path) -> None:
         assert len(loaders) == 1
         proc.kill()
         proc.wait(timeout=30)
+        # A killed loader first loses its memory (no /proc/PID/exe), then runs
+        # its exit path (closing the BPF links) before it is a zombie: wait for that.
         deadline = time.time() + 10
-        while time.time() < deadline and os.path.exists(f"/proc/{loaders[0]}/exe"):
+        state = b"?"
+        while time.time() < deadline:
+            with open(f"/proc/{loaders[0]}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+            if state in (b"Z", b"X"):
+                break
             time.sleep(0.05)
-        with open(f"/proc/{loaders[0]}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
         assert state in (b"Z", b"X")  # gone (a zombie until init reaps it)
     except FileNotFoundError:
         pass  # already reaped: gone
