@@ -88,8 +88,11 @@ def diff(
     Returns
     -------
     pandas.DataFrame
-        One row per key value found in either trace. Columns: the key (named
-        as ``key``), ``present`` (``"both"``, ``"a"`` or ``"b"``: where the
+        One row per key value some event of either trace has. A key seen
+        only in failed calls (a connect refused in both runs, say) moved
+        nothing and is left out: a classic CSV does not record failures, so
+        keeping them would make the comparison depend on the format.
+        Columns: the key (named as ``key``), ``present`` (``"both"``, ``"a"`` or ``"b"``: where the
         key was seen), then for ``bytes`` (read + written; mapped bytes are
         never added in) and ``calls`` (events, mmap included): the value in
         each (``_a``, ``_b``; 0 where absent), the ``_change`` (b - a) and
@@ -176,7 +179,9 @@ def _totals(trace: Trace, key: str, prefixes: list[str]) -> pd.DataFrame:
     elif key == "process":
         names = names.map(lambda name: _strip_anywhere(name, prefixes))
     table = table.assign(**{key: names})
-    return table.groupby(key, sort=False)[list(_COMPARED)].sum().reset_index()
+    totals = table.groupby(key, sort=False)[list(_COMPARED)].sum().reset_index()
+    # `by` also lists names seen only in failed calls (0 calls), see diff's Returns.
+    return totals[totals["calls"].to_numpy() > 0]
 
 
 def _by_command_line(trace: Trace) -> Trace:

@@ -8,7 +8,7 @@ import pytest
 
 from iomonitor import analysis
 from iomonitor.errors import UsageError
-from iomonitor.trace import Trace, events_frame, processes_frame
+from iomonitor.trace import Trace, errors_frame, events_frame, processes_frame
 
 
 def trace(rows: list[tuple], procs: list[tuple] = ()) -> Trace:
@@ -90,3 +90,23 @@ def test_diff_refuses_what_is_not_a_trace() -> None:
     a = trace([(1, "p", "R", 1, "/f")])
     with pytest.raises(UsageError, match="two Traces"):
         analysis.diff(a, a.events, "file")  # type: ignore[arg-type]
+
+
+def test_diff_leaves_out_names_seen_only_in_failed_calls() -> None:
+    """A connect refused in both runs moved nothing: no row, whatever the trace format records."""
+    a = trace([(1, "p", "W", 3, "/out")])
+    b = trace([(1, "p", "W", 5, "/out")])
+    refused = errors_frame(
+        [
+            {"pid": 1, "tgid": 1, "syscall": "connect", "file": "/run/absent.sock"}
+            | {"kind": "unix", "errno": "ENOENT", "count": 1}
+        ]
+    )
+    a_failed = Trace(a.events, a.processes, refused)
+    assert "/run/absent.sock" in set(analysis.by(a_failed, "file")["file"].astype(str))
+    table = analysis.diff(a_failed, Trace(b.events, b.processes, refused), "file")
+    assert table[["file", "present", "bytes_a", "bytes_b"]].to_dict("records") == [
+        {"file": "/out", "present": "both", "bytes_a": 3, "bytes_b": 5}
+    ]
+    only_in_b = analysis.diff(a, Trace(b.events, b.processes, refused), "file")
+    assert list(only_in_b["file"]) == ["/out"]
