@@ -66,8 +66,10 @@ _STYLE_NAMES = {S_TOD: TOD, S_EPOCH: EPOCH, S_REL: RELATIVE}
 
 _SOCKET_KINDS = frozenset({"udp", "tcp", "unix", "other"})
 
-# The C path writes the dir codes of R and W as 0 and 1.
-assert schema.DIRECTIONS[:2] == ("R", "W"), schema.DIRECTIONS
+# The C path writes the dir codes of R, W and M as 0, 1 and 2.
+assert schema.DIRECTIONS[:3] == ("R", "W", "M"), schema.DIRECTIONS
+cdef enum:
+    DIR_M = 2
 
 
 # --- the open file ----------------------------------------------------------
@@ -638,6 +640,8 @@ cdef struct Lexed:
     Py_ssize_t args_len
     const char* ret    # after "= ", up to the line's end (without -T's " <dt>")
     Py_ssize_t ret_len
+    const char* ret_deco  # a -y decoration of a decimal return value (an fd), NULL when none
+    Py_ssize_t ret_deco_len
     double dt          # NaN without -T
 
 
@@ -856,6 +860,8 @@ cdef bint lex_resumed(const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) nogil
 cdef bint lex_return(const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) nogil:
     """From ``i`` (after ``name(`` or ``resumed>``): the arguments, ``= ret`` and ``<dt>``."""
     cdef Py_ssize_t j, k, n
+    x.ret_deco = NULL
+    x.ret_deco_len = 0
     # -T: " <\d+(\.\d+)?>" at the very end.
     if e - i >= 4 and p[e - 1] == b'>':
         k = e - 2
@@ -909,12 +915,39 @@ cdef bint lex_return(const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) nogil:
         if k == n:
             return False
         n = k
+    if n < x.ret_len and x.ret[n] == b'<':
+        # An fd's decoration (`= 3</etc/passwd>`), taken only when it is
+        # the whole rest: the parser's lazy match reads the same text then.
+        k = deco_end(x.ret, n, x.ret_len)
+        if k != x.ret_len or k - n < 3:
+            return False
+        x.ret_deco = x.ret + n + 1
+        x.ret_deco_len = k - n - 2
+        n = k
     if n < x.ret_len and x.ret[n] != b' ':
         return False
     # A call that strace -p left with `<detached ...>` inside is not whole.
     if find(x.args, x.args_len, b" <detached ...>", 15) >= 0:
         return False
     return True
+
+
+cdef Py_ssize_t deco_end(const char* p, Py_ssize_t i, Py_ssize_t e) nogil:
+    """The position after the ``>`` that closes the ``<`` at ``i``, or -1.
+
+    Decorations nest (``/dev/null<char 1:3>``) and hold socket arrows
+    (``->``, never a closing bracket): strace escapes ``<`` and ``>`` inside
+    names, so counting brackets finds the end.
+    """
+    cdef int depth = 1
+    i += 1
+    while i < e and depth:
+        if p[i] == b'<':
+            depth += 1
+        elif p[i] == b'>' and p[i - 1] != b'-':
+            depth -= 1
+        i += 1
+    return -1 if depth else i
 
 
 cdef Py_ssize_t find(const char* p, Py_ssize_t n, const char* what, Py_ssize_t m) nogil:
@@ -1001,6 +1034,56 @@ cdef bint ends_with(const char* p, Py_ssize_t n, const char* what, Py_ssize_t m)
     return n >= m and memcmp(p + n - m, what, m) == 0
 
 
+cdef bint ret_count(Lexed* x, int64_t* out) nogil:
+    """The return value as a byte count: plain digits, nothing after them."""
+    cdef Py_ssize_t i
+    cdef int64_t v = 0
+    if x.ret_len == 0 or x.ret_len > 18:
+        return False
+    for i in range(x.ret_len):
+        if not is_digit(x.ret[i]):
+            return False
+        v = v * 10 + (x.ret[i] - 48)
+    out[0] = v
+    return True
+
+
+cdef bint ret_fd(Lexed* x, int64_t* out) nogil:
+    """The return value as a new fd: digits, maybe its decoration, nothing else."""
+    cdef Py_ssize_t i = 0, end = x.ret_len
+    cdef int64_t v = 0
+    if x.ret_deco != NULL:
+        end = x.ret_deco - 1 - x.ret
+    while i < end and is_digit(x.ret[i]) and i < 10:
+        v = v * 10 + (x.ret[i] - 48)
+        i += 1
+    if i == 0 or i != end or v > MAX_INT32:
+        return False
+    out[0] = v
+    return True
+
+
+def path_kind(path, device=None):
+    """The ``kind`` of a path: ``tty``, ``dev`` or ``file`` (a device by its type and major)."""
+    if device is not None:
+        return "tty" if device[0] == "char" and device[1] in _TTY_MAJORS else "dev"
+    if path.startswith("/dev/"):
+        if path.startswith(("/dev/pts/", "/dev/tty")) or path in ("/dev/console", "/dev/ptmx"):
+            return "tty"
+        return "dev"
+    return "file"
+
+
+_TTY_MAJORS = frozenset({4, 5, 136, 137, 138, 139, 140, 141, 142, 143})
+
+
+cdef object resolve(object proc, str path):
+    # Process.resolve's own answer for a clean absolute path, without the call.
+    if path.startswith("/") and "/." not in path and "//" not in path:
+        return path
+    return proc.resolve(path)
+
+
 # --- the core ---------------------------------------------------------------
 
 # What the core does with a call's name (Core.kinds).
@@ -1013,6 +1096,10 @@ cdef enum:
     K_PEER_WRITE = 5  # sendto
     K_CLOSE = 6
     K_RECV = 7        # recv: a flags argument that may hold MSG_PEEK
+    # Not held when split (the Python joiner takes their halves):
+    K_OPENAT = 8
+    K_MMAP = 9
+    K_DUP = 10        # dup, dup2
 
 
 cdef class Half:
@@ -1141,6 +1228,10 @@ cdef class Core:
         self.kinds["sendmsg"] = K_PYTHON
         self.kinds["close"] = K_CLOSE
         self.kinds["recv"] = K_RECV
+        self.kinds["openat"] = K_OPENAT
+        self.kinds["mmap"] = K_MMAP
+        self.kinds["dup"] = K_DUP
+        self.kinds["dup2"] = K_DUP
         self.carry = bytearray()
         self.skipping = False
         self.verbose = False
@@ -1295,7 +1386,7 @@ cdef class Core:
         if self.thread(pid) is None:
             return False
         kind = self.name_kind(x, &code)
-        if kind == K_PYTHON or kind == K_QUIET:
+        if kind == K_PYTHON or kind == K_QUIET or kind >= K_OPENAT:
             return False
         t = NAN
         if x.style != NO_TIME:
@@ -1437,6 +1528,15 @@ cdef class Core:
         if kind == K_CLOSE:
             if not self._close(x, th):
                 return False
+        elif kind == K_OPENAT:
+            if not self._openat(x, th):
+                return False
+        elif kind == K_MMAP:
+            if not self._mmap(x, th, code, t):
+                return False
+        elif kind == K_DUP:
+            if not self._dup(x, th):
+                return False
         elif kind != K_QUIET:
             if not self._mover(x, th, code, kind, t):
                 return False
@@ -1462,6 +1562,43 @@ cdef class Core:
             self.dirty.append(th)
         return 0
 
+    cdef OpenFile _agreed_fd(self, const char* a, Py_ssize_t n, Py_ssize_t* at, Thread th,
+                             int64_t* fd):
+        """The open file of the fd argument at ``at[0]`` when the table already agrees.
+
+        Reads ``N`` or ``N<decoration>`` and moves ``at[0]`` past it. None
+        (nothing changed) when the argument is not that, the table does not
+        hold the fd, or its decoration has not been checked against the table:
+        ``EventBuilder._fd``, the one decoration-correction path, must see it.
+        """
+        cdef Py_ssize_t i = at[0], j, k
+        cdef int64_t v = 0
+        cdef PyObject* entry
+        cdef OpenFile of
+        cdef object seen
+        j = i
+        while j < n and is_digit(a[j]) and j - i < 10:
+            v = v * 10 + (a[j] - 48)
+            j += 1
+        if j == i or v > MAX_INT32:
+            return None
+        entry = PyDict_GetItem(th.fds, v)
+        if entry == NULL:
+            return None
+        of = <OpenFile?>(<tuple?>(<object>entry))[0]
+        if j < n and a[j] == b'<':
+            k = deco_end(a, j, n)
+            if k < 0 or k - j < 3:
+                return None  # strace never prints an empty `3<>`: a damaged line
+            seen = of.seen
+            if (seen is None or PyBytes_GET_SIZE(seen) != k - j - 2
+                    or memcmp(PyBytes_AS_STRING(seen), a + j + 1, k - j - 2) != 0):
+                return None
+            j = k
+        at[0] = j
+        fd[0] = v
+        return of
+
     cdef bint _mover(self, Lexed* x, Thread th, int32_t code, int kind, double t) except -1:
         """A successful read/write-like call whose fd the table names: its event.
 
@@ -1471,59 +1608,19 @@ cdef class Core:
         peer argument to read.
         """
         cdef const char* a = x.args
-        cdef Py_ssize_t n = x.args_len, i, j, depth, deco_start = -1, deco_len = 0
+        cdef Py_ssize_t n = x.args_len, i = 0
         cdef int64_t fd = 0, nbytes = 0
-        cdef PyObject* entry
         cdef OpenFile of
-        cdef object seen
         cdef Py_ssize_t host = 0, host_len = 0
         cdef int64_t peer_port = 0
         cdef int32_t file, port
-        # The return value: plain digits, nothing after them.
-        if x.ret_len == 0 or x.ret_len > 18:
-            return False
-        for i in range(x.ret_len):
-            if not is_digit(x.ret[i]):
-                return False
-            nbytes = nbytes * 10 + (x.ret[i] - 48)
-        # The fd argument: digits, then maybe `<decoration>`, then "," or the end.
-        i = 0
-        while i < n and is_digit(a[i]) and i < 10:
-            fd = fd * 10 + (a[i] - 48)
-            i += 1
-        if i == 0 or fd > MAX_INT32:
-            return False
-        if i < n and a[i] == b'<':
-            # Nested `<...>` (devices), socket arrows `->` (never a closing
-            # bracket: strace escapes `<` and `>` inside names).
-            depth = 1
-            j = i + 1
-            while j < n and depth:
-                if a[j] == b'<':
-                    depth += 1
-                elif a[j] == b'>' and a[j - 1] != b'-':
-                    depth -= 1
-                j += 1
-            if depth:
-                return False
-            deco_start = i + 1
-            deco_len = j - 1 - deco_start
-            i = j
-        if i < n and a[i] != b',':
-            return False
-        if deco_start >= 0 and deco_len == 0:
+        if not ret_count(x, &nbytes):
             return False
         if (kind == K_RECV or kind == K_PEER_READ) and find(a, n, b"MSG_PEEK", 8) >= 0:
             return False  # a peek ("P"): the Python side reads the flags
-        entry = PyDict_GetItem(th.fds, fd)
-        if entry == NULL:
+        of = self._agreed_fd(a, n, &i, th, &fd)
+        if of is None or (i < n and a[i] != b','):
             return False
-        of = <OpenFile?>(<tuple?>(<object>entry))[0]
-        if deco_start >= 0:
-            seen = of.seen
-            if (seen is None or PyBytes_GET_SIZE(seen) != deco_len
-                    or memcmp(PyBytes_AS_STRING(seen), a + deco_start, deco_len) != 0):
-                return False
         cols = self.columns
         cols.file_codes(of)
         file = of.c_name
@@ -1542,6 +1639,177 @@ cdef class Core:
                  nbytes, file, port, code, of.c_kind, th.tgid, th.comm, of.c_local)
         self.events += 1
         return True
+
+    cdef bint _mmap(self, Lexed* x, Thread th, int32_t code, double t) except -1:
+        """``mmap`` of a file: an ``M`` event of its length (False: the Python side's shape).
+
+        ``mmap(ADDR, LENGTH, PROT, FLAGS, FD, OFFSET)``: the first four
+        arguments never hold a comma. Anonymous maps make no event and touch
+        no fd; a file map is taken only when it succeeded (a hex address) and
+        the table agrees with the fd (see :meth:`_agreed_fd`).
+        """
+        cdef const char* a = x.args
+        cdef Py_ssize_t n = x.args_len, i = 0, j, k
+        cdef int comma
+        cdef int64_t fd = 0, length = 0
+        cdef OpenFile of
+        for comma in range(4):
+            j = find(a + i, n - i, b", ", 2)
+            if j < 0:
+                return False
+            if comma == 1:
+                # The length, plain decimal (any other spelling: the Python side).
+                if j == 0 or j > 18:
+                    return False
+                for k in range(i, i + j):
+                    if not is_digit(a[k]):
+                        return False
+                    length = length * 10 + (a[k] - 48)
+            elif comma == 3:
+                if find(a + i, j, b"MAP_ANONYMOUS", 13) >= 0:
+                    return True
+            i += j + 2
+        if starts_at(a, n, i, b"-1,", 3):
+            return True  # no fd: nothing to name, no event
+        if x.ret_len < 3 or x.ret[0] != b'0' or x.ret[1] != b'x':
+            return False
+        for j in range(2, x.ret_len):
+            if not (is_digit(x.ret[j]) or b'a' <= x.ret[j] <= b'f'):
+                return False
+        of = self._agreed_fd(a, n, &i, th, &fd)
+        if of is None or not starts_at(a, n, i, b", ", 2):
+            return False
+        cols = self.columns
+        cols.file_codes(of)
+        cols.add(t, x.dt, th.pid, <int32_t>fd, DIR_M, length, of.c_name,
+                 -1 if of._port is None else of._port, code, of.c_kind, th.tgid, th.comm,
+                 of.c_local)
+        self.events += 1
+        return True
+
+    cdef bint _dup(self, Lexed* x, Thread th) except -1:
+        """``dup(old)``/``dup2(old, new)`` = NEW: NEW names old's file (False: the Python side).
+
+        A failed or unseen call changes nothing and names nothing. Taken only
+        when the table agrees with ``old`` and it is not an inherited std
+        stream (``2>&1`` makes a std stream of its own: ``EventBuilder._on_dup``).
+        """
+        cdef const char* a = x.args
+        cdef Py_ssize_t n = x.args_len, i = 0
+        cdef int64_t fd = 0, new = 0
+        cdef OpenFile of
+        if x.ret_len == 0 or x.ret[0] == b'-' or x.ret[0] == b'?':
+            return True
+        if not ret_fd(x, &new):
+            return False
+        of = self._agreed_fd(a, n, &i, th, &fd)
+        if of is None or of._std or (i < n and a[i] != b','):
+            return False
+        th.fds[new] = (of, False)
+        return True
+
+    cdef bint _openat(self, Lexed* x, Thread th) except -1:
+        """``openat(AT_FDCWD[<cwd>], "path", FLAGS[, MODE])`` (False: the Python side's shape).
+
+        Only a path without escapes relative to the cwd; its meaning is
+        :meth:`opened`'s, the one for every open call.
+        """
+        cdef const char* a = x.args
+        cdef Py_ssize_t n = x.args_len, i = 8, j, k
+        cdef int64_t fd = -1
+        cdef bint ascii = True
+        cdef object proc = th.proc
+        if not starts_at(a, n, 0, b"AT_FDCWD", 8):
+            return False
+        if i < n and a[i] == b'<':
+            i = deco_end(a, 8, n)
+            if i < 0 or i < 11:
+                return False
+        if not starts_at(a, n, i, b', "', 3):
+            return False
+        j = i + 3
+        while j < n and a[j] != b'"':
+            if a[j] == b'\\':
+                return False
+            if <unsigned char>a[j] >= 128:
+                ascii = False
+            j += 1
+        if j >= n or not (j + 1 == n or starts_at(a, n, j + 1, b", ", 2)):
+            return False
+        if x.ret_len == 0 or x.ret[0] == b'?':
+            pass
+        elif x.ret[0] == b'-':
+            # `-1 ENOENT (No such file or directory)`: the errno as the parser reads it.
+            k = find(x.ret, x.ret_len, b" ", 1)
+            if k < 0 or not starts_at(x.ret, x.ret_len, k + 1, b"E", 1):
+                return False
+            k = find(x.ret + k + 1, x.ret_len - k - 1, b" (", 2)
+            if k < 0 or x.ret[x.ret_len - 1] != b')':
+                return False
+        elif not ret_fd(x, &fd):
+            return False
+        if i > 8 and proc.cwd.path is None:
+            proc.cwd.path = self.builder._deco(
+                a[9:i - 1].decode("utf-8", "surrogateescape")).name
+        if x.ret_len == 0 or x.ret[0] == b'?':
+            return True
+        path = (PyUnicode_DecodeASCII(a + i + 3, j - i - 3, NULL) if ascii
+                else a[i + 3:j].decode("utf-8", "backslashreplace"))
+        if fd < 0:
+            k = find(x.ret, x.ret_len, b" ", 1) + 1
+            j = k
+            while j < x.ret_len and x.ret[j] != b' ':
+                j += 1
+            errno = PyUnicode_DecodeASCII(x.ret + k, j - k, NULL)
+            if not errno.startswith("ERESTART"):
+                name = resolve(proc, path)
+                self.builder.count_error(proc, "openat", errno, name, path_kind(name))
+            return True
+        if x.ret_deco != NULL:
+            self.opened(th.fds, fd, x.ret_deco[:x.ret_deco_len].decode(
+                "utf-8", "surrogateescape"), None, find(a + j, n - j, b"O_CLOEXEC", 9) >= 0)
+        else:
+            self.opened(th.fds, fd, None, resolve(proc, path),
+                        find(a + j, n - j, b"O_CLOEXEC", 9) >= 0)
+        return True
+
+    cpdef opened(self, dict fds, int64_t fd, str deco, str name, bint cloexec):
+        """A new fd from a successful open call: what the table holds from now on.
+
+        The one meaning of ``open``/``openat``/``openat2``/``creat``, whoever
+        read the line. The return value's decoration names the file; without
+        one, the path argument does.
+
+        Parameters
+        ----------
+        fds : dict
+            The process's fd table (``FdTable.fds``).
+        fd : int
+            The call's return value.
+        deco : str or None
+            Its raw ``-y`` decoration.
+        name : str or None
+            The path argument as the caller resolves it (None when it was not
+            a plain string); read only without ``deco``.
+        cloexec : bool
+            ``O_CLOEXEC`` was among the flags.
+        """
+        cdef OpenFile of
+        cdef bint agrees = False
+        if deco is not None:
+            d = self.builder._deco(deco)
+            name, kind = d.name, d.kind
+            # A file named as its decoration says: _fd would change nothing
+            # for that decoration, which the core may take as checked.
+            agrees = kind == "file" or kind == "dev" or kind == "tty"
+        elif name is not None:
+            kind = path_kind(name)
+        else:
+            name, kind = f"unknown:{fd}", "other"
+        of = OpenFile(name, kind, path=name)
+        if agrees:
+            of.seen = deco.encode("utf-8", "surrogateescape")
+        fds[fd] = (of, cloexec)
 
     cdef bint _close(self, Lexed* x, Thread th) except -1:
         """``close(fd)``, whole: the fd leaves the table (False: the Python side's shape)."""

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 from iomonitor import schema
 from iomonitor.strace import parser as p
 from iomonitor.strace._core import Columns, Core
+from iomonitor.strace._core import path_kind as _path_kind
 from iomonitor.strace.decode import (
     parse_deco_path,
     quoted_string,
@@ -133,7 +134,6 @@ _MAX_INT64 = 2**63 - 1
 _MAX_PORT = 65535
 
 _STD_FDS = {name: fd for fd, name in STD_NAMES.items()}
-_TTY_MAJORS = frozenset({4, 5, 136, 137, 138, 139, 140, 141, 142, 143})
 _SOCKET_KINDS = {"tcp", "udp", "unix", "netlink"}
 
 
@@ -181,16 +181,6 @@ def _int(text: str) -> int | None:
         if text in ("~0U", "~0", "UINT_MAX"):
             return 0xFFFFFFFF
         return None
-
-
-def _path_kind(path: str, device: tuple[str, int] | None = None) -> str:
-    if device is not None:
-        return "tty" if device[0] == "char" and device[1] in _TTY_MAJORS else "dev"
-    if path.startswith("/dev/"):
-        if path.startswith(("/dev/pts/", "/dev/tty")) or path in ("/dev/console", "/dev/ptmx"):
-            return "tty"
-        return "dev"
-    return "file"
 
 
 def _split_hostport(text: str) -> tuple[str, int | None]:
@@ -608,8 +598,18 @@ class EventBuilder:
 
     def _error(self, rec: Record, proc: Process, target: str | None, kind: str | None) -> None:
         """Count one failed call against its target (fd name, path or address)."""
+        self.count_error(proc, rec.syscall, rec.errno, target, kind)  # type: ignore[arg-type]
+
+    def count_error(
+        self, proc: Process, syscall: str, errno: str, target: str | None, kind: str | None
+    ) -> None:
+        """Count one failed ``syscall`` of ``proc`` with ``errno`` against its target.
+
+        The one tally of failed calls, for the Python handlers and the
+        compiled core alike.
+        """
         self.failed_calls += 1
-        key = (proc.pid, proc.tgid, rec.syscall, target, kind, rec.errno)
+        key = (proc.pid, proc.tgid, syscall, target, kind, errno)
         self._errors[key] = self._errors.get(key, 0) + 1
 
     def unseen(self, rec: Record, shown: int | None = None) -> None:
@@ -721,6 +721,7 @@ class EventBuilder:
         for name in READS | WRITES:
             self._handlers[name] = core.on_mover
         self._handlers["close"] = core.on_close
+        self._core = core
 
     def _no_core(self, proc: Process, rec: Record) -> None:
         raise RuntimeError("this call is the compiled core's: register it (use_core)")
@@ -808,23 +809,8 @@ class EventBuilder:
                 name = proc.resolve(path, dirfd) if path is not None else None
                 self._error(rec, proc, name, _path_kind(name) if name else None)
             return
-        agrees = None
-        if rec.ret_deco is not None:
-            d = self._deco(rec.ret_deco)
-            name, kind = d.name, d.kind
-            # A file named as its decoration says: _fd would change nothing
-            # for that decoration, which the core may take as checked.
-            if kind in ("file", "dev", "tty"):
-                agrees = rec.ret_deco
-        elif path is not None:
-            name = proc.resolve(path, dirfd)
-            kind = _path_kind(name)
-        else:
-            name, kind = f"unknown:{rec.ret}", "other"
-        of = OpenFile(name, kind, path=name)
-        if agrees is not None:
-            of.agreed(agrees)
-        proc.fdt.install(rec.ret, of, "O_CLOEXEC" in flags)
+        name = proc.resolve(path, dirfd) if path is not None and rec.ret_deco is None else None
+        self._core.opened(proc.fdt.fds, rec.ret, rec.ret_deco, name, "O_CLOEXEC" in flags)
 
     def _on_open(self, proc: Process, rec: Record) -> None:
         args = split_args(rec.args)

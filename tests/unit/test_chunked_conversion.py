@@ -157,6 +157,105 @@ def test_close_in_the_core_frees_the_fd_unless_ebadf() -> None:
     assert events["unknown_fds"] == 1  # fd 3 after the real close
 
 
+# The calls the core reads itself besides the byte movers: openat, mmap, dup,
+# dup2. Each line says whether the core takes it (C) or hands it over (Py).
+OPEN_MMAP_DUP = [
+    ("Py", '400 1795780000.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0'),
+    (
+        "C",
+        '400 1795780000.000002 openat(AT_FDCWD</home/u>, "rel/f", O_RDONLY|O_CLOEXEC) = '
+        "3</home/u/rel/f>",
+    ),
+    ("C", '400 1795780000.000003 openat(AT_FDCWD, "sub/../g", O_WRONLY|O_CREAT, 0644) = 4'),
+    (
+        "C",
+        '400 1795780000.000004 openat(AT_FDCWD, "/etc/nope", O_RDONLY) = -1 ENOENT (No such '
+        "file or directory)",
+    ),
+    (
+        "C",
+        '400 1795780000.000005 openat(AT_FDCWD, "nope", O_RDONLY) = -1 ENOENT (No such file '
+        "or directory)",
+    ),
+    (
+        "C",
+        '400 1795780000.000006 openat(AT_FDCWD, "/x", O_RDONLY) = ? ERESTARTSYS (To be '
+        "restarted if SA_RESTART is set)",
+    ),
+    ("C", '400 1795780000.000007 openat(AT_FDCWD, "/dev/pts/1", O_RDWR) = 5'),
+    ("C", '400 1795780000.000008 openat(AT_FDCWD, "café", O_RDONLY) = 6'),
+    ("Py", '400 1795780000.000009 openat(AT_FDCWD, "a\\"b", O_RDONLY) = 7'),
+    ("Py", '400 1795780000.000010 openat(9, "d", O_RDONLY) = -1 EBADF (Bad file descriptor)'),
+    (
+        "C",
+        "400 1795780000.000011 mmap(NULL, 8192, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) "
+        "= 0x7f00",
+    ),
+    (
+        "C",
+        "400 1795780000.000012 mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 3</home/u/rel/f>, 0) "
+        "= 0x7f10",
+    ),
+    ("C", "400 1795780000.000013 mmap(NULL, 8000, PROT_READ, MAP_SHARED, 4, 0) = 0x7f20"),
+    ("Py", "400 1795780000.000014 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 9, 0) = 0x7f30"),
+    (
+        "Py",
+        "400 1795780000.000015 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4, 0) = -1 ENODEV "
+        "(No such device)",
+    ),
+    ("Py", "400 1795780000.000016 mmap(0x7f00, 0x1000, PROT_READ, MAP_SHARED, 4, 0) = 0x7f00"),
+    ("Py", "400 1795780000.000017 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</other>, 0) = 0x7f40"),
+    # The mmap above corrected fd 3's name: the first read of it records
+    # that the table agrees (the core then takes it).
+    ("Py", "400 1795780000.000018 dup(3</other>) = 8</other>"),
+    ("C", "400 1795780000.000019 dup2(4, 1) = 1"),
+    ("Py", "400 1795780000.000020 dup2(2, 0) = 0"),
+    ("C", "400 1795780000.000021 dup(77) = -1 EBADF (Bad file descriptor)"),
+    ("Py", "400 1795780000.000022 dup3(4, 10, O_CLOEXEC) = 10"),
+    ("Py", '400 1795780000.000023 read(8</other>, "x", 1) = 1'),
+    ("C", "400 1795780000.000024 dup2(3</other>, 12) = 12</other>"),
+    ("C", '400 1795780000.000024 read(12</other>, "x", 1) = 1'),
+    ("C", '400 1795780000.000024 write(1, "x", 1) = 1'),
+    ("C", '400 1795780000.000025 read(6, "x", 1) = 1'),
+    ("C", '400 1795780000.000026 read(5, "x", 1) = 1'),
+]
+
+
+def test_core_reads_open_mmap_dup_as_the_oracle_does() -> None:
+    data = "".join(line + "\n" for _, line in OPEN_MMAP_DUP).encode()
+    assert_same(data)
+    assert_same(data, cuts=list(range(0, len(data), 5)))
+    # And the lines marked C are the core's own (not handed to the Python side).
+    conv = Converter(mtime=1795780000.0)
+    for owner, line in OPEN_MMAP_DUP:
+        before = conv.core.own_lines
+        list(conv.feed_bytes(line.encode() + b"\n"))
+        assert (conv.core.own_lines > before) == (owner == "C"), line
+    conv.finish()
+    got = convert(table_converter(mtime=1795780000.0), data)
+    rows = list(
+        zip(*(got["events"][c] for c in ("fd", "dir", "bytes", "file", "kind")), strict=True)
+    )
+    assert rows == [
+        (3, "M", 4096, "/home/u/rel/f", "file"),
+        (4, "M", 8000, "/home/u/g", "file"),
+        (9, "M", 4096, "unknown:9", "other"),
+        (4, "M", 4096, "/home/u/g", "file"),
+        (3, "M", 4096, "/other", "file"),
+        (8, "R", 1, "/other", "file"),
+        (12, "R", 1, "/other", "file"),
+        (1, "W", 1, "/home/u/g", "file"),
+        (6, "R", 1, "/home/u/café", "file"),
+        (5, "R", 1, "/dev/pts/1", "tty"),
+    ]
+    errors = got["errors"]
+    assert list(zip(errors["file"], errors["errno"], strict=True)) == [
+        ("/etc/nope", "ENOENT"),
+        ("/home/u/nope", "ENOENT"),
+        ("d", "EBADF"),
+    ]
+
+
 STRACE = shutil.which("strace")
 
 
