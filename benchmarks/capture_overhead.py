@@ -53,7 +53,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from iomonitor.ebpf.runner import unavailable_reason
-from iomonitor.strace.runner import TRACED_SYSCALLS, find_strace
+from iomonitor.schema import TRACED_SYSCALLS
+from iomonitor.strace.runner import find_strace
 
 #: Every workload prints its own elapsed time last, as "elapsed SECONDS".
 ELAPSED = r"""

@@ -211,3 +211,90 @@ def empty_events() -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in EVENT_SCHEMA})
+
+
+# --- syscall groups -----------------------------------------------------------
+# Declared once, for the capture backends (the -e trace= set) and the event
+# core (which calls move bytes, make fds, make processes). The eBPF loader's
+# table of traced calls (C) follows TRACED_SYSCALLS.
+
+#: Calls whose return value is the bytes moved through their first argument.
+READS = frozenset({"read", "pread64", "readv", "preadv", "preadv2", "recv", "recvfrom", "recvmsg"})
+WRITES = frozenset(
+    {"write", "pwrite64", "writev", "pwritev", "pwritev2", "send", "sendto", "sendmsg"}
+)
+#: Calls moving bytes from one fd to another: (source arg index, destination arg index).
+TRANSFERS: dict[str, tuple[int, int]] = {
+    "sendfile": (1, 0),
+    "sendfile64": (1, 0),
+    "splice": (0, 2),
+    "tee": (0, 1),
+    "copy_file_range": (0, 2),
+}
+MMSG = frozenset({"sendmmsg", "recvmmsg", "recvmmsg_time64"})
+MMAPS = frozenset({"mmap", "mmap2"})
+BYTE_MOVERS = READS | WRITES | frozenset(TRANSFERS) | MMSG | MMAPS | {"vmsplice"}
+
+IO_URING = frozenset({"io_uring_setup", "io_uring_enter", "io_uring_register"})
+AIO = frozenset({"io_setup", "io_submit", "io_getevents", "io_pgetevents", "io_cancel"})
+
+#: Calls creating a new fd that is a kernel object without a path.
+ANON_FDS: dict[str, str] = {
+    "eventfd": "anon_inode:[eventfd]",
+    "eventfd2": "anon_inode:[eventfd]",
+    "epoll_create": "anon_inode:[eventpoll]",
+    "epoll_create1": "anon_inode:[eventpoll]",
+    "timerfd_create": "anon_inode:[timerfd]",
+    "signalfd": "anon_inode:[signalfd]",
+    "signalfd4": "anon_inode:[signalfd]",
+    "inotify_init": "anon_inode:inotify",
+    "inotify_init1": "anon_inode:inotify",
+    "fanotify_init": "anon_inode:[fanotify]",
+    "userfaultfd": "anon_inode:[userfaultfd]",
+    "perf_event_open": "anon_inode:[perf_event]",
+    "io_uring_setup": "anon_inode:[io_uring]",
+    "bpf": "anon_inode:bpf",
+    "open_tree": "anon_inode:[mount]",
+    "fsopen": "anon_inode:[fscontext]",
+    "fsmount": "anon_inode:[mount]",
+}
+
+#: Calls that make a new process or thread.
+CLONES = frozenset({"clone", "clone2", "clone3", "fork", "vfork"})
+
+#: Every system call iomonitor asks strace to trace. Anything that changes a
+#: process's fd table or cwd, moves bytes, or shows a blind spot; nothing else,
+#: because with ``--seccomp-bpf`` untraced calls cost nothing while every traced
+#: one costs two ptrace stops. Names of other architectures or newer kernels are
+#: included on purpose: each is passed as ``?name``, which strace skips when it
+#: does not know the name.
+# fmt: off
+TRACED_SYSCALLS: tuple[str, ...] = (
+    # Processes: creation (clone3 for pthreads and posix_spawn), exec, exit, the
+    # cwd that relative paths resolve against, and unshare(CLONE_FILES), which
+    # gives a thread its own copy of a shared fd table.
+    "fork", "vfork", "clone", "clone3", "execve", "execveat", "exit", "exit_group",
+    "chdir", "fchdir", "unshare",
+    # fds appear, change and disappear. fcntl: F_DUPFD, F_DUPFD_CLOEXEC, F_SETFD.
+    # close_range is in no strace class: it must be named.
+    "open", "openat", "openat2", "creat", "open_by_handle_at",
+    "socket", "socketpair", "accept", "accept4", "pipe", "pipe2",
+    "dup", "dup2", "dup3", "fcntl", "fcntl64", "close", "close_range",
+    "memfd_create", "eventfd", "eventfd2", "epoll_create", "epoll_create1",
+    "timerfd_create", "signalfd", "signalfd4", "inotify_init", "inotify_init1",
+    "fanotify_init", "pidfd_open", "pidfd_getfd",
+    # Socket addresses: strace caches a socket's -yy details by inode, so a UDP
+    # socket bound before connect never shows its peer; connect does.
+    "connect", "bind",
+    # Bytes move (recv/send: i386 socketcall names). recvmsg also brings fds in
+    # (SCM_RIGHTS); mmap of a file is an M event.
+    "read", "write", "pread64", "pwrite64", "readv", "writev",
+    "preadv", "pwritev", "preadv2", "pwritev2",
+    "recv", "send", "recvfrom", "sendto", "recvmsg", "sendmsg", "recvmmsg", "sendmmsg",
+    "sendfile", "sendfile64", "splice", "tee", "vmsplice", "copy_file_range",
+    "mmap", "mmap2",
+    # Blind spots: their data is invisible, their use is counted and reported.
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "io_setup", "io_submit", "io_getevents", "io_pgetevents",
+)
+# fmt: on

@@ -15,9 +15,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from iomonitor.schema import READS, WRITES
 from iomonitor.strace.convert import Converter
 from iomonitor.strace.decode import split_fd
-from iomonitor.strace.events import READS, WRITES, EventBuilder, _peek
+from iomonitor.strace.events import EventBuilder, _peek
 from iomonitor.strace.fdtable import Process
 from iomonitor.strace.parser import Record
 

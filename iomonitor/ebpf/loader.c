@@ -56,7 +56,7 @@ struct call {
 };
 
 #define CALL(n, c) {#n, SYS_##n, c}
-/* The syscalls traced, as in strace/runner.py's TRACED_SYSCALLS. Process
+/* The syscalls traced, as in schema.py's TRACED_SYSCALLS. Process
  * creation, exec and exit come from the scheduler's tracepoints instead. */
 static const struct call calls[] = {
 	CALL(read, C_FD0), CALL(write, C_FD0), CALL(pread64, C_FD0), CALL(pwrite64, C_FD0),

@@ -34,7 +34,8 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_AsUTF8, PyUnicode_DecodeASCII
-from libc.math cimport NAN, isnan, nearbyint
+from libc.float cimport LDBL_MANT_DIG
+from libc.math cimport INFINITY, NAN, fabsl, isnan, nearbyint, nextafter
 from libc.stdint cimport INT64_MIN, int32_t, int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport free, realloc, strtod
 from libc.string cimport memcmp, memcpy, memmove
@@ -658,9 +659,13 @@ cdef inline bint is_name(char c) nogil:
 
 
 cdef double POW10[23]
+cdef long double LPOW10[19]  # exact up to 10**27 with a 64-bit mantissa
 POW10[0] = 1.0
+LPOW10[0] = 1.0
 for _i in range(1, 23):
     POW10[_i] = POW10[_i - 1] * 10.0
+for _i in range(1, 19):
+    LPOW10[_i] = LPOW10[_i - 1] * 10
 
 
 cdef double parse_float(const char* p, Py_ssize_t n) nogil:
@@ -668,14 +673,21 @@ cdef double parse_float(const char* p, Py_ssize_t n) nogil:
 
     Must equal Python's ``float()`` of the same text. Up to 15 digits the
     digits as an integer and the power of ten are exact doubles, and IEEE
-    division rounds correctly, so one division gives the nearest double;
-    longer numbers (nanosecond stamps) go through glibc's strtod, which
-    rounds correctly too. strtod stops at the first character that is not
-    part of the number; the callers checked that [p, p+n) is such a number
-    followed by a space or ">".
+    division rounds correctly, so one division gives the nearest double.
+    Up to 18 digits (epoch microseconds have 16) the integer and the power
+    of ten are exact in x87 extended precision (64-bit mantissa), whose
+    division rounds correctly too; rounding that to a double gives the
+    nearest double unless the extended result lies exactly halfway between
+    two doubles (the only case where rounding twice can differ from rounding
+    once), which goes to glibc's strtod, as do longer numbers (nanosecond
+    stamps). strtod stops at the first character that is not part of the
+    number; the callers checked that [p, p+n) is such a number followed by
+    a space or ">".
     """
     cdef int64_t v = 0
     cdef Py_ssize_t i, ndig = 0, frac = -1
+    cdef long double q
+    cdef double d
     for i in range(n):
         if p[i] == b'.':
             frac = 0
@@ -684,11 +696,32 @@ cdef double parse_float(const char* p, Py_ssize_t n) nogil:
             ndig += 1
             if frac >= 0:
                 frac += 1
-    if ndig > 15:
-        return strtod(p, NULL)
-    if frac <= 0:
-        return <double>v
-    return <double>v / POW10[frac]
+    if ndig <= 15:
+        if frac <= 0:
+            return <double>v
+        return <double>v / POW10[frac]
+    if ndig <= 18 and LDBL_MANT_DIG >= 64:
+        q = <long double>v / LPOW10[frac if frac > 0 else 0]
+        d = <double>q
+        if not is_double_midpoint(q, d):
+            return d
+    return strtod(p, NULL)
+
+
+def _read_number(bytes text):
+    """The lexer's reading of a stamp or duration (``parse_float``), for the tests."""
+    return parse_float(PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text))
+
+
+cdef inline bint is_double_midpoint(long double q, double d) nogil:
+    """``q`` lies exactly halfway between ``d`` (its rounding) and a neighbouring double."""
+    cdef long double gap = <long double>d - q
+    if gap == 0:
+        return False
+    if gap < 0:
+        gap = -gap
+    # Half the distance from d to its neighbour on q's side.
+    return gap * 2 == fabsl(<long double>nextafter(d, INFINITY if q > d else -INFINITY) - d)
 
 
 cdef Py_ssize_t digits(const char* p, Py_ssize_t i, Py_ssize_t e) nogil:

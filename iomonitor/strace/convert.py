@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from iomonitor import schema
+from iomonitor.schema import BYTE_MOVERS, READS, WRITES
 from iomonitor.strace import parser as p
 from iomonitor.strace._core import MAX_LINE, Clock, Core
-from iomonitor.strace.events import BYTE_MOVERS, READS, WRITES, EventBuilder
+from iomonitor.strace.events import EventBuilder
 from iomonitor.strace.joiner import Joiner
 from iomonitor.strace.parser import Record, parse_line
 

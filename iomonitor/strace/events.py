@@ -33,6 +33,17 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from iomonitor import schema
+from iomonitor.schema import (
+    AIO,
+    ANON_FDS,
+    CLONES,
+    IO_URING,
+    MMAPS,
+    MMSG,
+    READS,
+    TRANSFERS,
+    WRITES,
+)
 from iomonitor.strace import parser as p
 from iomonitor.strace._core import Columns, Core
 from iomonitor.strace._core import path_kind as _path_kind
@@ -48,51 +59,6 @@ from iomonitor.strace.parser import Record
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-# --- syscall groups -------------------------------------------------------
-
-#: Calls whose return value is the bytes moved through their first argument.
-READS = frozenset({"read", "pread64", "readv", "preadv", "preadv2", "recv", "recvfrom", "recvmsg"})
-WRITES = frozenset(
-    {"write", "pwrite64", "writev", "pwritev", "pwritev2", "send", "sendto", "sendmsg"}
-)
-#: Calls moving bytes from one fd to another: (source arg index, destination arg index).
-TRANSFERS: dict[str, tuple[int, int]] = {
-    "sendfile": (1, 0),
-    "sendfile64": (1, 0),
-    "splice": (0, 2),
-    "tee": (0, 1),
-    "copy_file_range": (0, 2),
-}
-MMSG = frozenset({"sendmmsg", "recvmmsg", "recvmmsg_time64"})
-MMAPS = frozenset({"mmap", "mmap2"})
-BYTE_MOVERS = READS | WRITES | frozenset(TRANSFERS) | MMSG | MMAPS | {"vmsplice"}
-
-IO_URING = frozenset({"io_uring_setup", "io_uring_enter", "io_uring_register"})
-AIO = frozenset({"io_setup", "io_submit", "io_getevents", "io_pgetevents", "io_cancel"})
-
-#: Calls creating a new fd that is a kernel object without a path.
-ANON_FDS: dict[str, str] = {
-    "eventfd": "anon_inode:[eventfd]",
-    "eventfd2": "anon_inode:[eventfd]",
-    "epoll_create": "anon_inode:[eventpoll]",
-    "epoll_create1": "anon_inode:[eventpoll]",
-    "timerfd_create": "anon_inode:[timerfd]",
-    "signalfd": "anon_inode:[signalfd]",
-    "signalfd4": "anon_inode:[signalfd]",
-    "inotify_init": "anon_inode:inotify",
-    "inotify_init1": "anon_inode:inotify",
-    "fanotify_init": "anon_inode:[fanotify]",
-    "userfaultfd": "anon_inode:[userfaultfd]",
-    "perf_event_open": "anon_inode:[perf_event]",
-    "io_uring_setup": "anon_inode:[io_uring]",
-    "bpf": "anon_inode:bpf",
-    "open_tree": "anon_inode:[mount]",
-    "fsopen": "anon_inode:[fscontext]",
-    "fsmount": "anon_inode:[mount]",
-}
-
-_CLONES = frozenset({"clone", "clone2", "clone3", "fork", "vfork"})
 
 # --- regular expressions over argument text ---------------------------------
 
@@ -454,7 +420,7 @@ class EventBuilder:
         # the parent is then parked in that call, its table still as it was.
         best = None
         for ppid, half in self.pending.items():
-            if half.syscall in _CLONES and ppid in self.procs and ppid != pid:
+            if half.syscall in CLONES and ppid in self.procs and ppid != pid:
                 best = self.procs[ppid]
         return best
 
@@ -669,7 +635,7 @@ class EventBuilder:
             h[name] = self._on_open
         for name in ("openat", "openat2"):
             h[name] = self._on_openat
-        for name in _CLONES:
+        for name in CLONES:
             h[name] = self._on_clone
         for name in ANON_FDS:
             h[name] = self._on_anon

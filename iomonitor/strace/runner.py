@@ -47,46 +47,11 @@ from iomonitor.errors import (
     StraceNotFoundError,
     UsageError,
 )
+from iomonitor.schema import TRACED_SYSCALLS
 
 #: Where strace is looked for when it is not on PATH.
 FALLBACK_STRACE = "/usr/bin/strace"
 
-#: Every system call iomonitor asks strace to trace. Anything that changes a
-#: process's fd table or cwd, moves bytes, or shows a blind spot; nothing else,
-#: because with ``--seccomp-bpf`` untraced calls cost nothing while every traced
-#: one costs two ptrace stops. Names of other architectures or newer kernels are
-#: included on purpose: each is passed as ``?name``, which strace skips when it
-#: does not know the name.
-# fmt: off
-TRACED_SYSCALLS: tuple[str, ...] = (
-    # Processes: creation (clone3 for pthreads and posix_spawn), exec, exit, the
-    # cwd that relative paths resolve against, and unshare(CLONE_FILES), which
-    # gives a thread its own copy of a shared fd table.
-    "fork", "vfork", "clone", "clone3", "execve", "execveat", "exit", "exit_group",
-    "chdir", "fchdir", "unshare",
-    # fds appear, change and disappear. fcntl: F_DUPFD, F_DUPFD_CLOEXEC, F_SETFD.
-    # close_range is in no strace class: it must be named.
-    "open", "openat", "openat2", "creat", "open_by_handle_at",
-    "socket", "socketpair", "accept", "accept4", "pipe", "pipe2",
-    "dup", "dup2", "dup3", "fcntl", "fcntl64", "close", "close_range",
-    "memfd_create", "eventfd", "eventfd2", "epoll_create", "epoll_create1",
-    "timerfd_create", "signalfd", "signalfd4", "inotify_init", "inotify_init1",
-    "fanotify_init", "pidfd_open", "pidfd_getfd",
-    # Socket addresses: strace caches a socket's -yy details by inode, so a UDP
-    # socket bound before connect never shows its peer; connect does.
-    "connect", "bind",
-    # Bytes move (recv/send: i386 socketcall names). recvmsg also brings fds in
-    # (SCM_RIGHTS); mmap of a file is an M event.
-    "read", "write", "pread64", "pwrite64", "readv", "writev",
-    "preadv", "pwritev", "preadv2", "pwritev2",
-    "recv", "send", "recvfrom", "sendto", "recvmsg", "sendmsg", "recvmmsg", "sendmmsg",
-    "sendfile", "sendfile64", "splice", "tee", "vmsplice", "copy_file_range",
-    "mmap", "mmap2",
-    # Blind spots: their data is invisible, their use is counted and reported.
-    "io_uring_setup", "io_uring_enter", "io_uring_register",
-    "io_setup", "io_submit", "io_getevents", "io_pgetevents",
-)
-# fmt: on
 
 #: ``-s``: strace prints at most this many bytes of every buffer. No buffer
 #: contents are ever stored, so it only pays for the execve argv strings (and

@@ -30,8 +30,9 @@ from iomonitor.errors import (
     StraceNotFoundError,
     UsageError,
 )
+from iomonitor.schema import TRACED_SYSCALLS
 from iomonitor.strace import runner as runner_module
-from iomonitor.strace.runner import TRACED_SYSCALLS, StraceRunner
+from iomonitor.strace.runner import StraceRunner
 
 STRACE = "/usr/bin/strace"
 

@@ -342,3 +342,19 @@ def test_line_longer_than_the_core_takes_is_counted_and_skipped() -> None:
     assert got["counters"]["unparsed_lines"] == 1
     assert "longer than" in got["counters"]["unparsed_examples"][-1]
     assert got["counters"]["lines"] == 5
+
+
+def test_stamps_of_16_to_18_digits_read_as_float_does() -> None:
+    # The lexer reads epoch stamps (16 digits with microseconds) without
+    # strtod; every reading must be the double Python's float() gives.
+    from iomonitor.strace._core import _read_number
+
+    rng = random.Random(11)
+    for _ in range(200_000):
+        digits = rng.randrange(16, 19)
+        whole = rng.randrange(1, digits)
+        text = str(rng.randrange(10 ** (digits - 1), 10**digits))
+        text = f"{text[:whole]}.{text[whole:]}"
+        assert _read_number(text.encode()) == float(text), text
+    for text in ("1795780000.000535", "9999999999.999999", "1.00000000000000005", "0.5"):
+        assert _read_number(text.encode()) == float(text), text

@@ -37,9 +37,9 @@ from hypothesis import strategies as st
 import iomonitor
 import iomonitor.cli
 from iomonitor import store
+from iomonitor.schema import BYTE_MOVERS
 from iomonitor.strace import parser as p
 from iomonitor.strace.convert import Converter
-from iomonitor.strace.events import BYTE_MOVERS
 from iomonitor.strace.parser import parse_line
 
 #: The loaded hypothesis profile's example count, relative to the default's 100.
