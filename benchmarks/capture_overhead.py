@@ -24,7 +24,10 @@ Reported: median wall time of the whole run, median time of the traced
 program itself (it prints its own elapsed time: what tracing costs the
 program, apart from the tool's start, drain and Parquet), ratios against
 ``strace_cheap``, ``strace_classic`` and ``untraced``, and peak memory (max
-RSS of the heaviest process of the run, tracer included).
+RSS of the heaviest process of the run, tracer included), and the CPU time of
+iomonitor's own Python process against that of the strace it runs (with the
+traced program, which strace reaps) and of the cheap strace alone, read from
+each run's ``/proc/PID/stat`` before it is reaped.
 
 Waking an idle CPU is slow on these machines, and ptrace switches CPUs at
 every stop, so the idle-CPU effect is controlled the same way for every mode:
@@ -172,11 +175,32 @@ def commands(exe: Path, out: Path, strace: str) -> dict[str, list[str]]:
     }
 
 
-def timed(cmd: list[str]) -> tuple[float, float | None, int]:
-    """Wall seconds, the program's own seconds and the peak RSS (KiB) of the run."""
+#: Clock ticks per second of /proc's CPU times.
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_split(pid: int) -> tuple[float, float]:
+    """CPU seconds of an exited, not yet reaped process: its own, and its reaped children's.
+
+    For ``iomonitor`` that is the Python process alone, then strace with the
+    traced program (strace reaps it); for a plain strace, strace alone, then
+    the program.
+    """
+    with open(f"/proc/{pid}/stat", "rb") as fh:
+        # Fields after the command name (which may hold spaces): utime is the 14th.
+        fields = fh.read().rsplit(b")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
+    return (utime + stime) / _TICK, (cutime + cstime) / _TICK
+
+
+def timed(cmd: list[str]) -> tuple[float, float | None, int, tuple[float, float]]:
+    """Wall seconds, the program's own seconds, the peak RSS (KiB) and the CPU split of the run."""
     with tempfile.TemporaryFile() as said:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=said, stderr=subprocess.DEVNULL)
+        # Wait without reaping, so that the zombie's /proc entry still holds its times.
+        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        cpu = _cpu_split(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -186,7 +210,7 @@ def timed(cmd: list[str]) -> tuple[float, float | None, int]:
         words = said.read().split()
     own = float(words[-1]) if len(words) >= 2 and words[-2] == b"elapsed" else None
     # ru_maxrss of wait4 covers the process and its waited-for descendants.
-    return elapsed, own, usage.ru_maxrss
+    return elapsed, own, usage.ru_maxrss, cpu
 
 
 @contextmanager
@@ -251,12 +275,16 @@ def main(argv: list[str] | None = None) -> dict:
             times: dict[str, list[float]] = {m: [] for m in cmds}
             own: dict[str, list[float]] = {m: [] for m in cmds}
             rss: dict[str, int] = {m: 0 for m in cmds}
+            top_cpu: dict[str, list[float]] = {m: [] for m in cmds}
+            below_cpu: dict[str, list[float]] = {m: [] for m in cmds}
             for i in range(ns.runs):
                 for mode, cmd in cmds.items():  # alternate modes: noise hits all alike
                     if mode == "strace_classic" and i >= ns.classic_runs:
                         continue
-                    secs, own_secs, kib = timed(cmd)
+                    secs, own_secs, kib, (top, below) = timed(cmd)
                     times[mode].append(secs)
+                    top_cpu[mode].append(top)
+                    below_cpu[mode].append(below)
                     if own_secs is not None:
                         own[mode].append(own_secs)
                     rss[mode] = max(rss[mode], kib)
@@ -267,7 +295,19 @@ def main(argv: list[str] | None = None) -> dict:
                 "program_median_s": med_own,
                 "peak_rss_mib": {m: round(k / 1024, 1) for m, k in rss.items()},
                 "iomonitor_vs_cheap": med["iomonitor"] / med["strace_cheap"],
+                # CPU of the process started, and of what it reaped (see _cpu_split).
+                "top_cpu_median_s": {m: statistics.median(v) for m, v in top_cpu.items() if v},
+                "below_cpu_median_s": {m: statistics.median(v) for m, v in below_cpu.items() if v},
             }
+            # iomonitor's own Python process against the strace it runs (with
+            # the program, which strace reaps), and against the cheap strace alone.
+            own_py = w["top_cpu_median_s"]["iomonitor"]
+            w["iomonitor_python_vs_its_strace"] = own_py / max(
+                w["below_cpu_median_s"]["iomonitor"], 1e-9
+            )
+            w["iomonitor_python_vs_cheap_strace"] = own_py / max(
+                w["top_cpu_median_s"]["strace_cheap"], 1e-9
+            )
             if "strace_classic" in med:
                 w["classic_vs_iomonitor"] = med["strace_classic"] / med["iomonitor"]
             if "iomonitor_ebpf" in med:
@@ -280,6 +320,14 @@ def main(argv: list[str] | None = None) -> dict:
             prog = w["program_median_s"].get(mode)
             prog_s = f"{prog:>10.3f}" if prog is not None else f"{'':>10}"
             print(f"{name:<12} {mode:<15} {secs:>9.3f} {prog_s} {w['peak_rss_mib'][mode]:>9.1f}")
+        print(
+            f"{name:<12} iomonitor's Python process: "
+            f"{w['top_cpu_median_s']['iomonitor']:.2f} s CPU, "
+            f"{w['iomonitor_python_vs_its_strace']:.0%} of its strace + program "
+            f"({w['below_cpu_median_s']['iomonitor']:.2f} s), "
+            f"{w['iomonitor_python_vs_cheap_strace']:.0%} of the cheap strace alone "
+            f"({w['top_cpu_median_s']['strace_cheap']:.2f} s)"
+        )
         classic = w.get("classic_vs_iomonitor")
         print(
             f"{name:<12} iomonitor / strace_cheap = {w['iomonitor_vs_cheap']:.2f}x"

@@ -1387,6 +1387,8 @@ cdef class Core:
         if i >= 0 and i < e:
             if p[i] == b'<':
                 done = lex_resumed(p, i, e, &x) and self._resumed(&x)
+            elif p[i] == b'+' or p[i] == b'-':
+                done = self._marker(p, i, e, &x)
             else:
                 shape = lex_call(p, i, e, &x)
                 if shape == 1:
@@ -1574,6 +1576,12 @@ cdef class Core:
             if not self._mover(x, th, code, kind, t):
                 return False
         # From here on the line is the core's: take its time.
+        self._took(x, t)
+        self._ended(th, t)
+        return True
+
+    cdef inline int _took(self, Lexed* x, double t) except -1:
+        """The line is the core's: its stamp moves the clock and the trace's first/last time."""
         if x.style != NO_TIME:
             self.clock.take(x.tvalue, x.style, t)
             self.styles |= 1 << x.style
@@ -1581,8 +1589,56 @@ cdef class Core:
                 self.builder.first_time = t
             self.last_time = t
             self.has_last = True
-        self._ended(th, t)
         self.own_lines += 1
+        return 0
+
+    cdef bint _marker(self, const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) except -1:
+        """``+++ exited with N +++`` of a known thread, ``--- SIGNAL ...`` (False: the Python side).
+
+        A signal line changes nothing but the clock (``EventBuilder.feed``
+        does not even make its process). An exit sets the thread's exit code
+        and end; a thread with an open half goes to the Python side, whose
+        joiner counts the half as lost.
+        """
+        cdef int64_t pid = x.pid, status = 0
+        cdef Py_ssize_t j, k
+        cdef bint neg = False
+        cdef Thread th = None
+        cdef double t = NAN
+        if starts_at(p, e, i, b"--- ", 4):
+            j = i + 4
+            if starts_at(p, e, j, b"stopped by ", 11):
+                j += 11
+            # --- SIG[A-Z0-9_+]+ (a number: the Python side)
+            if not (starts_at(p, e, j, b"SIG", 3) and j + 3 < e
+                    and (b'A' <= p[j + 3] <= b'Z' or is_digit(p[j + 3])
+                         or p[j + 3] == b'_' or p[j + 3] == b'+')):
+                return False
+        elif starts_at(p, e, i, b"+++ exited with ", 16):
+            j = i + 16
+            if j < e and p[j] == b'-':
+                neg = True
+                j += 1
+            k = digits(p, j, e)
+            if k == j or k - j > 10 or not starts_at(p, e, k, b" +++", 4):
+                return False
+            for j in range(j, k):
+                status = status * 10 + (p[j] - 48)
+            if status > MAX_INT32 or pid < 0 or pid in self.held or pid in self.pending:
+                return False
+            th = self.thread(pid)
+            if th is None:
+                return False
+        else:
+            return False
+        if x.style != NO_TIME:
+            t = self.clock.peek(x.tvalue, x.style)
+            if not 0.0 <= t <= MAX_TIME:
+                return False  # corrupt: the Python side counts the line
+        if th is not None:
+            th.proc.exit_code = -status if neg else status
+            self._ended(th, t)
+        self._took(x, t)
         return True
 
     cdef inline int _ended(self, Thread th, double t) except -1:

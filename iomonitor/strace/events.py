@@ -854,8 +854,13 @@ class EventBuilder:
         cloexec = "O_CLOEXEC" in rec.args
         label = pair[0][1] and self._deco(pair[0][1]).name
         name = label or f"pipe:[#{self._new_id()}]"
-        for i, (fd, _) in enumerate(pair[:2]):
-            proc.fdt.install(fd, OpenFile(name, "pipe", readable_end=(i == 0)), cloexec)
+        for i, (fd, deco) in enumerate(pair[:2]):
+            of = OpenFile(name, "pipe", readable_end=(i == 0))
+            if deco and self._deco(deco).name == name and self._deco(deco).kind == "pipe":
+                # Named as its decoration says: _fd would change nothing for
+                # it, which the core may take as checked.
+                of.agreed(deco)
+            proc.fdt.install(fd, of, cloexec)
 
     def _on_socket(self, proc: Process, rec: Record) -> None:
         if rec.ret is None or rec.ret < 0:

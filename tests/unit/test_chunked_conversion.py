@@ -256,6 +256,43 @@ def test_core_reads_open_mmap_dup_as_the_oracle_does() -> None:
     ]
 
 
+# Process markers and the first use of a new pipe: the core's too.
+MARKERS_PIPES = [
+    ("Py", '500 1795780000.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0'),
+    ("Py", "500 1795780000.000002 pipe2([3<pipe:[77]>, 4<pipe:[77]>], O_CLOEXEC) = 0"),
+    ("Py", "500 1795780000.000003 clone(child_stack=NULL, flags=SIGCHLD) = 501"),
+    ("C", "500 1795780000.000004 read(3<pipe:[77]>,  <unfinished ...>"),
+    ("C", '501 1795780000.000005 write(4<pipe:[77]>, "x", 1) = 1'),
+    ("C", '501 1795780000.000006 write(4<pipe:[77]>, "x", 1) = 1'),
+    ("C", "501 1795780000.000007 +++ exited with 3 +++"),
+    ("C", '500 1795780000.000008 <... read resumed>"xx", 10) = 2'),
+    ("C", "500 1795780000.000009 --- SIGCHLD {si_signo=SIGCHLD, si_pid=501} ---"),
+    ("C", "500 1795780000.000010 --- stopped by SIGSTOP ---"),
+    ("Py", "500 1795780000.000011 --- 42 ---"),
+    ("C", "999 1795780000.000012 --- SIGHUP {si_signo=SIGHUP} ---"),
+    ("C", "500 1795780000.000013 read(3<pipe:[77]>,  <unfinished ...>"),
+    ("Py", "500 1795780000.000014 +++ exited with -1 +++"),
+    ("Py", "502 1795780000.000015 +++ exited with 0 +++"),
+    ("Py", "500 1795780000.000016 +++ killed by SIGKILL +++"),
+]
+
+
+def test_core_reads_exit_and_signal_markers_and_new_pipes_as_the_oracle_does() -> None:
+    data = "".join(line + "\n" for _, line in MARKERS_PIPES).encode()
+    conv = assert_same(data)
+    assert conv.counters()["unseen_calls"] == 1  # the read 500 was in when it exited
+    assert_same(data, cuts=list(range(0, len(data), 3)))
+    conv = Converter(mtime=1795780000.0)
+    for owner, line in MARKERS_PIPES:
+        before = conv.core.own_lines
+        list(conv.feed_bytes(line.encode() + b"\n"))
+        assert (conv.core.own_lines > before) == (owner == "C"), line
+    conv.finish()
+    procs = convert(table_converter(mtime=1795780000.0), data)["processes"]
+    codes = dict(zip(procs["pid"], procs["exit_code"], strict=True))
+    assert codes[501] == 3 and codes[500] == -1 and codes[502] == 0
+
+
 STRACE = shutil.which("strace")
 
 
