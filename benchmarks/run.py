@@ -2,6 +2,7 @@
 
     python -m benchmarks [--lines 3000000] [--spawn-lines 300000] [--repeats 3]
                          [--big-mb 1000] [--stats-events 10000000] [--capture-runs 5]
+                         [--baseline CHECKOUT]
 
 1. Generates the logs (``gen_log.py``: real strace output of ``seed/ioloop.c``
    and ``seed/spawn.c``, replicated): ``--lines`` lines of the byte-mover mix
@@ -11,7 +12,8 @@
 2. Runs, as subprocesses, alternating, ``--repeats`` times each: the plain line
    loop and the one-regex-per-line parser (``yardsticks.py``), and
    ``iomonitor -i LOG -o X.parquet``; wall time and peak RSS per run
-   (``measure.py``), medians reported, ratios taken within this run.
+   (``measure.py``), medians reported, ratios taken within this run; with
+   ``--baseline``, another version's conversion beside this one's.
 3. Converts the big log once (peak RSS must stay flat).
 4. ``iomonitor stats``, ``plot`` and ``report`` on a synthetic Parquet trace of
    ``--stats-events`` events, as one file and as a dataset of 4 parts, beside
@@ -49,17 +51,38 @@ def measure(cmd: list[str]) -> dict:
     return res
 
 
-def commands(log: Path, work: Path) -> dict[str, list[str]]:
+#: The name of the conversion's row; the baseline's is BASELINE.
+CONVERT = "iomonitor -i LOG -o X.parquet"
+BASELINE = "baseline iomonitor (--baseline)"
+
+
+def commands(log: Path, work: Path, baseline: Path | None = None) -> dict[str, list[str]]:
     out = str(work / "x.parquet")
-    return {
+    cmds = {
         "plain line loop": [PY, str(HERE / "yardsticks.py"), "loop", str(log)],
         "one regex per line -> DataFrame": [PY, str(HERE / "yardsticks.py"), "regex", str(log)],
-        "iomonitor -i LOG -o X.parquet": [PY, "-m", "iomonitor", "-i", str(log), "-o", out],
+        CONVERT: [PY, "-m", "iomonitor", "-i", str(log), "-o", out],
     }
+    if baseline is not None:
+        # Another checkout's iomonitor (its core built in place), by the same
+        # Python; -P keeps the current folder off sys.path so PYTHONPATH wins.
+        cmds[BASELINE] = [
+            "env",
+            f"PYTHONPATH={baseline}",
+            PY,
+            "-P",
+            "-m",
+            "iomonitor",
+            "-i",
+            str(log),
+            "-o",
+            str(work / "baseline.parquet"),
+        ]
+    return cmds
 
 
-def bench_log(log: Path, work: Path, repeats: int) -> dict:
-    cmds = commands(log, work)
+def bench_log(log: Path, work: Path, repeats: int, baseline: Path | None = None) -> dict:
+    cmds = commands(log, work, baseline)
     runs: dict[str, list[dict]] = {name: [] for name in cmds}
     for _ in range(repeats):  # alternate, so that machine noise hits all alike
         for name, cmd in cmds.items():
@@ -72,7 +95,7 @@ def bench_log(log: Path, work: Path, repeats: int) -> dict:
             "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in rs),
             "runs_s": [round(r["wall_s"], 2) for r in rs],
         }
-    conv = rows["iomonitor -i LOG -o X.parquet"]["wall_s"]
+    conv = rows[CONVERT]["wall_s"]
     with open(log, "rb") as fh:
         lines = sum(1 for _ in fh)
     size = log.stat().st_size
@@ -80,7 +103,11 @@ def bench_log(log: Path, work: Path, repeats: int) -> dict:
         row["lines_per_s"] = lines / row["wall_s"]
         row["mb_per_s"] = size / 1e6 / row["wall_s"]
         row["mb_per_cpu_s"] = size / 1e6 / row["cpu_s"]
+    extra = {}
+    if baseline is not None:
+        extra["cpu_ratio_vs_baseline"] = rows[CONVERT]["cpu_s"] / rows[BASELINE]["cpu_s"]
     return {
+        **extra,
         "log": str(log.name),
         "lines": lines,
         "mb": round(log.stat().st_size / 1e6),
@@ -104,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--capture-runs", type=int, default=5, help="capture overhead runs; 0 skips it")
     ap.add_argument("--work", type=Path, help="folder for the logs (default: a temp folder)")
     ap.add_argument("--out", type=Path, default=HERE / "results.json")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of another version with its core built in place "
+        "(python setup.py build_ext --inplace): converted beside this one, alternating",
+    )
     ns = ap.parse_args(argv)
     sys.path.insert(0, str(HERE))
     import gen_log
@@ -129,7 +162,12 @@ def main(argv: list[str] | None = None) -> int:
         log = work / f"bench-{name}-{lines}.log"
         if not log.exists():
             gen_log.generate(log, lines, yy=yy, workload=workload, tod=tt)
-        row = {"workload": workload, "yy": yy, "tt": tt, **bench_log(log, work, ns.repeats)}
+        row = {
+            "workload": workload,
+            "yy": yy,
+            "tt": tt,
+            **bench_log(log, work, ns.repeats, ns.baseline),
+        }
         results["logs"].append(row)
         ns.out.write_text(json.dumps(results, indent=2) + "\n")
     if ns.big_mb:
@@ -137,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         big = work / f"bench-big-{lines}.log"
         if not big.exists():
             gen_log.generate(big, lines, yy=True)
-        cmd = commands(big, work)["iomonitor -i LOG -o X.parquet"]
+        cmd = commands(big, work)[CONVERT]
         res = measure(cmd)
         results["big"] = {"mb": round(big.stat().st_size / 1e6), **res}
         big.unlink()
@@ -182,6 +220,11 @@ def report(results: dict) -> str:
         out.append(
             f"  iomonitor / regex = {r['ratio_vs_regex']:.2f}x, "
             f"iomonitor / loop = {r['ratio_vs_loop']:.2f}x"
+            + (
+                f", iomonitor / baseline = {r['cpu_ratio_vs_baseline']:.2f}x (CPU)"
+                if "cpu_ratio_vs_baseline" in r
+                else ""
+            )
         )
     if "big" in results:
         b = results["big"]
