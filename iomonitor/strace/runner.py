@@ -83,6 +83,16 @@ PIPE_SIZE = 1 << 20
 #: Bytes per read() of the FIFO: below malloc's mmap threshold.
 _READ_SIZE = 1 << 16
 
+#: strace writes every line to the FIFO on its own, so a reader that wakes up
+#: whenever the FIFO is readable gets a line or two per wake-up: on a program
+#: doing nothing but small I/O that cost iomonitor's process more CPU than
+#: strace's own. After a read smaller than _BATCH_BYTES the reader lets the
+#: FIFO fill for _BATCH_WAIT seconds: at strace's fastest (some 20 MB/s) that
+#: is a small part of PIPE_SIZE, so strace never waits for the reader, and a
+#: live view is late by a few milliseconds at most.
+_BATCH_BYTES = 1 << 16
+_BATCH_WAIT = 0.005
+
 _ATTACHED = re.compile(r"Process (\d+) attached")
 _DETACHED = re.compile(r"Process (\d+) detached")
 _ATTACH_FAILED = re.compile(r"attach: (?:ptrace\(PTRACE_\w+, (\d+)\)|pid (\d+)): (.*)")
@@ -611,6 +621,8 @@ class StraceRunner:
                 yield got
             if exited:
                 break
+            if got and len(got) < _BATCH_BYTES:
+                time.sleep(_BATCH_WAIT)
             if not got:
                 before = time.monotonic()
                 self._wait_readable(idle)

@@ -126,6 +126,20 @@ class TestRunMode:
         assert lines[0].split()[2].startswith("execve(")
         assert lines[-1].endswith("+++ exited with 0 +++")
 
+    def test_reader_takes_many_lines_per_wake_up(self) -> None:
+        # strace writes each line to the FIFO on its own: a reader woken by
+        # every write took a line or two each time and spent more CPU than
+        # strace. It now lets the FIFO fill between reads.
+        n = 20_000
+        prog = "import os\nfd = os.open('/dev/null', os.O_WRONLY)\n"
+        prog += f"for _ in range({n}): os.write(fd, b'x')\n"
+        runner = StraceRunner([PY, "-c", prog])
+        with started(runner):
+            blocks = [b for b in runner.blocks() if b]
+        data = b"".join(blocks)
+        assert data.count(b'</dev/null<char 1:3>>, "x", 1) = 1') == n
+        assert len(blocks) < n / 50, len(blocks)
+
     @pytest.mark.parametrize(
         ("script", "status"),
         [("exit 3", 3), ("kill -KILL $$", 137), ("kill -TERM $$", 143), ("exit 0", 0)],
