@@ -483,9 +483,8 @@ def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None, tz: Zone 
                 files.append(item.path)
                 continue
             if converted is None:
-                converted = Path(tempfile.mkdtemp(prefix="iomonitor-scan-"))
-            # Not hidden, not renamed: the folder is the scan's own.
-            target = converted / f"{len(files)}.parquet"
+                converted = _Folder()
+            target = converted.path / f"{len(files)}.parquet"
             sink = ParquetSink(target)
             if item.kind == "log":
                 detect(item.path)
@@ -496,17 +495,21 @@ def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None, tz: Zone 
         infos = [_parquet_info(f) for f in files]
     except BaseException:
         if converted is not None:
-            shutil.rmtree(converted, ignore_errors=True)
+            converted.remove()
         raise
     names = [item.name for item in inputs]
     if len(inputs) == 1:
-        trace = infos[0].replace(scan=Scan.of_parquet(files))
-    else:
-        trace = Trace.combine(infos, names).replace(scan=Scan.of_parquet(files, runs=names))
-    if converted is not None:
-        # The engine reads the files on every query: they go with the scan.
-        weakref.finalize(trace.scan, shutil.rmtree, converted, ignore_errors=True)
-    return trace
+        return infos[0].replace(scan=Scan.of_parquet(files, keep=converted))
+    scan = Scan.of_parquet(files, runs=names, keep=converted)
+    return Trace.combine(infos, names).replace(scan=scan)
+
+
+class _Folder:
+    """A temporary folder, removed with this object: the scans made from it hold it."""
+
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="iomonitor-scan-"))
+        self.remove = weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
 
 
 class _ClassicChunks:

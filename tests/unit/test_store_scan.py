@@ -17,7 +17,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 from test_engine import aggregates, assert_same, synthetic
 
-from iomonitor import store
+from iomonitor import analysis, store
 from iomonitor.cli import main
 from iomonitor.errors import InputError
 from iomonitor.strace.convert import Converter
@@ -143,3 +143,18 @@ def test_trace_load_save_combine_are_the_stores(tmp_path: Path) -> None:
     assert list(both.events.run.cat.categories) == ["all", "writes"]
     assert len(both.events) == len(trace.events) + len(back.events)
     assert set(both.meta["runs"]) == {"all", "writes"}
+
+
+def test_a_selection_of_a_scanned_log_outlives_the_trace_it_came_from(scratch: Path) -> None:
+    # select() gives a new trace over the same temporary file: dropping the
+    # first trace must not remove the file while the selection is alive.
+    whole = analysis.by(store.load(DATA / "pipeline.log"), "file")
+    writes = analysis.select(store.scan(DATA / "pipeline.log"), dir="W")
+    gc.collect()
+    assert list(scratch.iterdir())  # still there for the selection
+    got = analysis.by(writes, "file")
+    assert got["write_bytes"].sum() == whole["write_bytes"].sum() > 0
+    assert got["read_bytes"].sum() == 0
+    del writes
+    gc.collect()
+    assert list(scratch.iterdir()) == []
