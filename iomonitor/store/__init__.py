@@ -27,9 +27,9 @@ from typing import Any
 #: The public names, by the module that holds them (the writers need pyarrow only).
 _PUBLIC = {
     "writers": "CsvSink DatasetSink OutputFile ParquetSink Sink is_dataset_target open_sink write",
-    "inputs": "TraceInput detect feed_log log_mtime log_parts partition_values run_name sniff_log",
+    "inputs": "convert_log detect feed_log log_mtime partition_values run_name sniff_log",
     "filters": "FILTER_OPS RowFilter",
-    "readers": "BATCH_ROWS convert_log load read_csv read_log read_parquet scan",
+    "readers": "BATCH_ROWS load read_csv read_log read_parquet scan",
 }
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names.split()}
 __all__ = sorted(_HOME)

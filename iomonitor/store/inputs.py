@@ -9,6 +9,7 @@ folders.
 
 from __future__ import annotations
 
+import datetime as _dt
 import heapq
 import os
 import re
@@ -19,7 +20,7 @@ from typing import IO, Any
 from urllib.parse import unquote
 
 from iomonitor.errors import InputError
-from iomonitor.store.writers import CLASSIC_HEADER, DATASET_PART, PARTITIONS
+from iomonitor.store.writers import CLASSIC_HEADER, DATASET_PART, PARTITIONS, Sink
 
 _PAR1 = b"PAR1"
 
@@ -200,6 +201,54 @@ def check_log(conv: Any, path: str | os.PathLike[str]) -> None:
     if conv.lines and conv.unparsed == 0:
         return  # only messages or blank lines: an empty but genuine log
     raise InputError(str(path), "not a strace log, a classic CSV or a Parquet trace")
+
+
+def convert_log(
+    path: str | os.PathLike[str],
+    sink: Sink,
+    *,
+    date: _dt.date | None = None,
+    cwd: str | None = None,
+    on_call: Any = None,
+) -> dict[str, Any]:
+    """Convert a raw strace log into a sink, chunk by chunk (what ``iomonitor -i`` does).
+
+    Parameters
+    ----------
+    path : path
+        The log, or the common prefix of ``strace -ff`` per-process files.
+    sink : Sink
+        Where the events go; closed with the processes, failed calls and
+        metadata, or aborted on failure.
+    date, cwd : optional
+        As for :func:`iomonitor.store.read_log`.
+    on_call : callable, optional
+        Called with every call as it is understood (the ``-v`` view).
+
+    Returns
+    -------
+    dict
+        The metadata written.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty or holds no strace line at all.
+    """
+    from iomonitor.strace.convert import Converter
+
+    conv = Converter(date=date, mtime=log_mtime(path), cwd=cwd, on_call=on_call, chunk=sink.chunk)
+    try:
+        for chunk in feed_log(conv, path):
+            sink.write(chunk)
+        sink.write(conv.finish())
+        check_log(conv, path)
+    except BaseException:
+        sink.abort()
+        raise
+    meta = {"mode": "log", "source": str(path), **conv.counters()}
+    sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
+    return meta
 
 
 # --- datasets and several inputs ------------------------------------------------

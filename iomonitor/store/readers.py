@@ -29,6 +29,7 @@ from iomonitor.errors import InputError, UsageError
 from iomonitor.store.filters import RowFilter
 from iomonitor.store.inputs import (
     check_log,
+    convert_log,
     detect,
     feed_log,
     log_mtime,
@@ -372,54 +373,6 @@ def load(
     trace = Trace.combine(traces, [item.name for item in inputs])
     _noted(trace.meta, rows)
     return trace
-
-
-def convert_log(
-    path: str | os.PathLike[str],
-    sink: Sink,
-    *,
-    date: _dt.date | None = None,
-    cwd: str | None = None,
-    on_call: Any = None,
-) -> dict[str, Any]:
-    """Convert a raw strace log into a sink, chunk by chunk (what ``iomonitor -i`` does).
-
-    Parameters
-    ----------
-    path : path
-        The log, or the common prefix of ``strace -ff`` per-process files.
-    sink : Sink
-        Where the events go; closed with the processes, failed calls and
-        metadata, or aborted on failure.
-    date, cwd : optional
-        As for :func:`read_log`.
-    on_call : callable, optional
-        Called with every call as it is understood (the ``-v`` view).
-
-    Returns
-    -------
-    dict
-        The metadata written.
-
-    Raises
-    ------
-    InputError
-        When the file is missing, empty or holds no strace line at all.
-    """
-    from iomonitor.strace.convert import Converter
-
-    conv = Converter(date=date, mtime=log_mtime(path), cwd=cwd, on_call=on_call, chunk=sink.chunk)
-    try:
-        for chunk in feed_log(conv, path):
-            sink.write(chunk)
-        sink.write(conv.finish())
-        check_log(conv, path)
-    except BaseException:
-        sink.abort()
-        raise
-    meta = {"mode": "log", "source": str(path), **conv.counters()}
-    sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
-    return meta
 
 
 def _convert_csv(path: Path, sink: Sink, date: _dt.date | None, tz: Zone) -> None:

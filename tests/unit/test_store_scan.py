@@ -10,6 +10,8 @@ scan is done.
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -158,3 +160,25 @@ def test_a_selection_of_a_scanned_log_outlives_the_trace_it_came_from(scratch: P
     del writes
     gc.collect()
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("output", ["t.parquet", "t.csv"])
+def test_convert_log_never_imports_pandas(tmp_path: Path, output: str) -> None:
+    # `-i LOG -o FILE` goes through store.convert_log: the compiled core's
+    # Arrow tables straight into the writers, as a live capture does.
+    script = (
+        "import sys\n"
+        "from iomonitor.cli import main\n"
+        f"status = main(['-i', {str(DATA / 'pipeline.log')!r}, '-o', {str(tmp_path / output)!r}])\n"
+        "print(status, sorted(m for m in ('pandas', 'duckdb') if m in sys.modules))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1] == "0 []"
+    # Files that only failed come from the failed-call table, which a CSV lacks.
+    kept = ["file", "calls", "read_bytes", "write_bytes"]
+    got, want = (
+        analysis.by(store.load(path), "file").query("calls > 0")[kept].reset_index(drop=True)
+        for path in (tmp_path / output, DATA / "pipeline.log")
+    )
+    assert_frame_equal(got, want, check_categorical=False)
