@@ -308,7 +308,7 @@ def test_capture_that_lost_records_says_so(programs, tmp_path) -> None:
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         _warn_blind_spots(meta)
-    assert err.getvalue() == ("iomonitor: warning: 12 records lost by the eBPF ring buffer\n")
+    assert err.getvalue() == ("iomonitor: warning: 12 records lost by the eBPF capture\n")
 
 
 LOOPER = textwrap.dedent(
