@@ -38,7 +38,7 @@ import iomonitor
 from iomonitor import analysis, plot, schema
 from iomonitor.analysis.overview import BLIND_SPOTS
 from iomonitor.errors import OutputError, UsageError
-from iomonitor.sinks import OutputFile
+from iomonitor.store.writers import OutputFile
 from iomonitor.trace import Trace
 
 #: Section ids of the page, in order (the tests and links use them).
