@@ -174,7 +174,8 @@ METADATA_KEYS: dict[str, str] = {
     "the call, or strace cut the list of message lengths)",
     "unseen_bytes": "bytes those calls asked to move where the log shows the count (for a cut "
     "message list, the lengths it shows)",
-    "lost_records": "calls the capture lost (eBPF ring buffer full; strace loses none)",
+    "lost_records": "calls the capture lost (eBPF: a full ring buffer, program runs the kernel "
+    "skipped; strace loses none)",
     "lost_records_per_cpu": "eBPF: lost_records by CPU (only CPUs that lost any)",
     "backend": "what captured the calls: strace or ebpf",
     "backend_fallback": "why --backend auto could not use eBPF, when it could not",

@@ -236,7 +236,7 @@ def _warn_blind_spots(meta: dict[str, Any]) -> None:
         ex = (meta.get("unparsed_examples") or [""])[0]
         parts.append(f"{meta['unparsed_lines']} lines could not be read (first: {ex[:80]!r})")
     if meta.get("lost_records"):
-        parts.append(f"{meta['lost_records']} records lost by the eBPF ring buffer")
+        parts.append(f"{meta['lost_records']} records lost by the eBPF capture")
     if meta.get("unseen_calls"):
         parts.append(
             f"{meta['unseen_calls']} calls whose result could not be seen "

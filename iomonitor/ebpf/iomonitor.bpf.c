@@ -242,23 +242,139 @@ static long walk_step(u64 i, void *arg)
 	return 0;
 }
 
-static __always_inline void walk_path(struct io_rec_ext *r, struct file *f)
+/* Walk f's path into the scratch room from w->pos on; its component count,
+ * with WALK_DONE when the walk reached the root. */
+static __always_inline u32 walk_file(struct walk_ctx *w, struct file *f)
 {
-	struct walk_ctx w = {};
+	if (!f->f_path.dentry || !f->f_path.mnt)
+		return 0;
+	w->d = (u64)f->f_path.dentry;
+	w->m = (u64)f->f_path.mnt - bpf_core_field_offset(struct mount, mnt);
+	w->n = 0;
+	w->done = 0;
+	bpf_loop(64, walk_step, w, 0);
+	return w->n | (w->done ? WALK_DONE : 0);
+}
+
+/* The scratch room's walks into the record's ext area. */
+static __always_inline bool copy_walks(struct io_rec_ext *r)
+{
 	struct walk_buf *buf;
 	u32 zero = 0;
 
-	w.d = (u64)f->f_path.dentry;
-	w.m = (u64)f->f_path.mnt - bpf_core_field_offset(struct mount, mnt);
-	if (!f->f_path.dentry || !f->f_path.mnt)
-		return;
-	bpf_loop(64, walk_step, &w, 0);
 	buf = bpf_map_lookup_elem(&walk_scratch, &zero);
-	if (!w.done || !buf)
+	return buf && !bpf_probe_read_kernel(r->ext + EXT_WALK, WALK_SIZE, buf->b);
+}
+
+static __always_inline void walk_path(struct io_rec_ext *r, struct file *f)
+{
+	struct walk_ctx w = {};
+	u32 n = walk_file(&w, f);
+
+	if ((n & WALK_DONE) && copy_walks(r))
+		r->h.ext2_len = n;
+}
+
+/*
+ * The fds a recvmsg received (already in the receiver's table at the call's
+ * exit), named as its other fds are, and their paths walked: see SCM_NAMED
+ * in record.h for why. One fd per bpf_loop step: the verifier checks the
+ * step once, where an unrolled loop multiplied its paths (a 13 s load).
+ */
+struct scm_names {
+	u32 walks[SCM_NAMED];
+	unsigned char pad[EXT_SCM_NAMES - EXT_SCM_WALKS - SCM_NAMED * 4];
+	struct io_fdname names[SCM_NAMED];
+};
+_Static_assert(sizeof(struct scm_names) == EXT_WALK - EXT_SCM_WALKS, "scm_names layout");
+
+/*
+ * The loop's state lives in a map, not on the stack: the verifier treats
+ * values loaded from a map as unknown, so it checks a step once, where
+ * stack state it could follow made it check every step (a second per load).
+ */
+struct scm_state {
+	struct scm_names out;
+	int fds[SCM_NAMED];
+	u32 n;
+	u32 next;    /* the next fd to name */
+	u32 walking; /* 1 + the index of the fd whose path is being walked, or 0 */
+	u32 walked;
+	struct walk_ctx w;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct scm_state);
+} scm_scratch SEC(".maps");
+
+/* One step: name the next fd, or one component of the path being walked. */
+static long scm_step(u64 i, void *arg)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct scm_state *s;
+	struct io_fdname *n;
+	struct file *f;
+	u32 zero = 0, k;
+	int fd;
+
+	s = bpf_map_lookup_elem(&scm_scratch, &zero);
+	if (!s)
+		return 1;
+	if (s->walking) {
+		k = (s->walking - 1) & (SCM_NAMED - 1);
+		if (walk_step(0, &s->w) == 0)
+			return 0;
+		s->out.walks[k] = s->w.n | (s->w.done ? WALK_DONE : 0);
+		s->walking = 0;
+		return 0;
+	}
+	if (s->next >= s->n)
+		return 1;
+	k = s->next++ & (SCM_NAMED - 1);
+	fd = s->fds[k];
+	n = &s->out.names[k];
+	s->out.walks[k] = 0;
+	__builtin_memset(n, 0, sizeof(*n));
+	name_fd(t, fd, n);
+	/* Pipes and sockets are named by their inode and addresses. */
+	if (n->type == FT_NONE || n->type == FT_FIFO || n->type == FT_SOCK || n->type == FT_OTHER)
+		return 0;
+	f = fd_file(t, fd);
+	if (!f)
+		return 0;
+	f = KCAST(struct file, f);
+	if (!f->f_path.dentry || !f->f_path.mnt)
+		return 0;
+	s->w.d = (u64)f->f_path.dentry;
+	s->w.m = (u64)f->f_path.mnt - bpf_core_field_offset(struct mount, mnt);
+	s->w.n = 0;
+	s->w.done = 0;
+	s->walking = k + 1;
+	s->walked = 1;
+	return 0;
+}
+
+static __always_inline void name_received(struct io_rec_ext *r)
+{
+	struct scm_state *s;
+	u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&scm_scratch, &zero);
+	if (!s)
 		return;
-	if (bpf_probe_read_kernel(r->ext + EXT_WALK, WALK_SIZE, buf->b))
+	s->n = r->h.ext2_len < SCM_NAMED ? r->h.ext2_len : SCM_NAMED;
+	s->next = 0;
+	s->walking = 0;
+	s->walked = 0;
+	__builtin_memset(&s->w, 0, sizeof(s->w));
+	__builtin_memcpy(s->fds, r->ext + EXT_SCM, sizeof(s->fds));
+	bpf_loop(SCM_NAMED * 66, scm_step, NULL, 0);
+	if (bpf_probe_read_kernel(r->ext + EXT_SCM_WALKS, sizeof(s->out), &s->out))
 		return;
-	r->h.ext2_len = w.n | WALK_DONE;
+	if (s->walked && !copy_walks(r))
+		__builtin_memset(r->ext + EXT_SCM_WALKS, 0, SCM_NAMED * 4);
 }
 
 SEC("tp_btf/sys_enter")
@@ -276,8 +392,10 @@ int BPF_PROG(on_enter, struct pt_regs *regs, long id)
 		return 0;
 	c = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!c)
+	if (!c) {
+		count_drop(); /* no room to hold the call: it is lost, and counted */
 		return 0;
+	}
 	c->nr = id;
 	c->args[0] = regs->di;
 	c->args[1] = regs->si;
@@ -443,9 +561,12 @@ int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 		break;
 	}
 	case C_MSG:
+	case C_RECVMSG:
 		name_fd(t, c->args[0], &h->fd[0]);
 		if (ret >= 0)
 			read_msg(r, c->args[1]);
+		if (ret >= 0 && cls == C_RECVMSG && h->ext2_len)
+			name_received(r);
 		break;
 	case C_MMSG: {
 		u32 *lens = (u32 *)(r->ext + EXT_MMSG);

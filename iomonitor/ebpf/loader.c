@@ -9,7 +9,9 @@
  *        loader --out-fd N --status-fd N [--ring MB] --pid PID [--pid PID...]
  *
  * --status-fd gets one line per event of the capture itself: "ready",
- * "child PID", "execfail ERRNO", "drops N", "exit STATUS" / "signal N",
+ * "child PID", "execfail ERRNO", "drops N" (all records lost: ring buffer full,
+ * no room for a call in flight, or program runs the kernel skipped, "missed N"),
+ * "exit STATUS" / "signal N",
  * "error TEXT". SIGINT/SIGTERM end the capture (a command keeps running; an
  * attached process is left alone); the loader dies with its parent.
  *
@@ -63,7 +65,7 @@ static const struct call calls[] = {
 	CALL(readv, C_FD0), CALL(writev, C_FD0), CALL(preadv, C_FD0), CALL(pwritev, C_FD0),
 	CALL(preadv2, C_FD0), CALL(pwritev2, C_FD0), CALL(vmsplice, C_FD0),
 	CALL(sendto, C_SENDTO), CALL(recvfrom, C_RECVFROM), CALL(sendmsg, C_MSG),
-	CALL(recvmsg, C_MSG), CALL(sendmmsg, C_MMSG), CALL(recvmmsg, C_MMSG),
+	CALL(recvmsg, C_RECVMSG), CALL(sendmmsg, C_MMSG), CALL(recvmmsg, C_MMSG),
 	CALL(sendfile, C_XFER1), CALL(tee, C_XFER1), CALL(splice, C_XFER2),
 	CALL(copy_file_range, C_XFER2), CALL(mmap, C_MMAP),
 	CALL(open, C_OPEN0), CALL(creat, C_OPEN0), CALL(openat, C_PATH1), CALL(openat2, C_OPENAT2),
@@ -504,22 +506,27 @@ static void put_flags_cloexec(int cloexec, const char *flag)
 	put(cloexec ? "%s" : "0", flag);
 }
 
-/* `<path>` from the components the kernel side walked, leaf first. */
-static void put_walked(const unsigned char *ext, unsigned n)
+/*
+ * `<path>` from n components the kernel side walked, leaf first, starting at
+ * *p (printed only when `print`); *p moves past them. 0 when they do not fit
+ * in the ext area.
+ */
+static int put_walked(const unsigned char **p, const unsigned char *end, unsigned n, int print)
 {
 	const unsigned char *parts[64];
-	const unsigned char *p = ext + EXT_WALK, *end = ext + EXT_SIZE;
 	unsigned i;
 
 	if (n > 64)
-		return;
+		return 0;
 	for (i = 0; i < n; i++) {
-		size_t len = strnlen((const char *)p, end - p);
-		if (p + len >= end)
-			return;
-		parts[i] = p;
-		p += len + 1;
+		size_t len = strnlen((const char *)*p, end - *p);
+		if (*p + len >= end)
+			return 0;
+		parts[i] = *p;
+		*p += len + 1;
 	}
+	if (!print)
+		return 1;
 	put("<");
 	if (n == 0)
 		put("/");
@@ -528,6 +535,27 @@ static void put_walked(const unsigned char *ext, unsigned n)
 		put_escaped(parts[n], strlen((const char *)parts[n]), 1);
 	}
 	put(">");
+	return 1;
+}
+
+/* The fds a recvmsg received, as strace's -yy prints them: each named in
+ * the receiver's table by the kernel side (see SCM_NAMED in record.h). */
+static void put_received(const unsigned char *ext, unsigned n)
+{
+	const int *fds = (const int *)(ext + EXT_SCM);
+	const unsigned *walks = (const unsigned *)(ext + EXT_SCM_WALKS);
+	const struct io_fdname *names = (const struct io_fdname *)(ext + EXT_SCM_NAMES);
+	const unsigned char *p = ext + EXT_WALK, *end = ext + EXT_SIZE;
+
+	for (unsigned i = 0; i < n && i < MAX_SCM; i++) {
+		put(i ? ", %d" : "%d", fds[i]);
+		if (i >= SCM_NAMED)
+			continue;
+		if (!put_walked(&p, end, walks[i] & 0xffff, walks[i] & WALK_DONE))
+			return;
+		if (!(walks[i] & WALK_DONE))
+			put_deco(&names[i]);
+	}
 }
 
 static int sys_line(const struct io_rec *h, const unsigned char *ext)
@@ -593,6 +621,7 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 		put(", %u", h->ext_len);
 		break;
 	case C_MSG:
+	case C_RECVMSG:
 		put_fd((int)a[0], &h->fd[0]);
 		put(", {");
 		if (h->ext_len) {
@@ -605,8 +634,11 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 			const int *fds = (const int *)(ext + EXT_SCM);
 			put(", msg_control=[{cmsg_len=%u, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[",
 			    16 + 4 * h->ext2_len);
-			for (unsigned i = 0; i < h->ext2_len && i < MAX_SCM; i++)
-				put(i ? ", %d" : "%d", fds[i]);
+			if (c->cls == C_RECVMSG)
+				put_received(ext, h->ext2_len);
+			else
+				for (unsigned i = 0; i < h->ext2_len && i < MAX_SCM; i++)
+					put(i ? ", %d" : "%d", fds[i]);
 			put("]}]");
 		}
 		put(", msg_flags=0}, %s",
@@ -763,8 +795,10 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 	put(")");
 	put_ret(h->ret);
 	if (!unseen && h->ret >= 0 && (h->ext2_len & WALK_DONE) &&
-	    (c->cls == C_OPEN0 || c->cls == C_PATH1 || c->cls == C_OPENAT2))
-		put_walked(ext, h->ext2_len & 0xffff);
+	    (c->cls == C_OPEN0 || c->cls == C_PATH1 || c->cls == C_OPENAT2)) {
+		const unsigned char *p = ext + EXT_WALK;
+		put_walked(&p, ext + EXT_SIZE, h->ext2_len & 0xffff, 1);
+	}
 	put_dt(h->dt);
 	return 1;
 }
@@ -929,6 +963,25 @@ static unsigned long long total_drops(int map_fd)
 			sum += v[i];
 		}
 	free(v);
+	return sum;
+}
+
+/*
+ * Runs of the BPF programs the kernel skipped: a program that is still
+ * running on a CPU is not run again there (it was preempted, or a tracepoint
+ * fired inside it). Each skipped run can be a lost record.
+ */
+static unsigned long long total_missed(struct iomonitor_bpf *skel)
+{
+	struct bpf_program *prog;
+	unsigned long long sum = 0;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+			sum += info.recursion_misses;
+	}
 	return sum;
 }
 
@@ -1112,8 +1165,11 @@ int main(int argc, char **argv)
 	}
 	ring_buffer__consume(ring);
 	flush_out(1);
+	unsigned long long missed = total_missed(skel);
 	unsigned long long dropped = total_drops(bpf_map__fd(skel->maps.drops));
-	status("drops %llu", dropped);
+	if (missed)
+		status("missed %llu", missed);
+	status("drops %llu", dropped + missed);
 	if (child > 0 && child_status < 0) {
 		int st;
 		if (waitpid(child, &st, WNOHANG) == child)

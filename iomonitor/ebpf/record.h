@@ -37,6 +37,7 @@
 #define C_FCNTL 16    /* fd0, only for F_DUPFD, F_DUPFD_CLOEXEC and F_SETFD */
 #define C_OPENAT2 17  /* as C_PATH1, and the flags from the struct open_how at args[2] */
 #define C_OPEN0 18    /* as C_PATH0 (open, creat), and the opened file's path */
+#define C_RECVMSG 19  /* as C_MSG, and the received SCM_RIGHTS fds named */
 
 /* File types of a named fd. */
 #define FT_NONE 0
@@ -68,6 +69,19 @@ struct io_fdname {
 #define EXT_SIZE 1280
 #define EXT_SCM 128  /* offset of the SCM_RIGHTS fds in ext */
 #define MAX_SCM 8
+/*
+ * A recvmsg's received fds are named in the kernel, in the receiver's table,
+ * as strace's -yy prints them: the receiver's line then does not depend on
+ * the sender's sendmsg line coming first (it may not: each line is written
+ * at its call's exit, and the receiver's call can end before the sender's).
+ * The first SCM_NAMED fds get a struct io_fdname each at EXT_SCM_NAMES and,
+ * unless a pipe or a socket, their path walked into the EXT_WALK area one
+ * after the other; EXT_SCM_WALKS holds each walk's component count (with
+ * WALK_DONE when it reached the root).
+ */
+#define SCM_NAMED 4
+#define EXT_SCM_WALKS 160
+#define EXT_SCM_NAMES 256
 #define MAX_MMSG 64
 #define EXT_MMSG 256  /* offset of the msg_len array in ext (the first message's
 		       * msg_name is at 0) */

@@ -109,9 +109,11 @@ class EbpfRunner:
         Once the lines have ended, the command's exit status (128+N when it was
         killed by signal N); None in attach mode.
     drops : int
-        Records the kernel side could not hand over (a full ring buffer).
+        Records the kernel side could not hand over: a full ring buffer, no
+        room to hold a call in flight, or runs of its programs the kernel
+        skipped (a program is not run again on a CPU where it is running).
     drops_per_cpu : dict of int to int
-        The same, by CPU, where any were lost.
+        The first two, by CPU, where any were lost.
     targets : list of ProcessInfo
         In attach mode, once entered: what ``/proc`` said about each process
         attached to (its threads, parent, program and arguments).
