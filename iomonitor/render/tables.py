@@ -20,6 +20,7 @@ from iomonitor import analysis
 from iomonitor.render.units import (
     count_text,
     duration_text,
+    keep_end,
     line_name,
     size_text,
     terminal_width,
@@ -58,11 +59,6 @@ def _line(values: Sequence[str], widths: list[int], cells: Cells) -> str:
     for value, width, (_, _, right) in zip(values, widths, cells, strict=True):
         out.append(value.rjust(width) if right else keep_end(value, width).ljust(width))
     return "  ".join(out)
-
-
-def keep_end(name: str, width: int) -> str:
-    """``name`` cut to ``width`` characters from the front, ``...`` showing the cut."""
-    return name if len(name) <= width else "..." + name[len(name) - width + 3 :]
 
 
 def markdown(cells: Cells) -> str:

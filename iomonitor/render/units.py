@@ -238,6 +238,19 @@ def line_name(value: Any) -> str:
     )
 
 
+def keep_end(name: str, width: int) -> str:
+    """``name`` cut to ``width`` characters from the front, ``...`` showing the cut.
+
+    Tables keep the end of a name: the end of a path names the file.
+
+    Examples
+    --------
+    >>> keep_end("/var/lib/app/data.db", 12)
+    '...p/data.db'
+    """
+    return name if len(name) <= width else "..." + name[len(name) - width + 3 :]
+
+
 def terminal_width() -> int:
     """The width of the terminal the tables are written to (100 when not a terminal)."""
     return shutil.get_terminal_size((100, 24)).columns
