@@ -7,6 +7,11 @@ on where this repository lives. Run from anywhere, as a user allowed to trace
 its own children::
 
     python data/make_samples.py [--strace /usr/bin/strace] [--python /usr/bin/python3]
+    python data/make_samples.py --reconvert
+
+``--reconvert`` runs no program: it converts the logs already here again,
+after a change of the schema or of the event semantics, so the samples keep
+the same recorded runs.
 
 ``--python`` is the interpreter traced for the TCP sample (default: the one
 running this script). The script stops with an error when a sample comes out
@@ -114,6 +119,17 @@ def make(name: str, prepare: Callable[[Path], list[str]], strace: str) -> None:
     )
     if done.returncode != 0:
         sys.exit(f"{name}: the traced command exited with {done.returncode}")
+    convert(name, command)
+
+
+def reconvert(name: str) -> None:
+    """Convert NAME.log again, keeping the command its Parquet file recorded."""
+    command = iomonitor.load(HERE / f"{name}.parquet").meta["command"]
+    convert(name, command)
+
+
+def convert(name: str, command: list[str]) -> None:
+    log = HERE / f"{name}.log"
     # Convert from inside this folder so the trace names its source `NAME.log`.
     here = os.getcwd()
     os.chdir(HERE)
@@ -135,7 +151,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--strace", default=shutil.which("strace") or "/usr/bin/strace")
     ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--reconvert", action="store_true", help="convert the logs here again")
     ns = ap.parse_args()
+    if ns.reconvert:
+        for name in ("pipeline", "tar_gzip", "tcp_loopback"):
+            reconvert(name)
+        return
     make("pipeline", prepare_pipeline, ns.strace)
     make("tar_gzip", prepare_tar, ns.strace)
     make("tcp_loopback", prepare_tcp(ns.python), ns.strace)
