@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from iomonitor import analysis
-from iomonitor.analysis._common import check_top, to_timedelta
+from iomonitor.analysis._common import check_key, check_top, to_timedelta
 from iomonitor.errors import NoTimeError, UsageError
 from iomonitor.plot._axes import _as_trace, _of_run, _runs
 from iomonitor.render.units import (
@@ -304,5 +304,5 @@ def _span(
 
 
 def _check_by(by: str | None) -> None:
-    if by is not None and by not in analysis.KEYS:
-        raise UsageError(f"unknown key {by!r}; choose one of: {', '.join(analysis.KEYS)}")
+    if by is not None:
+        check_key(by)
