@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-    from iomonitor.sinks import Sink
+    from iomonitor.store.writers import Sink
     from iomonitor.strace.convert import Converter
     from iomonitor.strace.parser import Record
     from iomonitor.trace import Trace
@@ -291,9 +291,9 @@ class Capture:
         def open_sink() -> Sink:
             # Not the store: the writers need no pandas, which saves a capture
             # half a second of start-up (CSV needs no pyarrow either).
-            from iomonitor import sinks
+            from iomonitor.store import writers
 
-            return sinks.open_sink(output, fmt, stream=stream, host=host)
+            return writers.open_sink(output, fmt, stream=stream, host=host)
 
         sink, meta = self._pump(open_sink)
         assert self.converter is not None
@@ -332,9 +332,9 @@ class Capture:
         _check_output(output)
 
         def open_sink() -> _Tap:
-            from iomonitor import sinks
+            from iomonitor.store import writers
 
-            inner = None if output is None else sinks.open_sink(output, fmt, host=host)
+            inner = None if output is None else writers.open_sink(output, fmt, host=host)
             return _Tap(tap, inner)
 
         sink, meta = self._pump(open_sink)
@@ -348,12 +348,12 @@ class Capture:
         import pandas as pd
 
         from iomonitor import schema, store
-        from iomonitor.trace import Trace, events_frame
+        from iomonitor.trace import Trace, events_frame, unify
 
         collector, meta = self._pump(_Collector)
         assert isinstance(collector, _Collector) and self.converter is not None
         if collector.chunks:
-            events = store._unify(pd.concat(collector.chunks, ignore_index=True))
+            events = unify(pd.concat(collector.chunks, ignore_index=True))
         else:
             events = events_frame({c: [] for c in schema.EVENT_COLUMNS})
         conv = self.converter
@@ -374,7 +374,7 @@ def _check_output(output: str | os.PathLike[str] | None) -> None:
     folder = out if os.path.isdir(out) else os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         raise OutputError(str(output), "no such directory")
-    # A device or a named pipe is written in place (sinks.OutputFile):
+    # A device or a named pipe is written in place (store.writers.OutputFile):
     # it needs write permission itself, not on its folder.
     if os.path.exists(out) and not (os.path.isfile(out) or os.path.isdir(out)):
         writable = os.access(out, os.W_OK)

@@ -20,25 +20,19 @@ from iomonitor import schema
 
 _STRING = pa.dictionary(pa.int32(), pa.string())
 
-#: The Parquet/Arrow schema of the events, derived from :mod:`iomonitor.schema`.
-ARROW_EVENTS = pa.schema(
-    [
-        ("time", pa.timestamp("us", tz="UTC")),
-        ("dt", pa.float64()),
-        ("pid", pa.int32()),
-        ("fd", pa.int32()),
-        ("dir", _STRING),
-        ("bytes", pa.int64()),
-        ("file", _STRING),
-        ("port", pa.uint16()),
-        ("syscall", _STRING),
-        ("kind", _STRING),
-        ("tgid", pa.int32()),
-        ("comm", _STRING),
-        ("local", _STRING),
-    ]
-)
-assert tuple(ARROW_EVENTS.names) == schema.EVENT_COLUMNS
+#: The Arrow type of each dtype the schema declares (names dictionary-encoded:
+#: a few distinct paths repeat over millions of events).
+_ARROW_TYPES = {
+    "datetime64[us, UTC]": pa.timestamp("us", tz="UTC"),
+    "float64": pa.float64(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "UInt16": pa.uint16(),
+    "category": _STRING,
+}
+
+#: The Parquet/Arrow schema of the events, derived from :data:`iomonitor.schema.EVENT_SCHEMA`.
+ARROW_EVENTS = pa.schema([(c.name, _ARROW_TYPES[c.spec]) for c in schema.EVENT_SCHEMA])
 
 _CLOSED = {c.name: c.categories for c in schema.EVENT_SCHEMA if c.categories is not None}
 

@@ -28,7 +28,7 @@ import pandas as pd
 import iomonitor
 from iomonitor import analysis, store
 from iomonitor.errors import NoTimeError, OutputError, UsageError
-from iomonitor.sinks import OutputFile
+from iomonitor.store.writers import OutputFile
 from iomonitor.trace import Trace
 
 #: Counter buckets are at most this many per trace; beyond, they widen.

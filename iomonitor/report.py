@@ -40,7 +40,7 @@ from iomonitor.analysis.overview import BLIND_SPOTS
 from iomonitor.errors import OutputError, UsageError
 from iomonitor.render.units import format_bytes, format_seconds, printable, shorten
 from iomonitor.render.units import missing as _missing
-from iomonitor.sinks import OutputFile
+from iomonitor.store.writers import OutputFile
 from iomonitor.trace import Trace
 
 #: Section ids of the page, in order (the tests and links use them).

@@ -8,8 +8,9 @@ events DataFrame (:func:`events_frame`); everything that produces events
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -100,6 +101,56 @@ class Trace:
         parts.update(changes)
         return Trace(**parts)
 
+    @classmethod
+    def load(cls, *paths: str | os.PathLike[str], **options: Any) -> Trace:
+        """Load traces from files: :func:`iomonitor.store.load`, with the same options.
+
+        Examples
+        --------
+        >>> trace = Trace.load("run.parquet", filters=[("dir", "==", "W")])  # doctest: +SKIP
+        """
+        from iomonitor.store.readers import load
+
+        return load(*paths, **options)
+
+    def save(self, target: str | os.PathLike[str], fmt: str | None = None) -> None:
+        """Write the trace: :func:`iomonitor.store.write` (CSV, Parquet or a dataset's run).
+
+        Examples
+        --------
+        >>> trace.save("run.parquet")  # doctest: +SKIP
+        """
+        from iomonitor.store.writers import write
+
+        write(self, target, fmt)
+
+    @classmethod
+    def combine(cls, traces: Sequence[Trace], names: Iterable[str]) -> Trace:
+        """Put several traces into one, keeping them apart by a ``run`` column.
+
+        Parameters
+        ----------
+        traces : sequence of Trace
+            In memory (their events are read if they are scans).
+        names : iterable of str
+            One run name per trace, in order; ``run`` is a categorical of them.
+
+        Returns
+        -------
+        Trace
+            ``meta`` is ``{"mode": "combined", "runs": {name: meta}}``.
+        """
+        names = list(names)
+        parts = list(zip(names, traces, strict=True))
+        events = unify(pd.concat([t.events.assign(run=n) for n, t in parts], ignore_index=True))
+        events["run"] = pd.Categorical(events["run"], categories=names)
+        tables = {
+            part: pd.concat([getattr(t, part).assign(run=n) for n, t in parts], ignore_index=True)
+            for part in ("processes", "errors", "execs")
+        }
+        meta = {"mode": "combined", "runs": {n: t.meta for n, t in parts}}
+        return cls(events, meta=meta, **tables)
+
     def __repr__(self) -> str:
         n = len(self._events) if self._events is not None else self.scan.count()
         return (
@@ -148,6 +199,24 @@ def events_frame(columns: Mapping[str, Sequence[Any] | np.ndarray]) -> pd.DataFr
     return pd.DataFrame(data)
 
 
+def unify(events: pd.DataFrame) -> pd.DataFrame:
+    """Give the event columns of ``events`` the schema's dtypes again (in place).
+
+    ``pandas.concat`` of categoricals with different categories falls back
+    to object, and Arrow gives its own types: this puts the schema back.
+    Columns outside the schema (``run``) and missing ones are left alone.
+    """
+    for col in schema.EVENT_COLUMNS:
+        if col not in events.columns:
+            continue  # a column selection (load(..., columns=...))
+        want = schema.EVENT_DTYPES[col]
+        if events[col].dtype != want and not (
+            want == "category" and isinstance(events[col].dtype, pd.CategoricalDtype)
+        ):
+            events[col] = events[col].astype(want)
+    return events
+
+
 def _to_time(values: Sequence[Any] | np.ndarray) -> pd.DatetimeIndex:
     arr = np.asarray(values)
     if arr.dtype.kind in "fiu" or arr.size == 0:
@@ -169,7 +238,7 @@ def raw_name(name: str) -> bytes:
 
     Examples
     --------
-    >>> raw_name("/tmp/caf\\xe9")
+    >>> raw_name("/tmp/caf\\\\xe9")
     b'/tmp/caf\\xe9'
     """
     parts = _ESCAPED_BYTE.split(name)

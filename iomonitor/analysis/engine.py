@@ -97,8 +97,10 @@ class Scan:
         rows: int | None,
         runs: Sequence[str] = (),
         source: str = "events",
+        keep: Any = None,
     ) -> None:
         self._con = con
+        self._keep = keep
         self.source = source
         self._name = name
         self.columns = tuple(columns)
@@ -117,7 +119,9 @@ class Scan:
         return cls(con, name, frame.columns, len(frame), [str(r) for r in runs])
 
     @classmethod
-    def of_parquet(cls, files: Sequence[Path], runs: Sequence[str] | None = None) -> Scan:
+    def of_parquet(
+        cls, files: Sequence[Path], runs: Sequence[str] | None = None, keep: Any = None
+    ) -> Scan:
         """The events of Parquet files, as one relation.
 
         Parameters
@@ -126,6 +130,9 @@ class Scan:
             One trace, or the parts of several runs or of a dataset.
         runs : sequence of str, optional
             The run name of each file; given, the relation has a ``run`` column.
+        keep : object, optional
+            Held for as long as this scan or one made from it lives: the
+            temporary folder of files converted for it.
         """
         con = _connect()
         # The dataset's host=/run= folders are not read as columns: the run
@@ -146,7 +153,7 @@ class Scan:
         name = f"events_{next(_names)}"
         con.execute(f"CREATE VIEW {name} AS {sql}")
         source = str(files[0]) if len(files) == 1 else f"{files[0]} and {len(files) - 1} more"
-        return cls(con, name, names, None, runs or (), source)
+        return cls(con, name, names, None, runs or (), source, keep)
 
     @property
     def has_runs(self) -> bool:
@@ -157,7 +164,7 @@ class Scan:
         """The same events, only those where the SQL ``condition`` holds."""
         name = f"events_{next(_names)}"
         self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {self._name} WHERE {condition}")
-        return Scan(self._con, name, self.columns, None, self.runs, self.source)
+        return Scan(self._con, name, self.columns, None, self.runs, self.source, self._keep)
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run ``sql``, in which ``{events}`` names the events, and return its result.

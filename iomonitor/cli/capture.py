@@ -163,35 +163,14 @@ def _stop_on_signals(cap: Any) -> Iterator[None]:
 
 
 def _convert(ns: argparse.Namespace, on_call: Any) -> int:
-    from iomonitor import sinks, store
-    from iomonitor.strace.convert import Converter
+    from iomonitor import store
 
     date = _parse_date(ns.date) if ns.date else None
     store.sniff_log(ns.input)
-    sink = sinks.open_sink(ns.output, ns.format, stream=sys.stdout, host=ns.host)
-    conv = Converter(
-        date=date,
-        mtime=store.log_mtime(ns.input),
-        cwd=ns.cwd,
-        on_call=on_call,
-        chunk=_table,
-    )
-    try:
-        for chunk in store.feed_log(conv, ns.input):
-            sink.write(chunk)
-        sink.write(conv.finish())
-    except BaseException:
-        sink.abort()
-        raise
-    meta = {"mode": "log", "source": ns.input, **conv.counters()}
-    sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
+    sink = store.open_sink(ns.output, ns.format, stream=sys.stdout, host=ns.host)
+    meta = store.convert_log(ns.input, sink, date=date, cwd=ns.cwd, on_call=on_call)
     _warn_blind_spots(meta)
     return 0
-
-
-def _table(table: Any) -> Any:
-    # The writers take the core's Arrow tables as they come.
-    return table
 
 
 def _output(ns: argparse.Namespace) -> str | None:

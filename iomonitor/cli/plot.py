@@ -165,7 +165,7 @@ def save_figure(figure: Any, path: Path) -> None:
     --------
     >>> save_figure(iomonitor.plot.sizes(trace), Path("sizes.svg"))  # doctest: +SKIP
     """
-    from iomonitor.sinks import OutputFile
+    from iomonitor.store.writers import OutputFile
 
     fmt = path.suffix.lower().lstrip(".")
     out = OutputFile(path)

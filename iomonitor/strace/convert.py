@@ -216,21 +216,21 @@ class Converter:
         return execs_frame(self.builder.exec_rows)
 
     def exec_records(self) -> dict[str, list]:
-        """The exec history as records (:func:`iomonitor.sinks.exec_records`)."""
-        from iomonitor.sinks import exec_records
+        """The exec history as records (:func:`iomonitor.store.writers.exec_records`)."""
+        from iomonitor.store.writers import exec_records
 
         return exec_records(self.builder.exec_rows)
 
     def process_records(self) -> dict[str, list]:
-        """The processes table as records (:func:`iomonitor.sinks.process_records`)."""
-        from iomonitor.sinks import process_records
+        """The processes table as records (:func:`iomonitor.store.writers.process_records`)."""
+        from iomonitor.store.writers import process_records
 
         self.core.sync()
         return process_records(self.builder.process_rows())
 
     def error_records(self) -> dict[str, list]:
-        """Failed calls as records (:func:`iomonitor.sinks.error_records`)."""
-        from iomonitor.sinks import error_records
+        """Failed calls as records (:func:`iomonitor.store.writers.error_records`)."""
+        from iomonitor.store.writers import error_records
 
         return error_records(self.builder.error_rows())
 

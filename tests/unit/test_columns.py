@@ -15,9 +15,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from iomonitor import schema, sinks
+from iomonitor import schema
 from iomonitor.columns import ARROW_EVENTS, events_table
-from iomonitor.sinks import error_records, process_records
+from iomonitor.store import writers
+from iomonitor.store.writers import error_records, process_records
 from iomonitor.strace.convert import Converter
 from iomonitor.trace import errors_frame, events_frame, processes_frame
 
@@ -65,9 +66,9 @@ def test_core_tables_equal_the_pandas_path_on_real_logs(log: Path) -> None:
         assert events_table(cols).equals(got)
     rows = conv.builder.process_rows()
     assert len(rows) >= 1
-    assert process_records(rows) == sinks._table_to_records(processes_frame(rows))
+    assert process_records(rows) == writers._table_to_records(processes_frame(rows))
     errs = conv.builder.error_rows()
-    assert error_records(errs) == sinks._table_to_records(errors_frame(errs))
+    assert error_records(errs) == writers._table_to_records(errors_frame(errs))
 
 
 def _cols(**overrides: list) -> dict[str, list]:
@@ -127,7 +128,7 @@ def test_records_of_processes_with_missing_values() -> None:
          "end": 3.25, "exit_code": 0, "signal": None},
     ]  # fmt: skip
     got = process_records(rows)
-    assert got == sinks._table_to_records(processes_frame(rows))
+    assert got == writers._table_to_records(processes_frame(rows))
     assert got["start"] == [1_250_000, 2_000_000]
     assert got["ppid"] == [None, 5]
-    assert process_records([]) == sinks._table_to_records(processes_frame([]))
+    assert process_records([]) == writers._table_to_records(processes_frame([]))

@@ -12,9 +12,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from iomonitor import sinks, store
+from iomonitor import columns, store
 from iomonitor.cli import main
 from iomonitor.errors import OutputError
+from iomonitor.store import writers
 from iomonitor.trace import Trace, events_frame, processes_frame
 
 START = dt.datetime(2026, 3, 4, 10, 0, 0, tzinfo=dt.UTC).timestamp()
@@ -89,8 +90,8 @@ def test_a_trace_becomes_host_run_part_file(tmp_path: Path) -> None:
     # The events schema is unchanged: no host/run columns inside the file
     # (they live in the path, where hive-partitioned readers find them).
     pf = pq.ParquetFile(ds / part)
-    assert pf.schema_arrow.names == list(store.ARROW_EVENTS.names)
-    blob = json.loads(pf.metadata.metadata[store.PARQUET_KEY])
+    assert pf.schema_arrow.names == list(columns.ARROW_EVENTS.names)
+    blob = json.loads(pf.metadata.metadata[writers.PARQUET_KEY])
     assert blob["meta"]["host"] == "web1"
     assert blob["meta"]["run"] == run_id
     assert blob["processes"]["comm"] == ["prog"]
@@ -113,7 +114,7 @@ def test_run_id_is_the_trace_start_in_utc(tmp_path: Path) -> None:
 def test_runs_never_overwrite_each_other(tmp_path: Path, monkeypatch) -> None:
     trace = small_trace()
     ids = iter(["20260304T100000Z-aaaa", "20260304T100000Z-aaaa", "20260304T100000Z-bbbb"])
-    monkeypatch.setattr(sinks, "new_run_id", lambda start=None: next(ids))
+    monkeypatch.setattr(writers, "new_run_id", lambda start=None: next(ids))
     for _ in range(2):
         store.write(trace, f"{tmp_path}/ds/")
     # The second run drew the same id as the first: it drew again.
@@ -149,7 +150,7 @@ def test_no_half_part_while_writing_or_after_a_failure(tmp_path: Path, monkeypat
 
     sink = store.DatasetSink(ds, host="h")
     sink.write(trace.events)
-    monkeypatch.setattr(sinks.os, "replace", no_rename)
+    monkeypatch.setattr(writers.os, "replace", no_rename)
     with pytest.raises(OutputError, match="No space left"):
         sink.close(trace.processes, trace.errors, {})
     monkeypatch.undo()

@@ -21,8 +21,9 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from iomonitor import analysis, sinks, store
+from iomonitor import analysis, store
 from iomonitor.cli import main
+from iomonitor.store import writers
 from iomonitor.trace import (
     Trace,
     empty_errors,
@@ -78,7 +79,7 @@ def synthetic(n: int, seed: int = 1, start: float = 1_700_000_000.0) -> Trace:
 def write_parquet(trace: Trace, path: Path, monkeypatch: pytest.MonkeyPatch, rows: int) -> Path:
     """Write with row groups of ``rows`` events."""
     with monkeypatch.context() as m:
-        m.setattr(sinks, "ROW_GROUP", rows)
+        m.setattr(writers, "ROW_GROUP", rows)
         store.write(trace, path)
     return path
 

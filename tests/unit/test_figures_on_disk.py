@@ -23,9 +23,10 @@ from matplotlib.patches import Rectangle, StepPatch
 from matplotlib.text import Text
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from iomonitor import analysis, plot, report, sinks, store
+from iomonitor import analysis, plot, report, store
 from iomonitor.analysis.engine import Scan
 from iomonitor.cli import main
+from iomonitor.store import writers
 from iomonitor.trace import Trace
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -54,7 +55,7 @@ FIGURES = [
 
 def write(trace: Trace, path: Path, monkeypatch: pytest.MonkeyPatch, rows: int) -> Path:
     with monkeypatch.context() as m:
-        m.setattr(sinks, "ROW_GROUP", rows)
+        m.setattr(writers, "ROW_GROUP", rows)
         store.write(trace, path)
     return path
 

@@ -41,6 +41,7 @@ from iomonitor.strace import parser as p
 from iomonitor.strace.convert import Converter
 from iomonitor.strace.events import BYTE_MOVERS
 from iomonitor.strace.parser import parse_line
+from iomonitor.trace import unify
 
 #: The loaded hypothesis profile's example count, relative to the default's 100.
 SCALE = settings.default.max_examples / 100
@@ -753,7 +754,7 @@ def test_generated_traces_survive_csv_and_parquet(lines: list[str]) -> None:
     """Whatever the converter made, both writers write and both readers read back."""
     conv = Converter(date=DATE)
     frames = [*conv.feed(lines), conv.finish()]
-    events = store._unify(pd.concat(frames, ignore_index=True))
+    events = unify(pd.concat(frames, ignore_index=True))
     trace = iomonitor.Trace(events, conv.processes(), conv.errors(), conv.counters())
     with tempfile.TemporaryDirectory() as tmp:
         for ext in ("csv", "parquet"):

@@ -1,13 +1,14 @@
 """Row filters on loading: ``load(..., filters=F)`` equals ``load(...)`` filtered in pandas.
 
-For Parquet files and datasets the filter is pushed into the reader: row
-groups whose statistics rule out a match are never read (checked by
-counting the row groups pyarrow is asked for). CSVs and logs are filtered
-chunk by chunk. Bad filters are one-line UsageErrors.
+Every filter goes through the query engine. For Parquet files and datasets
+row groups whose statistics rule out a match are never read (checked by
+spoiling one row group at a time: a load that reads it fails). CSVs and
+logs are filtered chunk by chunk. Bad filters are one-line UsageErrors.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,9 +18,10 @@ import pytest
 from pandas.testing import assert_frame_equal
 from test_engine import synthetic  # events, processes, failed calls; time-sorted
 
-from iomonitor import sinks, store
-from iomonitor.errors import UsageError
-from iomonitor.trace import Trace
+from iomonitor import store
+from iomonitor.errors import InputError, UsageError
+from iomonitor.store import readers, writers
+from iomonitor.trace import Trace, unify
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 ROWS = 250  # events per row group: 5000 events make 20 of them
@@ -42,7 +44,7 @@ def tidy(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def concat(batches: list[pd.DataFrame]) -> pd.DataFrame:
-    return store._unify(pd.concat(batches, ignore_index=True))
+    return unify(pd.concat(batches, ignore_index=True))
 
 
 def whole_meta(meta: dict) -> dict:
@@ -101,7 +103,7 @@ PARQUET_CASES: dict[str, tuple[list, Mask]] = {
 
 def write_parquet(trace: Trace, path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     with monkeypatch.context() as m:
-        m.setattr(sinks, "ROW_GROUP", ROWS)
+        m.setattr(writers, "ROW_GROUP", ROWS)
         store.write(trace, path)
     return path
 
@@ -110,7 +112,7 @@ def write_parquet(trace: Trace, path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("pq") / "t.parquet"
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(sinks, "ROW_GROUP", ROWS)
+        m.setattr(writers, "ROW_GROUP", ROWS)
         store.write(synthetic(5000), path)
     assert pq.ParquetFile(path).metadata.num_row_groups == 20
     return path
@@ -120,7 +122,7 @@ def parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("ds")
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(sinks, "ROW_GROUP", ROWS)
+        m.setattr(writers, "ROW_GROUP", ROWS)
         for (host, run), seed in RUNS.items():
             trace = synthetic(1000, seed=seed)
             sink = store.DatasetSink(root, host=host, run=run)
@@ -129,25 +131,43 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def row_groups_read(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    """Every (file, row group) the readers ask pyarrow for."""
-    seen: list[tuple[str, int]] = []
-    sources: dict[int, str] = {}
-    real_init, real_batches = pq.ParquetFile.__init__, pq.ParquetFile.iter_batches
+def spoiled(path: Path, group: int) -> Path:
+    """A copy of a Parquet file whose row group ``group`` holds garbage (its footer intact)."""
+    meta = pq.ParquetFile(path).metadata
+    data = bytearray(path.read_bytes())
+    for c in range(meta.num_columns):
+        col = meta.row_group(group).column(c)
+        start = min(o for o in (col.dictionary_page_offset, col.data_page_offset) if o)
+        data[start : start + col.total_compressed_size] = b"\xff" * col.total_compressed_size
+    out = path.with_name(f"{path.stem}-spoiled-{group}.parquet")
+    out.write_bytes(bytes(data))
+    return out
 
-    def init(self: pq.ParquetFile, source: object, *args: object, **kwargs: object) -> None:
-        sources[id(self)] = str(source)
-        real_init(self, source, *args, **kwargs)
 
-    def iter_batches(self: pq.ParquetFile, *args: object, row_groups=None, **kwargs: object):
-        groups = range(self.num_row_groups) if row_groups is None else row_groups
-        seen.extend((sources[id(self)], i) for i in groups)
-        return real_batches(self, *args, row_groups=row_groups, **kwargs)
+def groups_read(path: Path, filters: list) -> set[int]:
+    """The row groups of ``path`` that ``load(path, filters=filters)`` reads.
 
-    monkeypatch.setattr(pq.ParquetFile, "__init__", init)
-    monkeypatch.setattr(pq.ParquetFile, "iter_batches", iter_batches)
-    return seen
+    A group is read when spoiling it alone makes the load fail; spoiling
+    does not touch the footer, whose statistics decide what is skipped.
+    """
+    read = set()
+    for group in range(pq.ParquetFile(path).metadata.num_row_groups):
+        copy = spoiled(path, group)
+        try:
+            store.load(copy, filters=filters)
+        except InputError:
+            read.add(group)
+        finally:
+            copy.unlink()
+    return read
+
+
+def test_a_spoiled_row_group_is_seen_when_read(parquet: Path) -> None:
+    # What groups_read relies on: reading a spoiled group fails.
+    copy = spoiled(parquet, 7)
+    with pytest.raises(InputError):
+        store.load(copy, filters=[("bytes", ">=", 0)])
+    store.load(copy, filters=[("bytes", "<", 0)])  # no group can hold one: nothing read
 
 
 # -- equal to filtering in pandas ----------------------------------------------
@@ -184,7 +204,7 @@ def test_classic_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str)
     # The CSV keeps a local time of day, its date taken from the file: the
     # times read back are moved by whole days.
     local = whole.events.time.iloc[0] - trace.events.time.iloc[0]
-    monkeypatch.setattr(store, "BATCH_ROWS", 700)  # several chunks, filtered one by one
+    monkeypatch.setattr(readers, "BATCH_ROWS", 700)  # several chunks, filtered one by one
     got = store.load(path, filters=_shifted(filters, local))
     same_rows(got.events, whole.events, lambda e: mask(e.assign(time=e.time - local)))
     assert whole_meta(got.meta) == whole.meta
@@ -279,7 +299,7 @@ def test_two_host_dataset(dataset: Path, case: str) -> None:
 # -- what is not read ------------------------------------------------------------
 
 
-def test_time_filter_reads_only_the_row_groups_it_needs(parquet: Path, row_groups_read) -> None:
+def test_time_filter_reads_only_the_row_groups_it_needs(parquet: Path) -> None:
     # Events are in time order (as a capture writes them): a 5-second window
     # of the 50 seconds lies in 2 or 3 of the 20 row groups.
     window = [
@@ -287,18 +307,16 @@ def test_time_filter_reads_only_the_row_groups_it_needs(parquet: Path, row_group
         ("time", "<", T0 + pd.Timedelta(seconds=25)),
     ]
     got = store.load(parquet, filters=window).events
-    assert 2 <= len(row_groups_read) <= 3
+    assert 2 <= len(groups_read(parquet, window)) <= 3
     assert got.time.min() >= T0 + pd.Timedelta(seconds=20) and len(got) > 0
-    row_groups_read.clear()
-    store.load(parquet, filters=[("time", ">=", T0)])
-    assert len(row_groups_read) == 20  # the spy sees what a filter that keeps all reads
+    assert len(groups_read(parquet, [("time", ">=", T0)])) == 20  # a filter that keeps all
 
 
 def test_string_filter_reads_only_the_row_groups_it_needs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row_groups_read
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # pyarrow does not skip row groups on dictionary-encoded strings by itself;
-    # the string statistics are checked by the store.
+    # The engine skips row groups on the string statistics of the
+    # dictionary-encoded name columns too.
     trace = synthetic(5000)
     names = trace.events.file.astype(str)  # by name, not by category code
     by_file = trace.events.iloc[names.argsort(kind="stable")].reset_index(drop=True)
@@ -310,17 +328,26 @@ def test_string_filter_reads_only_the_row_groups_it_needs(
                if meta.row_group(i).column(col).statistics.min <= "stdout"
                <= meta.row_group(i).column(col).statistics.max}  # fmt: skip
     got = store.load(path, filters=[("file", "==", "stdout")]).events
-    assert {i for _, i in row_groups_read} == holding and len(holding) < 20 / 4
+    assert groups_read(path, [("file", "==", "stdout")]) == holding and len(holding) < 20 / 4
     assert len(got) == (by_file.file == "stdout").sum()
-    row_groups_read.clear()
-    store.load(path, filters=[("file", "in", ["/aaa", "~zzz"])])  # below and above every name
-    assert row_groups_read == []
+    # Below and above every name: nothing is read.
+    assert groups_read(path, [("file", "in", ["/aaa", "~zzz"])]) == set()
 
 
-def test_dataset_parts_of_other_runs_are_not_read(dataset: Path, row_groups_read) -> None:
-    got = store.load(dataset, filters=[("run", "==", "20260101T000000Z-cccc")])
-    assert row_groups_read and all("run=20260101T000000Z-cccc" in f for f, _ in row_groups_read)
+def test_dataset_parts_of_other_runs_are_not_read(dataset: Path, tmp_path: Path) -> None:
+    # Every part of the other runs spoiled in a copy: the load never reads them.
+    copy = tmp_path / "ds"
+    shutil.copytree(dataset, copy)
+    for part in copy.rglob("*.parquet"):
+        if "run=20260101T000000Z-cccc" not in str(part):
+            for group in range(pq.ParquetFile(part).metadata.num_row_groups):
+                spoiled(part, group).replace(part)
+    with pytest.raises(InputError):
+        store.load(copy)  # the spoiling is seen when a part is read
+    got = store.load(copy, filters=[("run", "==", "20260101T000000Z-cccc")])
     assert set(got.events.run) == {run_name("b", "20260101T000000Z-cccc")}
+    want = store.load(dataset, filters=[("run", "==", "20260101T000000Z-cccc")])
+    assert_frame_equal(got.events, want.events)
     assert len(got.processes) == 3 * len(synthetic(10).processes)  # every run's processes
 
 

@@ -349,7 +349,7 @@ def test_flow_merges_beyond_top_into_other(trace: Trace) -> None:
 
 def test_several_runs_get_one_panel_each(trace: Trace) -> None:
     later = make_trace(t0=T0 + 3600)
-    both = store.combine([trace, later], ["first", "second"])
+    both = Trace.combine([trace, later], ["first", "second"])
     for kind in plot.KINDS:
         fig = plot.KINDS[kind](both)
         assert len(fig.axes) == 2, kind

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import iomonitor
-from iomonitor import report, store
+from iomonitor import report
 from iomonitor.cli import SUBCOMMANDS
 from iomonitor.trace import Trace, events_frame
 
@@ -63,7 +63,7 @@ def test_report_states_durations_of_several_runs_without_contradiction() -> None
     b = Trace(
         events([(3600.0, 9, "R", 5, "/a", "file", None), (3601.5, 9, "W", 1, "/b", "file", None)])
     )
-    page = report.render(store.combine([a, b], ["a", "b"]))
+    page = report.render(Trace.combine([a, b], ["a", "b"]))
     assert "From 1970" not in page
     assert "2 runs: the first call at 1970-01-01 00:00:00.000000 UTC" in page
     assert "the last one ending at 1970-01-01 01:00:02.000000 UTC" in page

@@ -1,7 +1,7 @@
 """Trace writers: classic CSV, Parquet and Parquet datasets, streamed chunk by chunk.
 
-This module and :mod:`iomonitor.store` (the readers) are the only code that
-touches trace files. A writer is a *sink*: it takes event chunks as they come
+With the readers of :mod:`iomonitor.store`, the only code that touches trace
+files. A writer is a *sink*: it takes event chunks as they come
 and is closed with the processes, failed calls and metadata, so a capture
 streams to disk with flat memory. A sink writing to a path writes a hidden
 temporary file beside it and renames it into place when closed, so a failed
@@ -29,7 +29,7 @@ import secrets
 import socket
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -102,6 +102,21 @@ class OutputFile:
         if not self.in_place:
             with contextlib.suppress(FileNotFoundError):
                 self.tmp.unlink()
+
+    def finish(self, close: Callable[[], None], abort: Callable[[], None]) -> None:
+        """Close the written file with ``close``, then put it in place.
+
+        A full disk or device shows here, when the last buffered bytes reach
+        the file: then ``abort`` releases the file, what was written is
+        removed, and the :class:`~iomonitor.errors.OutputError` names the
+        user's file.
+        """
+        try:
+            close()
+            self.commit()
+        except OSError as exc:
+            abort()
+            raise OutputError(str(self.path), exc.strerror or str(exc)) from exc
 
 
 def _meta_json(value: Any) -> Any:
@@ -311,16 +326,8 @@ class CsvSink(Sink):
         meta: dict[str, Any],
         execs: Records | None = None,
     ) -> None:
-        if self._out is None:
-            return
-        try:
-            # The last buffered rows reach the file here: a full disk or
-            # device shows on this close, not earlier.
-            self._fh.close()
-            self._out.commit()
-        except OSError as exc:
-            self.abort()
-            raise OutputError(self._name, exc.strerror or str(exc)) from exc
+        if self._out is not None:
+            self._out.finish(self._fh.close, self.abort)
 
     def abort(self) -> None:
         if self._out is not None:
@@ -337,21 +344,6 @@ def _micros(table: pa.Table) -> list[int | None]:
     for chunk in table.column("time").chunks:
         out += chunk.view(pa.int64()).to_pylist()
     return out
-
-
-def format_classic(events: Events, offset: int, quote: Any) -> str:
-    """Render events as classic CSV rows (no header), one ``\\n``-ended line each.
-
-    Parameters
-    ----------
-    events : dict, pyarrow.Table or pandas.DataFrame
-        An events chunk (see :class:`Sink`).
-    offset : int
-        UTC offset in seconds of the wall-clock ``time`` column.
-    quote : callable
-        Quotes a name as a CSV field.
-    """
-    return _classic_rows(_plain(events), offset, quote)
 
 
 def _classic_rows(cols: dict[str, list], offset: int, quote: Any) -> str:
@@ -435,15 +427,14 @@ class ParquetSink(Sink):
         }
         if execs is not None:
             blob["execs"] = _records(execs)
-        try:
+
+        def seal() -> None:
             self._writer.add_key_value_metadata(
                 {PARQUET_KEY: json.dumps(blob, default=_meta_json, ensure_ascii=True)}
             )
             self._writer.close()
-            self._out.commit()
-        except OSError as exc:
-            self.abort()
-            raise OutputError(str(self._path), exc.strerror or str(exc)) from exc
+
+        self._out.finish(seal, self.abort)
 
     def abort(self) -> None:
         import pyarrow as pa

@@ -1,0 +1,353 @@
+"""Trace inputs: what a path holds, the files behind it, and the lines of a raw log.
+
+Detection is by content (a Parquet magic number, the classic CSV header,
+anything else a strace log), so a trace keeps working under any name. The
+per-process files of ``strace -ff -o PATH`` are merged here into one log;
+a folder is a dataset whose ``host=H/run=R`` parts are named by their
+folders.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import heapq
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import unquote
+
+from iomonitor.errors import InputError
+from iomonitor.store.writers import CLASSIC_HEADER, DATASET_PART, PARTITIONS, Sink
+
+_PAR1 = b"PAR1"
+
+
+def detect(path: str | os.PathLike[str]) -> str:
+    """Tell what a trace input is: ``"parquet"``, ``"csv"``, ``"dataset"`` or ``"log"``.
+
+    Raises
+    ------
+    InputError
+        When the path is missing, unreadable or empty.
+    """
+    p = Path(path)
+    if p.is_dir():
+        return "dataset"
+    if not p.exists():
+        p = log_parts(path)[0][1]  # strace -ff per-process files, or InputError
+        if not p.name.startswith(Path(path).name + "."):
+            return "log"
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(4096)
+    except FileNotFoundError:
+        raise InputError(str(path), "no such file") from None
+    except OSError as exc:
+        raise InputError(str(path), exc.strerror or str(exc)) from exc
+    if not head.strip():
+        raise InputError(str(path), "empty file")
+    if head.startswith(_PAR1):
+        return "parquet"
+    if head.split(b"\n", 1)[0].rstrip(b"\r") == CLASSIC_HEADER.encode():
+        return "csv"
+    return "log"
+
+
+def log_parts(path: str | os.PathLike[str]) -> list[tuple[int | None, Path]]:
+    """The file(s) of a raw log: the file itself, or the ``PATH.PID`` files of ``strace -ff``.
+
+    Raises
+    ------
+    InputError
+        When neither exists.
+    """
+    p = Path(path)
+    if p.exists():
+        return [(None, p)]
+    parts = [
+        (int(f.name[len(p.name) + 1 :]), f)
+        for f in p.parent.glob(f"{p.name}.*")
+        if f.name[len(p.name) + 1 :].isdigit()
+    ]
+    if not parts:
+        raise InputError(str(path), "no such file")
+    return sorted(parts)
+
+
+def log_mtime(path: str | os.PathLike[str]) -> float:
+    """Modification time of a raw log (the newest of ``-ff`` per-process files)."""
+    return max(f.stat().st_mtime for _, f in log_parts(path))
+
+
+_LEADING_TIME = re.compile(r"\s*(?:(\d\d):(\d\d):(\d\d(?:\.\d+)?)|(\d+\.\d+))\s")
+
+
+def _open_text(path: Path) -> IO[str]:
+    try:
+        return open(path, encoding="utf-8", errors="surrogateescape", newline="\n")
+    except OSError as exc:
+        raise InputError(str(path), exc.strerror or str(exc)) from exc
+
+
+def iter_log_lines(path: str | os.PathLike[str]) -> Iterator[str]:
+    """Yield the lines of a raw strace log, decoded losslessly.
+
+    For ``strace -ff -o PATH`` logs, the per-process files ``PATH.PID`` are
+    merged by timestamp and each line gets its pid prefix, which those files
+    leave out.
+    """
+    parts = log_parts(path)
+    if len(parts) == 1 and parts[0][0] is None:
+        with _open_text(parts[0][1]) as fh:
+            try:
+                yield from fh
+            except OSError as exc:
+                raise InputError(str(path), exc.strerror or str(exc)) from exc
+        return
+    handles = [(pid, _open_text(f)) for pid, f in parts]
+    try:
+        streams = [_keyed(pid, fh) for pid, fh in handles]
+        for _, _, line in heapq.merge(*streams):
+            yield line
+    finally:
+        for _, fh in handles:
+            fh.close()
+
+
+#: Bytes read from a log at a time (the core takes any cut of the stream).
+LOG_BLOCK = 1 << 20
+
+
+def feed_log(conv: Any, path: str | os.PathLike[str], progress: Any = None) -> Iterator[Any]:
+    """Feed a raw strace log to a converter; yield its chunks of events as they fill up.
+
+    A single log goes to the compiled core as bytes, block by block; the
+    per-process files of ``strace -ff`` are merged line by line first (see
+    :func:`iter_log_lines`). ``progress``, when given, is called with the
+    bytes (or characters) read so far.
+    """
+    parts = log_parts(path)
+    if len(parts) == 1 and parts[0][0] is None:
+        read = 0
+        try:
+            with open(parts[0][1], "rb") as fh:
+                while block := fh.read(LOG_BLOCK):
+                    read += len(block)
+                    if progress is not None:
+                        progress(read)
+                    yield from conv.feed_bytes(block)
+        except OSError as exc:
+            raise InputError(str(path), exc.strerror or str(exc)) from exc
+        return
+    read = 0
+
+    def counted(lines: Iterable[str]) -> Iterator[str]:
+        nonlocal read
+        for line in lines:
+            read += len(line)  # characters: close enough to bytes for progress
+            if progress is not None:
+                progress(read)
+            yield line
+
+    yield from conv.feed(counted(iter_log_lines(path)))
+
+
+def _keyed(pid: int | None, lines: Iterable[str]) -> Iterator[tuple[float, int, str]]:
+    # Sort key: the line's own timestamp (start of the call), or the previous
+    # one for lines without; ties keep each file's order.
+    key = 0.0
+    for seq, line in enumerate(lines):
+        m = _LEADING_TIME.match(line)
+        if m is not None:
+            if m.group(4) is not None:
+                key = float(m.group(4))
+            else:
+                key = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+        yield key, seq, f"{pid} {line}"
+
+
+def sniff_log(path: str | os.PathLike[str]) -> None:
+    """Refuse, before anything is written, an input that does not start like a strace log.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, another trace format, or none of its
+        first lines reads as strace output.
+    """
+    from iomonitor.strace.parser import BLANK, INVALID, parse_line
+
+    kind = detect(path)
+    if kind == "dataset":
+        what = "a Parquet dataset" if any(Path(path).rglob("*.parquet")) else "a folder"
+        raise InputError(str(path), f"is {what}, not a strace log")
+    if kind != "log":
+        raise InputError(str(path), f"is a {kind} trace, not a strace log")
+    for seen, line in enumerate(iter_log_lines(path)):
+        if parse_line(line).kind not in (INVALID, BLANK):
+            return
+        if seen >= 200:
+            break
+    raise InputError(str(path), "not a strace log (no line reads as strace output)")
+
+
+def check_log(conv: Any, path: str | os.PathLike[str]) -> None:
+    """Refuse an input that held no strace line at all."""
+    if conv.builder.procs or conv.joiner.pending:
+        return
+    if conv.lines and conv.unparsed == 0:
+        return  # only messages or blank lines: an empty but genuine log
+    raise InputError(str(path), "not a strace log, a classic CSV or a Parquet trace")
+
+
+def convert_log(
+    path: str | os.PathLike[str],
+    sink: Sink,
+    *,
+    date: _dt.date | None = None,
+    cwd: str | None = None,
+    on_call: Any = None,
+) -> dict[str, Any]:
+    """Convert a raw strace log into a sink, chunk by chunk (what ``iomonitor -i`` does).
+
+    Parameters
+    ----------
+    path : path
+        The log, or the common prefix of ``strace -ff`` per-process files.
+    sink : Sink
+        Where the events go; closed with the processes, failed calls and
+        metadata, or aborted on failure.
+    date, cwd : optional
+        As for :func:`iomonitor.store.read_log`.
+    on_call : callable, optional
+        Called with every call as it is understood (the ``-v`` view).
+
+    Returns
+    -------
+    dict
+        The metadata written.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty or holds no strace line at all.
+    """
+    from iomonitor.strace.convert import Converter
+
+    conv = Converter(date=date, mtime=log_mtime(path), cwd=cwd, on_call=on_call, chunk=sink.chunk)
+    try:
+        for chunk in feed_log(conv, path):
+            sink.write(chunk)
+        sink.write(conv.finish())
+        check_log(conv, path)
+    except BaseException:
+        sink.abort()
+        raise
+    meta = {"mode": "log", "source": str(path), **conv.counters()}
+    sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
+    return meta
+
+
+# --- datasets and several inputs ------------------------------------------------
+
+
+def partition_values(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The ``host`` and ``run`` of a dataset part, read from its ``key=value`` folders.
+
+    Examples
+    --------
+    >>> partition_values("ds/host=web1/run=20261127T133501Z-3f9a/part-0.parquet")
+    {'host': 'web1', 'run': '20261127T133501Z-3f9a'}
+    """
+    found = {}
+    for folder in Path(path).parent.parts:
+        key, eq, value = folder.partition("=")
+        if eq and key in PARTITIONS:
+            found[key] = unquote(value)  # hive escapes, as DuckDB and Spark read them
+    return found
+
+
+def run_name(path: str | os.PathLike[str]) -> str:
+    """The name of an input's run when several are loaded together.
+
+    A dataset part is named by its partition folders, ``host=H/run=R``
+    (followed by its file name unless that is ``part-0.parquet``); any
+    other input by its path.
+
+    Examples
+    --------
+    >>> run_name("ds/host=web1/run=20261127T133501Z-3f9a/part-0.parquet")
+    'host=web1/run=20261127T133501Z-3f9a'
+    >>> run_name("traces/monday.parquet")
+    'traces/monday.parquet'
+    """
+    p = Path(path)
+    folders = [f for f in p.parent.parts if f.partition("=")[0] in PARTITIONS and "=" in f]
+    if not folders:
+        return str(p)
+    return "/".join(folders if p.name == DATASET_PART else [*folders, p.name])
+
+
+@dataclass(frozen=True)
+class TraceInput:
+    """One input file of :func:`trace_inputs`.
+
+    Attributes
+    ----------
+    name : str
+        The run name :func:`load` gives it when several inputs are loaded together.
+    kind : str
+        ``"parquet"``, ``"csv"`` or ``"log"``.
+    path : pathlib.Path
+        The file (for ``strace -ff`` logs, the common prefix of the per-process files).
+    """
+
+    name: str
+    kind: str
+    path: Path
+
+
+def trace_inputs(*paths: str | os.PathLike[str]) -> list[TraceInput]:
+    """The input files behind trace paths, named as :func:`load` names their runs.
+
+    Parameters
+    ----------
+    *paths : path
+        Parquet files, classic CSVs, raw strace logs, or folders searched
+        recursively (at any depth, e.g. ``host=a/run=b/part-0.parquet``) for
+        Parquet files.
+
+    Returns
+    -------
+    list of TraceInput
+        In :func:`load`'s order; several of them make several runs.
+
+    Raises
+    ------
+    InputError
+        When an input is missing, empty or a folder without Parquet files.
+    """
+    if not paths:
+        raise InputError("-", "no input given")
+    found: list[tuple[str, Path]] = []
+    for path in paths:
+        kind = detect(path)
+        if kind == "dataset":
+            files = sorted(Path(path).rglob("*.parquet"))
+            if not files:
+                raise InputError(str(path), "folder holds no Parquet files")
+            found.extend(("parquet", f) for f in files)
+        else:
+            found.append((kind, Path(path)))
+    seen: dict[str, int] = {}
+    out = []
+    for kind, path in found:
+        name = run_name(path)
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            name = f"{name}#{seen[name]}"  # the same file twice is two runs, as in load()
+        out.append(TraceInput(name, kind, path))
+    return out
