@@ -83,8 +83,8 @@ _REPORT = [
     "SELECT dir, CASE WHEN bytes > 0 THEN floor(log2(bytes)) ELSE -1 END, count(*), sum(bytes)"
     " FROM {src} WHERE dir IN ('R','W') GROUP BY ALL",
     "SELECT count(*), count(dt) FROM {src}",
-    "SELECT syscall, count(*), sum(dt), avg(dt), quantile_cont(dt, 0.5), quantile_cont(dt, 0.9),"
-    " quantile_cont(dt, 0.99), max(dt) FROM {src} WHERE dt IS NOT NULL GROUP BY ALL",
+    "SELECT syscall, count(*), sum(dt), avg(dt), quantile_cont(dt, [0.5, 0.9, 0.99]), max(dt)"
+    " FROM {src} WHERE dt IS NOT NULL GROUP BY ALL",
     "SELECT tgid, file, coalesce(sum(bytes) FILTER (WHERE dir = 'R'), 0),"
     " coalesce(sum(bytes) FILTER (WHERE dir = 'W'), 0) FROM {src} GROUP BY ALL",
 ]

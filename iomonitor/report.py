@@ -38,6 +38,8 @@ import iomonitor
 from iomonitor import analysis, plot, schema
 from iomonitor.analysis.overview import BLIND_SPOTS
 from iomonitor.errors import OutputError, UsageError
+from iomonitor.render.units import format_bytes, format_seconds, printable, shorten
+from iomonitor.render.units import missing as _missing
 from iomonitor.store.writers import OutputFile
 from iomonitor.trace import Trace
 
@@ -92,20 +94,11 @@ figcaption { color: #555; font-size: 13px; margin-top: 4px; }
 
 def _e(value: Any) -> str:
     """Escape anything for HTML text or attributes."""
-    return html.escape(plot.printable(value), quote=True)
-
-
-def _missing(value: Any) -> bool:
-    return (
-        value is None
-        or value is pd.NA
-        or value is pd.NaT
-        or (isinstance(value, float) and value != value)
-    )
+    return html.escape(printable(value), quote=True)
 
 
 def _bytes(value: Any) -> str:
-    return "–" if _missing(value) else plot.format_bytes(float(value))
+    return "–" if _missing(value) else format_bytes(float(value))
 
 
 def _count(value: Any) -> str:
@@ -113,7 +106,7 @@ def _count(value: Any) -> str:
 
 
 def _secs(value: Any) -> str:
-    return "–" if _missing(value) else plot.format_seconds(float(value))
+    return "–" if _missing(value) else format_seconds(float(value))
 
 
 def _when(value: Any) -> str:
@@ -121,7 +114,7 @@ def _when(value: Any) -> str:
 
 
 def _name(value: Any) -> str:
-    return "–" if _missing(value) else plot.printable(value)
+    return "–" if _missing(value) else printable(value)
 
 
 def _table(
@@ -375,10 +368,10 @@ def _figures(data: ReportData) -> str:
 
 def _meta_value(key: str, value: Any) -> str:
     if isinstance(value, list | tuple) and key in ("command", "strace_args"):
-        return shlex.join(plot.printable(v) for v in value)
+        return shlex.join(printable(v) for v in value)
     if isinstance(value, list | tuple):
-        return ", ".join(plot.printable(v) for v in value)
-    return plot.printable(value)
+        return ", ".join(printable(v) for v in value)
+    return printable(value)
 
 
 def _meta_table(meta: dict[str, Any]) -> str:
@@ -468,12 +461,12 @@ def _command(trace: Trace) -> str | None:
     meta = trace.meta or {}
     command = meta.get("command")
     if isinstance(command, list | tuple) and command:
-        return shlex.join(plot.printable(c) for c in command)
+        return shlex.join(printable(c) for c in command)
     if meta.get("source"):
-        return plot.printable(meta["source"])
+        return printable(meta["source"])
     runs = meta.get("runs")
     if isinstance(runs, dict) and runs:
-        return ", ".join(plot.printable(r) for r in runs)
+        return ", ".join(printable(r) for r in runs)
     return None
 
 
@@ -605,7 +598,7 @@ def render(trace: Trace | ReportData, *, title: str | None = None, top: int = 15
     summary = data.summary
     command = _command(info)
     # A long command (a script given with -c) stays whole in the metadata table.
-    heading = title if title is not None else plot.shorten(command or "a trace", 120)
+    heading = title if title is not None else shorten(command or "a trace", 120)
     made = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     nav = "".join(f'<a href="#{s}">{s.replace("-", " ")}</a>' for s in SECTIONS)
     sections = [

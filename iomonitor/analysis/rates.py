@@ -82,18 +82,32 @@ def bandwidth(
     runs = [RUN] if scan.has_runs else []
     keys = [key] if key is not None else []
     columns = [*runs, TIME, *keys, *RATE_COLUMNS]
-    group = [*runs, TIME, *keys]
     scan = scan.where(one_of(DIR, (READ, WRITE)) + (f" AND {IS_SOCKET}" if key == "peer" else ""))
     step = width // pd.Timedelta(microseconds=1)
     picked = [quote(r) for r in runs] + [f"(epoch_us({TIME}) // {step}) * {step} AS {TIME}"]
     if key is not None:
         picked.append(f"{PEER_LABEL if key == 'peer' else quote(sources[0])} AS {quote(key)}")
     positions = ", ".join(str(i + 1) for i in range(len(picked)))
-    sums = scan.query(
+    sql = (
         f"SELECT {', '.join(picked)}, "
         + direction_sums({"read_bytes": READ, "write_bytes": WRITE})
         + f" FROM {{events}} GROUP BY {positions}"
     )
+    if key is not None and top:
+        # The keys beyond the top are added up into one row per bucket by the
+        # engine: a trace of thousands of files in a thousand buckets would
+        # otherwise come back as millions of rows to throw away.
+        k = quote(key)
+        sql = (
+            f"WITH s AS ({sql}), k AS (SELECT {k}, row_number() OVER (ORDER BY"
+            f" sum(read_bytes + write_bytes) DESC, {k}::VARCHAR NULLS LAST) AS _rank"
+            f" FROM s GROUP BY {k}) SELECT {', '.join(quote(r) for r in runs)}"
+            f"{', ' if runs else ''}{TIME}, CASE WHEN _rank <= {int(top)} THEN s.{k} END AS {k},"
+            f" _rank > {int(top)} AS _other, sum(read_bytes)::BIGINT AS read_bytes,"
+            f" sum(write_bytes)::BIGINT AS write_bytes"
+            f" FROM s JOIN k ON s.{k} IS NOT DISTINCT FROM k.{k} GROUP BY ALL"
+        )
+    sums = scan.query(sql)
     sums[TIME] = pd.to_datetime(sums[TIME], unit="us", utc=True).astype(_TIME_DTYPE)
     for c in ("read_bytes", "write_bytes"):
         sums[c] = sums[c].astype("int64")
@@ -107,16 +121,16 @@ def bandwidth(
 
     rank: list[str] = []
     if key is not None:
+        other = sums.pop("_other").to_numpy(dtype=bool) if "_other" in sums else None
         sums[key] = _label(sums[key])
-        total = sums["read_bytes"] + sums["write_bytes"]
-        ranked = total.groupby(sums[key], dropna=False).sum().rename("b").reset_index()
-        ranked = sort_rows(ranked, ["b", key], [False, True])[key].tolist()
-        kept = ranked[:top] if top else ranked
-        if len(kept) < len(ranked):
-            sums[key] = sums[key].where(sums[key].isin(kept), OTHER)
-            sums = _sum(sums, group)
-            kept = [*kept, OTHER]
-        rank = kept
+        if other is not None and other.any():
+            sums.loc[other, key] = OTHER
+        kept = sums[sums[key] != OTHER] if other is not None and other.any() else sums
+        total = kept["read_bytes"] + kept["write_bytes"]
+        ranked = total.groupby(kept[key], dropna=False).sum().rename("b").reset_index()
+        rank = sort_rows(ranked, ["b", key], [False, True])[key].tolist()
+        if other is not None and other.any():
+            rank.append(OTHER)
 
     out = _fill(sums, runs, keys, width)
     seconds = width.total_seconds()
@@ -135,14 +149,6 @@ def _width(interval: str | float | pd.Timedelta) -> pd.Timedelta:
     if width < pd.Timedelta(microseconds=1):
         raise UsageError(f"bad interval {interval!r}: event times have microsecond resolution")
     return width
-
-
-def _sum(frame: pd.DataFrame, group: list[str]) -> pd.DataFrame:
-    grouped = frame.groupby(group, observed=True, dropna=False, sort=False)
-    out = grouped[["read_bytes", "write_bytes"]].sum().reset_index()
-    for c in ("read_bytes", "write_bytes"):
-        out[c] = out[c].astype("int64")
-    return out
 
 
 def _label(values: pd.Series) -> pd.Series:

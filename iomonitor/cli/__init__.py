@@ -16,6 +16,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import IO
 
 import iomonitor
 from iomonitor.errors import IomonitorError, OutputError
@@ -141,6 +142,29 @@ def add_tz_option(parser: argparse.ArgumentParser) -> None:
         help="the time zone a classic CSV's times of day are in, e.g. UTC or Asia/Tokyo "
         "(default: this machine's, as TZ sets it)",
     )
+
+
+def count_arg(text: str) -> int:
+    """An argparse type: a whole number, 0 or more (``--top``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (all) or more")
+    return value
+
+
+def emit(text: str, out: IO[str]) -> None:
+    """Write ``text`` to ``out`` now; a failed write is an :class:`OutputError`."""
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): main's business, not an error
+    except OSError as exc:
+        name = "standard output" if out is sys.stdout else getattr(out, "name", "output")
+        raise OutputError(name, exc.strerror or str(exc)) from exc
 
 
 def entry_point() -> None:

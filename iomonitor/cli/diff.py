@@ -27,12 +27,9 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis
-from iomonitor.cli import add_tz_option
-from iomonitor.cli.stats import Cells, _emit, _markdown, _shown, _text_table, _width
+from iomonitor.cli import add_tz_option, count_arg, emit
 from iomonitor.errors import UsageError
-from iomonitor.render.units import size_text
-
-FORMATS: tuple[str, ...] = ("table", "csv", "json", "markdown")
+from iomonitor.render import tables as rt
 
 #: The tables of the default view: title -> key.
 SECTIONS: dict[str, str] = {
@@ -56,8 +53,6 @@ _COLUMNS: tuple[str, ...] = (
     "comm",
 )
 
-_PRESENT = {"both": "both", "a": "only A", "b": "only B"}
-
 
 def make_parser(prog: str = "iomonitor diff") -> argparse.ArgumentParser:
     """The argument parser of ``iomonitor diff``."""
@@ -71,7 +66,11 @@ def make_parser(prog: str = "iomonitor diff") -> argparse.ArgumentParser:
     ap.add_argument("b", metavar="B", help="the second trace (after)")
     ap.add_argument("--by", choices=analysis.DIFF_KEYS, help="show one table, compared by this")
     ap.add_argument(
-        "--top", type=_count, default=10, metavar="N", help="rows per table (default 10, 0 = all)"
+        "--top",
+        type=count_arg,
+        default=10,
+        metavar="N",
+        help="rows per table (default 10, 0 = all)",
     )
     ap.add_argument(
         "--strip",
@@ -80,7 +79,7 @@ def make_parser(prog: str = "iomonitor diff") -> argparse.ArgumentParser:
         metavar="PREFIX",
         help="remove PREFIX from file names and command lines (may be repeated)",
     )
-    ap.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    ap.add_argument("--format", choices=rt.FORMATS, default="table", help="output format")
     add_tz_option(ap)
     return ap
 
@@ -118,11 +117,11 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
                     file=sys.stderr,
                 )
     tables = {
-        title: _head(analysis.diff(a, b, key, strip=ns.strip), ns.top)
+        title: rt.top_rows(analysis.diff(a, b, key, strip=ns.strip), ns.top)
         for title, key in keys.items()
     }
     if ns.format == "csv":
-        _emit(next(iter(tables.values())).to_csv(index=False), out)
+        emit(next(iter(tables.values())).to_csv(index=False), out)
     elif ns.format == "json":
         # One table: its records, as `stats --by` writes them; all four: named.
         doc: Any = (
@@ -130,64 +129,19 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
             if ns.by
             else {"a": ns.a, "b": ns.b, **{t: _records(table) for t, table in tables.items()}}
         )
-        _emit(json.dumps(doc, indent=2) + "\n", out)
+        emit(json.dumps(doc, indent=2) + "\n", out)
     else:
-        _emit(_text(tables, ns, markdown=ns.format == "markdown"), out)
+        emit(_text(tables, ns), out)
     return 0
 
 
-def _text(tables: dict[str, pd.DataFrame], ns: argparse.Namespace, markdown: bool) -> str:
-    width = _width()
-    parts = [f"A: {ns.a}\nB: {ns.b}\n"]
-    for title, table in tables.items():
-        heading = f"## {title.capitalize()}" if markdown else title.capitalize()
-        if not len(table):
-            body = "(none)\n"
-        else:
-            cells = _cells(table)
-            body = _markdown(cells) if markdown else _text_table(cells, width)
-        parts.append(f"{heading}\n{body}" if len(tables) > 1 else body)
-    return "\n".join(parts)
-
-
-def _cells(table: pd.DataFrame) -> Cells:
-    key = table.columns[0]
-    return [
-        (key, [_shown(v) for v in table[key]], False),
-        ("in", [_PRESENT[v] for v in table["present"]], False),
-        ("bytes A", [size_text(v) for v in table["bytes_a"]], True),
-        ("bytes B", [size_text(v) for v in table["bytes_b"]], True),
-        ("change", [_signed(size_text(v), v) for v in table["bytes_change"]], True),
-        ("ratio", [_ratio(v) for v in table["bytes_ratio"]], True),
-        ("calls A", [f"{v:,}" for v in table["calls_a"]], True),
-        ("calls B", [f"{v:,}" for v in table["calls_b"]], True),
-        ("change", [_signed(f"{abs(v):,}", v) for v in table["calls_change"]], True),
-        ("ratio", [_ratio(v) for v in table["calls_ratio"]], True),
-    ]
-
-
-def _signed(text: str, value: int) -> str:
-    return "0" if value == 0 else ("+" if value > 0 else "-") + text.lstrip("-")
-
-
-def _ratio(value: float) -> str:
-    return "-" if value != value else f"{value:.2f}x"
-
-
-def _head(table: pd.DataFrame, top: int) -> pd.DataFrame:
-    return table.head(top) if top else table
+def _text(tables: dict[str, pd.DataFrame], ns: argparse.Namespace) -> str:
+    parts = rt.sections(tables, rt.diff_cells, ns.format)
+    if len(tables) == 1:  # one table: no heading
+        parts = [parts[0].split("\n", 1)[1]]
+    return "\n".join([f"A: {ns.a}\nB: {ns.b}\n", *parts])
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     # NaN ratios (nothing in A to divide by) become null.
     return json.loads(table.to_json(orient="records"))
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 (all) or more")
-    return value

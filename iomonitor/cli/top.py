@@ -195,7 +195,7 @@ class _View:
         from rich.table import Table
         from rich.text import Text
 
-        from iomonitor.render.units import size_text
+        from iomonitor.render.units import keep_end, line_name, size_text, terminal_width
 
         self._catch_up()
         read, write = self.totals.rates(now)
@@ -218,17 +218,26 @@ class _View:
         help_line = Text(f"{keys}   [Tab] next   [q] quit", style="dim")
         grid = Table(title=TABLES[self.key][0], title_justify="left", expand=True)
         grid.add_column(self.key, overflow="ellipsis", no_wrap=True, ratio=1)
-        for name in ("read/s", "written/s", "read", "written", "calls"):
+        heads = ("read/s", "written/s", "read", "written", "calls")
+        for name in heads:
             grid.add_column(name, justify="right", no_wrap=True)
-        for row in table.itertuples(index=False):
-            grid.add_row(
-                str(row[0]),
+        rows = [
+            (
                 size_text(row.read_rate) + "/s",
                 size_text(row.write_rate) + "/s",
                 size_text(row.read_bytes),
                 size_text(row.write_bytes),
                 f"{row.calls:,}",
             )
+            for row in table.itertuples(index=False)
+        ]
+        # Cut long names at the front, as `stats` does: the end of a path names
+        # the file. The room is what the number columns, their padding and the
+        # borders leave of the terminal's width.
+        numbers = sum(max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(heads))
+        room = max(12, terminal_width() - numbers - 3 * (len(heads) + 1) - 1)
+        for name, cells in zip(table.iloc[:, 0], rows, strict=True):
+            grid.add_row(keep_end(line_name(name), room), *cells)
         if not len(table):
             grid.add_row("(none yet)" if not final else "(none)", "", "", "", "", "")
         parts = [head, rates, grid] if final else [head, rates, help_line, grid]

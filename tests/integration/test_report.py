@@ -13,8 +13,9 @@ import pytest
 
 matplotlib.use("Agg")
 
-from iomonitor import analysis, plot, report, store
+from iomonitor import analysis, report, store
 from iomonitor.cli import main
+from iomonitor.render import units
 
 STRACE = "/usr/bin/strace"
 #: A name a page must escape: markup, an entity, both quotes.
@@ -90,7 +91,7 @@ def test_report_escapes_names_from_the_trace(page: str, traced: Path) -> None:
     path = html.escape(str(traced.parent / ODD), quote=False)
     row = re.search(rf"<td>{re.escape(path)}</td>\s*<td>([^<]*)</td>", page)
     assert row is not None
-    assert row.group(1) == plot.format_bytes(len(DATA))
+    assert row.group(1) == units.format_bytes(len(DATA))
 
 
 def test_report_numbers_are_the_analysis(page: str, traced: Path) -> None:

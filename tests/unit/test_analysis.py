@@ -375,6 +375,22 @@ def test_bandwidth_top_keys_and_other(events: pd.DataFrame) -> None:
     assert_frame_equal(analysis.bandwidth(events, "1s", key="process", top=1), expected)
 
 
+def test_bandwidth_engine_adds_up_other_ties_broken_by_name_as_text() -> None:
+    # The engine ranks the keys and adds up the rest; the ranking must be the
+    # one the table shows: bytes, then the key as text ("10" before "9").
+    ev = events_frame({"time": [10.2, 10.4, 11.1, 11.3], "dt": [0.0] * 4,
+        "pid": [9, 10, 11, 9], "fd": [3] * 4, "dir": ["R", "W", "R", "R"],
+        "bytes": [5, 5, 3, 0], "file": ["/a"] * 4, "port": [None] * 4,
+        "syscall": ["read", "write", "read", "read"], "kind": ["file"] * 4,
+        "tgid": [9, 10, 11, 9], "comm": ["a"] * 4, "local": [None] * 4})  # fmt: skip
+    got = analysis.bandwidth(ev, "1s", key="tgid", top=1)
+    expected = rates(
+        [(10, "10", 0, 5), (10, "other", 5, 0), (11, "10", 0, 0), (11, "other", 3, 0)],
+        1.0, key="tgid",
+    )  # fmt: skip
+    assert_frame_equal(got, expected)
+
+
 def test_bandwidth_top_zero_keeps_every_key(events: pd.DataFrame) -> None:
     got = analysis.bandwidth(events, "1s", key="peer", top=0)
     expected = rates(

@@ -73,3 +73,23 @@ def test_live_totals_refuse_unknown_keys_and_windows() -> None:
         LiveTotals(["file"], window=0)
     with pytest.raises(UsageError):
         LiveTotals(["file"]).table("peer", T0)
+
+
+def test_top_file_column_keeps_the_end_of_long_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import time
+
+    from rich.console import Console
+
+    from iomonitor.cli.top import _View
+
+    monkeypatch.setenv("COLUMNS", "80")
+    path = "/srv/" + "deep/" * 20 + "the-file-that-matters.log"
+    view = _View("prog", top=5)
+    view.add(chunk([(0.0, "W", 4096, path)]))
+    out = io.StringIO()
+    Console(file=out, width=80, color_system=None).print(view.renderable(time.time(), final=True))
+    rows = [line for line in out.getvalue().splitlines() if "the-file-that-matters.log" in line]
+    assert len(rows) == 1, out.getvalue()
+    assert "..." in rows[0] and "/srv/" not in rows[0]
+    assert len(rows[0]) <= 80

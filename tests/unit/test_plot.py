@@ -27,6 +27,7 @@ from matplotlib.text import Annotation
 from iomonitor import analysis, plot, store
 from iomonitor.cli import main
 from iomonitor.errors import UsageError
+from iomonitor.render import units
 from iomonitor.trace import Trace, events_frame, processes_frame
 
 T0 = 1_700_000_000.0
@@ -118,20 +119,20 @@ def test_importing_iomonitor_does_not_load_matplotlib() -> None:
     [(0, "0 B"), (1023, "1023 B"), (1024, "1 KiB"), (1536, "1.5 KiB"), (5 * 2**30, "5 GiB")],
 )
 def test_format_bytes(value: int, text: str) -> None:
-    assert plot.format_bytes(value) == text
+    assert units.format_bytes(value) == text
 
 
 def test_shorten_keeps_both_ends_of_a_path() -> None:
-    assert plot.shorten("/usr/lib/x86_64-linux-gnu/libc.so.6", 24) == "/usr/lib/…/libc.so.6"
-    assert plot.shorten("/short", 24) == "/short"
+    assert units.shorten("/usr/lib/x86_64-linux-gnu/libc.so.6", 24) == "/usr/lib/…/libc.so.6"
+    assert units.shorten("/short", 24) == "/short"
     long = "/" + "x" * 60
-    assert len(plot.shorten(long, 20)) == 20
+    assert len(units.shorten(long, 20)) == 20
 
 
 def test_printable_spells_out_raw_bytes_and_control_characters() -> None:
     raw = b"/tmp/\xff\n".decode("utf-8", "surrogateescape")
-    assert plot.printable(raw) == "/tmp/\\xff\\n"
-    assert plot.printable("/tmp/é") == "/tmp/é"
+    assert units.printable(raw) == "/tmp/\\xff\\n"
+    assert units.printable("/tmp/é") == "/tmp/é"
 
 
 # --- bandwidth and cumulative ------------------------------------------------------------

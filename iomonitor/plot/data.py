@@ -1,0 +1,308 @@
+"""What the figures are drawn from: analysis results over a whole trace, gathered once."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from iomonitor import analysis
+from iomonitor.analysis._common import check_key, check_top, to_timedelta
+from iomonitor.errors import NoTimeError, UsageError
+from iomonitor.plot._axes import _as_trace, _of_run, _runs
+from iomonitor.render.units import (
+    format_seconds,
+)
+from iomonitor.trace import Trace
+
+#: Buckets aimed at when the caller gives no interval.
+_BANDWIDTH_BUCKETS = 150
+_CUMULATIVE_BUCKETS = 1000
+#: More buckets than this would cost more memory than any screen can show.
+_MAX_BUCKETS = 100_000
+
+
+def _width(interval: str | float | pd.Timedelta | None, span: float, target: int) -> pd.Timedelta:
+    """The bucket width: the caller's, or a round one giving about ``target`` buckets."""
+    if interval is None:
+        step = max(span / target, 1e-6)
+        exponent = math.floor(math.log10(step))
+        for factor in (1, 2, 5, 10):
+            if factor * 10.0**exponent >= step * (1 - 1e-9):
+                return pd.Timedelta(microseconds=max(1, round(factor * 10.0**exponent * 1e6)))
+    width = to_timedelta(interval)
+    buckets = span / width.total_seconds()
+    if buckets > _MAX_BUCKETS:
+        raise UsageError(
+            f"interval {interval!r} cuts this trace into {buckets:,.0f} buckets; "
+            f"give a width of at least {format_seconds(span / _MAX_BUCKETS)}"
+        )
+    return width
+
+
+@dataclass(frozen=True)
+class _SeriesSpec:
+    """Bucketed totals one figure draws: per ``key``, ``top`` kept, buckets for ``target``."""
+
+    key: str | None
+    top: int | None
+    interval: str | float | pd.Timedelta | None
+    target: int
+
+
+@dataclass
+class FigureData:
+    """What the figures are drawn from: analysis results over a whole trace.
+
+    Made by :func:`collect`; every figure function takes it in place of a
+    trace and draws the same picture from it. Only the figures it was
+    collected for can be drawn.
+
+    Attributes
+    ----------
+    runs : list
+        Run names in load order; ``[None]`` for a single run.
+    origins : dict
+        Time zero of each run: its first process start or first call.
+    last : dict
+        Start of each run's last call (None without calls).
+    lifetimes : pandas.DataFrame
+        ``run``, ``tgid``, ``comm``, ``start``, ``end`` of every process.
+    series : dict
+        Finished :func:`iomonitor.analysis.bandwidth` tables and their
+        bucket width, per figure that needs one, or the error that says why
+        there is none (a trace without timestamps).
+    sizes : pandas.DataFrame or None
+        :func:`iomonitor.analysis.size_histogram` of reads and writes.
+    latency : pandas.DataFrame, UsageError or None
+        :func:`iomonitor.analysis.latency` by system call, or the error that
+        says why there is none.
+    flow : pandas.DataFrame or None
+        :func:`iomonitor.analysis.flow_edges` of the trace.
+    """
+
+    runs: list[Any]
+    origins: dict[Any, pd.Timestamp | None]
+    last: dict[Any, pd.Timestamp | None]
+    lifetimes: pd.DataFrame
+    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError]
+    sizes: pd.DataFrame | None = None
+    latency: pd.DataFrame | UsageError | None = None
+    flow: pd.DataFrame | None = None
+
+
+def _arguments(kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A figure's arguments with its defaults filled in, as the figure function takes them."""
+    from iomonitor.plot import KINDS  # the figures' own module imports this one
+
+    if kind not in KINDS:
+        raise UsageError(f"unknown figure {kind!r}; choose one of: {', '.join(KINDS)}")
+    try:
+        bound = inspect.signature(KINDS[kind]).bind(None, **kwargs)
+    except TypeError as exc:
+        raise UsageError(f"{kind}: {exc}") from None
+    bound.apply_defaults()
+    return {k: v for k, v in bound.arguments.items() if k not in ("trace", "ax")}
+
+
+def _series_spec(kind: str, args: dict[str, Any]) -> _SeriesSpec | None:
+    if kind == "bandwidth":
+        return _SeriesSpec(args["by"], args["top"], args["interval"], _BANDWIDTH_BUCKETS)
+    if kind == "cumulative":
+        return _SeriesSpec(args["by"], args["top"], args["interval"], _CUMULATIVE_BUCKETS)
+    if kind == "timeline":
+        return _SeriesSpec("tgid", 0, args["interval"], args["max_marks"])
+    return None
+
+
+def collect(
+    trace: Trace | pd.DataFrame, figures: Iterable[tuple[str, dict[str, Any]]]
+) -> FigureData:
+    """What some figures of a trace are drawn from, as analysis results.
+
+    Each part is one query of :mod:`iomonitor.analysis` over the events where
+    they are (in memory, or on disk for a trace from
+    :func:`iomonitor.store.scan`), so every figure function, given these
+    data instead of a trace, draws the same picture at any size.
+
+    Parameters
+    ----------
+    trace : Trace or pandas.DataFrame
+        The trace, or its events.
+    figures : iterable of (str, dict)
+        The figures to draw: a name of :data:`KINDS` and the keyword
+        arguments that will be given to its function (``by``, ``top``,
+        ``interval``...; defaults as the function's).
+
+    Returns
+    -------
+    FigureData
+
+    Examples
+    --------
+    >>> data = collect(trace, [("sizes", {}), ("flow", {"top": 5})])  # doctest: +SKIP
+    >>> sizes(data).savefig("sizes.png")  # doctest: +SKIP
+    """
+    trace = _as_trace(trace)
+    specs: list[_SeriesSpec] = []
+    kinds = set()
+    for kind, kwargs in figures:
+        args = _arguments(kind, kwargs)
+        kinds.add(kind)
+        spec = _series_spec(kind, args)
+        if spec is None or spec in specs:
+            continue
+        _check_by(spec.key)
+        check_top(spec.top)
+        if spec.interval is not None:
+            to_timedelta(spec.interval)  # a bad width is refused before any reading
+        specs.append(spec)
+    lives = "flow" in kinds or "timeline" in kinds
+    runs = _runs(trace)
+    per_process = analysis.sums(trace, "tgid") if specs or lives else None
+    origins, last = _times(trace, runs, per_process)
+    span = _span(runs, origins, last)
+    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError] = {}
+    for spec in specs:
+        width = _width(spec.interval, span, spec.target)
+        try:
+            series[spec] = (analysis.bandwidth(trace, width, key=spec.key, top=spec.top), width)
+        except NoTimeError as exc:
+            series[spec] = exc  # the figure says why when it is drawn
+    cols = ["run", "tgid", "comm", "start", "end"]
+    lifetimes = _lifetimes(trace, runs, per_process) if lives else pd.DataFrame(columns=cols)
+    data = FigureData(runs, origins, last, lifetimes, series)
+    if "sizes" in kinds:
+        data.sizes = analysis.size_histogram(trace, dirs=("R", "W"))
+    if "latency" in kinds:
+        try:
+            data.latency = analysis.latency(trace, key="syscall")
+        except UsageError as exc:
+            data.latency = exc
+    if "flow" in kinds:
+        data.flow = analysis.flow_edges(trace)
+    return data
+
+
+def _times(
+    trace: Trace, runs: list[Any], per_process: pd.DataFrame | None
+) -> tuple[dict[Any, pd.Timestamp | None], dict[Any, pd.Timestamp | None]]:
+    """Time zero (first process start or call) and last call of each run."""
+    procs = trace.processes
+    origins: dict[Any, pd.Timestamp | None] = {}
+    last: dict[Any, pd.Timestamp | None] = {}
+    for run in runs:
+        mine = _of_run(per_process, run) if per_process is not None else None
+        first = mine["first"].min() if mine is not None and len(mine) else None
+        final = mine["last"].max() if mine is not None and len(mine) else None
+        times = [first]
+        if len(procs) and "start" in procs.columns:
+            times.append(_of_run(procs, run)["start"].min())
+        known = [t for t in times if t is not None and not pd.isna(t)]
+        origins[run] = min(known) if known else None
+        last[run] = None if final is None or pd.isna(final) else final
+    return origins, last
+
+
+def _lifetimes(trace: Trace, runs: list[Any], per_process: pd.DataFrame) -> pd.DataFrame:
+    """One row per process (tgid) and run: ``run``, ``tgid``, ``comm``, ``start``, ``end``.
+
+    From the processes table; processes seen only in the events (a CSV
+    input, an attach that missed their start) get their program name, first
+    and last call from their per-process totals.
+    """
+    procs = trace.processes
+    cols = ["run", "tgid", "comm", "start", "end"]
+    comms: pd.Series | None = None
+    rows = []
+    for run in runs:
+        part = _of_run(procs, run)
+        seen: set[int] = set()
+        if len(part):
+            # The leader's row names the process; threads extend its lifetime.
+            ordered = part.assign(_lead=(part["pid"] != part["tgid"]).astype(int))
+            ordered = ordered.sort_values(["tgid", "_lead"], kind="mergesort")
+            grouped = ordered.groupby("tgid", sort=False)
+            known = pd.DataFrame(
+                {
+                    "comm": grouped["comm"].first(),
+                    "start": grouped["start"].min(),
+                    "end": grouped["end"].max(),
+                }
+            ).reset_index()
+            known.insert(0, "run", run)
+            rows.append(known[cols])
+            seen = set(known["tgid"].astype(int))
+        mine = _of_run(per_process, run)
+        extra = mine[~mine["tgid"].astype("int64").isin(seen).to_numpy(dtype=bool)]
+        if len(extra):
+            if comms is None:
+                comms = analysis.process_names(trace)
+            tgids = extra["tgid"].astype("int64")
+            index = [(run, t) for t in tgids] if run is not None else list(tgids)
+            found = [comms.get(i) for i in index]
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "run": run,
+                        "tgid": tgids.to_numpy(),
+                        "comm": [None if c is None or pd.isna(c) else str(c) for c in found],
+                        "start": extra["first"].to_numpy(),
+                        "end": extra["last"].to_numpy(),
+                    }
+                )
+            )
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(
+        [r.astype({"tgid": "int64", "comm": "object"}) for r in rows], ignore_index=True
+    )
+
+
+def _figure_data(data: Trace | pd.DataFrame | FigureData, kind: str, **kwargs: Any) -> FigureData:
+    """``data`` itself, or the figure data of one figure of a trace."""
+    if isinstance(data, FigureData):
+        return data
+    return collect(data, [(kind, kwargs)])
+
+
+def _series_of(
+    data: FigureData, spec: _SeriesSpec, figure: str
+) -> tuple[pd.DataFrame, pd.Timedelta]:
+    if spec not in data.series:
+        raise UsageError(
+            f"these figure data hold no bucketed totals by {spec.key} (top {spec.top}, "
+            f"interval {spec.interval}); collect them for this figure first"
+        )
+    got = data.series[spec]
+    if isinstance(got, NoTimeError):
+        raise NoTimeError(f"the {figure} figure") from got
+    if isinstance(got, UsageError):
+        raise got
+    return got
+
+
+def _missing_part(what: str) -> UsageError:
+    return UsageError(f"these figure data were not collected for the {what} figure")
+
+
+def _span(
+    runs: list[Any],
+    origins: dict[Any, pd.Timestamp | None],
+    last: dict[Any, pd.Timestamp | None],
+) -> float:
+    """Longest run, in seconds from its origin to its last call."""
+    longest = 0.0
+    for run in runs:
+        if origins[run] is not None and last[run] is not None:
+            longest = max(longest, (last[run] - origins[run]).total_seconds())
+    return longest
+
+
+def _check_by(by: str | None) -> None:
+    if by is not None:
+        check_key(by)

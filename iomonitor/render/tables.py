@@ -1,0 +1,231 @@
+"""Tables for people and for programs: plain text, markdown, CSV and JSON.
+
+A table is first made into :data:`Cells` (a title, the texts of a column,
+and whether it is right-aligned), by one function per kind of analysis
+result (:func:`totals_cells`, :func:`tree_cells`, :func:`rate_cells`,
+:func:`diff_cells`); :func:`text_table` and :func:`markdown` lay them out.
+CSV and JSON write the numbers as numbers. Every function returns text:
+only the CLI writes it out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from iomonitor import analysis
+from iomonitor.render.units import (
+    count_text,
+    duration_text,
+    keep_end,
+    line_name,
+    size_text,
+    terminal_width,
+)
+
+#: Columns of a table: (heading, the text of every row, right-aligned).
+Cells = list[tuple[str, list[str], bool]]
+
+#: The text formats every table can be written in.
+FORMATS: tuple[str, ...] = ("table", "csv", "json", "markdown")
+
+
+def text_table(cells: Cells, width: int | None = None, header: bool = True) -> str:
+    """Columns padded to fit ``width`` (the terminal's); the widest text column is cut to fit.
+
+    A cut name keeps its end (``...`` in front): the end of a path names the file.
+    """
+    width = terminal_width() if width is None else width
+    widths = [max([len(h) if header else 0, *(len(v) for v in col)]) for h, col, _ in cells]
+    over = sum(widths) + 2 * (len(cells) - 1) - width
+    texts = [i for i, (_, _, right) in enumerate(cells) if not right]
+    if over > 0 and texts:
+        widest = max(texts, key=lambda i: widths[i])
+        widths[widest] = max(12, widths[widest] - over)
+    lines = []
+    rows = len(cells[0][1]) if cells else 0
+    if header:
+        lines.append(_line([h for h, _, _ in cells], widths, cells))
+    for r in range(rows):
+        lines.append(_line([col[r] for _, col, _ in cells], widths, cells))
+    return "".join(line.rstrip() + "\n" for line in lines)
+
+
+def _line(values: Sequence[str], widths: list[int], cells: Cells) -> str:
+    out = []
+    for value, width, (_, _, right) in zip(values, widths, cells, strict=True):
+        out.append(value.rjust(width) if right else keep_end(value, width).ljust(width))
+    return "  ".join(out)
+
+
+def markdown(cells: Cells) -> str:
+    """The cells as a markdown table (``|`` and ``\\`` escaped)."""
+
+    def cell(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("|", "\\|")
+
+    heads = [cell(h) or " " for h, _, _ in cells]
+    lines = ["| " + " | ".join(heads) + " |"]
+    lines.append("|" + "|".join("---:" if right else ":---" for _, _, right in cells) + "|")
+    rows = len(cells[0][1]) if cells else 0
+    for r in range(rows):
+        lines.append("| " + " | ".join(cell(col[r]) for _, col, _ in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def top_rows(table: pd.DataFrame, top: int) -> pd.DataFrame:
+    """The first ``top`` rows (of each run, when there are runs); all for 0."""
+    if not top:
+        return table
+    if "run" in table.columns:
+        return table.groupby("run", sort=False, observed=True).head(top).reset_index(drop=True)
+    return table.head(top)
+
+
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows as JSON-ready records (times in ISO 8601, NaN as null)."""
+    return json.loads(table.to_json(orient="records", date_format="iso", date_unit="us"))
+
+
+def write(table: pd.DataFrame, fmt: str, cells: Callable[[pd.DataFrame], Cells]) -> str:
+    """One table in format ``fmt`` of :data:`FORMATS`; ``cells`` makes the text forms."""
+    if fmt == "csv":
+        return table.to_csv(index=False)
+    if fmt == "json":
+        return table.to_json(orient="records", date_format="iso", date_unit="us", indent=2) + "\n"
+    if fmt == "markdown":
+        return markdown(cells(table))
+    return text_table(cells(table))
+
+
+def sections(tables: dict[str, pd.DataFrame], cells: Callable[[pd.DataFrame], Cells],
+             fmt: str) -> list[str]:  # fmt: skip
+    """Each table under its capitalized title, as text or markdown; ``(none)`` when empty."""
+    out = []
+    for title, table in tables.items():
+        heading = f"## {title.capitalize()}" if fmt == "markdown" else title.capitalize()
+        if not len(table):
+            body = "(none)\n"
+        else:
+            body = markdown(cells(table)) if fmt == "markdown" else text_table(cells(table))
+        out.append(f"{heading}\n{body}")
+    return out
+
+
+# -- cells of each analysis result ------------------------------------------------------
+
+
+def totals_cells(table: pd.DataFrame) -> Cells:
+    """Cells of :func:`iomonitor.analysis.by` totals."""
+    key = next(c for c in table.columns if c not in analysis.TOTAL_COLUMNS and c != "run")
+    return [
+        *_run_cells(table),
+        (key, [line_name(v) for v in table[key]], False),
+        ("calls", [count_text(v) for v in table["calls"]], True),
+        ("read", [size_text(v) for v in table["read_bytes"]], True),
+        ("written", [size_text(v) for v in table["write_bytes"]], True),
+        ("mapped", [size_text(v) for v in table["mapped_bytes"]], True),
+        ("mean size", [size_text(v) for v in table["mean_size"]], True),
+        ("errors", [count_text(v) for v in table["errors"]], True),
+        ("time", [duration_text(v) for v in table["time"]], True),
+    ]
+
+
+def tree_cells(table: pd.DataFrame) -> Cells:
+    """Cells of :func:`iomonitor.analysis.by_tree`: each program indented under its parent."""
+    names = [
+        "  " * int(depth) + line_name(comm)
+        for depth, comm in zip(table["depth"], table["comm"], strict=True)
+    ]
+    return [
+        *_run_cells(table),
+        ("pid", [str(int(v)) for v in table["pid"]], True),
+        ("process", names, False),
+        ("procs", [count_text(v) for v in table["processes"]], True),
+        ("calls", [count_text(v) for v in table["calls"]], True),
+        ("read", [size_text(v) for v in table["read_bytes"]], True),
+        ("written", [size_text(v) for v in table["write_bytes"]], True),
+        ("mapped", [size_text(v) for v in table["mapped_bytes"]], True),
+        ("errors", [count_text(v) for v in table["errors"]], True),
+        ("time", [duration_text(v) for v in table["time"]], True),
+    ]
+
+
+def rate_cells(table: pd.DataFrame) -> Cells:
+    """Cells of :func:`iomonitor.analysis.bandwidth`: one row per time bucket (and key)."""
+    keys = [c for c in table.columns if c not in analysis.RATE_COLUMNS and c not in ("run", "time")]
+    return [
+        *_run_cells(table),
+        ("time (UTC)", [t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] for t in table["time"]], False),
+        *((k, [line_name(v) for v in table[k]], False) for k in keys),
+        ("read/s", [size_text(v) + "/s" for v in table["read_rate"]], True),
+        ("written/s", [size_text(v) + "/s" for v in table["write_rate"]], True),
+    ]
+
+
+def _run_cells(table: pd.DataFrame) -> Cells:
+    return [("run", [line_name(v) for v in table["run"]], False)] if "run" in table.columns else []
+
+
+_PRESENT = {"both": "both", "a": "only A", "b": "only B"}
+
+
+def diff_cells(table: pd.DataFrame) -> Cells:
+    """Cells of :func:`iomonitor.analysis.diff`: A, B, the change and the ratio."""
+    key = table.columns[0]
+    return [
+        (key, [line_name(v) for v in table[key]], False),
+        ("in", [_PRESENT[v] for v in table["present"]], False),
+        ("bytes A", [size_text(v) for v in table["bytes_a"]], True),
+        ("bytes B", [size_text(v) for v in table["bytes_b"]], True),
+        ("change", [_signed(size_text(v), v) for v in table["bytes_change"]], True),
+        ("ratio", [_ratio(v) for v in table["bytes_ratio"]], True),
+        ("calls A", [f"{v:,}" for v in table["calls_a"]], True),
+        ("calls B", [f"{v:,}" for v in table["calls_b"]], True),
+        ("change", [_signed(f"{abs(v):,}", v) for v in table["calls_change"]], True),
+        ("ratio", [_ratio(v) for v in table["calls_ratio"]], True),
+    ]
+
+
+def _signed(text: str, value: int) -> str:
+    return "0" if value == 0 else ("+" if value > 0 else "-") + text.lstrip("-")
+
+
+def _ratio(value: float) -> str:
+    return "-" if value != value else f"{value:.2f}x"
+
+
+def summary_text(head: pd.Series, fmt: str) -> str:
+    """The headline numbers of :func:`iomonitor.analysis.summary` as text or markdown."""
+
+    def top(name: str) -> str:
+        value = head[f"top_{name}"]
+        return (
+            "-" if value is None else f"{line_name(value)} ({size_text(head[f'top_{name}_bytes'])})"
+        )
+
+    rows = [
+        ("runs", count_text(head["runs"])),
+        ("duration", duration_text(head["duration"])),
+        ("processes", f"{count_text(head['processes'])} ({count_text(head['threads'])} threads)"),
+        ("events", count_text(head["events"])),
+        ("read", size_text(head["read_bytes"])),
+        ("written", size_text(head["write_bytes"])),
+        ("mapped", size_text(head["mapped_bytes"])),
+        ("top file", top("file")),
+        ("top peer", top("peer")),
+        ("top process", top("process")),
+    ]
+    if head["runs"] == 1:
+        rows = rows[1:]
+    rows += [
+        (name.replace("_", " "), "unknown" if head[name] is None else count_text(head[name]))
+        for name in analysis.BLIND_SPOTS
+    ]
+    cells: Cells = [("", [r[0] for r in rows], False), ("", [r[1] for r in rows], False)]
+    if fmt == "markdown":
+        return "## Summary\n" + markdown(cells)
+    return "Summary\n" + text_table(cells, header=False)
