@@ -1030,8 +1030,13 @@ class EventBuilder:
             if deco:
                 d = self._deco(deco)
                 of = OpenFile(d.name, d.kind, d.port, d.local, path=d.name)
+            elif sent is not None:
+                of = sent
             else:
-                of = sent or OpenFile(f"unknown:{fd_s}", "other", known=False)
+                # Received, but no sendmsg line names it: as unknown as an fd
+                # never opened, and counted the same way.
+                self.unknown_fds += 1
+                of = OpenFile(f"unknown:{fd_s}", "other", known=False)
             proc.fdt.install(int(fd_s), of, "MSG_CMSG_CLOEXEC" in args)
 
     def _scm_in_flight(self, name: str) -> deque[OpenFile]:

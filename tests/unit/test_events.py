@@ -324,6 +324,21 @@ def test_scm_rights_passes_an_open_file():
     ]
 
 
+def test_scm_rights_fd_received_without_its_sender_is_counted_unknown():
+    # No sendmsg line names the fd (the sender is outside the trace, or its
+    # line was lost): its bytes land on unknown:6, and the count says so.
+    ev, conv = convert(
+        """
+        2 1.0 execve("/bin/c", ["c"], 0x1 /* 1 var */) = 0
+        2 1.1 recvmsg(4, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=1}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[6]}], msg_controllen=24, msg_flags=0}, 0) = 1
+        2 1.2 write(6, "abcd", 4) = 4
+        """
+    )
+    assert rows(ev)[-1] == (2, 6, "W", 4, "unknown:6", None)
+    # fd 4 (never opened) and fd 6 (received, unnamed): two fds of unknown origin.
+    assert conv.builder.unknown_fds == 2
+
+
 def test_thread_execve_resumes_under_the_leader():
     ev, conv = convert(
         """
