@@ -230,6 +230,19 @@ def idle_spinners(on: bool):
             p.wait()
 
 
+def _share(part: float, whole: float) -> float | None:
+    """``part / whole``, or None when ``whole`` is under one clock tick.
+
+    CPU times come from /proc/PID/stat in clock ticks: a share of less than
+    one tick says nothing.
+    """
+    return part / whole if whole >= 1 / _TICK else None
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5, help="alternating runs per mode (median)")
@@ -302,11 +315,11 @@ def main(argv: list[str] | None = None) -> dict:
             # iomonitor's own Python process against the strace it runs (with
             # the program, which strace reaps), and against the cheap strace alone.
             own_py = w["top_cpu_median_s"]["iomonitor"]
-            w["iomonitor_python_vs_its_strace"] = own_py / max(
-                w["below_cpu_median_s"]["iomonitor"], 1e-9
+            w["iomonitor_python_vs_its_strace"] = _share(
+                own_py, w["below_cpu_median_s"]["iomonitor"]
             )
-            w["iomonitor_python_vs_cheap_strace"] = own_py / max(
-                w["top_cpu_median_s"]["strace_cheap"], 1e-9
+            w["iomonitor_python_vs_cheap_strace"] = _share(
+                own_py, w["top_cpu_median_s"]["strace_cheap"]
             )
             if "strace_classic" in med:
                 w["classic_vs_iomonitor"] = med["strace_classic"] / med["iomonitor"]
@@ -323,9 +336,9 @@ def main(argv: list[str] | None = None) -> dict:
         print(
             f"{name:<12} iomonitor's Python process: "
             f"{w['top_cpu_median_s']['iomonitor']:.2f} s CPU, "
-            f"{w['iomonitor_python_vs_its_strace']:.0%} of its strace + program "
+            f"{_percent(w['iomonitor_python_vs_its_strace'])} of its strace + program "
             f"({w['below_cpu_median_s']['iomonitor']:.2f} s), "
-            f"{w['iomonitor_python_vs_cheap_strace']:.0%} of the cheap strace alone "
+            f"{_percent(w['iomonitor_python_vs_cheap_strace'])} of the cheap strace alone "
             f"({w['top_cpu_median_s']['strace_cheap']:.2f} s)"
         )
         classic = w.get("classic_vs_iomonitor")
