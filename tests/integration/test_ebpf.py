@@ -111,20 +111,26 @@ PASS_FD = textwrap.dedent(
 
 
 def receives_first(log: bytes) -> tuple[bytes, int]:
-    """Move each SCM_RIGHTS recvmsg line before the sendmsg line it received from.
+    """Put each SCM_RIGHTS recvmsg line before the sendmsg line it received from.
 
-    Returns the new log and how many lines moved.
+    The k-th receive pairs with the k-th send (the script passes one fd at a
+    time). A receive already before its send (the order the kernel can give
+    by itself) stays where it is: moving it before an earlier send would
+    put it before the previous round's close of the same fd number.
+
+    Returns the new log and how many receives precede their sends in it.
     """
     lines = log.split(b"\n")
-    moved = 0
-    for i, line in enumerate(lines):
-        if b" recvmsg(" not in line or b"SCM_RIGHTS" not in line:
-            continue
-        sends = [j for j in range(i) if b" sendmsg(" in lines[j] and b"SCM_RIGHTS" in lines[j]]
-        if sends:
-            lines.insert(sends[-1], lines.pop(i))
-            moved += 1
-    return b"\n".join(lines), moved
+
+    def positions(call: bytes) -> list[int]:
+        return [i for i, line in enumerate(lines) if call in line and b"SCM_RIGHTS" in line]
+
+    for k in range(len(positions(b" recvmsg("))):
+        send, receive = positions(b" sendmsg(")[k], positions(b" recvmsg(")[k]
+        if receive > send:
+            lines.insert(send, lines.pop(receive))
+    first = sum(r < s for s, r in zip(positions(b" sendmsg("), positions(b" recvmsg(")))
+    return b"\n".join(lines), first
 
 
 @needs_ebpf
@@ -147,8 +153,8 @@ def test_scm_rights_fds_are_named_whatever_the_line_order_under_ebpf(tmp_path) -
     assert len(received) == 5
     for line in received:
         assert b"cmsg_data=[" in line and f"<{target}>]".encode() in line, line
-    swapped, moved = receives_first(log)
-    assert moved == 5
+    swapped, first = receives_first(log)
+    assert first == 5
     for name, text in (("in_order", log), ("swapped", swapped)):
         (tmp_path / f"{name}.log").write_bytes(text)
         trace = iomonitor.convert_log(tmp_path / f"{name}.log")
