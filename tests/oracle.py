@@ -2,8 +2,8 @@
 
 Every line goes through the parser, the joiner and
 :class:`~iomonitor.strace.events.EventBuilder`'s handlers, and the calls the
-compiled core owns (read/write-like calls and ``close``) are handled by the
-plain Python handlers below: the semantics as they were written before the
+compiled core owns (read/write-like calls, ``close``, the opens, ``mmap``
+and ``dup``) are handled by the plain Python handlers below: the semantics as they were written before the
 core existed. The compiled path must give the same events, processes, failed
 calls and counters on every input; this module is never a runtime path.
 """
@@ -15,11 +15,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from iomonitor.schema import READS, WRITES
+from iomonitor.schema import MMAPS, READS, WRITES
 from iomonitor.strace.convert import Converter
-from iomonitor.strace.decode import split_fd
-from iomonitor.strace.events import EventBuilder, _peek
-from iomonitor.strace.fdtable import Process
+from iomonitor.strace.decode import parse_int, quoted_string, split_args, split_fd
+from iomonitor.strace.events import EventBuilder, _clean, _failed_call, _path_kind, _peek
+from iomonitor.strace.fdtable import STD_NAMES, OpenFile, Process
 from iomonitor.strace.parser import Record
 
 
@@ -63,6 +63,92 @@ def _on_close(b: EventBuilder, proc: Process, rec: Record) -> None:
         proc.fdt.close(fd)
 
 
+def _on_mmap(b: EventBuilder, proc: Process, rec: Record) -> None:
+    args = split_args(rec.args)
+    if len(args) < 5 or "MAP_ANONYMOUS" in args[3]:
+        return
+    fd, of = b._fd(proc, args[4])
+    if fd is None or fd < 0 or of is None or rec.ret is None or rec.errno is not None:
+        return
+    length = parse_int(args[1])
+    if length is not None:
+        b._emit(rec, proc, fd, of, "M", length)
+
+
+def _opened(
+    b: EventBuilder, proc: Process, rec: Record, path: str | None, dirfd: int | None, flags: str
+) -> None:
+    if rec.ret is None or rec.ret < 0:
+        if _failed_call(rec):
+            name = proc.resolve(path, dirfd) if path is not None else None
+            b._error(rec, proc, name, _path_kind(name) if name else None)
+        return
+    if rec.ret_deco is not None:
+        d = b._deco(rec.ret_deco)
+        of = OpenFile(d.name, d.kind, path=d.name)
+        if d.kind in ("file", "dev", "tty"):
+            of.agreed(rec.ret_deco)
+    elif path is not None:
+        name = proc.resolve(path, dirfd)
+        of = OpenFile(name, _path_kind(name), path=name)
+    else:
+        of = OpenFile(f"unknown:{rec.ret}", "other", path=f"unknown:{rec.ret}")
+    proc.fdt.install(rec.ret, of, "O_CLOEXEC" in flags)
+
+
+def _on_open(b: EventBuilder, proc: Process, rec: Record) -> None:
+    args = split_args(rec.args)
+    path = _clean(quoted_string(args[0])[0]) if args else None
+    flags = (
+        "O_CREAT|O_WRONLY|O_TRUNC" if rec.syscall == "creat" else (args[1] if len(args) > 1 else "")
+    )
+    _opened(b, proc, rec, path, None, flags)
+
+
+def _on_openat(b: EventBuilder, proc: Process, rec: Record) -> None:
+    args = split_args(rec.args)
+    if len(args) < 2:
+        return
+    dirfd, deco = split_fd(args[0])
+    if dirfd == -100:  # AT_FDCWD
+        if deco is not None and proc.cwd.path is None:
+            proc.cwd.path = b._deco(deco).name
+        dirfd = None
+    elif dirfd is not None and deco is not None:
+        b._fd(proc, args[0])
+    path = _clean(quoted_string(args[1])[0])
+    flags = args[2] if len(args) > 2 else ""
+    _opened(b, proc, rec, path, dirfd, flags)
+
+
+def _on_dup(b: EventBuilder, proc: Process, rec: Record) -> None:
+    if rec.ret is None or rec.ret < 0:
+        return
+    args = split_args(rec.args)
+    if not args:
+        return
+    fd, of = b._fd(proc, args[0])
+    if of is None:
+        return
+    cloexec = rec.syscall == "dup3" and "O_CLOEXEC" in (args[2] if len(args) > 2 else "")
+    if rec.ret in STD_NAMES and of.std and rec.ret != fd:
+        # e.g. 2>&1: fd 2 now holds the stdout stream, under its name.
+        of = OpenFile(of.name, of.kind, std=True, vouched=of.vouched, seen_as=of.seen_as)
+    proc.fdt.install(rec.ret, of, cloexec)
+
+
+_CALLS = {
+    **dict.fromkeys(MMAPS, _on_mmap),
+    "open": _on_open,
+    "creat": _on_open,
+    "openat": _on_openat,
+    "openat2": _on_openat,
+    "dup": _on_dup,
+    "dup2": _on_dup,
+    "dup3": _on_dup,
+}
+
+
 class Oracle(Converter):
     """A :class:`Converter` whose every line takes the pure-Python route."""
 
@@ -76,6 +162,8 @@ class Oracle(Converter):
         for name in WRITES:
             b._handlers[name] = lambda proc, rec: _on_write(b, proc, rec)
         b._handlers["close"] = lambda proc, rec: _on_close(b, proc, rec)
+        for name, handler in _CALLS.items():
+            b._handlers[name] = lambda proc, rec, handler=handler: handler(b, proc, rec)
 
 
 def convert(converter: Converter, data: bytes, cuts: Iterable[int] = ()) -> dict[str, Any]:

@@ -21,13 +21,16 @@ tables of events. It owns the hot path end to end:
 - the event columns, in C buffers, turned into Arrow arrays with
   dictionary-encoded strings chunk by chunk (:class:`Columns`), which every
   other handler appends to as well.
+- the fd-changing calls of :data:`CALL_HANDLERS` (``_calls.pxi``), one
+  handler each, for the lines lexed here and the calls the Python side
+  joined from halves alike (:class:`CallHandler`).
 
-Every other line (split halves, process markers, fd-changing calls, odd
-shapes) is handed, decoded, to the Python side (``fallback``), which parses
-it, joins halves per thread and applies it to the same state: the processes
-and fd tables of :class:`iomonitor.strace.events.EventBuilder`, whose
-:class:`OpenFile` objects are defined here so that C reads their fields
-directly.
+Every other line (split halves, process markers, the remaining fd-changing
+calls, odd shapes) is handed, decoded, to the Python side (``fallback``),
+which parses it, joins halves per thread and applies it to the same state:
+the processes and fd tables of :class:`iomonitor.strace.events.EventBuilder`,
+whose :class:`OpenFile` objects are defined here so that C reads their
+fields directly.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -1129,10 +1132,11 @@ cdef enum:
     K_PEER_WRITE = 5  # sendto
     K_CLOSE = 6
     K_RECV = 7        # recv: a flags argument that may hold MSG_PEEK
-    # Not held when split (the Python joiner takes their halves):
-    K_OPENAT = 8
+    # Handlers in _calls.pxi; not held when split (the Python joiner takes
+    # their halves and hands the whole call to the same handler):
+    K_OPEN = 8        # open, creat, openat, openat2
     K_MMAP = 9
-    K_DUP = 10        # dup, dup2
+    K_DUP = 10        # dup, dup2, dup3
 
 
 cdef class Half:
@@ -1228,6 +1232,10 @@ cdef class Core:
     cdef bint has_last
     cdef double last_time
     cdef frozenset reads
+    # The line being read ([line_p, line_p+line_n), with its newline if it
+    # had one), for a handler that must show it (a malformed call).
+    cdef const char* line_p
+    cdef Py_ssize_t line_n
     cdef bint tracks_fds       # builder.tracks_fds is set (it is only ever set)
 
     def __init__(self, builder, joiner, Clock clock, fallback, released, reads, writes):
@@ -1261,10 +1269,7 @@ cdef class Core:
         self.kinds["sendmsg"] = K_PYTHON
         self.kinds["close"] = K_CLOSE
         self.kinds["recv"] = K_RECV
-        self.kinds["openat"] = K_OPENAT
-        self.kinds["mmap"] = K_MMAP
-        self.kinds["dup"] = K_DUP
-        self.kinds["dup2"] = K_DUP
+        self.kinds.update(_CALL_KINDS)
         self.carry = bytearray()
         self.skipping = False
         self.verbose = False
@@ -1381,6 +1386,8 @@ cdef class Core:
         cdef int shape
         cdef bint done = False
         self.lines += 1
+        self.line_p = p
+        self.line_n = n + 1 if newline else n
         if e > 0 and p[e - 1] == b'\r':
             e -= 1
         i = -1 if self.verbose else lex_head(p, e, &x)
@@ -1421,7 +1428,7 @@ cdef class Core:
         if self.thread(pid) is None:
             return False
         kind = self.name_kind(x, &code)
-        if kind == K_PYTHON or kind == K_QUIET or kind >= K_OPENAT:
+        if kind == K_PYTHON or kind == K_QUIET or kind >= K_OPEN:
             return False
         t = NAN
         if x.style != NO_TIME:
@@ -1563,14 +1570,8 @@ cdef class Core:
         if kind == K_CLOSE:
             if not self._close(x, th):
                 return False
-        elif kind == K_OPENAT:
-            if not self._openat(x, th):
-                return False
-        elif kind == K_MMAP:
-            if not self._mmap(x, th, code, t):
-                return False
-        elif kind == K_DUP:
-            if not self._dup(x, th):
+        elif kind >= K_OPEN:
+            if not own_call(self, x, th, kind, code, t):
                 return False
         elif kind != K_QUIET:
             if not self._mover(x, th, code, kind, t):
@@ -1729,177 +1730,6 @@ cdef class Core:
         self.events += 1
         return True
 
-    cdef bint _mmap(self, Lexed* x, Thread th, int32_t code, double t) except -1:
-        """``mmap`` of a file: an ``M`` event of its length (False: the Python side's shape).
-
-        ``mmap(ADDR, LENGTH, PROT, FLAGS, FD, OFFSET)``: the first four
-        arguments never hold a comma. Anonymous maps make no event and touch
-        no fd; a file map is taken only when it succeeded (a hex address) and
-        the table agrees with the fd (see :meth:`_agreed_fd`).
-        """
-        cdef const char* a = x.args
-        cdef Py_ssize_t n = x.args_len, i = 0, j, k
-        cdef int comma
-        cdef int64_t fd = 0, length = 0
-        cdef OpenFile of
-        for comma in range(4):
-            j = find(a + i, n - i, b", ", 2)
-            if j < 0:
-                return False
-            if comma == 1:
-                # The length, plain decimal (any other spelling: the Python side).
-                if j == 0 or j > 18:
-                    return False
-                for k in range(i, i + j):
-                    if not is_digit(a[k]):
-                        return False
-                    length = length * 10 + (a[k] - 48)
-            elif comma == 3:
-                if find(a + i, j, b"MAP_ANONYMOUS", 13) >= 0:
-                    return True
-            i += j + 2
-        if starts_at(a, n, i, b"-1,", 3):
-            return True  # no fd: nothing to name, no event
-        if x.ret_len < 3 or x.ret[0] != b'0' or x.ret[1] != b'x':
-            return False
-        for j in range(2, x.ret_len):
-            if not (is_digit(x.ret[j]) or b'a' <= x.ret[j] <= b'f'):
-                return False
-        of = self._agreed_fd(a, n, &i, th, &fd)
-        if of is None or not starts_at(a, n, i, b", ", 2):
-            return False
-        cols = self.columns
-        cols.file_codes(of)
-        cols.add(t, x.dt, th.pid, <int32_t>fd, DIR_M, length, of.c_name,
-                 -1 if of._port is None else of._port, code, of.c_kind, th.tgid, th.comm,
-                 of.c_local)
-        self.events += 1
-        return True
-
-    cdef bint _dup(self, Lexed* x, Thread th) except -1:
-        """``dup(old)``/``dup2(old, new)`` = NEW: NEW names old's file (False: the Python side).
-
-        A failed or unseen call changes nothing and names nothing. Taken only
-        when the table agrees with ``old`` and it is not an inherited std
-        stream (``2>&1`` makes a std stream of its own: ``EventBuilder._on_dup``).
-        """
-        cdef const char* a = x.args
-        cdef Py_ssize_t n = x.args_len, i = 0
-        cdef int64_t fd = 0, new = 0
-        cdef OpenFile of
-        if x.ret_len == 0 or x.ret[0] == b'-' or x.ret[0] == b'?':
-            return True
-        if not ret_fd(x, &new):
-            return False
-        of = self._agreed_fd(a, n, &i, th, &fd)
-        if of is None or of._std or (i < n and a[i] != b','):
-            return False
-        th.fds[new] = (of, False)
-        return True
-
-    cdef bint _openat(self, Lexed* x, Thread th) except -1:
-        """``openat(AT_FDCWD[<cwd>], "path", FLAGS[, MODE])`` (False: the Python side's shape).
-
-        Only a path without escapes relative to the cwd; its meaning is
-        :meth:`opened`'s, the one for every open call.
-        """
-        cdef const char* a = x.args
-        cdef Py_ssize_t n = x.args_len, i = 8, j, k
-        cdef int64_t fd = -1
-        cdef bint ascii = True
-        cdef object proc = th.proc
-        if not starts_at(a, n, 0, b"AT_FDCWD", 8):
-            return False
-        if i < n and a[i] == b'<':
-            i = deco_end(a, 8, n)
-            if i < 0 or i < 11:
-                return False
-        if not starts_at(a, n, i, b', "', 3):
-            return False
-        j = i + 3
-        while j < n and a[j] != b'"':
-            if a[j] == b'\\':
-                return False
-            if <unsigned char>a[j] >= 128:
-                ascii = False
-            j += 1
-        if j >= n or not (j + 1 == n or starts_at(a, n, j + 1, b", ", 2)):
-            return False
-        if x.ret_len == 0 or x.ret[0] == b'?':
-            pass
-        elif x.ret[0] == b'-':
-            # `-1 ENOENT (No such file or directory)`: the errno as the parser reads it.
-            k = find(x.ret, x.ret_len, b" ", 1)
-            if k < 0 or not starts_at(x.ret, x.ret_len, k + 1, b"E", 1):
-                return False
-            k = find(x.ret + k + 1, x.ret_len - k - 1, b" (", 2)
-            if k < 0 or x.ret[x.ret_len - 1] != b')':
-                return False
-        elif not ret_fd(x, &fd):
-            return False
-        if i > 8 and proc.cwd.path is None:
-            proc.cwd.path = self.builder._deco(
-                a[9:i - 1].decode("utf-8", "surrogateescape")).name
-        if x.ret_len == 0 or x.ret[0] == b'?':
-            return True
-        path = (PyUnicode_DecodeASCII(a + i + 3, j - i - 3, NULL) if ascii
-                else a[i + 3:j].decode("utf-8", "backslashreplace"))
-        if fd < 0:
-            k = find(x.ret, x.ret_len, b" ", 1) + 1
-            j = k
-            while j < x.ret_len and x.ret[j] != b' ':
-                j += 1
-            errno = PyUnicode_DecodeASCII(x.ret + k, j - k, NULL)
-            if not errno.startswith("ERESTART"):
-                name = resolve(proc, path)
-                self.builder.count_error(proc, "openat", errno, name, path_kind(name))
-            return True
-        if x.ret_deco != NULL:
-            self.opened(th.fds, fd, x.ret_deco[:x.ret_deco_len].decode(
-                "utf-8", "surrogateescape"), None, find(a + j, n - j, b"O_CLOEXEC", 9) >= 0)
-        else:
-            self.opened(th.fds, fd, None, resolve(proc, path),
-                        find(a + j, n - j, b"O_CLOEXEC", 9) >= 0)
-        return True
-
-    cpdef opened(self, dict fds, int64_t fd, str deco, str name, bint cloexec):
-        """A new fd from a successful open call: what the table holds from now on.
-
-        The one meaning of ``open``/``openat``/``openat2``/``creat``, whoever
-        read the line. The return value's decoration names the file; without
-        one, the path argument does.
-
-        Parameters
-        ----------
-        fds : dict
-            The process's fd table (``FdTable.fds``).
-        fd : int
-            The call's return value.
-        deco : str or None
-            Its raw ``-y`` decoration.
-        name : str or None
-            The path argument as the caller resolves it (None when it was not
-            a plain string); read only without ``deco``.
-        cloexec : bool
-            ``O_CLOEXEC`` was among the flags.
-        """
-        cdef OpenFile of
-        cdef bint agrees = False
-        if deco is not None:
-            d = self.builder._deco(deco)
-            name, kind = d.name, d.kind
-            # A file named as its decoration says: _fd would change nothing
-            # for that decoration, which the core may take as checked.
-            agrees = kind == "file" or kind == "dev" or kind == "tty"
-        elif name is not None:
-            kind = path_kind(name)
-        else:
-            name, kind = f"unknown:{fd}", "other"
-        of = OpenFile(name, kind, path=name)
-        if agrees:
-            of.seen = deco.encode("utf-8", "surrogateescape")
-        fds[fd] = (of, cloexec)
-
     cdef bint _close(self, Lexed* x, Thread th) except -1:
         """``close(fd)``, whole: the fd leaves the table (False: the Python side's shape)."""
         cdef const char* a = x.args
@@ -2008,3 +1838,6 @@ cdef extern from "string.h":
 
 cdef inline const void* memchr_(const char* p, Py_ssize_t n) nogil:
     return memchr(p, 10, n)
+
+
+include "_calls.pxi"

@@ -120,6 +120,17 @@ def to_name(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+def parse_int(text: str) -> int | None:
+    """An integer argument as strace prints it (any base Python reads, ``~0U``); None if not one."""
+    text = text.strip()
+    try:
+        return int(text, 0)
+    except ValueError:
+        if text in ("~0U", "~0", "UINT_MAX"):
+            return 0xFFFFFFFF
+        return None
+
+
 _QUOTED = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"(\.\.\.)?', re.S)
 
 

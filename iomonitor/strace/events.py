@@ -38,17 +38,17 @@ from iomonitor.schema import (
     ANON_FDS,
     CLONES,
     IO_URING,
-    MMAPS,
     MMSG,
     READS,
     TRANSFERS,
     WRITES,
 )
 from iomonitor.strace import parser as p
-from iomonitor.strace._core import Columns, Core
+from iomonitor.strace._core import CALL_HANDLERS, Columns, Core, call_handlers
 from iomonitor.strace._core import path_kind as _path_kind
 from iomonitor.strace.decode import (
     parse_deco_path,
+    parse_int,
     quoted_string,
     split_args,
     split_fd,
@@ -137,16 +137,6 @@ def _fd_array(arg: str) -> list[tuple[int, str | None]]:
         if fd is not None:
             out.append((fd, deco))
     return out
-
-
-def _int(text: str) -> int | None:
-    text = text.strip()
-    try:
-        return int(text, 0)
-    except ValueError:
-        if text in ("~0U", "~0", "UINT_MAX"):
-            return 0xFFFFFFFF
-        return None
 
 
 def _split_hostport(text: str) -> tuple[str, int | None]:
@@ -274,7 +264,7 @@ def _requested(rec: Record) -> int:
     args = split_args(rec.args)
     index = _COUNT_ARG.get(rec.syscall)
     if index is not None:
-        n = _int(args[index]) if len(args) > index else None
+        n = parse_int(args[index]) if len(args) > index else None
         return n if n is not None and 0 <= n <= _MAX_INT64 else 0
     # Vectors (readv, sendmsg, sendmmsg, vmsplice, ...): the buffers' lengths.
     return sum(int(n) for n in _IOV_LEN.findall(rec.args))
@@ -546,9 +536,13 @@ class EventBuilder:
         self.events += 1
 
     def _malformed(self, rec: Record) -> None:
+        self.malformed_line(rec.line)
+
+    def malformed_line(self, line: str) -> None:
+        """Count a call whose numbers no real call has, keeping a few lines as examples."""
         self.malformed += 1
         if len(self.malformed_examples) < 5:
-            self.malformed_examples.append(rec.line.rstrip("\n"))
+            self.malformed_examples.append(line.rstrip("\n"))
 
     def _failed(self, rec: Record, proc: Process, of: OpenFile | None) -> bool:
         """Count a failed or unfinished byte mover; True when there is no event to make."""
@@ -629,12 +623,9 @@ class EventBuilder:
             h[name] = self._on_transfer
         for name in MMSG:
             h[name] = self._on_mmsg
-        for name in MMAPS:
-            h[name] = self._on_mmap
-        for name in ("open", "creat"):
-            h[name] = self._on_open
-        for name in ("openat", "openat2"):
-            h[name] = self._on_openat
+        for name in CALL_HANDLERS:
+            # The compiled core's handlers (_calls.pxi), registered by use_core().
+            h[name] = self._no_core
         for name in CLONES:
             h[name] = self._on_clone
         for name in ANON_FDS:
@@ -649,9 +640,6 @@ class EventBuilder:
                 # The compiled core's Core.on_close, registered by use_core().
                 "close": self._no_core,
                 "close_range": self._on_close_range,
-                "dup": self._on_dup,
-                "dup2": self._on_dup,
-                "dup3": self._on_dup,
                 "fcntl": self._on_fcntl,
                 "fcntl64": self._on_fcntl,
                 "pipe": self._on_pipe,
@@ -682,11 +670,14 @@ class EventBuilder:
         """Make the compiled core's handlers the one handlers of its calls.
 
         ``Core.on_mover`` handles the read/write-like calls, ``Core.on_close``
-        ``close``, whichever side (C lexer or Python parser) read the line.
+        ``close``, the core's call handlers (:data:`CALL_HANDLERS`: opens,
+        ``mmap``, ``dup``) theirs, whichever side (C lexer or Python parser)
+        read the line.
         """
         for name in READS | WRITES:
             self._handlers[name] = core.on_mover
         self._handlers["close"] = core.on_close
+        self._handlers.update(call_handlers(core))
         self._core = core
 
     def _no_core(self, proc: Process, rec: Record) -> None:
@@ -754,54 +745,7 @@ class EventBuilder:
         peer = self._msg_name(rec.args) if of.kind in ("udp", "tcp", "unix", "other") else None
         self._emit(rec, proc, fd, of, direction, sum(lens[:count]), peer)
 
-    def _on_mmap(self, proc: Process, rec: Record) -> None:
-        args = split_args(rec.args)
-        if len(args) < 5 or "MAP_ANONYMOUS" in args[3]:
-            return
-        fd, of = self._fd(proc, args[4])
-        if fd is None or fd < 0 or of is None or rec.ret is None or rec.errno is not None:
-            return
-        length = _int(args[1])
-        if length is not None:
-            self._emit(rec, proc, fd, of, "M", length)
-
     # --- fd creation ----------------------------------------------------------
-
-    def _opened(
-        self, proc: Process, rec: Record, path: str | None, dirfd: int | None, flags: str
-    ) -> None:
-        if rec.ret is None or rec.ret < 0:
-            if _failed_call(rec):
-                name = proc.resolve(path, dirfd) if path is not None else None
-                self._error(rec, proc, name, _path_kind(name) if name else None)
-            return
-        name = proc.resolve(path, dirfd) if path is not None and rec.ret_deco is None else None
-        self._core.opened(proc.fdt.fds, rec.ret, rec.ret_deco, name, "O_CLOEXEC" in flags)
-
-    def _on_open(self, proc: Process, rec: Record) -> None:
-        args = split_args(rec.args)
-        path = _clean(quoted_string(args[0])[0]) if args else None
-        flags = (
-            "O_CREAT|O_WRONLY|O_TRUNC"
-            if rec.syscall == "creat"
-            else (args[1] if len(args) > 1 else "")
-        )
-        self._opened(proc, rec, path, None, flags)
-
-    def _on_openat(self, proc: Process, rec: Record) -> None:
-        args = split_args(rec.args)
-        if len(args) < 2:
-            return
-        dirfd, deco = split_fd(args[0])
-        if dirfd == -100:  # AT_FDCWD
-            if deco is not None and proc.cwd.path is None:
-                proc.cwd.path = self._deco(deco).name
-            dirfd = None
-        elif dirfd is not None and deco is not None:
-            self._fd(proc, args[0])
-        path = _clean(quoted_string(args[1])[0])
-        flags = args[2] if len(args) > 2 else ""
-        self._opened(proc, rec, path, dirfd, flags)
 
     def _on_anon(self, proc: Process, rec: Record) -> None:
         if rec.ret is None or rec.ret < 0:
@@ -827,7 +771,7 @@ class EventBuilder:
         if rec.ret is None or rec.ret < 0:
             return
         name = self._deco(rec.ret_deco).name if rec.ret_deco else "anon_inode:[pidfd]"
-        target = _int(split_args(rec.args)[0])
+        target = parse_int(split_args(rec.args)[0])
         proc.fdt.install(rec.ret, OpenFile(name, "other", pidfd_pid=target), True)
 
     def _on_pidfd_getfd(self, proc: Process, rec: Record) -> None:
@@ -836,7 +780,7 @@ class EventBuilder:
         args = split_args(rec.args)
         _, pidfd = self._fd(proc, args[0])
         target = self.procs.get(pidfd.pidfd_pid) if pidfd and pidfd.pidfd_pid else None
-        tfd = _int(args[1]) if len(args) > 1 else None
+        tfd = parse_int(args[1]) if len(args) > 1 else None
         of = target.fdt.get(tfd) if target is not None and tfd is not None else None
         if rec.ret_deco:
             d = self._deco(rec.ret_deco)
@@ -1074,26 +1018,13 @@ class EventBuilder:
         args = split_args(rec.args)
         if len(args) < 2:
             return
-        first, last = split_fd(args[0])[0], _int(args[1].split("<", 1)[0])
+        first, last = split_fd(args[0])[0], parse_int(args[1].split("<", 1)[0])
         flags = args[2] if len(args) > 2 else "0"
         if first is None or last is None:
             return
         if "CLOSE_RANGE_UNSHARE" in flags:
             proc.fdt = proc.fdt.copy()
         proc.fdt.close_range(first, last, "CLOSE_RANGE_CLOEXEC" in flags)
-
-    def _on_dup(self, proc: Process, rec: Record) -> None:
-        if rec.ret is None or rec.ret < 0:
-            return
-        args = split_args(rec.args)
-        fd, of = self._fd(proc, args[0])
-        if of is None:
-            return
-        cloexec = rec.syscall == "dup3" and "O_CLOEXEC" in (args[2] if len(args) > 2 else "")
-        if rec.ret in STD_NAMES and of.std and rec.ret != fd:
-            # e.g. 2>&1: fd 2 now holds the stdout stream, under its name.
-            of = OpenFile(of.name, of.kind, std=True, vouched=of.vouched, seen_as=of.seen_as)
-        proc.fdt.install(rec.ret, of, cloexec)
 
     def _on_fcntl(self, proc: Process, rec: Record) -> None:
         if rec.ret is None or rec.ret < 0:

@@ -21,6 +21,7 @@ import pytest
 from oracle import Oracle, convert, table_converter
 
 from iomonitor.strace.convert import Converter
+from iomonitor.strace.decode import split_args
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "benchmarks" / "seed"
@@ -184,8 +185,8 @@ OPEN_MMAP_DUP = [
     ),
     ("C", '400 1795780000.000007 openat(AT_FDCWD, "/dev/pts/1", O_RDWR) = 5'),
     ("C", '400 1795780000.000008 openat(AT_FDCWD, "café", O_RDONLY) = 6'),
-    ("Py", '400 1795780000.000009 openat(AT_FDCWD, "a\\"b", O_RDONLY) = 7'),
-    ("Py", '400 1795780000.000010 openat(9, "d", O_RDONLY) = -1 EBADF (Bad file descriptor)'),
+    ("C", '400 1795780000.000009 openat(AT_FDCWD, "a\\"b", O_RDONLY) = 7'),
+    ("C", '400 1795780000.000010 openat(9, "d", O_RDONLY) = -1 EBADF (Bad file descriptor)'),
     (
         "C",
         "400 1795780000.000011 mmap(NULL, 8192, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) "
@@ -197,27 +198,43 @@ OPEN_MMAP_DUP = [
         "= 0x7f10",
     ),
     ("C", "400 1795780000.000013 mmap(NULL, 8000, PROT_READ, MAP_SHARED, 4, 0) = 0x7f20"),
-    ("Py", "400 1795780000.000014 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 9, 0) = 0x7f30"),
+    ("C", "400 1795780000.000014 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 9, 0) = 0x7f30"),
     (
-        "Py",
+        "C",
         "400 1795780000.000015 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4, 0) = -1 ENODEV "
         "(No such device)",
     ),
-    ("Py", "400 1795780000.000016 mmap(0x7f00, 0x1000, PROT_READ, MAP_SHARED, 4, 0) = 0x7f00"),
-    ("Py", "400 1795780000.000017 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</other>, 0) = 0x7f40"),
+    ("C", "400 1795780000.000016 mmap(0x7f00, 0x1000, PROT_READ, MAP_SHARED, 4, 0) = 0x7f00"),
+    ("C", "400 1795780000.000017 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</other>, 0) = 0x7f40"),
     # The mmap above corrected fd 3's name: the first read of it records
     # that the table agrees (the core then takes it).
-    ("Py", "400 1795780000.000018 dup(3</other>) = 8</other>"),
+    ("C", "400 1795780000.000018 dup(3</other>) = 8</other>"),
     ("C", "400 1795780000.000019 dup2(4, 1) = 1"),
-    ("Py", "400 1795780000.000020 dup2(2, 0) = 0"),
+    ("C", "400 1795780000.000020 dup2(2, 0) = 0"),
     ("C", "400 1795780000.000021 dup(77) = -1 EBADF (Bad file descriptor)"),
-    ("Py", "400 1795780000.000022 dup3(4, 10, O_CLOEXEC) = 10"),
+    ("C", "400 1795780000.000022 dup3(4, 10, O_CLOEXEC) = 10"),
     ("Py", '400 1795780000.000023 read(8</other>, "x", 1) = 1'),
     ("C", "400 1795780000.000024 dup2(3</other>, 12) = 12</other>"),
     ("C", '400 1795780000.000024 read(12</other>, "x", 1) = 1'),
     ("C", '400 1795780000.000024 write(1, "x", 1) = 1'),
     ("C", '400 1795780000.000025 read(6, "x", 1) = 1'),
     ("C", '400 1795780000.000026 read(5, "x", 1) = 1'),
+    # Every shape of these calls is read by the one handler in the core:
+    # open/creat, openat2, a dirfd, mmap2, a length in hex, a split call
+    # (joined by the Python side, then handed to the same handler).
+    ("C", '400 1795780000.000027 open("/etc", O_RDONLY|O_DIRECTORY|O_CLOEXEC) = 13'),
+    ("C", '400 1795780000.000028 creat("c\\x41", 0644) = 14'),
+    ("C", '400 1795780000.000029 openat2(AT_FDCWD, "o2", {flags=O_RDONLY, mode=0}, 24) = 15'),
+    ("C", '400 1795780000.000030 openat(13</etc>, "in", O_RDONLY) = 16'),
+    ("C", "400 1795780000.000031 mmap2(NULL, 0x2000, PROT_READ, MAP_SHARED, 16, 0) = 0x7f50"),
+    ("C", '400 1795780000.000032 open("/etc/gone", O_RDONLY) = -1 ENOENT (No such file)'),
+    ("C", '400 1795780000.000033 read(14, "x", 1) = 1'),
+    ("C", '400 1795780000.000034 read(15, "x", 1) = 1'),
+    ("Py", '400 1795780000.000035 openat(AT_FDCWD, "/s", O_RDONLY <unfinished ...>'),
+    ("Py", "401 1795780000.000036 +++ exited with 0 +++"),
+    ("Py", "400 1795780000.000037 <... openat resumed>) = 17"),
+    ("C", "400 1795780000.000038 dup(17) = 18"),
+    ("C", '400 1795780000.000039 read(18, "x", 1) = 1'),
 ]
 
 
@@ -247,12 +264,17 @@ def test_core_reads_open_mmap_dup_as_the_oracle_does() -> None:
         (1, "W", 1, "/home/u/g", "file"),
         (6, "R", 1, "/home/u/café", "file"),
         (5, "R", 1, "/dev/pts/1", "tty"),
+        (16, "M", 0x2000, "/etc/in", "file"),
+        (14, "R", 1, "/home/u/cA", "file"),
+        (15, "R", 1, "/home/u/o2", "file"),
+        (18, "R", 1, "/s", "file"),
     ]
     errors = got["errors"]
     assert list(zip(errors["file"], errors["errno"], strict=True)) == [
         ("/etc/nope", "ENOENT"),
         ("/home/u/nope", "ENOENT"),
         ("d", "EBADF"),
+        ("/etc/gone", "ENOENT"),
     ]
 
 
@@ -395,3 +417,59 @@ def test_stamps_of_16_to_18_digits_read_as_float_does() -> None:
         assert _read_number(text.encode()) == float(text), text
     for text in ("1795780000.000535", "9999999999.999999", "1.00000000000000005", "0.5"):
         assert _read_number(text.encode()) == float(text), text
+
+
+def test_core_cuts_arguments_where_split_args_does() -> None:
+    # The core's handlers read arguments through their own cut (split_args_c):
+    # it must agree with the parser's split_args on every text, odd or not.
+    from iomonitor.strace._core import _split_args
+
+    pieces = [
+        ",",
+        ", ",
+        " ",
+        '"',
+        '"a,b"',
+        '"x\\"y"',
+        "\\",
+        "\\,",
+        "<",
+        ">",
+        "<<",
+        "->",
+        "->1",
+        "->[",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "/*",
+        "*/",
+        "/* c, d */",
+        "3</a,b>",
+        "AT_FDCWD",
+        "0x10",
+        "NULL",
+        "é",
+        "\u00a0",
+        "\u2003",
+        "\x1c",
+        "\t",
+        "O_RDONLY|O_CLOEXEC",
+        "=>",
+    ]
+    rng = random.Random(11)
+    texts = [
+        "",
+        "   ",
+        'AT_FDCWD</home/u>, "a, b", O_RDONLY',
+        "NULL, 4096, PROT_READ, MAP_SHARED, 3</f>, 0",
+        "3<TCP:[1.2.3.4:5->6.7.8.9:10]>, {sa_family=AF_INET}, [128 => 16]",
+    ]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 14))) for _ in range(20000)]
+    for text in texts:
+        want = split_args(text)
+        got, count = _split_args(text.encode("utf-8", "surrogateescape"))
+        assert (got, count) == (want[:8], len(want)), text

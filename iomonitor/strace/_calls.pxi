@@ -1,0 +1,586 @@
+# The handlers of the fd-changing calls that the core reads itself, included
+# by _core.pyx. Each call has one handler here, whoever cut the line: the C
+# lexer (Core._own, for a whole call on one line) or the Python parser and
+# joiner (a call split into halves, an odd prefix), whose records come in
+# through CallHandler. A handler reads the argument text in C; the rare
+# spelling it cannot read in C (a string with escapes, a number in another
+# base) goes to the same decoders the parser uses, never to another handler.
+
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+
+from iomonitor.strace.decode import parse_int, quoted_string, split_fd
+
+# What a call-handler kind is (Core.kinds): K_OPEN .. K_DUP.
+_CALL_KINDS = {
+    "open": K_OPEN, "creat": K_OPEN, "openat": K_OPEN, "openat2": K_OPEN,
+    "mmap": K_MMAP, "mmap2": K_MMAP,
+    "dup": K_DUP, "dup2": K_DUP, "dup3": K_DUP,
+}
+#: The calls whose one handler is in the core (whole lines and joined halves alike).
+CALL_HANDLERS = frozenset(_CALL_KINDS)
+
+cdef enum:
+    # split_args keeps this many arguments' places (the count goes on).
+    MAX_ARGS = 8
+
+
+# The top-level arguments of a call's argument text, stripped, as split_args cuts them.
+cdef struct Args:
+    const char* a
+    int count
+    Py_ssize_t start[8]
+    Py_ssize_t end[8]
+
+
+# A call's return value as the parser's Record holds it.
+cdef struct Ret:
+    bint has             # Record.ret is not None
+    bint big             # beyond int64: no real call returns that
+    int64_t value
+    const char* err      # the errno's name, NULL: none
+    Py_ssize_t err_len
+    const char* deco     # the -y decoration of the return value, NULL: none
+    Py_ssize_t deco_len
+
+
+# One whole call for a handler: who made it, its arguments and return.
+cdef struct Call:
+    PyObject* proc       # the Process
+    PyObject* fds        # its FdTable.fds
+    PyObject* th         # a Thread holding ``fds`` (Core._agreed_fd reads it)
+    PyObject* rec        # the parser's Record, NULL when the C lexer read the line
+    int32_t pid, tgid, comm
+    int32_t code         # the syscall's code in Columns
+    const char* name
+    Py_ssize_t name_len
+    double t, dt         # NaN: none
+    Ret ret
+
+
+cdef inline Py_ssize_t space_at(const char* p, Py_ssize_t i, Py_ssize_t e) noexcept nogil:
+    """The length of the whitespace character (``str.isspace``) at ``i`` in UTF-8, or 0."""
+    cdef unsigned char c = <unsigned char>p[i], c1, c2
+    if c == 32 or 9 <= c <= 13 or 28 <= c <= 31:
+        return 1
+    if c < 0xC2 or i + 1 >= e:
+        return 0
+    c1 = <unsigned char>p[i + 1]
+    if c == 0xC2:
+        return 2 if c1 == 0x85 or c1 == 0xA0 else 0
+    if i + 2 >= e:
+        return 0
+    c2 = <unsigned char>p[i + 2]
+    if c == 0xE1 and c1 == 0x9A and c2 == 0x80:
+        return 3
+    if c == 0xE2 and c1 == 0x80 and (c2 <= 0x8A or c2 == 0xA8 or c2 == 0xA9 or c2 == 0xAF):
+        return 3 if c2 >= 0x80 else 0
+    if c == 0xE2 and c1 == 0x81 and c2 == 0x9F:
+        return 3
+    if c == 0xE3 and c1 == 0x80 and c2 == 0x80:
+        return 3
+    return 0
+
+
+cdef inline Py_ssize_t space_before(const char* p, Py_ssize_t s, Py_ssize_t e) noexcept nogil:
+    """The length of the whitespace character that ends at ``e`` (not before ``s``), or 0."""
+    cdef Py_ssize_t k
+    for k in range(1, 4):
+        if e - k < s:
+            return 0
+        if (<unsigned char>p[e - k]) & 0xC0 != 0x80:
+            return k if space_at(p, e - k, e) == k else 0
+    return 0
+
+
+cdef void add_arg(const char* a, Py_ssize_t s, Py_ssize_t e, Args* out) noexcept nogil:
+    cdef Py_ssize_t k
+    while s < e:
+        k = space_at(a, s, e)
+        if k == 0:
+            break
+        s += k
+    while e > s:
+        k = space_before(a, s, e)
+        if k == 0:
+            break
+        e -= k
+    if out.count < MAX_ARGS:
+        out.start[out.count] = s
+        out.end[out.count] = e
+    out.count += 1
+
+
+cdef void split_args_c(const char* a, Py_ssize_t n, Args* out) noexcept nogil:
+    """Cut argument text at its top-level commas: :func:`~iomonitor.strace.decode.split_args`.
+
+    The same tokens as there: strings, escape pairs, ``/* */`` comments,
+    ``<<``, a ``->`` before a digit or ``[`` (socket details), brackets. A
+    ``<`` always opens a decoration, inside which brackets are plain text,
+    so the open brackets are always some of ``([{`` with some ``<`` on top:
+    two counts hold them. Text without a quote, ``<``, an opening bracket or
+    a backslash is cut at every comma, comments included, as split_args
+    cuts it.
+    """
+    cdef Py_ssize_t i = 0, start = 0, j, brackets = 0, decos = 0
+    cdef char c
+    cdef bint comments = False
+    out.a = a
+    out.count = 0
+    for j in range(n):
+        c = a[j]
+        if c == b'"' or c == b'<' or c == b'(' or c == b'[' or c == b'{' or c == b'\\':
+            comments = True
+            break
+    while i < n:
+        c = a[i]
+        if c == b'"':
+            j = i + 1
+            while j < n and a[j] != b'"':
+                j += 2 if a[j] == b'\\' else 1
+            if j < n:
+                i = j + 1
+                continue
+        elif c == b'\\':
+            i += 2
+            continue
+        elif c == b'/' and comments and i + 1 < n and a[i + 1] == b'*':
+            j = find(a + i + 2, n - i - 2, b"*/", 2)
+            if j >= 0:
+                i += j + 4
+                continue
+        elif c == b'<':
+            if i + 1 < n and a[i + 1] == b'<':
+                i += 2
+                continue
+            decos += 1
+        elif c == b'-' and i + 2 < n and a[i + 1] == b'>' and (is_digit(a[i + 2])
+                                                                 or a[i + 2] == b'['):
+            i += 2
+            continue
+        elif c == b'>':
+            if decos:
+                decos -= 1
+        elif c == b'(' or c == b'[' or c == b'{':
+            if not decos:
+                brackets += 1
+        elif c == b')' or c == b']' or c == b'}':
+            if not decos and brackets:
+                brackets -= 1
+        elif c == b',' and not decos and not brackets:
+            add_arg(a, start, i, out)
+            start = i + 1
+        i += 1
+    if out.count or start < n:
+        add_arg(a, start, n, out)
+        if out.count == 1 and out.start[0] == out.end[0]:
+            out.count = 0  # blank text: no argument
+
+
+cdef inline object arg_text(Args* g, int k):
+    """Argument ``k`` as the parser's ``str``."""
+    return PyUnicode_DecodeUTF8(g.a + g.start[k], g.end[k] - g.start[k], "surrogateescape")
+
+
+cdef inline bint arg_has(Args* g, int k, const char* what, Py_ssize_t m) nogil:
+    return k < g.count and find(g.a + g.start[k], g.end[k] - g.start[k], what, m) >= 0
+
+
+cdef object arg_fd(Args* g, int k, int64_t* fd, bint* deco):
+    """Argument ``k`` read as :func:`~iomonitor.strace.decode.split_fd` reads it.
+
+    The number (``AT_FDCWD`` is -100) or None; ``deco`` tells whether it
+    has a decoration.
+    """
+    cdef const char* a = g.a + g.start[k]
+    cdef Py_ssize_t n = g.end[k] - g.start[k], i = 0, j
+    cdef int64_t v = 0
+    cdef bint neg = False
+    deco[0] = False
+    if starts_at(a, n, 0, b"AT_FDCWD", 8):
+        i = 8
+        v = -100
+    else:
+        if n and a[0] == b'-':
+            neg = True
+            i = 1
+        j = digits(a, i, n)
+        if j == i:
+            return None
+        if j - i > 18:
+            return split_fd(arg_text(g, k))[0]
+        for i in range(i, j):
+            v = v * 10 + (a[i] - 48)
+        if neg:
+            v = -v
+        i = j
+    if starts_at(a, n, i, b" /*", 3):
+        j = i + 3
+        while j < n and a[j] != b'*':
+            j += 1
+        if not starts_at(a, n, j, b"*/", 2):
+            return None
+        i = j + 2
+    if i < n:
+        # `<(.*)>` to the last ">", or `<(.*)>(deleted)`.
+        if a[i] != b'<' or n - i < 2 or not (
+                a[n - 1] == b'>' or ends_with(a + i + 1, n - i - 1, b">(deleted)", 10)):
+            return None
+        deco[0] = True
+    fd[0] = v
+    return v
+
+
+cdef object arg_path(Args* g, int k):
+    """A string argument as the handlers name paths (None when it is not one string)."""
+    cdef const char* a = g.a + g.start[k]
+    cdef Py_ssize_t n = g.end[k] - g.start[k], j
+    cdef bint ascii = True
+    if n < 2 or a[0] != b'"':
+        return None
+    j = 1
+    while j < n and a[j] != b'"' and a[j] != b'\\':
+        if <unsigned char>a[j] >= 128:
+            ascii = False
+        j += 1
+    if j < n and a[j] == b'"' and (j + 1 == n or (j + 4 == n and a[j + 1] == b'.'
+                                                 and a[j + 2] == b'.' and a[j + 3] == b'.')):
+        if ascii:
+            return PyUnicode_DecodeASCII(a + 1, j - 1, NULL)
+        return a[1:j].decode("utf-8", "backslashreplace")
+    from iomonitor.strace.events import _clean
+
+    return _clean(quoted_string(arg_text(g, k))[0])
+
+
+cdef inline bint ret_failed(Ret* r) nogil:
+    """Failed with an errno, not restarted after a signal (``_failed_call``)."""
+    return r.err != NULL and not (r.err_len >= 8 and memcmp(r.err, b"ERESTART", 8) == 0)
+
+
+cdef bint lexed_ret(Lexed* x, Ret* r) nogil:
+    """The return value of a lexed line as the parser's ``_RET`` reads it (False: another shape)."""
+    cdef const char* s = x.ret
+    cdef Py_ssize_t n = x.ret_len, i = 0, j, k
+    cdef int64_t v = 0
+    cdef bint neg = False
+    r.has = r.big = False
+    r.value = 0
+    r.err = NULL
+    r.err_len = 0
+    r.deco = x.ret_deco
+    r.deco_len = x.ret_deco_len
+    if n and s[0] == b'?':
+        i = 1
+    elif n >= 3 and s[0] == b'0' and s[1] == b'x':
+        r.has = True
+        i = 2
+        while i < n and s[i] != b' ' and s[i] != b'<':
+            if i >= 18:
+                r.big = True
+            elif is_digit(s[i]):
+                v = v * 16 + (s[i] - 48)
+            elif b'a' <= s[i] <= b'f':
+                v = v * 16 + (s[i] - 87)
+            elif b'A' <= s[i] <= b'F':
+                v = v * 16 + (s[i] - 55)
+            else:
+                return False
+            i += 1
+        if i == 18 and v < 0:
+            r.big = True
+    else:
+        r.has = True
+        if n and s[0] == b'-':
+            neg = True
+            i = 1
+        j = digits(s, i, n)
+        if j == i:
+            return False
+        if j - i > 18:
+            r.big = True
+        else:
+            for k in range(i, j):
+                v = v * 10 + (s[k] - 48)
+        i = j
+        if neg:
+            v = -v
+    r.value = v
+    if x.ret_deco != NULL:
+        i = x.ret_deco - s + x.ret_deco_len + 1
+    # ` +E[A-Z0-9_]+ \([^)]*\)`, then the end or a space; else no errno.
+    j = i
+    while j < n and s[j] == b' ':
+        j += 1
+    if j > i and j < n and s[j] == b'E':
+        k = j + 1
+        while k < n and (b'A' <= s[k] <= b'Z' or is_digit(s[k]) or s[k] == b'_'):
+            k += 1
+        if starts_at(s, n, k, b" (", 2):
+            i = k + 2
+            while i < n and s[i] != b')':
+                i += 1
+            if i < n and (i + 1 == n or s[i + 1] == b' '):
+                r.err = s + j
+                r.err_len = k - j
+    return True
+
+
+cdef int record_ret(object rec, Ret* r, list keep) except -1:
+    """The return value of a parsed record (``keep`` holds the bytes pointed at)."""
+    ret = rec.ret
+    r.has = ret is not None
+    r.big = r.has and not (-(1 << 63) <= ret < (1 << 63))
+    r.value = ret if r.has and not r.big else 0
+    r.err = r.deco = NULL
+    r.err_len = r.deco_len = 0
+    if rec.errno is not None:
+        b = rec.errno.encode("utf-8", "surrogateescape")
+        keep.append(b)
+        r.err = PyBytes_AS_STRING(b)
+        r.err_len = PyBytes_GET_SIZE(b)
+    if rec.ret_deco is not None:
+        b = rec.ret_deco.encode("utf-8", "surrogateescape")
+        keep.append(b)
+        r.deco = PyBytes_AS_STRING(b)
+        r.deco_len = PyBytes_GET_SIZE(b)
+    return 0
+
+
+cdef inline bint call_is(Call* c, const char* name, Py_ssize_t m) nogil:
+    return c.name_len == m and memcmp(c.name, name, m) == 0
+
+
+cdef object file_of(Core core, Call* c, Args* g, int k, int64_t* fd):
+    """The open file of fd argument ``k``, through ``EventBuilder._fd`` unless the table agrees."""
+    cdef Py_ssize_t at = g.start[k]
+    cdef OpenFile of = core._agreed_fd(g.a, g.end[k], &at, <Thread>c.th, fd)
+    if of is not None and at == g.end[k]:
+        return of
+    found, of = core.builder._fd(<object>c.proc, arg_text(g, k))
+    if found is None:
+        return None
+    # A number no fd has: kept beyond int32 (malformed at an event), or negative.
+    fd[0] = -1 if found < 0 else min(found, 1 << 62)
+    return of
+
+
+cdef int on_open(Core core, Call* c, Args* g) except -1:
+    """``open``/``creat``/``openat``/``openat2``: the new fd names its file (:meth:`Core.opened`).
+
+    A failed open counts against the path it named, resolved.
+    """
+    cdef object proc = <object>c.proc
+    cdef int64_t dirfd_v = 0
+    cdef bint deco = False
+    cdef int pk = 0
+    dirfd = None
+    if call_is(c, b"open", 4) or call_is(c, b"creat", 5):
+        path = arg_path(g, 0) if g.count else None
+        cloexec = not call_is(c, b"creat", 5) and arg_has(g, 1, b"O_CLOEXEC", 9)
+    else:
+        if g.count < 2:
+            return 0
+        pk = 1
+        dirfd = arg_fd(g, 0, &dirfd_v, &deco)
+        if dirfd == -100:  # AT_FDCWD
+            if deco and (<object>c.proc).cwd.path is None:
+                d = arg_text(g, 0)
+                proc.cwd.path = core.builder._deco(split_fd(d)[1]).name
+            dirfd = None
+        elif dirfd is not None and deco:
+            file_of(core, c, g, 0, &dirfd_v)
+        path = arg_path(g, 1)
+        cloexec = arg_has(g, 2, b"O_CLOEXEC", 9)
+    if not c.ret.has or c.ret.value < 0 or c.ret.big:
+        if ret_failed(&c.ret) and not c.ret.big:
+            name = None
+            if path is not None:
+                name = resolve(proc, path) if dirfd is None else proc.resolve(path, dirfd)
+            core.builder.count_error(
+                proc, PyUnicode_DecodeASCII(c.name, c.name_len, NULL),
+                PyUnicode_DecodeASCII(c.ret.err, c.ret.err_len, NULL),
+                name, path_kind(name) if name else None)
+        return 0
+    if c.ret.deco != NULL:
+        opened(core, <dict>c.fds, c.ret.value,
+                    PyUnicode_DecodeUTF8(c.ret.deco, c.ret.deco_len, "surrogateescape"),
+                    None, cloexec)
+        return 0
+    name = None
+    if path is not None:
+        name = resolve(proc, path) if dirfd is None else proc.resolve(path, dirfd)
+    opened(core, <dict>c.fds, c.ret.value, None, name, cloexec)
+    return 0
+
+
+cdef int on_mmap(Core core, Call* c, Args* g) except -1:
+    """``mmap`` of a file: an ``M`` event of its length; anonymous maps touch no fd."""
+    cdef int64_t fd = 0, length = 0
+    cdef const char* a
+    cdef Py_ssize_t n, i
+    cdef OpenFile of
+    if g.count < 5 or arg_has(g, 3, b"MAP_ANONYMOUS", 13):
+        return 0
+    of = file_of(core, c, g, 4, &fd)
+    if of is None or fd < 0 or not c.ret.has or c.ret.err != NULL:
+        return 0
+    a = g.a + g.start[1]
+    n = g.end[1] - g.start[1]
+    if 0 < n <= 18 and (a[0] != b'0' or n == 1) and digits(a, 0, n) == n:
+        for i in range(n):
+            length = length * 10 + (a[i] - 48)
+    else:
+        value = parse_int(arg_text(g, 1))
+        if value is None:
+            return 0
+        if not 0 <= value <= 0x7FFFFFFFFFFFFFFF:
+            return malformed(core, c)
+        length = value
+    if fd > MAX_INT32 or c.pid < 0:
+        return malformed(core, c)
+    cols = core.columns
+    cols.file_codes(of)
+    cols.add(c.t, c.dt, c.pid, <int32_t>fd, DIR_M, length, of.c_name,
+             -1 if of._port is None else of._port, c.code, of.c_kind, c.tgid, c.comm,
+             of.c_local)
+    core.events += 1
+    return 0
+
+
+cdef int malformed(Core core, Call* c) except -1:
+    """A call whose numbers no real call has: counted, with the line as an example."""
+    if c.rec != NULL:
+        line = (<object>c.rec).line
+    else:
+        line = core.line_p[:core.line_n].decode("utf-8", "surrogateescape")
+    core.builder.malformed_line(line)
+    return 0
+
+
+cdef int on_dup(Core core, Call* c, Args* g) except -1:
+    """``dup``/``dup2``/``dup3`` = NEW: NEW names old's open file.
+
+    ``2>&1`` makes a std stream of its own, under the stream's name.
+    """
+    cdef int64_t fd = 0, new = c.ret.value
+    cdef OpenFile of
+    if not c.ret.has or new < 0 or c.ret.big:
+        return 0
+    if g.count == 0:
+        return 0
+    of = file_of(core, c, g, 0, &fd)
+    if of is None:
+        return 0
+    cloexec = call_is(c, b"dup3", 4) and arg_has(g, 2, b"O_CLOEXEC", 9)
+    if 0 <= new <= 2 and of._std and new != fd:
+        of = OpenFile(of._name, of._kind, std=True, vouched=of._vouched, seen_as=of._seen_as)
+    (<dict>c.fds)[new] = (of, cloexec)
+    return 0
+
+
+cdef int on_call(Core core, int kind, Call* c, const char* a, Py_ssize_t n) except -1:
+    """Run the handler of ``kind`` on the argument text [a, a+n)."""
+    cdef Args g
+    split_args_c(a, n, &g)
+    if kind == K_OPEN:
+        return on_open(core, c, &g)
+    if kind == K_MMAP:
+        return on_mmap(core, c, &g)
+    return on_dup(core, c, &g)
+
+
+cdef class CallHandler:
+    """The handler of one call for a record the Python side parsed or joined."""
+
+    cdef Core core
+    cdef int kind
+
+    def __call__(self, proc, rec):
+        cdef Call c
+        cdef list keep = []
+        cdef bytes args = rec.args.encode("utf-8", "surrogateescape")
+        cdef bytes name = rec.syscall.encode("ascii")
+        cdef Columns cols = self.core.columns
+        c.proc = <PyObject*>proc
+        fds = proc.fdt.fds
+        c.fds = <PyObject*>fds
+        c.rec = <PyObject*>rec
+        th = Thread()
+        th.fds = fds
+        c.th = <PyObject*>th
+        c.pid = proc.pid if proc.pid <= MAX_INT32 else -1
+        c.tgid = proc.tgid if proc.tgid <= MAX_INT32 else -1
+        c.comm = cols.word(proc.comm)
+        c.code = cols.word(rec.syscall)
+        c.name = PyBytes_AS_STRING(name)
+        c.name_len = PyBytes_GET_SIZE(name)
+        c.t = NAN if rec.time is None else rec.time
+        c.dt = NAN if rec.dt is None else rec.dt
+        record_ret(rec, &c.ret, keep)
+        on_call(self.core, self.kind, &c, PyBytes_AS_STRING(args), PyBytes_GET_SIZE(args))
+
+
+def call_handlers(Core core):
+    """The handlers of the calls in :data:`_CALL_KINDS`, for ``EventBuilder._handlers``."""
+    cdef CallHandler h
+    out = {}
+    for name, kind in _CALL_KINDS.items():
+        h = CallHandler()
+        h.core = core
+        h.kind = kind
+        out[name] = h
+    return out
+
+
+cdef bint own_call(Core core, Lexed* x, Thread th, int kind, int32_t code, double t) except -1:
+    """A whole call the C lexer read (False: the Python side parses it and calls back)."""
+    cdef Call c
+    if not lexed_ret(x, &c.ret):
+        return False
+    c.proc = <PyObject*>th.proc
+    c.fds = <PyObject*>th.fds
+    c.rec = NULL
+    c.th = <PyObject*>th
+    c.pid = th.pid
+    c.tgid = th.tgid
+    c.comm = th.comm
+    c.code = code
+    c.name = x.name
+    c.name_len = x.name_len
+    c.t = t
+    c.dt = x.dt
+    on_call(core, kind, &c, x.args, x.args_len)
+    return True
+
+
+cdef int opened(Core core, dict fds, int64_t fd, str deco, str name, bint cloexec) except -1:
+    """A new fd from a successful open call: what the table holds from now on.
+
+    The return value's decoration (``deco``, raw) names the file; without
+    one, the path argument as the caller resolved it (``name``, None when it
+    was not a plain string).
+    """
+    cdef OpenFile of
+    cdef bint agrees = False
+    if deco is not None:
+        d = core.builder._deco(deco)
+        name, kind = d.name, d.kind
+        # A file named as its decoration says: _fd would change nothing
+        # for that decoration, which the core may take as checked.
+        agrees = kind == "file" or kind == "dev" or kind == "tty"
+    elif name is not None:
+        kind = path_kind(name)
+    else:
+        name, kind = f"unknown:{fd}", "other"
+    of = OpenFile(name, kind, path=name)
+    if agrees:
+        of.seen = deco.encode("utf-8", "surrogateescape")
+    fds[fd] = (of, cloexec)
+    return 0
+
+
+def _split_args(bytes text):
+    """The core's cut of argument text (its first arguments, and how many), for the tests."""
+    cdef Args g
+    split_args_c(PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text), &g)
+    return [arg_text(&g, k) for k in range(min(g.count, MAX_ARGS))], g.count
