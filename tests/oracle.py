@@ -2,8 +2,8 @@
 
 Every line goes through the parser, the joiner and
 :class:`~iomonitor.strace.events.EventBuilder`'s handlers, and the calls the
-compiled core owns (read/write-like calls, ``close``, the opens, ``mmap``
-and ``dup``) are handled by the plain Python handlers below: the semantics as they were written before the
+compiled core owns (read/write-like calls, ``close``, the opens, ``mmap``,
+``dup``, ``fcntl``, pipes, ``close_range``, ``chdir``) are handled by the plain Python handlers below: the semantics as they were written before the
 core existed. The compiled path must give the same events, processes, failed
 calls and counters on every input; this module is never a runtime path.
 """
@@ -18,7 +18,14 @@ import pyarrow as pa
 from iomonitor.schema import MMAPS, READS, WRITES
 from iomonitor.strace.convert import Converter
 from iomonitor.strace.decode import parse_int, quoted_string, split_args, split_fd
-from iomonitor.strace.events import EventBuilder, _clean, _failed_call, _path_kind, _peek
+from iomonitor.strace.events import (
+    EventBuilder,
+    _clean,
+    _failed_call,
+    _fd_array,
+    _path_kind,
+    _peek,
+)
 from iomonitor.strace.fdtable import STD_NAMES, OpenFile, Process
 from iomonitor.strace.parser import Record
 
@@ -137,6 +144,71 @@ def _on_dup(b: EventBuilder, proc: Process, rec: Record) -> None:
     proc.fdt.install(rec.ret, of, cloexec)
 
 
+def _on_pipe(b: EventBuilder, proc: Process, rec: Record) -> None:
+    if rec.ret != 0:
+        return
+    args = split_args(rec.args)
+    pair = _fd_array(args[0]) if args else []
+    if len(pair) < 2:
+        return
+    cloexec = "O_CLOEXEC" in rec.args
+    label = pair[0][1] and b._deco(pair[0][1]).name
+    name = label or f"pipe:[#{b._new_id()}]"
+    for i, (fd, deco) in enumerate(pair[:2]):
+        of = OpenFile(name, "pipe", readable_end=(i == 0))
+        if deco and b._deco(deco).name == name and b._deco(deco).kind == "pipe":
+            of.agreed(deco)
+        proc.fdt.install(fd, of, cloexec)
+
+
+def _on_close_range(b: EventBuilder, proc: Process, rec: Record) -> None:
+    if rec.ret != 0:
+        return
+    args = split_args(rec.args)
+    if len(args) < 2:
+        return
+    first, last = split_fd(args[0])[0], parse_int(args[1].split("<", 1)[0])
+    flags = args[2] if len(args) > 2 else "0"
+    if first is None or last is None:
+        return
+    if "CLOSE_RANGE_UNSHARE" in flags:
+        proc.fdt = proc.fdt.copy()
+    proc.fdt.close_range(first, last, "CLOSE_RANGE_CLOEXEC" in flags)
+
+
+def _on_fcntl(b: EventBuilder, proc: Process, rec: Record) -> None:
+    if rec.ret is None or rec.ret < 0:
+        return
+    args = split_args(rec.args)
+    if len(args) < 2:
+        return
+    cmd = args[1]
+    if cmd.startswith("F_DUPFD"):
+        _, of = b._fd(proc, args[0])
+        if of is not None:
+            proc.fdt.install(rec.ret, of, cmd == "F_DUPFD_CLOEXEC")
+    elif cmd == "F_SETFD":
+        fd = split_fd(args[0])[0]
+        if fd is not None:
+            proc.fdt.set_cloexec(fd, "FD_CLOEXEC" in (args[2] if len(args) > 2 else ""))
+
+
+def _on_chdir(b: EventBuilder, proc: Process, rec: Record) -> None:
+    if rec.ret != 0:
+        return
+    path = _clean(quoted_string(rec.args)[0])
+    if path is not None:
+        proc.cwd.path = proc.resolve(path) if (path.startswith("/") or proc.cwd.path) else None
+
+
+def _on_fchdir(b: EventBuilder, proc: Process, rec: Record) -> None:
+    if rec.ret != 0:
+        return
+    _, of = b._fd(proc, rec.args)
+    if of is not None and of.path:
+        proc.cwd.path = of.path
+
+
 _CALLS = {
     **dict.fromkeys(MMAPS, _on_mmap),
     "open": _on_open,
@@ -146,6 +218,13 @@ _CALLS = {
     "dup": _on_dup,
     "dup2": _on_dup,
     "dup3": _on_dup,
+    "fcntl": _on_fcntl,
+    "fcntl64": _on_fcntl,
+    "pipe": _on_pipe,
+    "pipe2": _on_pipe,
+    "close_range": _on_close_range,
+    "chdir": _on_chdir,
+    "fchdir": _on_fchdir,
 }
 
 

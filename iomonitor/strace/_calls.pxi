@@ -8,13 +8,17 @@
 
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 
-from iomonitor.strace.decode import parse_int, quoted_string, split_fd
+from iomonitor.strace.decode import parse_int, quoted_string
 
 # What a call-handler kind is (Core.kinds): K_OPEN .. K_DUP.
 _CALL_KINDS = {
     "open": K_OPEN, "creat": K_OPEN, "openat": K_OPEN, "openat2": K_OPEN,
     "mmap": K_MMAP, "mmap2": K_MMAP,
     "dup": K_DUP, "dup2": K_DUP, "dup3": K_DUP,
+    "fcntl": K_FCNTL, "fcntl64": K_FCNTL,
+    "pipe": K_PIPE, "pipe2": K_PIPE,
+    "close_range": K_CLOSE_RANGE,
+    "chdir": K_CHDIR, "fchdir": K_FCHDIR,
 }
 #: The calls whose one handler is in the core (whole lines and joined halves alike).
 CALL_HANDLERS = frozenset(_CALL_KINDS)
@@ -27,6 +31,7 @@ cdef enum:
 # The top-level arguments of a call's argument text, stripped, as split_args cuts them.
 cdef struct Args:
     const char* a
+    Py_ssize_t n
     int count
     Py_ssize_t start[8]
     Py_ssize_t end[8]
@@ -125,6 +130,7 @@ cdef void split_args_c(const char* a, Py_ssize_t n, Args* out) noexcept nogil:
     cdef char c
     cdef bint comments = False
     out.a = a
+    out.n = n
     out.count = 0
     for j in range(n):
         c = a[j]
@@ -182,36 +188,38 @@ cdef inline object arg_text(Args* g, int k):
 
 
 cdef inline bint arg_has(Args* g, int k, const char* what, Py_ssize_t m) nogil:
-    return k < g.count and find(g.a + g.start[k], g.end[k] - g.start[k], what, m) >= 0
+    return k < g.count and k < MAX_ARGS and find(g.a + g.start[k], g.end[k] - g.start[k], what, m) >= 0
 
 
-cdef object arg_fd(Args* g, int k, int64_t* fd, bint* deco):
+cdef object arg_fd(Args* g, int k, int64_t* fd, Py_ssize_t* deco, Py_ssize_t* deco_len):
     """Argument ``k`` read as :func:`~iomonitor.strace.decode.split_fd` reads it.
 
-    The number (``AT_FDCWD`` is -100) or None; ``deco`` tells whether it
-    has a decoration.
+    The number (``AT_FDCWD`` is -100) or None; ``deco`` is the offset of its
+    raw decoration in the argument text (-1: none), ``deco_len`` its length.
     """
     cdef const char* a = g.a + g.start[k]
-    cdef Py_ssize_t n = g.end[k] - g.start[k], i = 0, j
+    cdef Py_ssize_t n = g.end[k] - g.start[k], i = 0, j, s = 0
     cdef int64_t v = 0
-    cdef bint neg = False
-    deco[0] = False
+    cdef Py_ssize_t numend = 0
+    deco[0] = -1
+    deco_len[0] = 0
+    if k >= g.count or k >= MAX_ARGS:
+        return None
     if starts_at(a, n, 0, b"AT_FDCWD", 8):
         i = 8
         v = -100
     else:
         if n and a[0] == b'-':
-            neg = True
             i = 1
         j = digits(a, i, n)
         if j == i:
             return None
-        if j - i > 18:
-            return split_fd(arg_text(g, k))[0]
-        for i in range(i, j):
-            v = v * 10 + (a[i] - 48)
-        if neg:
+        for s in range(i, j if j - i <= 18 else i):
+            v = v * 10 + (a[s] - 48)
+        if a[0] == b'-':
             v = -v
+        s = j - i
+        numend = j
         i = j
     if starts_at(a, n, i, b" /*", 3):
         j = i + 3
@@ -221,13 +229,27 @@ cdef object arg_fd(Args* g, int k, int64_t* fd, bint* deco):
             return None
         i = j + 2
     if i < n:
-        # `<(.*)>` to the last ">", or `<(.*)>(deleted)`.
-        if a[i] != b'<' or n - i < 2 or not (
-                a[n - 1] == b'>' or ends_with(a + i + 1, n - i - 1, b">(deleted)", 10)):
+        # `<(.*)>` to the last ">", or `<(.*)>(deleted)` (kept whole, as split_fd keeps it).
+        if a[i] != b'<' or n - i < 2:
             return None
-        deco[0] = True
+        if a[n - 1] == b'>':
+            deco_len[0] = n - i - 2
+        elif ends_with(a + i + 1, n - i - 1, b">(deleted)", 10):
+            deco_len[0] = n - i - 1
+        else:
+            return None
+        deco[0] = g.start[k] + i + 1
+    if s > 18:
+        # No fd has such a number (a damaged line): Python's int, as split_fd reads it.
+        value = int(a[:numend])
+        fd[0] = -1 if value < 0 else 1 << 62
+        return value
     fd[0] = v
     return v
+
+
+cdef inline object deco_text(Args* g, Py_ssize_t at, Py_ssize_t n):
+    return PyUnicode_DecodeUTF8(g.a + at, n, "surrogateescape")
 
 
 cdef object arg_path(Args* g, int k):
@@ -371,7 +393,7 @@ cdef int on_open(Core core, Call* c, Args* g) except -1:
     """
     cdef object proc = <object>c.proc
     cdef int64_t dirfd_v = 0
-    cdef bint deco = False
+    cdef Py_ssize_t deco = -1, deco_len = 0
     cdef int pk = 0
     dirfd = None
     if call_is(c, b"open", 4) or call_is(c, b"creat", 5):
@@ -381,13 +403,12 @@ cdef int on_open(Core core, Call* c, Args* g) except -1:
         if g.count < 2:
             return 0
         pk = 1
-        dirfd = arg_fd(g, 0, &dirfd_v, &deco)
+        dirfd = arg_fd(g, 0, &dirfd_v, &deco, &deco_len)
         if dirfd == -100:  # AT_FDCWD
-            if deco and (<object>c.proc).cwd.path is None:
-                d = arg_text(g, 0)
-                proc.cwd.path = core.builder._deco(split_fd(d)[1]).name
+            if deco >= 0 and proc.cwd.path is None:
+                proc.cwd.path = core.builder._deco(deco_text(g, deco, deco_len)).name
             dirfd = None
-        elif dirfd is not None and deco:
+        elif dirfd is not None and deco >= 0:
             file_of(core, c, g, 0, &dirfd_v)
         path = arg_path(g, 1)
         cloexec = arg_has(g, 2, b"O_CLOEXEC", 9)
@@ -486,7 +507,141 @@ cdef int on_call(Core core, int kind, Call* c, const char* a, Py_ssize_t n) exce
         return on_open(core, c, &g)
     if kind == K_MMAP:
         return on_mmap(core, c, &g)
-    return on_dup(core, c, &g)
+    if kind == K_DUP:
+        return on_dup(core, c, &g)
+    if kind == K_FCNTL:
+        return on_fcntl(core, c, &g)
+    if kind == K_PIPE:
+        return on_pipe(core, c, &g)
+    if kind == K_CLOSE_RANGE:
+        return on_close_range(core, c, &g)
+    if kind == K_CHDIR:
+        return on_chdir(core, c, &g)
+    return on_fchdir(core, c, &g)
+
+
+cdef inline bint ret_zero(Ret* r) nogil:
+    return r.has and not r.big and r.value == 0
+
+
+cdef int on_fcntl(Core core, Call* c, Args* g) except -1:
+    """``fcntl``: ``F_DUPFD*`` gives a new fd on the same file, ``F_SETFD`` sets close-on-exec."""
+    cdef const char* cmd
+    cdef Py_ssize_t n, deco, deco_len
+    cdef int64_t fd = 0
+    cdef OpenFile of
+    cdef dict fds = <dict>c.fds
+    if not c.ret.has or c.ret.value < 0 or c.ret.big or g.count < 2:
+        return 0
+    cmd = g.a + g.start[1]
+    n = g.end[1] - g.start[1]
+    if starts_at(cmd, n, 0, b"F_DUPFD", 7):
+        of = file_of(core, c, g, 0, &fd)
+        if of is not None:
+            fds[c.ret.value] = (of, n == 15 and memcmp(cmd, b"F_DUPFD_CLOEXEC", 15) == 0)
+    elif n == 7 and memcmp(cmd, b"F_SETFD", 7) == 0:
+        value = arg_fd(g, 0, &fd, &deco, &deco_len)
+        entry = fds.get(value) if value is not None else None
+        if entry is not None:
+            fds[value] = (entry[0], arg_has(g, 2, b"FD_CLOEXEC", 10))
+    return 0
+
+
+cdef int on_pipe(Core core, Call* c, Args* g) except -1:
+    """``pipe``/``pipe2``: two fds on one new pipe, the first its read end.
+
+    Named by the decoration (``pipe:[inode]``) when there is one, else by a
+    label of the trace's own.
+    """
+    cdef Args pair
+    cdef Py_ssize_t n, deco, deco_len, k
+    cdef int64_t fd = 0
+    cdef int found = 0
+    cdef OpenFile of
+    cdef dict fds = <dict>c.fds
+    if not ret_zero(&c.ret) or g.count == 0:
+        return 0
+    n = g.end[0] - g.start[0]
+    if n == 0 or g.a[g.start[0]] != b'[':
+        return 0
+    # The array's items, as _fd_array cuts them (its last character dropped).
+    split_args_c(g.a + g.start[0] + 1, max(n - 2, 0), &pair)
+    ends = []
+    for k in range(min(pair.count, MAX_ARGS)):
+        value = arg_fd(&pair, k, &fd, &deco, &deco_len)
+        if value is not None:
+            ends.append((value, deco_text(&pair, deco, deco_len) if deco >= 0 else None))
+            if len(ends) == 2:
+                break
+    if len(ends) < 2:
+        return 0
+    cloexec = find(g.a, g.n, b"O_CLOEXEC", 9) >= 0
+    label = ends[0][1] and core.builder._deco(ends[0][1]).name
+    name = label or f"pipe:[#{core.builder._new_id()}]"
+    for k in range(2):
+        value, text = ends[k]
+        of = OpenFile(name, "pipe", readable_end=(k == 0))
+        if text:
+            d = core.builder._deco(text)
+            if d.name == name and d.kind == "pipe":
+                # Named as its decoration says: _fd would change nothing for
+                # it, which the core may take as checked.
+                of.seen = text.encode("utf-8", "surrogateescape")
+        fds[value] = (of, cloexec)
+    return 0
+
+
+cdef int on_close_range(Core core, Call* c, Args* g) except -1:
+    """``close_range(first, last, flags)``: the fds in the range close, or get close-on-exec.
+
+    ``CLOSE_RANGE_UNSHARE`` first gives the process a table of its own.
+    """
+    cdef int64_t fd = 0
+    cdef Py_ssize_t deco, deco_len, n
+    cdef object proc = <object>c.proc
+    if not ret_zero(&c.ret) or g.count < 2:
+        return 0
+    first = arg_fd(g, 0, &fd, &deco, &deco_len)
+    n = find(g.a + g.start[1], g.end[1] - g.start[1], b"<", 1)
+    text = PyUnicode_DecodeUTF8(g.a + g.start[1],
+                                n if n >= 0 else g.end[1] - g.start[1], "surrogateescape")
+    last = parse_int(text)
+    if first is None or last is None:
+        return 0
+    if arg_has(g, 2, b"CLOSE_RANGE_UNSHARE", 19):
+        proc.fdt = proc.fdt.copy()
+        fds = proc.fdt.fds
+        c.fds = <PyObject*>fds
+        (<Thread>c.th).fds = fds
+    proc.fdt.close_range(first, last, arg_has(g, 2, b"CLOSE_RANGE_CLOEXEC", 19))
+    return 0
+
+
+cdef int on_chdir(Core core, Call* c, Args* g) except -1:
+    """``chdir(path)``: the new working directory (relative to the old one)."""
+    cdef object proc = <object>c.proc
+    if not ret_zero(&c.ret) or g.count != 1:
+        return 0
+    path = arg_path(g, 0)
+    if path is not None:
+        proc.cwd.path = proc.resolve(path) if (path.startswith("/") or proc.cwd.path) else None
+    return 0
+
+
+cdef int on_fchdir(Core core, Call* c, Args* g) except -1:
+    """``fchdir(fd)``: the working directory is the fd's directory, when its path is known."""
+    cdef int64_t fd = 0
+    cdef OpenFile of
+    if not ret_zero(&c.ret):
+        return 0
+    if g.count == 1:
+        of = file_of(core, c, g, 0, &fd)
+    else:
+        # Not one argument: the fd reader reads the whole text (a damaged line).
+        of = core.builder._fd(<object>c.proc, PyUnicode_DecodeUTF8(g.a, g.n, "surrogateescape"))[1]
+    if of is not None and of._path:
+        (<object>c.proc).cwd.path = of._path
+    return 0
 
 
 cdef class CallHandler:
@@ -584,3 +739,15 @@ def _split_args(bytes text):
     cdef Args g
     split_args_c(PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text), &g)
     return [arg_text(&g, k) for k in range(min(g.count, MAX_ARGS))], g.count
+
+
+def _split_fd(bytes text):
+    """The core's reading of an fd argument (``arg_fd``), for the tests."""
+    cdef Args g
+    cdef int64_t fd = 0
+    cdef Py_ssize_t deco, deco_len
+    split_args_c(PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text), &g)
+    if g.count != 1:
+        return None
+    value = arg_fd(&g, 0, &fd, &deco, &deco_len)
+    return value, deco_text(&g, deco, deco_len) if deco >= 0 else None

@@ -1137,6 +1137,11 @@ cdef enum:
     K_OPEN = 8        # open, creat, openat, openat2
     K_MMAP = 9
     K_DUP = 10        # dup, dup2, dup3
+    K_FCNTL = 11      # fcntl, fcntl64
+    K_PIPE = 12       # pipe, pipe2
+    K_CLOSE_RANGE = 13
+    K_CHDIR = 14
+    K_FCHDIR = 15
 
 
 cdef class Half:

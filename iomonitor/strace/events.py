@@ -639,11 +639,6 @@ class EventBuilder:
                 "vmsplice": self._on_vmsplice,
                 # The compiled core's Core.on_close, registered by use_core().
                 "close": self._no_core,
-                "close_range": self._on_close_range,
-                "fcntl": self._on_fcntl,
-                "fcntl64": self._on_fcntl,
-                "pipe": self._on_pipe,
-                "pipe2": self._on_pipe,
                 "socket": self._on_socket,
                 "socketpair": self._on_socketpair,
                 "accept": self._on_accept,
@@ -654,8 +649,6 @@ class EventBuilder:
                 "getsockname": self._on_bind,
                 "execve": self._on_execve,
                 "execveat": self._on_execve,
-                "chdir": self._on_chdir,
-                "fchdir": self._on_fchdir,
                 "unshare": self._on_unshare,
                 "memfd_create": self._on_memfd,
                 "pidfd_open": self._on_pidfd_open,
@@ -788,23 +781,6 @@ class EventBuilder:
         if of is None:
             of = OpenFile(f"unknown:{rec.ret}", "other", known=False)
         proc.fdt.install(rec.ret, of, True)  # pidfd_getfd always sets O_CLOEXEC
-
-    def _on_pipe(self, proc: Process, rec: Record) -> None:
-        if rec.ret != 0:
-            return
-        pair = _fd_array(split_args(rec.args)[0])
-        if len(pair) < 2:
-            return
-        cloexec = "O_CLOEXEC" in rec.args
-        label = pair[0][1] and self._deco(pair[0][1]).name
-        name = label or f"pipe:[#{self._new_id()}]"
-        for i, (fd, deco) in enumerate(pair[:2]):
-            of = OpenFile(name, "pipe", readable_end=(i == 0))
-            if deco and self._deco(deco).name == name and self._deco(deco).kind == "pipe":
-                # Named as its decoration says: _fd would change nothing for
-                # it, which the core may take as checked.
-                of.agreed(deco)
-            proc.fdt.install(fd, of, cloexec)
 
     def _on_socket(self, proc: Process, rec: Record) -> None:
         if rec.ret is None or rec.ret < 0:
@@ -1010,38 +986,6 @@ class EventBuilder:
             )
         return deque()
 
-    # --- fd table changes ---------------------------------------------------------
-
-    def _on_close_range(self, proc: Process, rec: Record) -> None:
-        if rec.ret != 0:
-            return
-        args = split_args(rec.args)
-        if len(args) < 2:
-            return
-        first, last = split_fd(args[0])[0], parse_int(args[1].split("<", 1)[0])
-        flags = args[2] if len(args) > 2 else "0"
-        if first is None or last is None:
-            return
-        if "CLOSE_RANGE_UNSHARE" in flags:
-            proc.fdt = proc.fdt.copy()
-        proc.fdt.close_range(first, last, "CLOSE_RANGE_CLOEXEC" in flags)
-
-    def _on_fcntl(self, proc: Process, rec: Record) -> None:
-        if rec.ret is None or rec.ret < 0:
-            return
-        args = split_args(rec.args)
-        if len(args) < 2:
-            return
-        cmd = args[1]
-        if cmd.startswith("F_DUPFD"):
-            _, of = self._fd(proc, args[0])
-            if of is not None:
-                proc.fdt.install(rec.ret, of, cmd == "F_DUPFD_CLOEXEC")
-        elif cmd == "F_SETFD":
-            fd = split_fd(args[0])[0]
-            if fd is not None:
-                proc.fdt.set_cloexec(fd, "FD_CLOEXEC" in (args[2] if len(args) > 2 else ""))
-
     # --- processes ----------------------------------------------------------------
 
     def _on_clone(self, proc: Process, rec: Record) -> None:
@@ -1156,20 +1100,6 @@ class EventBuilder:
             return path, path_cut, argv, False
         argv_cut = array_cut or any(c for _, c in words)
         return path, path_cut, shown, argv_cut
-
-    def _on_chdir(self, proc: Process, rec: Record) -> None:
-        if rec.ret != 0:
-            return
-        path = _clean(quoted_string(rec.args)[0])
-        if path is not None:
-            proc.cwd.path = proc.resolve(path) if (path.startswith("/") or proc.cwd.path) else None
-
-    def _on_fchdir(self, proc: Process, rec: Record) -> None:
-        if rec.ret != 0:
-            return
-        _, of = self._fd(proc, rec.args)
-        if of is not None and of.path:
-            proc.cwd.path = of.path
 
     def _on_unshare(self, proc: Process, rec: Record) -> None:
         if rec.ret != 0:

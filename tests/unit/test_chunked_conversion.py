@@ -21,7 +21,7 @@ import pytest
 from oracle import Oracle, convert, table_converter
 
 from iomonitor.strace.convert import Converter
-from iomonitor.strace.decode import split_args
+from iomonitor.strace.decode import split_args, split_fd
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "benchmarks" / "seed"
@@ -281,7 +281,7 @@ def test_core_reads_open_mmap_dup_as_the_oracle_does() -> None:
 # Process markers and the first use of a new pipe: the core's too.
 MARKERS_PIPES = [
     ("Py", '500 1795780000.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0'),
-    ("Py", "500 1795780000.000002 pipe2([3<pipe:[77]>, 4<pipe:[77]>], O_CLOEXEC) = 0"),
+    ("C", "500 1795780000.000002 pipe2([3<pipe:[77]>, 4<pipe:[77]>], O_CLOEXEC) = 0"),
     ("Py", "500 1795780000.000003 clone(child_stack=NULL, flags=SIGCHLD) = 501"),
     ("C", "500 1795780000.000004 read(3<pipe:[77]>,  <unfinished ...>"),
     ("C", '501 1795780000.000005 write(4<pipe:[77]>, "x", 1) = 1'),
@@ -313,6 +313,92 @@ def test_core_reads_exit_and_signal_markers_and_new_pipes_as_the_oracle_does() -
     procs = convert(table_converter(mtime=1795780000.0), data)["processes"]
     codes = dict(zip(procs["pid"], procs["exit_code"], strict=True))
     assert codes[501] == 3 and codes[500] == -1 and codes[502] == 0
+
+
+# fcntl, pipes, close_range and the working directory: one handler each, in
+# the core, on a log without -y (paths resolved against each process's cwd).
+FD_TABLE = [
+    ("Py", '600 10:00:00.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0'),
+    ("C", '600 10:00:00.000002 chdir("/srv") = 0'),
+    ("C", '600 10:00:00.000003 chdir("data") = 0'),
+    ("C", '600 10:00:00.000004 chdir("/nope") = -1 ENOENT (No such file or directory)'),
+    ("C", '600 10:00:00.000005 openat(AT_FDCWD, "a", O_RDONLY) = 3'),
+    ("C", "600 10:00:00.000006 fcntl(3, F_DUPFD_CLOEXEC, 10) = 10"),
+    ("C", "600 10:00:00.000007 fcntl64(3, F_DUPFD, 20) = 21"),
+    ("C", "600 10:00:00.000008 fcntl(21, F_SETFD, FD_CLOEXEC) = 0"),
+    ("C", "600 10:00:00.000009 fcntl(3, F_GETFL) = 0x8000 (flags O_RDONLY|O_LARGEFILE)"),
+    ("C", "600 10:00:00.000010 pipe([4, 5]) = 0"),
+    ("C", "600 10:00:00.000011 pipe2([6, 7], O_CLOEXEC) = 0"),
+    ("C", "600 10:00:00.000012 pipe2(0x7ffd, 0) = -1 EFAULT (Bad address)"),
+    ("C", '600 10:00:00.000013 openat(AT_FDCWD, "/srv", O_RDONLY|O_DIRECTORY) = 8'),
+    ("C", '600 10:00:00.000014 chdir("/") = 0'),
+    ("C", "600 10:00:00.000015 fchdir(8) = 0"),
+    ("C", '600 10:00:00.000016 openat(AT_FDCWD, "b", O_RDONLY) = 9'),
+    ("C", '600 10:00:00.000017 read(10, "x", 1) = 1'),
+    ("C", '600 10:00:00.000018 read(21, "x", 1) = 1'),
+    ("C", '600 10:00:00.000019 write(5, "x", 1) = 1'),
+    ("C", '600 10:00:00.000020 read(4, "x", 1) = 1'),
+    ("C", '600 10:00:00.000021 read(9, "x", 1) = 1'),
+    ("C", "600 10:00:00.000022 close_range(9, 4294967295, CLOSE_RANGE_CLOEXEC) = 0"),
+    ("C", "600 10:00:00.000023 close_range(5, 7, 0) = 0"),
+    ("Py", '600 10:00:00.000024 write(5, "x", 1) = 1'),
+    ("C", "600 10:00:00.000025 close_range(3, ~0U, CLOSE_RANGE_UNSHARE) = 0"),
+    ("Py", '600 10:00:00.000026 read(3, "x", 1) = 1'),
+]
+
+
+def test_core_reads_fcntl_pipes_close_range_and_cwd_as_the_oracle_does() -> None:
+    data = "".join(line + "\n" for _, line in FD_TABLE).encode()
+    assert_same(data)
+    assert_same(data, cuts=list(range(0, len(data), 4)))
+    conv = Converter(mtime=1795780000.0)
+    for owner, line in FD_TABLE:
+        before = conv.core.own_lines
+        list(conv.feed_bytes(line.encode() + b"\n"))
+        assert (conv.core.own_lines > before) == (owner == "C"), line
+    conv.finish()
+    got = convert(table_converter(mtime=1795780000.0), data)
+    rows = list(zip(*(got["events"][c] for c in ("fd", "dir", "file", "kind")), strict=True))
+    assert rows == [
+        (10, "R", "/srv/data/a", "file"),
+        (21, "R", "/srv/data/a", "file"),
+        (5, "W", "pipe:[#1]", "pipe"),
+        (4, "R", "pipe:[#1]", "pipe"),
+        (9, "R", "/srv/b", "file"),
+        (5, "W", "unknown:5", "other"),
+        (3, "R", "unknown:3", "other"),
+    ]
+
+
+def test_core_reads_fd_arguments_as_split_fd_does() -> None:
+    from iomonitor.strace._core import _split_fd
+
+    for text in [
+        "3",
+        "-1",
+        "AT_FDCWD",
+        "-100",
+        "AT_FDCWD</tmp>",
+        "-100 /* AT_FDCWD */</tmp>",
+        "3</tmp/f>(deleted)",
+        "1</dev/null<char 1:3>>",
+        "3<>",
+        "3<a>(deleted)>",
+        "3<",
+        "3x",
+        "x3",
+        "123456789012345678901234",
+        "-123456789012345678901<a>",
+        "3 /* x",
+        "3<a,b>",
+        "AT_FDCWD<",
+        "",
+        "3</a b>",
+        "4<TCP:[1.2.3.4:5->6.7.8.9:10]>",
+    ]:
+        want = split_fd(text) if "," not in text or "<" in text else (None, None)
+        got = _split_fd(text.encode())
+        assert (got if got is not None else (None, None)) == want, text
 
 
 STRACE = shutil.which("strace")
