@@ -39,7 +39,7 @@ from libc.float cimport LDBL_MANT_DIG
 from libc.math cimport INFINITY, NAN, fabsl, isnan, nearbyint, nextafter
 from libc.stdint cimport INT64_MIN, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, realloc, strtod
-from libc.string cimport memcmp, memcpy, memmove
+from libc.string cimport memchr, memcmp, memcpy, memmove
 
 import datetime as _dt
 
@@ -52,6 +52,7 @@ from iomonitor.timeutil import DAY, EPOCH, RELATIVE, TOD, first_date, local_midn
 #: damage (a log with a missing newline in binary garbage): it is counted
 #: (``overlong_lines``) and skipped up to the next newline.
 MAX_LINE = 1 << 24
+cdef Py_ssize_t C_MAX_LINE = MAX_LINE
 
 #: The last second a timestamp can hold (9999-12-31): later stamps are corrupt.
 cdef double MAX_TIME = 253402300799.0
@@ -686,17 +687,21 @@ cdef double parse_float(const char* p, Py_ssize_t n) nogil:
     a space or ">".
     """
     cdef int64_t v = 0
-    cdef Py_ssize_t i, ndig = 0, frac = -1
+    cdef Py_ssize_t i = 0, ndig, frac = -1
     cdef long double q
     cdef double d
-    for i in range(n):
-        if p[i] == b'.':
-            frac = 0
-        else:
+    # Integer digits, then (after the one '.') fraction digits: two tight loops.
+    while i < n and p[i] != b'.':
+        v = v * 10 + (p[i] - 48)
+        i += 1
+    ndig = i
+    if i < n:
+        i += 1
+        frac = n - i
+        while i < n:
             v = v * 10 + (p[i] - 48)
-            ndig += 1
-            if frac >= 0:
-                frac += 1
+            i += 1
+        ndig += frac
     if ndig <= 15:
         if frac <= 0:
             return <double>v
@@ -985,10 +990,25 @@ cdef Py_ssize_t deco_end(const char* p, Py_ssize_t i, Py_ssize_t e) nogil:
 
 
 cdef Py_ssize_t find(const char* p, Py_ssize_t n, const char* what, Py_ssize_t m) nogil:
-    cdef Py_ssize_t i
-    for i in range(n - m + 1):
-        if p[i] == what[0] and memcmp(p + i, what, m) == 0:
-            return i
+    # memchr (vector code) skips to each candidate for the needle's first
+    # byte that is not a space (spaces are everywhere in argument text),
+    # instead of a byte loop over the whole arguments of every line.
+    cdef Py_ssize_t k = 0
+    cdef const char* q
+    cdef const char* end
+    if m > n:
+        return -1
+    while k < m - 1 and what[k] == b' ':
+        k += 1
+    q = p + k
+    end = p + n - m + 1 + k
+    while q < end:
+        q = <const char*>memchr(q, what[k], end - q)
+        if q == NULL:
+            return -1
+        if memcmp(q - k, what, m) == 0:
+            return q - k - p
+        q += 1
     return -1
 
 
@@ -1368,7 +1388,7 @@ cdef class Core:
                     self._line(PyBytes_AS_STRING(joined), PyBytes_GET_SIZE(joined) - 1, True)
                 else:
                     self.skipping = False
-            elif i - start > MAX_LINE:
+            elif i - start > C_MAX_LINE:
                 self.overlong_lines += 1
                 self.lines += 1
             else:
@@ -1468,7 +1488,7 @@ cdef class Core:
     cdef int _keep(self, const char* p, Py_ssize_t n) except -1:
         if self.skipping:
             return 0
-        if len(self.carry) + n > MAX_LINE:
+        if len(self.carry) + n > C_MAX_LINE:
             # Count it once, now; drop what was kept and the rest up to its newline.
             self.overlong_lines += 1
             self.lines += 1
@@ -2178,10 +2198,6 @@ cdef class Core:
 
         b._emit(rec, proc, fd, of, ("P" if _peek(rec) else "R") if reading else "W",
                 rec.ret or 0, peer)
-
-
-cdef extern from "string.h":
-    void* memchr(const void* s, int c, size_t n) nogil
 
 
 cdef inline const void* memchr_(const char* p, Py_ssize_t n) nogil:
