@@ -379,6 +379,7 @@ cdef object file_of(Core core, Call* c, Args* g, int k, int64_t* fd):
     if of is not None and at == g.end[k]:
         return of
     found, of = core.builder._fd(<object>c.proc, arg_text(g, k))
+    core.fdgen += 1  # _fd may have put a new file in the table
     if found is None:
         return None
     # A number no fd has: kept beyond int32 (malformed at an event), or negative.
@@ -496,6 +497,7 @@ cdef int on_dup(Core core, Call* c, Args* g) except -1:
     if 0 <= new <= 2 and of._std and new != fd:
         of = OpenFile(of._name, of._kind, std=True, vouched=of._vouched, seen_as=of._seen_as)
     (<dict>c.fds)[new] = (of, cloexec)
+    core.fdgen += 1
     return 0
 
 
@@ -539,11 +541,13 @@ cdef int on_fcntl(Core core, Call* c, Args* g) except -1:
         of = file_of(core, c, g, 0, &fd)
         if of is not None:
             fds[c.ret.value] = (of, n == 15 and memcmp(cmd, b"F_DUPFD_CLOEXEC", 15) == 0)
+            core.fdgen += 1
     elif n == 7 and memcmp(cmd, b"F_SETFD", 7) == 0:
         value = arg_fd(g, 0, &fd, &deco, &deco_len)
         entry = fds.get(value) if value is not None else None
         if entry is not None:
             fds[value] = (entry[0], arg_has(g, 2, b"FD_CLOEXEC", 10))
+            core.fdgen += 1
     return 0
 
 
@@ -588,6 +592,7 @@ cdef int on_pipe(Core core, Call* c, Args* g) except -1:
                 # it, which the core may take as checked.
                 of.seen = text.encode("utf-8", "surrogateescape")
         fds[value] = (of, cloexec)
+    core.fdgen += 1
     return 0
 
 
@@ -614,6 +619,7 @@ cdef int on_close_range(Core core, Call* c, Args* g) except -1:
         c.fds = <PyObject*>fds
         (<Thread>c.th).fds = fds
     proc.fdt.close_range(first, last, arg_has(g, 2, b"CLOSE_RANGE_CLOEXEC", 19))
+    core.fdgen += 1
     return 0
 
 
@@ -639,6 +645,7 @@ cdef int on_fchdir(Core core, Call* c, Args* g) except -1:
     else:
         # Not one argument: the fd reader reads the whole text (a damaged line).
         of = core.builder._fd(<object>c.proc, PyUnicode_DecodeUTF8(g.a, g.n, "surrogateescape"))[1]
+        core.fdgen += 1
     if of is not None and of._path:
         (<object>c.proc).cwd.path = of._path
     return 0
@@ -731,6 +738,7 @@ cdef int opened(Core core, dict fds, int64_t fd, str deco, str name, bint cloexe
     if agrees:
         of.seen = deco.encode("utf-8", "surrogateescape")
     fds[fd] = (of, cloexec)
+    core.fdgen += 1
     return 0
 
 
