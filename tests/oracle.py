@@ -3,7 +3,7 @@
 Every line goes through the parser, the joiner and
 :class:`~iomonitor.strace.events.EventBuilder`'s handlers, and the calls the
 compiled core owns (read/write-like calls, ``close``, the opens, ``mmap``,
-``dup``, ``fcntl``, pipes, ``close_range``, ``chdir``) are handled by the plain Python handlers below: the semantics as they were written before the
+``dup``, ``fcntl``, pipes, ``close_range``, ``chdir``, ``clone``) are handled by the plain Python handlers below: the semantics as they were written before the
 core existed. The compiled path must give the same events, processes, failed
 calls and counters on every input; this module is never a runtime path.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from iomonitor.schema import MMAPS, READS, WRITES
+from iomonitor.schema import CLONES, MMAPS, READS, WRITES
 from iomonitor.strace.convert import Converter
 from iomonitor.strace.decode import parse_int, quoted_string, split_args, split_fd
 from iomonitor.strace.events import (
@@ -209,7 +209,19 @@ def _on_fchdir(b: EventBuilder, proc: Process, rec: Record) -> None:
         proc.cwd.path = of.path
 
 
+def _on_clone(b: EventBuilder, proc: Process, rec: Record) -> None:
+    if rec.ret is None or rec.ret <= 0:
+        return
+    if rec.ret > 2**31 - 1:
+        b._malformed(rec)
+        return
+    if rec.ret not in b.procs:
+        child = b._spawn(proc, rec.ret, rec.syscall, rec.args)
+        child.start = rec.time
+
+
 _CALLS = {
+    **dict.fromkeys(CLONES, _on_clone),
     **dict.fromkeys(MMAPS, _on_mmap),
     "open": _on_open,
     "creat": _on_open,

@@ -19,6 +19,7 @@ _CALL_KINDS = {
     "pipe": K_PIPE, "pipe2": K_PIPE,
     "close_range": K_CLOSE_RANGE,
     "chdir": K_CHDIR, "fchdir": K_FCHDIR,
+    "clone": K_CLONE, "clone2": K_CLONE, "clone3": K_CLONE, "fork": K_CLONE, "vfork": K_CLONE,
 }
 #: The calls whose one handler is in the core (whole lines and joined halves alike).
 CALL_HANDLERS = frozenset(_CALL_KINDS)
@@ -41,7 +42,7 @@ cdef struct Args:
 cdef struct Ret:
     bint has             # Record.ret is not None
     bint big             # beyond int64: no real call returns that
-    int64_t value
+    int64_t value        # when big: +-2**62, the sign kept
     const char* err      # the errno's name, NULL: none
     Py_ssize_t err_len
     const char* deco     # the -y decoration of the return value, NULL: none
@@ -310,6 +311,8 @@ cdef bint lexed_ret(Lexed* x, Ret* r) nogil:
             i += 1
         if i == 18 and v < 0:
             r.big = True
+        if r.big:
+            v = 1LL << 62
     else:
         r.has = True
         if n and s[0] == b'-':
@@ -320,6 +323,7 @@ cdef bint lexed_ret(Lexed* x, Ret* r) nogil:
             return False
         if j - i > 18:
             r.big = True
+            v = 1LL << 62
         else:
             for k in range(i, j):
                 v = v * 10 + (s[k] - 48)
@@ -352,7 +356,7 @@ cdef int record_ret(object rec, Ret* r, list keep) except -1:
     ret = rec.ret
     r.has = ret is not None
     r.big = r.has and not (-(1 << 63) <= ret < (1 << 63))
-    r.value = ret if r.has and not r.big else 0
+    r.value = ret if r.has and not r.big else 0 if not r.has else (1 << 62 if ret > 0 else -(1 << 62))
     r.err = r.deco = NULL
     r.err_len = r.deco_len = 0
     if rec.errno is not None:
@@ -519,7 +523,29 @@ cdef int on_call(Core core, int kind, Call* c, const char* a, Py_ssize_t n) exce
         return on_close_range(core, c, &g)
     if kind == K_CHDIR:
         return on_chdir(core, c, &g)
-    return on_fchdir(core, c, &g)
+    if kind == K_FCHDIR:
+        return on_fchdir(core, c, &g)
+    return on_clone(core, c, &g)
+
+
+cdef int on_clone(Core core, Call* c, Args* g) except -1:
+    """``clone``/``fork``/``vfork`` = PID: the new process, unless its own lines came first.
+
+    ``EventBuilder._spawn`` makes it (sharing or copying the fd table and
+    cwd as the flags say), as it does for a child that prints before its
+    parent's call returns.
+    """
+    if not c.ret.has or c.ret.value <= 0:
+        return 0
+    if c.ret.value > MAX_INT32:
+        return malformed(core, c)
+    pid = c.ret.value
+    if pid not in core.procs:
+        child = core.builder._spawn(
+            <object>c.proc, pid, PyUnicode_DecodeASCII(c.name, c.name_len, NULL),
+            PyUnicode_DecodeUTF8(g.a, g.n, "surrogateescape"))
+        child.start = None if isnan(c.t) else c.t
+    return 0
 
 
 cdef inline bint ret_zero(Ret* r) nogil:

@@ -1157,6 +1157,7 @@ cdef enum:
     K_CLOSE_RANGE = 13
     K_CHDIR = 14
     K_FCHDIR = 15
+    K_CLONE = 16      # clone, clone2, clone3, fork, vfork
 
 
 cdef enum:

@@ -626,8 +626,6 @@ class EventBuilder:
         for name in CALL_HANDLERS:
             # The compiled core's handlers (_calls.pxi), registered by use_core().
             h[name] = self._no_core
-        for name in CLONES:
-            h[name] = self._on_clone
         for name in ANON_FDS:
             h[name] = self._on_anon
         for name in IO_URING:
@@ -987,16 +985,6 @@ class EventBuilder:
         return deque()
 
     # --- processes ----------------------------------------------------------------
-
-    def _on_clone(self, proc: Process, rec: Record) -> None:
-        if rec.ret is None or rec.ret <= 0:
-            return
-        if rec.ret > _MAX_INT32:
-            self._malformed(rec)
-            return
-        if rec.ret not in self.procs:
-            child = self._spawn(proc, rec.ret, rec.syscall, rec.args)
-            child.start = rec.time
 
     def _on_execve(self, proc: Process, rec: Record) -> None:
         # `superseded` proves a thread's exec succeeded, whatever the return

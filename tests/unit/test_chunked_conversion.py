@@ -282,7 +282,7 @@ def test_core_reads_open_mmap_dup_as_the_oracle_does() -> None:
 MARKERS_PIPES = [
     ("Py", '500 1795780000.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0'),
     ("C", "500 1795780000.000002 pipe2([3<pipe:[77]>, 4<pipe:[77]>], O_CLOEXEC) = 0"),
-    ("Py", "500 1795780000.000003 clone(child_stack=NULL, flags=SIGCHLD) = 501"),
+    ("C", "500 1795780000.000003 clone(child_stack=NULL, flags=SIGCHLD) = 501"),
     ("C", "500 1795780000.000004 read(3<pipe:[77]>,  <unfinished ...>"),
     ("C", '501 1795780000.000005 write(4<pipe:[77]>, "x", 1) = 1'),
     ("C", '501 1795780000.000006 write(4<pipe:[77]>, "x", 1) = 1'),
@@ -344,6 +344,14 @@ FD_TABLE = [
     ("Py", '600 10:00:00.000024 write(5, "x", 1) = 1'),
     ("C", "600 10:00:00.000025 close_range(3, ~0U, CLOSE_RANGE_UNSHARE) = 0"),
     ("Py", '600 10:00:00.000026 read(3, "x", 1) = 1'),
+    # clone and vfork, whole and split (the child printing before it returns).
+    ("C", '600 10:00:00.000027 openat(AT_FDCWD, "c", O_RDONLY) = 3'),
+    ("C", "600 10:00:00.000028 clone(child_stack=NULL, flags=CLONE_FILES|SIGCHLD) = 601"),
+    ("C", '601 10:00:00.000029 read(3, "x", 1) = 1'),
+    ("Py", "600 10:00:00.000030 vfork( <unfinished ...>"),
+    ("Py", '602 10:00:00.000031 read(3, "x", 1) = 1'),
+    ("Py", "600 10:00:00.000032 <... vfork resumed>) = 602"),
+    ("C", "600 10:00:00.000033 fork() = 99999999999"),
 ]
 
 
@@ -367,7 +375,11 @@ def test_core_reads_fcntl_pipes_close_range_and_cwd_as_the_oracle_does() -> None
         (9, "R", "/srv/b", "file"),
         (5, "W", "unknown:5", "other"),
         (3, "R", "unknown:3", "other"),
+        (3, "R", "/srv/c", "file"),
+        (3, "R", "/srv/c", "file"),
     ]
+    # The fork's pid is beyond any pid: counted, with its line as an example.
+    assert got["counters"]["unparsed_lines"] == 1
 
 
 def test_core_reads_fd_arguments_as_split_fd_does() -> None:
