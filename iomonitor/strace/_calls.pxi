@@ -8,6 +8,8 @@
 
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 
+from shlex import join as _shlex_join
+
 from iomonitor.strace.decode import parse_int, quoted_string
 
 # What a call-handler kind is (Core.kinds): K_OPEN .. K_DUP.
@@ -20,6 +22,7 @@ _CALL_KINDS = {
     "close_range": K_CLOSE_RANGE,
     "chdir": K_CHDIR, "fchdir": K_FCHDIR,
     "clone": K_CLONE, "clone2": K_CLONE, "clone3": K_CLONE, "fork": K_CLONE, "vfork": K_CLONE,
+    "execve": K_EXEC, "execveat": K_EXEC,
 }
 #: The calls whose one handler is in the core (whole lines and joined halves alike).
 CALL_HANDLERS = frozenset(_CALL_KINDS)
@@ -33,6 +36,7 @@ cdef enum:
 cdef struct Args:
     const char* a
     Py_ssize_t n
+    PyObject* more       # a list for the places of arguments beyond MAX_ARGS, or NULL
     int count
     Py_ssize_t start[8]
     Py_ssize_t end[8]
@@ -98,7 +102,7 @@ cdef inline Py_ssize_t space_before(const char* p, Py_ssize_t s, Py_ssize_t e) n
     return 0
 
 
-cdef void add_arg(const char* a, Py_ssize_t s, Py_ssize_t e, Args* out) noexcept nogil:
+cdef int add_arg(const char* a, Py_ssize_t s, Py_ssize_t e, Args* out) except -1:
     cdef Py_ssize_t k
     while s < e:
         k = space_at(a, s, e)
@@ -113,10 +117,13 @@ cdef void add_arg(const char* a, Py_ssize_t s, Py_ssize_t e, Args* out) noexcept
     if out.count < MAX_ARGS:
         out.start[out.count] = s
         out.end[out.count] = e
+    elif out.more != NULL:
+        (<list>out.more).append((s, e))
     out.count += 1
+    return 0
 
 
-cdef void split_args_c(const char* a, Py_ssize_t n, Args* out) noexcept nogil:
+cdef int split_args_c(const char* a, Py_ssize_t n, Args* out, list more=None) except -1:
     """Cut argument text at its top-level commas: :func:`~iomonitor.strace.decode.split_args`.
 
     The same tokens as there: strings, escape pairs, ``/* */`` comments,
@@ -125,13 +132,15 @@ cdef void split_args_c(const char* a, Py_ssize_t n, Args* out) noexcept nogil:
     so the open brackets are always some of ``([{`` with some ``<`` on top:
     two counts hold them. Text without a quote, ``<``, an opening bracket or
     a backslash is cut at every comma, comments included, as split_args
-    cuts it.
+    cuts it. The places of arguments beyond MAX_ARGS go to ``more`` when
+    given, as (start, end).
     """
     cdef Py_ssize_t i = 0, start = 0, j, brackets = 0, decos = 0
     cdef char c
     cdef bint comments = False
     out.a = a
     out.n = n
+    out.more = <PyObject*>more if more is not None else NULL
     out.count = 0
     for j in range(n):
         c = a[j]
@@ -181,6 +190,7 @@ cdef void split_args_c(const char* a, Py_ssize_t n, Args* out) noexcept nogil:
         add_arg(a, start, n, out)
         if out.count == 1 and out.start[0] == out.end[0]:
             out.count = 0  # blank text: no argument
+    return 0
 
 
 cdef inline object arg_text(Args* g, int k):
@@ -253,11 +263,16 @@ cdef inline object deco_text(Args* g, Py_ssize_t at, Py_ssize_t n):
     return PyUnicode_DecodeUTF8(g.a + at, n, "surrogateescape")
 
 
-cdef object arg_path(Args* g, int k):
-    """A string argument as the handlers name paths (None when it is not one string)."""
-    cdef const char* a = g.a + g.start[k]
-    cdef Py_ssize_t n = g.end[k] - g.start[k], j
+cdef object string_at(const char* a, Py_ssize_t n, bint* cut):
+    """A string argument [a, a+n) as the handlers name paths and argv words.
+
+    None when it is not one string (``NULL``, an address); ``cut`` tells
+    whether strace's ``-s`` cut it (``"..."...``). What ``quoted_string``
+    then ``_clean`` give.
+    """
+    cdef Py_ssize_t j
     cdef bint ascii = True
+    cut[0] = False
     if n < 2 or a[0] != b'"':
         return None
     j = 1
@@ -267,12 +282,21 @@ cdef object arg_path(Args* g, int k):
         j += 1
     if j < n and a[j] == b'"' and (j + 1 == n or (j + 4 == n and a[j + 1] == b'.'
                                                  and a[j + 2] == b'.' and a[j + 3] == b'.')):
+        cut[0] = j + 1 < n
         if ascii:
             return PyUnicode_DecodeASCII(a + 1, j - 1, NULL)
         return a[1:j].decode("utf-8", "backslashreplace")
     from iomonitor.strace.events import _clean
 
-    return _clean(quoted_string(arg_text(g, k))[0])
+    text, was_cut = quoted_string(PyUnicode_DecodeUTF8(a, n, "surrogateescape"))
+    cut[0] = was_cut
+    return _clean(text)
+
+
+cdef object arg_path(Args* g, int k):
+    """A string argument as the handlers name paths (None when it is not one string)."""
+    cdef bint cut
+    return string_at(g.a + g.start[k], g.end[k] - g.start[k], &cut)
 
 
 cdef inline bint ret_failed(Ret* r) nogil:
@@ -525,7 +549,88 @@ cdef int on_call(Core core, int kind, Call* c, const char* a, Py_ssize_t n) exce
         return on_chdir(core, c, &g)
     if kind == K_FCHDIR:
         return on_fchdir(core, c, &g)
-    return on_clone(core, c, &g)
+    if kind == K_CLONE:
+        return on_clone(core, c, &g)
+    return on_exec(core, c, &g)
+
+
+cdef int on_exec(Core core, Call* c, Args* g) except -1:
+    """``execve``/``execveat``: the program and argv, close-on-exec fds closed.
+
+    ``+++ superseded`` (a thread's exec) proves it succeeded whatever the
+    return value says: with --seccomp-bpf strace 6.1 prints ``= -1 (errno
+    1844...)``. A path or argv cut by ``-s`` is made whole where the command
+    iomonitor started or the live process agree with it
+    (``EventBuilder._whole_exec``).
+    """
+    cdef object proc = <object>c.proc
+    cdef object b = core.builder
+    cdef Args words_at
+    cdef int i = 1 if call_is(c, b"execveat", 8) else 0, k
+    cdef bint path_cut = False, cut = False, array_cut = False
+    cdef Py_ssize_t n, s, e
+    cdef Thread th
+    superseded = proc.pid in b._superseded
+    b._superseded.discard(proc.pid)
+    if not ret_zero(&c.ret) and not superseded:
+        return 0
+    if c.rec == NULL:
+        # Other threads' ends are the Python side's to read (below): hand them over.
+        core.sync()
+    path = None
+    if g.count > i and i < MAX_ARGS:
+        path = string_at(g.a + g.start[i], g.end[i] - g.start[i], &path_cut)
+    words = []
+    if (g.count > i + 1 and i + 1 < MAX_ARGS and g.end[i + 1] > g.start[i + 1]
+            and g.a[g.start[i + 1]] == b'['):
+        n = g.end[i + 1] - g.start[i + 1]
+        more = []
+        split_args_c(g.a + g.start[i + 1] + 1, max(n - 2, 0), &words_at, more)
+        for k in range(words_at.count):
+            if k < MAX_ARGS:
+                s, e = words_at.start[k], words_at.end[k]
+            else:
+                s, e = more[k - MAX_ARGS]
+            if e - s == 3 and memcmp(words_at.a + s, b"...", 3) == 0:
+                array_cut = True  # -s caps arrays too: more arguments followed
+                continue
+            text = string_at(words_at.a + s, e - s, &cut)
+            words.append((text or PyUnicode_DecodeUTF8(words_at.a + s, e - s,
+                                                       "surrogateescape"), cut))
+    argv = [w for w, _ in words]
+    argv_cut = array_cut or any(x for _, x in words)
+    if argv_cut or path_cut:
+        path, path_cut, argv, argv_cut = b._whole_exec(proc, path or "", path_cut, words,
+                                                       array_cut)
+    cut = path_cut or argv_cut
+    if path:
+        proc.comm = path.rpartition("/")[2]
+        if path_cut:
+            # The tail of the path is missing: argv[0] names the program
+            # when it is whole, else the name is marked as cut.
+            if argv and not (words and words[0][1] and argv_cut):
+                proc.comm = argv[0].rpartition("/")[2]
+            else:
+                proc.comm += "..."
+    if words or not cut:
+        proc.argv = _shlex_join(argv)
+    proc.argv_cut = cut
+    b._exec_seen = True
+    t = None if isnan(c.t) else c.t
+    b.exec_rows.append({"pid": proc.pid, "tgid": proc.tgid, "time": t, "path": path,
+                        "argv": proc.argv, "argv_cut": cut})
+    # execve gives the process its own table (unshare_files) before
+    # closing the close-on-exec fds.
+    proc.fdt = proc.fdt.copy()
+    proc.fdt.exec()
+    core.fdgen += 1
+    th = <Thread>c.th
+    th.fds = proc.fdt.fds
+    th.comm = core.columns.word(proc.comm)
+    for other in b._groups[proc.tgid]:
+        if other is not proc and other.end is None:
+            other.end = t
+    return 0
 
 
 cdef int on_clone(Core core, Call* c, Args* g) except -1:
@@ -769,10 +874,14 @@ cdef int opened(Core core, dict fds, int64_t fd, str deco, str name, bint cloexe
 
 
 def _split_args(bytes text):
-    """The core's cut of argument text (its first arguments, and how many), for the tests."""
+    """The core's cut of argument text (every argument), for the tests."""
     cdef Args g
-    split_args_c(PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text), &g)
-    return [arg_text(&g, k) for k in range(min(g.count, MAX_ARGS))], g.count
+    more = []
+    split_args_c(PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text), &g, more)
+    out = [arg_text(&g, k) for k in range(min(g.count, MAX_ARGS))]
+    out += [text[s:e].decode("utf-8", "surrogateescape") for s, e in more]
+    assert len(out) == g.count
+    return out
 
 
 def _split_fd(bytes text):

@@ -1158,6 +1158,7 @@ cdef enum:
     K_CHDIR = 14
     K_FCHDIR = 15
     K_CLONE = 16      # clone, clone2, clone3, fork, vfork
+    K_EXEC = 17       # execve, execveat
 
 
 cdef enum:

@@ -645,8 +645,6 @@ class EventBuilder:
                 "bind": self._on_bind,
                 "getpeername": self._on_connect,
                 "getsockname": self._on_bind,
-                "execve": self._on_execve,
-                "execveat": self._on_execve,
                 "unshare": self._on_unshare,
                 "memfd_create": self._on_memfd,
                 "pidfd_open": self._on_pidfd_open,
@@ -985,64 +983,6 @@ class EventBuilder:
         return deque()
 
     # --- processes ----------------------------------------------------------------
-
-    def _on_execve(self, proc: Process, rec: Record) -> None:
-        # `superseded` proves a thread's exec succeeded, whatever the return
-        # value: with --seccomp-bpf strace 6.1 prints `= -1 (errno 1844...)`.
-        superseded = proc.pid in self._superseded
-        self._superseded.discard(proc.pid)
-        if rec.ret != 0 and not superseded:
-            return
-        args = split_args(rec.args)
-        i = 1 if rec.syscall == "execveat" else 0
-        path, path_cut = quoted_string(args[i]) if len(args) > i else (None, False)
-        path = _clean(path)
-        words: list[tuple[str, bool]] = []
-        array_cut = False
-        if len(args) > i + 1 and args[i + 1].startswith("["):
-            for item in split_args(args[i + 1][1:-1]):
-                if item == "...":  # -s caps arrays too: more arguments followed
-                    array_cut = True
-                    continue
-                text, cut = quoted_string(item)
-                words.append((_clean(text) or item, cut))
-        argv = [w for w, _ in words]
-        argv_cut = array_cut or any(c for _, c in words)
-        if argv_cut or path_cut:
-            path, path_cut, argv, argv_cut = self._whole_exec(
-                proc, path or "", path_cut, words, array_cut
-            )
-        cut = path_cut or argv_cut
-        if path:
-            proc.comm = path.rsplit("/", 1)[-1]
-            if path_cut:
-                # The tail of the path is missing: argv[0] names the program
-                # when it is whole, else the name is marked as cut.
-                if argv and not (words and words[0][1] and argv_cut):
-                    proc.comm = argv[0].rsplit("/", 1)[-1]
-                else:
-                    proc.comm += "..."
-        if words or not cut:
-            proc.argv = shlex.join(argv)
-        proc.argv_cut = cut
-        self._exec_seen = True
-        self.exec_rows.append(
-            {
-                "pid": proc.pid,
-                "tgid": proc.tgid,
-                "time": rec.time,
-                "path": path,
-                "argv": proc.argv,
-                "argv_cut": cut,
-            }
-        )
-        # execve gives the process its own table (unshare_files) before
-        # closing the close-on-exec fds.
-        proc.fdt = proc.fdt.copy()
-        proc.fdt.exec()
-        for other in self._groups[proc.tgid]:
-            if other is not proc and other.end is None:
-                other.end = rec.time
 
     def _whole_exec(
         self,
