@@ -3,8 +3,7 @@
 Every line goes through the parser, the joiner and
 :class:`~iomonitor.strace.events.EventBuilder`'s handlers, and the calls the
 compiled core owns (read/write-like calls, ``close``, the opens, ``mmap``,
-``dup``, ``fcntl``, pipes, ``close_range``, ``chdir``, ``clone``, ``execve``) are
-handled by the plain Python handlers below: the semantics as they were written before the
+``dup``, ``fcntl``, pipes, ``close_range``, ``chdir``, ``clone``, ``execve``, ``socket``, ``socketpair``) are handled by the plain Python handlers below: the semantics as they were written before the
 core existed. The compiled path must give the same events, processes, failed
 calls and counters on every input; this module is never a runtime path.
 """
@@ -24,12 +23,23 @@ from iomonitor.strace.events import (
     EventBuilder,
     _clean,
     _failed_call,
-    _fd_array,
     _path_kind,
     _peek,
 )
 from iomonitor.strace.fdtable import STD_NAMES, OpenFile, Process
 from iomonitor.strace.parser import Record
+
+
+def _fd_array(arg: str) -> list[tuple[int, str | None]]:
+    """``[3<pipe:[7]>, 4<pipe:[7]>]`` -> [(3, "pipe:[7]"), (4, "pipe:[7]")]."""
+    if not arg.startswith("["):
+        return []
+    out = []
+    for item in split_args(arg[1:-1]):
+        fd, deco = split_fd(item)
+        if fd is not None:
+            out.append((fd, deco))
+    return out
 
 
 def _on_read(b: EventBuilder, proc: Process, rec: Record) -> None:
@@ -279,7 +289,58 @@ def _on_execve(b: EventBuilder, proc: Process, rec: Record) -> None:
             other.end = rec.time
 
 
+def _on_socket(b: EventBuilder, proc: Process, rec: Record) -> None:
+    if rec.ret is None or rec.ret < 0:
+        return
+    args = split_args(rec.args)
+    domain = args[0] if args else ""
+    stype = args[1] if len(args) > 1 else ""
+    proto = args[2] if len(args) > 2 else ""
+    if "AF_INET" in domain:
+        kind = "udp" if "SOCK_DGRAM" in stype else "tcp" if "SOCK_STREAM" in stype else "other"
+        name = f"{kind}:unconnected"
+    elif "AF_UNIX" in domain or "AF_LOCAL" in domain:
+        kind, name = "unix", f"unix:[#{b._new_id()}]"
+    elif "AF_NETLINK" in domain:
+        kind, name = (
+            "netlink",
+            _clean("netlink:" + proto.removeprefix("NETLINK_")) or "netlink:",
+        )
+    else:
+        kind, name = "other", _clean(f"socket:{domain}") or "socket:"
+    if rec.ret_deco and not b._deco(rec.ret_deco).vague:
+        d = b._deco(rec.ret_deco)
+        if d.kind == "netlink" or (d.peer_known and d.kind != "unix"):
+            name = d.name
+        kind = d.kind if d.kind != "other" else kind
+    proc.fdt.install(rec.ret, OpenFile(name, kind), "SOCK_CLOEXEC" in stype)
+
+
+def _on_socketpair(b: EventBuilder, proc: Process, rec: Record) -> None:
+    if rec.ret != 0:
+        return
+    args = split_args(rec.args)
+    pair = _fd_array(args[3]) if len(args) > 3 else []
+    if len(pair) < 2:
+        return
+    # Both ends get one name so that the two processes at the ends join up:
+    # the smaller inode, as -yy's `UNIX-STREAM:[a->b]` gives on both ends.
+    first, second = pair[0][1], pair[1][1]
+    if first and second and b._deco(first).vague:
+        inodes = [int(d[d.index("[") + 1 : -1]) for d in (first, second)]
+        name = f"unix:[{min(inodes)}]"
+    elif first:
+        name = b._deco(first).name
+    else:
+        name = f"unix:[#{b._new_id()}]"
+    cloexec = "SOCK_CLOEXEC" in rec.args
+    for fd, _ in pair[:2]:
+        proc.fdt.install(fd, OpenFile(name, "unix"), cloexec)
+
+
 _CALLS = {
+    "socket": _on_socket,
+    "socketpair": _on_socketpair,
     "execve": _on_execve,
     "execveat": _on_execve,
     **dict.fromkeys(CLONES, _on_clone),

@@ -1159,6 +1159,8 @@ cdef enum:
     K_FCHDIR = 15
     K_CLONE = 16      # clone, clone2, clone3, fork, vfork
     K_EXEC = 17       # execve, execveat
+    K_SOCKET = 18
+    K_SOCKETPAIR = 19
 
 
 cdef enum:

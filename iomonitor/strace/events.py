@@ -127,18 +127,6 @@ def _clean(text: str | None) -> str | None:
     return to_name(text.encode("utf-8", "surrogateescape"))
 
 
-def _fd_array(arg: str) -> list[tuple[int, str | None]]:
-    """``[3<pipe:[7]>, 4<pipe:[7]>]`` -> [(3, "pipe:[7]"), (4, "pipe:[7]")]."""
-    if not arg.startswith("["):
-        return []
-    out = []
-    for item in split_args(arg[1:-1]):
-        fd, deco = split_fd(item)
-        if fd is not None:
-            out.append((fd, deco))
-    return out
-
-
 def _split_hostport(text: str) -> tuple[str, int | None]:
     """``1.2.3.4:80`` or ``[::1]:80`` -> (address, port)."""
     if text.startswith("["):
@@ -637,8 +625,6 @@ class EventBuilder:
                 "vmsplice": self._on_vmsplice,
                 # The compiled core's Core.on_close, registered by use_core().
                 "close": self._no_core,
-                "socket": self._on_socket,
-                "socketpair": self._on_socketpair,
                 "accept": self._on_accept,
                 "accept4": self._on_accept,
                 "connect": self._on_connect,
@@ -777,53 +763,6 @@ class EventBuilder:
         if of is None:
             of = OpenFile(f"unknown:{rec.ret}", "other", known=False)
         proc.fdt.install(rec.ret, of, True)  # pidfd_getfd always sets O_CLOEXEC
-
-    def _on_socket(self, proc: Process, rec: Record) -> None:
-        if rec.ret is None or rec.ret < 0:
-            return
-        args = split_args(rec.args)
-        domain = args[0] if args else ""
-        stype = args[1] if len(args) > 1 else ""
-        proto = args[2] if len(args) > 2 else ""
-        if "AF_INET" in domain:
-            kind = "udp" if "SOCK_DGRAM" in stype else "tcp" if "SOCK_STREAM" in stype else "other"
-            name = f"{kind}:unconnected"
-        elif "AF_UNIX" in domain or "AF_LOCAL" in domain:
-            kind, name = "unix", f"unix:[#{self._new_id()}]"
-        elif "AF_NETLINK" in domain:
-            kind, name = (
-                "netlink",
-                _clean("netlink:" + proto.removeprefix("NETLINK_")) or "netlink:",
-            )
-        else:
-            kind, name = "other", _clean(f"socket:{domain}") or "socket:"
-        if rec.ret_deco and not self._deco(rec.ret_deco).vague:
-            d = self._deco(rec.ret_deco)
-            if d.kind == "netlink" or (d.peer_known and d.kind != "unix"):
-                name = d.name
-            kind = d.kind if d.kind != "other" else kind
-        proc.fdt.install(rec.ret, OpenFile(name, kind), "SOCK_CLOEXEC" in stype)
-
-    def _on_socketpair(self, proc: Process, rec: Record) -> None:
-        if rec.ret != 0:
-            return
-        args = split_args(rec.args)
-        pair = _fd_array(args[3]) if len(args) > 3 else []
-        if len(pair) < 2:
-            return
-        # Both ends get one name so that the two processes at the ends join up:
-        # the smaller inode, as -yy's `UNIX-STREAM:[a->b]` gives on both ends.
-        first, second = pair[0][1], pair[1][1]
-        if first and second and self._deco(first).vague:
-            inodes = [int(d[d.index("[") + 1 : -1]) for d in (first, second)]
-            name = f"unix:[{min(inodes)}]"
-        elif first:
-            name = self._deco(first).name
-        else:
-            name = f"unix:[#{self._new_id()}]"
-        cloexec = "SOCK_CLOEXEC" in rec.args
-        for fd, _ in pair[:2]:
-            proc.fdt.install(fd, OpenFile(name, "unix"), cloexec)
 
     def _on_accept(self, proc: Process, rec: Record) -> None:
         if rec.ret is None or rec.ret < 0:

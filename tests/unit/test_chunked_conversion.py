@@ -361,6 +361,14 @@ FD_TABLE = [
         "C",
         '600 10:00:00.000038 execve("/nope", ["nope"], 0x1) = -1 ENOENT (No such file or directory)',
     ),
+    # Sockets without -y: named by their domain and type until a peer names them.
+    ("C", "600 10:00:00.000039 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 5"),
+    ("C", "600 10:00:00.000040 socketpair(AF_UNIX, SOCK_STREAM, 0, [6, 7]) = 0"),
+    ("C", "600 10:00:00.000041 socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) = 8"),
+    ("C", '600 10:00:00.000042 write(5, "x", 1) = 1'),
+    ("C", '600 10:00:00.000043 write(6, "x", 1) = 1'),
+    ("C", '600 10:00:00.000044 read(7, "x", 1) = 1'),
+    ("C", '600 10:00:00.000045 write(8, "x", 1) = 1'),
 ]
 
 
@@ -388,6 +396,10 @@ def test_core_reads_fcntl_pipes_close_range_and_cwd_as_the_oracle_does() -> None
         (3, "R", "/srv/c", "file"),
         (3, "R", "/srv/c", "file"),
         (4, "R", "unknown:4", "other"),
+        (5, "W", "tcp:unconnected", "tcp"),
+        (6, "W", "unix:[#3]", "unix"),
+        (7, "R", "unix:[#3]", "unix"),
+        (8, "W", "netlink:ROUTE", "netlink"),
     ]
     procs = got["processes"]
     at = procs["pid"].index(600)
