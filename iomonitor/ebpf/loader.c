@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -55,9 +57,10 @@ struct call {
 	const char *name;
 	long nr;
 	unsigned char cls;
+	const char *event; /* its tracepoints' name, when not the call's own */
 };
 
-#define CALL(n, c) {#n, SYS_##n, c}
+#define CALL(n, c) {#n, SYS_##n, c, NULL}
 /* The syscalls traced, as in schema.py's TRACED_SYSCALLS. Process
  * creation, exec and exit come from the scheduler's tracepoints instead. */
 static const struct call calls[] = {
@@ -66,7 +69,7 @@ static const struct call calls[] = {
 	CALL(preadv2, C_FD0), CALL(pwritev2, C_FD0), CALL(vmsplice, C_FD0),
 	CALL(sendto, C_SENDTO), CALL(recvfrom, C_RECVFROM), CALL(sendmsg, C_MSG),
 	CALL(recvmsg, C_RECVMSG), CALL(sendmmsg, C_MMSG), CALL(recvmmsg, C_MMSG),
-	CALL(sendfile, C_XFER1), CALL(tee, C_XFER1), CALL(splice, C_XFER2),
+	{"sendfile", SYS_sendfile, C_XFER1, "sendfile64"}, CALL(tee, C_XFER1), CALL(splice, C_XFER2),
 	CALL(copy_file_range, C_XFER2), CALL(mmap, C_MMAP),
 	CALL(open, C_OPEN0), CALL(creat, C_OPEN0), CALL(openat, C_PATH1), CALL(openat2, C_OPENAT2),
 	CALL(chdir, C_PATH0), CALL(fchdir, C_FD0), CALL(memfd_create, C_PATH0),
@@ -890,12 +893,25 @@ static int handle(void *ctx, void *data, size_t size)
 
 /* -- the capture ------------------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, parent_gone;
 
 static void on_stop(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+/*
+ * iomonitor is gone: stop now and detach. Not SIGKILL: a killed process
+ * closes its tracepoints one after the other in the kernel (~10 s for all),
+ * where detach_calls() overlaps them. The alarm ends a loader that would
+ * hang on its way out anyway.
+ */
+static void on_parent_gone(int sig)
+{
+	(void)sig;
+	parent_gone = 1;
+	alarm(30);
 }
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -985,6 +1001,72 @@ static unsigned long long total_missed(struct iomonitor_bpf *skel)
 	return sum;
 }
 
+/* -- the syscall tracepoints ----------------------------------------------------- */
+
+static struct bpf_link *links[2 * NCALLS];
+static int nlinks;
+
+/* The syscall tracepoints live in tracefs, which a fresh system may not
+ * have mounted. */
+static void mount_tracefs(void)
+{
+	if (access("/sys/kernel/tracing/events/syscalls", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events/syscalls", F_OK) == 0)
+		return;
+	mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
+}
+
+/* on_enter and on_exit on the tracepoints of every traced call. */
+static int attach_calls(struct iomonitor_bpf *skel)
+{
+	char name[64];
+
+	mount_tracefs();
+	for (size_t i = 0; i < NCALLS; i++) {
+		if (calls[i].nr < 0 || calls[i].nr >= NR_MAX)
+			continue;
+		for (int exit = 0; exit < 2; exit++) {
+			struct bpf_link *l;
+			snprintf(name, sizeof(name), "sys_%s_%s", exit ? "exit" : "enter",
+				 calls[i].event ? calls[i].event : calls[i].name);
+			l = bpf_program__attach_tracepoint(exit ? skel->progs.on_exit : skel->progs.on_enter,
+							   "syscalls", name);
+			if (!l)
+				return -errno;
+			links[nlinks++] = l;
+		}
+	}
+	return 0;
+}
+
+#define DETACH_THREADS 16
+
+static void *detach_some(void *arg)
+{
+	for (int i = (int)(long)arg; i < nlinks; i += DETACH_THREADS)
+		bpf_link__destroy(links[i]);
+	return NULL;
+}
+
+/*
+ * Closing a syscall tracepoint waits for the kernel's grace periods (~80 ms
+ * each here): closed from several threads, they overlap.
+ */
+static void detach_calls(void)
+{
+	pthread_t th[DETACH_THREADS];
+	int started = 0;
+
+	for (long i = 0; i < DETACH_THREADS; i++)
+		if (pthread_create(&th[started], NULL, detach_some, (void *)i) == 0)
+			started++;
+		else
+			detach_some((void *)i);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	nlinks = 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct iomonitor_bpf *skel;
@@ -1016,8 +1098,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "iomonitor-ebpf: usage: --out-fd N --status-fd N (-- CMD | --pid P)\n");
 		return EXIT_USAGE;
 	}
-	/* Never outlive iomonitor: the kernel kills us with it. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Never outlive iomonitor: the kernel tells us when it is gone. */
+	signal(SIGUSR2, on_parent_gone);
+	prctl(PR_SET_PDEATHSIG, SIGUSR2);
 	if (getppid() != parent)
 		return EXIT_BPF;
 	signal(SIGPIPE, SIG_IGN);
@@ -1038,12 +1121,17 @@ int main(int argc, char **argv)
 	/* A power of two, as the ring buffer requires. */
 	bpf_map__set_max_entries(skel->maps.rb, ring_mb << 20);
 	skel->rodata->ring_size = ring_mb << 20;
+	/* The syscall programs are attached by attach_calls(), once per call. */
+	bpf_program__set_autoattach(skel->progs.on_enter, false);
+	bpf_program__set_autoattach(skel->progs.on_exit, false);
 	err = iomonitor_bpf__load(skel);
 	if (err) {
 		status("error cannot load the BPF program: %s", strerror(-err));
 		return EXIT_BPF;
 	}
 	err = iomonitor_bpf__attach(skel);
+	if (!err)
+		err = attach_calls(skel);
 	if (err) {
 		status("error cannot attach the BPF program: %s", strerror(-err));
 		return EXIT_BPF;
@@ -1160,7 +1248,7 @@ int main(int argc, char **argv)
 			if (++tick % 10 == 0 && !anyone_traced(traced_fd))
 				break;
 		}
-		if (getppid() != parent)
+		if (parent_gone || getppid() != parent)
 			break;
 	}
 	ring_buffer__consume(ring);
@@ -1187,6 +1275,7 @@ int main(int argc, char **argv)
 	status("done");
 	close(status_fd);
 	ring_buffer__free(ring);
+	detach_calls();
 	iomonitor_bpf__destroy(skel);
 	return 0;
 }

@@ -14,8 +14,10 @@ How the pieces fit:
 - In run mode the loader starts the command itself, in iomonitor's process
   group and with its stdin, stdout and stderr, as strace does.
 - The loader dies with iomonitor (``PR_SET_PDEATHSIG``), and it closes the log
-  before it detaches from the kernel: the end of the capture never waits on
-  the detach.
+  and says ``done`` before it detaches from the kernel, which takes seconds
+  (each syscall tracepoint waits for the kernel's grace periods): the runner
+  does not wait for that. The loader is reaped in the background, and if
+  iomonitor ends first, the loader detaches and ends on its own.
 """
 
 from __future__ import annotations
@@ -423,9 +425,13 @@ class EbpfRunner:
                     if self.mode == "run" and self._command_pid is not None:
                         _kill(self._command_pid, signal.SIGKILL)
                     _kill(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(self.exit_timeout)
-                except subprocess.TimeoutExpired:
+                deadline = time.monotonic() + self.exit_timeout
+                while not self._done and proc.poll() is None and time.monotonic() < deadline:
+                    self._status_lines(0.05)
+                if self._done:
+                    # What is left is the detach: reaped when it ends.
+                    threading.Thread(target=proc.wait, daemon=True).start()
+                else:
                     _kill(proc.pid, signal.SIGKILL)
                     proc.wait()
         finally:
