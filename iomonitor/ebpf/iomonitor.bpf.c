@@ -197,7 +197,7 @@ static __always_inline void name_fd(struct task_struct *t, long fd, struct io_fd
 /* Scratch room for the components (bpf_loop's callback cannot hold the
  * ring buffer record). */
 struct walk_buf {
-	unsigned char b[1024 + 256];
+	unsigned char b[2048 + 256];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -237,7 +237,7 @@ static long walk_step(u64 i, void *arg)
 	buf = bpf_map_lookup_elem(&walk_scratch, &zero);
 	if (!buf)
 		return 1;
-	k = bpf_probe_read_kernel_str(buf->b + (w->pos & 1023), 256, d->d_name.name);
+	k = bpf_probe_read_kernel_str(buf->b + (w->pos & 2047), 256, d->d_name.name);
 	if (k <= 0)
 		return 1;
 	w->pos += k;
@@ -287,9 +287,11 @@ static __always_inline void walk_path(struct io_rec_ext *r, struct file *f)
  */
 struct scm_names {
 	u32 walks[SCM_NAMED];
-	unsigned char pad[EXT_SCM_NAMES - EXT_SCM_WALKS - SCM_NAMED * 4];
 	struct io_fdname names[SCM_NAMED];
 };
+_Static_assert(EXT_SCM + MAX_SCM * 4 <= EXT_SCM_WALKS, "scm fds layout");
+_Static_assert(WALK_SIZE <= 2048, "walk_buf room");
+_Static_assert(EXT_SCM_WALKS + SCM_NAMED * 4 == EXT_SCM_NAMES, "scm walks layout");
 _Static_assert(sizeof(struct scm_names) == EXT_WALK - EXT_SCM_WALKS, "scm_names layout");
 
 /*

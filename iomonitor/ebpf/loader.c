@@ -12,8 +12,11 @@
  * "child PID", "execfail ERRNO", "drops N" (all records lost: ring buffer full,
  * no room for a call in flight, or program runs the kernel skipped, "missed N"),
  * "exit STATUS" / "signal N",
- * "error TEXT". SIGINT/SIGTERM end the capture (a command keeps running; an
- * attached process is left alone); the loader dies with its parent.
+ * "error TEXT", then "done" once the log is closed: what follows is the
+ * detach from the kernel (seconds), which nobody needs to wait for.
+ * SIGINT/SIGTERM end the capture (a command keeps running; an attached
+ * process is left alone); when its parent ends, the loader stops, detaches
+ * and ends too.
  *
  * No buffer contents are read: buffers print as "".
  */
@@ -169,6 +172,61 @@ static void put(const char *fmt, ...)
 	va_end(ap);
 	if (n > 0)
 		llen += (size_t)n < sizeof(line) - llen ? (size_t)n : sizeof(line) - llen - 1;
+}
+
+/*
+ * The hot path's pieces, by hand: a line of a small read or write was seven
+ * vsnprintf calls, the loader's main cost per record (and the loader shares
+ * the CPUs with the traced program).
+ */
+static void put_mem(const char *s, size_t n)
+{
+	if (n > sizeof(line) - 1 - llen)
+		n = sizeof(line) - 1 - llen;
+	memcpy(line + llen, s, n);
+	llen += n;
+}
+
+#define PUT_LIT(s) put_mem(s, sizeof(s) - 1)
+
+static void put_str(const char *s)
+{
+	put_mem(s, strlen(s));
+}
+
+static void put_u(unsigned long long v)
+{
+	char b[20];
+	int i = sizeof(b);
+	do {
+		b[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	put_mem(b + i, sizeof(b) - i);
+}
+
+static void put_i(long long v)
+{
+	if (v < 0) {
+		PUT_LIT("-");
+		put_u(-(unsigned long long)v);
+	} else {
+		put_u(v);
+	}
+}
+
+/* ns as seconds with six decimals (strace's -ttt and -T precision). */
+static void put_secs(unsigned long long ns)
+{
+	unsigned us = (ns % 1000000000ULL) / 1000;
+	char b[7];
+	put_u(ns / 1000000000ULL);
+	b[0] = '.';
+	for (int i = 6; i > 0; i--) {
+		b[i] = '0' + us % 10;
+		us /= 10;
+	}
+	put_mem(b, 7);
 }
 
 static void end_line(void)
@@ -417,7 +475,7 @@ static void put_deco(const struct io_fdname *n)
 
 static void put_fd(long long fd, const struct io_fdname *n)
 {
-	put("%d", (int)fd);
+	put_i((int)fd);
 	if (fd >= 0)
 		put_deco(n);
 }
@@ -468,14 +526,15 @@ static int unseen; /* the call being printed never returned: "= ?" */
 static void put_ret(long long ret)
 {
 	if (unseen) {
-		put(" = ?");
+		PUT_LIT(" = ?");
 		return;
 	}
 	if (ret < 0 && ret >= -4095) {
 		const char *name = strerrorname_np(-ret);
 		put(" = -1 %s (%s)", name ? name : "EUNKNOWN", strerror(-ret));
 	} else {
-		put(" = %lld", ret);
+		PUT_LIT(" = ");
+		put_i(ret);
 	}
 }
 
@@ -493,15 +552,22 @@ static void sample_offset(void)
 
 static void put_head(unsigned tid, unsigned long long ts)
 {
-	long long w = (long long)ts + wall_offset;
-	put("%-5u %lld.%06lld ", tid, w / 1000000000LL, (w % 1000000000LL) / 1000);
+	size_t start = llen;
+	put_u(tid);
+	while (llen - start < 5) /* strace's "%-5u " */
+		PUT_LIT(" ");
+	PUT_LIT(" ");
+	put_secs((long long)ts + wall_offset);
+	PUT_LIT(" ");
 }
 
 static void put_dt(unsigned long long dt)
 {
 	if (unseen)
 		return;
-	put(" <%llu.%06llu>", dt / 1000000000ULL, (dt % 1000000000ULL) / 1000);
+	PUT_LIT(" <");
+	put_secs(dt);
+	PUT_LIT(">");
 }
 
 static void put_flags_cloexec(int cloexec, const char *flag)
@@ -552,8 +618,6 @@ static void put_received(const unsigned char *ext, unsigned n)
 
 	for (unsigned i = 0; i < n && i < MAX_SCM; i++) {
 		put(i ? ", %d" : "%d", fds[i]);
-		if (i >= SCM_NAMED)
-			continue;
 		if (!put_walked(&p, end, walks[i] & 0xffff, walks[i] & WALK_DONE))
 			return;
 		if (!(walks[i] & WALK_DONE))
@@ -571,18 +635,19 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 		return 0;
 	nm = c->name;
 	put_head(h->tid, h->ts);
-	put("%s(", nm);
+	put_str(nm);
+	PUT_LIT("(");
 	switch (c->cls) {
 	case C_FD0:
 		put_fd((int)a[0], &h->fd[0]);
-		if (!strcmp(nm, "dup2") || !strcmp(nm, "dup3"))
+		if (c->nr == SYS_dup2 || c->nr == SYS_dup3)
 			put(", %d", (int)a[1]);
-		if (!strcmp(nm, "dup3"))
+		if (c->nr == SYS_dup3) {
 			put(", %s", (a[2] & O_CLOEXEC) ? "O_CLOEXEC" : "0");
-		else if (!strcmp(nm, "fchdir") || !strcmp(nm, "dup") || !strcmp(nm, "dup2"))
-			;
-		else
-			put(", \"\", %llu", a[2]);
+		} else if (c->nr != SYS_fchdir && c->nr != SYS_dup && c->nr != SYS_dup2) {
+			PUT_LIT(", \"\", "); /* buffers are never read */
+			put_u(a[2]);
+		}
 		break;
 	case C_FCNTL:
 		put_fd((int)a[0], &h->fd[0]);
@@ -795,7 +860,7 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 		}
 		break;
 	}
-	put(")");
+	PUT_LIT(")");
 	put_ret(h->ret);
 	if (!unseen && h->ret >= 0 && (h->ext2_len & WALK_DONE) &&
 	    (c->cls == C_OPEN0 || c->cls == C_PATH1 || c->cls == C_OPENAT2)) {
