@@ -1132,6 +1132,17 @@ static void detach_calls(void)
 	nlinks = 0;
 }
 
+/* The capture ends before it started: the log and the status closed
+ * first, as at a normal end, so that nobody waits for the detach. */
+static int give_up(int code)
+{
+	close(out_fd);
+	status("done");
+	close(status_fd);
+	detach_calls();
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct iomonitor_bpf *skel;
@@ -1199,12 +1210,12 @@ int main(int argc, char **argv)
 		err = attach_calls(skel);
 	if (err) {
 		status("error cannot attach the BPF program: %s", strerror(-err));
-		return EXIT_BPF;
+		return give_up(EXIT_BPF);
 	}
 	ring = ring_buffer__new(bpf_map__fd(skel->maps.rb), handle, NULL, NULL);
 	if (!ring) {
 		status("error cannot open the ring buffer: %s", strerror(errno));
-		return EXIT_BPF;
+		return give_up(EXIT_BPF);
 	}
 	signal(SIGTERM, on_stop);
 	if (cmd) {
@@ -1224,12 +1235,12 @@ int main(int argc, char **argv)
 	if (cmd) {
 		if (pipe2(go, O_CLOEXEC) || pipe2(efd, O_CLOEXEC)) {
 			status("error pipe: %s", strerror(errno));
-			return EXIT_BPF;
+			return give_up(EXIT_BPF);
 		}
 		child = fork();
 		if (child < 0) {
 			status("error fork: %s", strerror(errno));
-			return EXIT_BPF;
+			return give_up(EXIT_BPF);
 		}
 		if (child == 0) {
 			char c;
@@ -1262,14 +1273,14 @@ int main(int argc, char **argv)
 		status("child %d", child);
 		if (write(go[1], "x", 1) != 1) {
 			status("error cannot start the command");
-			return EXIT_BPF;
+			return give_up(EXIT_BPF);
 		}
 		close(go[1]);
 		int e = 0;
 		if (read(efd[0], &e, sizeof(e)) == sizeof(e)) {
 			status("execfail %d", e);
 			waitpid(child, NULL, 0);
-			return 127;
+			return give_up(127);
 		}
 		close(efd[0]);
 	} else {
@@ -1277,7 +1288,7 @@ int main(int argc, char **argv)
 			snapshot(pids[i]);
 			if (add_tids(traced_fd, pids[i]) <= 0) {
 				status("nosuchpid %d", pids[i]);
-				return EXIT_BPF;
+				return give_up(EXIT_BPF);
 			}
 		}
 	}

@@ -246,7 +246,6 @@ class EbpfRunner:
                     self._command_pid = int(rest)
                 elif word == "execfail":
                     assert self.command is not None
-                    self._proc_wait()
                     raise CommandNotFoundError(
                         self.command[0], f"cannot execute: {os.strerror(int(rest))}"
                     )
@@ -365,11 +364,6 @@ class EbpfRunner:
                 break
         self._finished = True
 
-    def _proc_wait(self) -> None:
-        if self._proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(self.exit_timeout)
-
     # -- stopping -----------------------------------------------------------------
 
     def stop(self, signum: int = signal.SIGTERM) -> None:
@@ -420,7 +414,7 @@ class EbpfRunner:
         try:
             proc = self._proc
             if proc is not None and proc.poll() is None:
-                if not self._finished:
+                if not self._finished and not self._done:
                     # Abandoned before the log ended: stop tracing now.
                     if self.mode == "run" and self._command_pid is not None:
                         _kill(self._command_pid, signal.SIGKILL)

@@ -434,6 +434,20 @@ def test_sigterm_keeps_a_valid_parquet_under_ebpf(tmp_path) -> None:
     check_interrupted(proc, target, out, 128 + signal.SIGTERM)
 
 
+@needs_ebpf
+def test_bad_interpreter_is_command_not_found_under_ebpf(tmp_path) -> None:
+    """The execve the loader runs fails after the attach: one clear error."""
+    from iomonitor.errors import CommandNotFoundError
+
+    script = tmp_path / "script"
+    script.write_text("#!/iomonitor/no/such/interpreter\n")
+    script.chmod(0o755)
+    runner = EbpfRunner([str(script)])
+    with pytest.raises(CommandNotFoundError, match="cannot execute"), runner:
+        pass
+    assert runner.exit_status is None
+
+
 def loaders_of(parent: int) -> list[int]:
     found = []
     for name in os.listdir("/proc"):
