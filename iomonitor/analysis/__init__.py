@@ -12,8 +12,8 @@ Importing this package registers the ``.io`` accessor on DataFrames.
 
 Totals (:mod:`~iomonitor.analysis.totals`)
     :func:`by`, :func:`by_tree`, :func:`subtree`, :func:`process_names`; :func:`sums` (the
-    engine's rows behind :func:`by`) and :func:`finish` (those rows made a
-    :func:`by` table) for tables of part of the events.
+    engine's rows behind :func:`by`; :func:`sums_many`, several from one scan) and
+    :func:`finish` (those rows made a :func:`by` table) for tables of part of the events.
 Over time (:mod:`~iomonitor.analysis.rates`)
     :func:`bandwidth`.
 Distributions (:mod:`~iomonitor.analysis.distributions`)
@@ -53,6 +53,7 @@ from iomonitor.analysis.totals import (
     process_names,
     subtree,
     sums,
+    sums_many,
 )
 
 __all__ = [
@@ -88,4 +89,5 @@ __all__ = [
     "subtree",
     "summary",
     "sums",
+    "sums_many",
 ]

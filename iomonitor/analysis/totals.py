@@ -8,6 +8,7 @@ calls joined in, peer labels, the process tree, the order.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,7 @@ from iomonitor.analysis._common import (
     scan_of,
     sort_rows,
 )
-from iomonitor.analysis.engine import IS_SOCKET, Scan, direction_sums, one_of, quote
+from iomonitor.analysis.engine import IS_SOCKET, Scan, one_of, quote
 from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
 
@@ -81,13 +82,25 @@ _ERROR_COUNT = "count"
 
 _RW = one_of(DIR, (READ, WRITE))
 
-#: The sums of :func:`sums`, as engine select items.
-_SUMS_SQL = (
-    f"count(*)::BIGINT AS calls, (count(*) FILTER (WHERE {_RW}))::BIGINT AS rw_calls, "
-    + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
-    + f", max(bytes) FILTER (WHERE {_RW}) AS max_size, min({TIME}) AS first, "
-    f"max({TIME}) AS last, sum({DT}) AS {TIME}"
+# One scan serves several tables: the engine sums the events into one row per
+# distinct combination of every column the tables group by and the direction,
+# with plain aggregates (cheaper than one filtered aggregate per direction, and
+# paid once rather than once per table); each table is then a GROUPING SET
+# over those few rows, its directions folded into the columns of SUM_COLUMNS.
+_PER_DIR = (
+    f"count(*) AS n, sum({BYTES}) AS b, max({BYTES}) AS mx, min({TIME}) AS first, "
+    f"max({TIME}) AS last, sum({DT}) AS t"
 )
+_FOLD = (
+    f"sum(n)::BIGINT AS calls, coalesce(sum(n) FILTER (WHERE {_RW}), 0)::BIGINT AS rw_calls, "
+    + ", ".join(
+        f"coalesce(sum(b) FILTER (WHERE {DIR} = '{d}'), 0)::BIGINT AS {name}"
+        for name, d in (("read_bytes", READ), ("write_bytes", WRITE), ("mapped_bytes", MAP))
+    )
+    + f", max(mx) FILTER (WHERE {_RW}) AS max_size, min(first) AS first, max(last) AS last, "
+    f"sum(t) AS {TIME}"
+)
+_SOCKET = "_socket"
 
 
 def sums(
@@ -116,21 +129,77 @@ def sums(
         none is known), ``first`` and ``last`` (start times of the first and
         last call). Unsorted.
     """
-    check_key(key)
+    return sums_many(data, [(key, sockets)])[0]
+
+
+def sums_many(
+    data: Trace | pd.DataFrame | Scan, wanted: Sequence[tuple[str, bool | None]]
+) -> list[pd.DataFrame]:
+    """Several tables of :func:`sums` from one scan of the events.
+
+    Parameters
+    ----------
+    data : Trace, pandas.DataFrame or Scan
+        The events.
+    wanted : sequence of (key, sockets)
+        The arguments of each :func:`sums` table.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        The tables, in the order asked, each as :func:`sums` returns it.
+
+    Examples
+    --------
+    >>> files, procs = sums_many(trace, [("file", False), ("process", None)])  # doctest: +SKIP
+    """
+    for key, _ in wanted:
+        check_key(key)
+    if not wanted:
+        return []
+    sources = [c for key, _ in wanted for c in KEY_SOURCES[key]]
     scan = (
         data
         if isinstance(data, Scan)
-        else scan_of(data, (TIME, DT, DIR, BYTES, *KEY_SOURCES[key]), f"totals by {key}")
+        else scan_of(data, (TIME, DT, DIR, BYTES, *sources), "totals")
     )
     runs = [RUN] if scan.has_runs else []
-    keys = runs + list(KEY_SOURCES[key])
-    if sockets is not None or key == "peer":
-        scan = scan.where(
-            IS_SOCKET if sockets is not False or key == "peer" else f"NOT {IS_SOCKET}"
-        )
-    group = ", ".join(quote(k) for k in keys)
-    out = scan.query(f"SELECT {group}, {_SUMS_SQL} FROM {{events}} GROUP BY {group}")
-    return _typed(out, keys)
+    groups = []  # (the table's grouping columns, the value of _socket it keeps or None)
+    for key, sockets in wanted:
+        keep = True if key == "peer" else sockets
+        split = [] if keep is None else [_SOCKET]
+        groups.append(([*runs, *split, *KEY_SOURCES[key]], keep))
+    every = list(dict.fromkeys(c for cols, _ in groups for c in cols))
+    named = ", ".join(quote(c) for c in every)
+    sets = ", ".join(
+        "(" + ", ".join(quote(c) for c in cols) + ")"
+        for cols in dict.fromkeys(tuple(cols) for cols, _ in groups)
+    )
+    fine = [c for c in every if c != _SOCKET]
+    if _SOCKET in every:
+        fine = list(dict.fromkeys([*fine, KIND, PORT]))
+    fine_cols = ", ".join(quote(c) for c in [*fine, DIR])
+    socket = f", {IS_SOCKET} AS {_SOCKET}" if _SOCKET in every else ""
+    # GROUPING(...) sets a bit for each column a set leaves out; it names the set.
+    out = scan.query(
+        f"SELECT GROUPING({named}) AS _set, {named}, {_FOLD} FROM (SELECT *{socket} FROM "
+        f"(SELECT {fine_cols}, {_PER_DIR} FROM {{events}} GROUP BY {fine_cols})) "
+        f"GROUP BY GROUPING SETS ({sets})"
+    )
+    tables = []
+    for cols, keep in groups:
+        bits = sum(1 << (len(every) - 1 - i) for i, c in enumerate(every) if c not in cols)
+        rows = out[out["_set"].to_numpy() == bits]
+        if keep is not None:
+            # An event of unknown kind and port is neither (as WHERE drops a NULL).
+            rows = rows[rows[_SOCKET].eq(keep).fillna(False).to_numpy(dtype=bool)]
+        rows = rows.reset_index(drop=True)
+        keys = [c for c in cols if c != _SOCKET]
+        for k in set(keys) & {PID, TGID}:
+            # Left out of other sets, these columns come back as floats with gaps.
+            rows[k] = rows[k].astype("int32")
+        tables.append(_typed(rows, keys))
+    return tables
 
 
 def by(
@@ -347,38 +416,6 @@ def subtree(trace: Trace, pid: int, *, run: Any = None) -> pd.DataFrame:
 
 
 # -- the machinery -----------------------------------------------------------
-
-
-def _sums(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    direction = frame[DIR]
-    size = frame[BYTES].to_numpy(dtype="int64")
-    is_r = (direction == READ).to_numpy(dtype=bool)
-    is_w = (direction == WRITE).to_numpy(dtype=bool)
-    is_m = (direction == MAP).to_numpy(dtype=bool)
-    rw = is_r | is_w
-    work = pd.DataFrame({k: frame[k] for k in keys})
-    work["_rw"] = rw.astype("int64")
-    work["_r"] = np.where(is_r, size, 0)
-    work["_w"] = np.where(is_w, size, 0)
-    work["_m"] = np.where(is_m, size, 0)
-    work["_size"] = pd.array(size, dtype="Int64")
-    work.loc[~rw, "_size"] = pd.NA
-    work[TIME] = frame[TIME]
-    work[DT] = frame[DT]
-    grouped = work.groupby(keys, observed=True, dropna=False, sort=False)
-    out = grouped.agg(
-        calls=("_rw", "size"),
-        rw_calls=("_rw", "sum"),
-        read_bytes=("_r", "sum"),
-        write_bytes=("_w", "sum"),
-        mapped_bytes=("_m", "sum"),
-        max_size=("_size", "max"),
-        first=(TIME, "min"),
-        last=(TIME, "max"),
-    )
-    out["time"] = grouped[DT].sum(min_count=1)
-    out = out.reset_index()
-    return _typed(out, keys)
 
 
 def _typed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

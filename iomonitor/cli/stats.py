@@ -37,13 +37,15 @@ from iomonitor.trace import Trace
 
 BY_CHOICES: tuple[str, ...] = (*analysis.KEYS, "tree")
 
-#: The tables of the default view: (title, key, drop sockets from the events).
-SECTIONS: tuple[tuple[str, str, bool], ...] = (
-    ("files", "file", True),
-    ("peers", "peer", False),
-    ("processes", "process", False),
-    ("syscalls", "syscall", False),
-)
+#: The tables of the default view: title -> (key, sockets as :func:`iomonitor.analysis.sums`).
+SECTIONS: dict[str, tuple[str, bool | None]] = {
+    "files": ("file", False),
+    "peers": ("peer", None),
+    "processes": ("process", None),
+    "syscalls": ("syscall", None),
+}
+#: Tables the summary reads beside those of the sections, made in the same scan.
+_THREADS: dict[str, tuple[str, bool | None]] = {"pid": ("pid", None), "tgid": ("tgid", None)}
 
 
 def make_parser(prog: str = "iomonitor stats") -> argparse.ArgumentParser:
@@ -111,13 +113,14 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
     elif ns.by == "tree":
         emit(rt.write(rt.top_rows(analysis.by_tree(trace), ns.top), ns.format, rt.tree_cells), out)
     elif ns.by:
-        table = rt.top_rows(_totals(trace, ns.by, False, ns), ns.top)
+        table = rt.top_rows(_totals(trace, {ns.by: (ns.by, None)}, ns)[ns.by], ns.top)
         emit(rt.write(table, ns.format, rt.totals_cells), out)
     else:
-        tables = {title: _totals(trace, key, no_sockets, ns) for title, key, no_sockets in SECTIONS}
-        totals = {"file": tables["files"], "peer": tables["peers"], "process": tables["processes"]}
+        # Every table in one scan of the events.
+        tables = _totals(trace, {**SECTIONS, **_THREADS}, ns)
+        totals = {key: tables[title] for title, (key, _) in {**SECTIONS, **_THREADS}.items()}
         head = analysis.summary(trace, totals=totals)
-        shown = {title: rt.top_rows(table, ns.top) for title, table in tables.items()}
+        shown = {title: rt.top_rows(tables[title], ns.top) for title in SECTIONS}
         emit(_everything(head, shown, ns.format), out)
     given = {name: values for name, values in filters.items() if values}
     if given and not _events(trace):
@@ -131,14 +134,22 @@ def _events(trace: Trace) -> int:
     return len(trace.events) if trace.in_memory else trace.scan.count()
 
 
-def _totals(trace: Trace, key: str, no_sockets: bool, ns: argparse.Namespace) -> pd.DataFrame:
-    """One table of totals; socket traffic left out when ``no_sockets`` (peers show it)."""
+def _totals(
+    trace: Trace, wanted: dict[str, tuple[str, bool | None]], ns: argparse.Namespace
+) -> dict[str, pd.DataFrame]:
+    """Tables of totals, title -> (key, sockets), from one scan; failed calls joined in."""
     # Failed calls have no direction, so with --dir their count is unknown, not zero.
     errors = None if ns.dir else trace.errors
-    if no_sockets and errors is not None:
-        errors = errors[~errors["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()]
-    rows = analysis.sums(trace, key, sockets=False if no_sockets else None)
-    return analysis.finish(rows, key, errors, trace.processes)
+    out = {}
+    for (title, (key, sockets)), rows in zip(
+        wanted.items(), analysis.sums_many(trace, list(wanted.values())), strict=True
+    ):
+        mine = errors
+        if sockets is False and errors is not None:
+            # Socket traffic left out (peers show it), and its failed calls with it.
+            mine = errors[~errors["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()]
+        out[title] = analysis.finish(rows, key, mine, trace.processes)
+    return out
 
 
 def _everything(head: pd.Series, tables: dict[str, pd.DataFrame], fmt: str) -> str:
