@@ -53,12 +53,26 @@ _THREADS = (
     " sum(bytes) FILTER (WHERE dir = 'R'), sum(bytes) FILTER (WHERE dir = 'W'),"
     " sum(bytes) FILTER (WHERE dir = 'M') FROM {src} GROUP BY ALL"
 )
+#: The default view in its best plain form: one scan sums the events per
+#: combination of every grouping column and direction with plain aggregates;
+#: each table is a grouping set over those rows; the end of the last call is
+#: read from the events that can hold it.
+_FOLD = (
+    "sum(n), coalesce(sum(n) FILTER (WHERE dir IN ('R','W')), 0),"
+    " coalesce(sum(b) FILTER (WHERE dir = 'R'), 0), coalesce(sum(b) FILTER (WHERE dir = 'W'), 0),"
+    " coalesce(sum(b) FILTER (WHERE dir = 'M'), 0), max(mx) FILTER (WHERE dir IN ('R','W')),"
+    " min(first), max(last), sum(t)"
+)
+_FINE = (
+    "SELECT kind, file, port, comm, syscall, pid, tgid, dir, count(*) AS n, sum(bytes) AS b,"
+    " max(bytes) AS mx, min(time) AS first, max(time) AS last, sum(dt) AS t FROM {src} GROUP BY ALL"
+)
 _STATS = [
-    f"SELECT file, {_SUMS} FROM {{src}} WHERE NOT {_SOCKET} GROUP BY ALL",
-    f"SELECT kind, file, port, {_SUMS} FROM {{src}} WHERE {_SOCKET} GROUP BY ALL",
-    f"SELECT comm, {_SUMS} FROM {{src}} GROUP BY ALL",
-    f"SELECT syscall, {_SUMS} FROM {{src}} GROUP BY ALL",
-    _THREADS,
+    f"SELECT GROUPING(s, file, kind, port, comm, syscall, pid, tgid), s, file, kind, port, comm,"
+    f" syscall, pid, tgid, {_FOLD} FROM (SELECT *, {_SOCKET} AS s FROM ({_FINE})) GROUP BY"
+    " GROUPING SETS ((s, file), (s, kind, file, port), (comm), (syscall), (pid), (tgid))",
+    "SELECT max(time + to_microseconds(round(coalesce(dt, 0) * 1e6)::BIGINT)) FROM {src} WHERE"
+    " time >= (SELECT max(time) - to_microseconds((max(dt) * 1e6)::BIGINT) FROM {src})",
 ]
 _BY_FILE = [f"SELECT file, {_SUMS} FROM {{src}} GROUP BY ALL"]
 _BUCKETS = (
@@ -72,7 +86,11 @@ _PLOT = [
     _BUCKETS.replace("{key}", "file"),
 ]
 _REPORT = [
-    *_STATS,
+    f"SELECT file, {_SUMS} FROM {{src}} WHERE NOT {_SOCKET} GROUP BY ALL",
+    f"SELECT kind, file, port, {_SUMS} FROM {{src}} WHERE {_SOCKET} GROUP BY ALL",
+    f"SELECT comm, {_SUMS} FROM {{src}} GROUP BY ALL",
+    f"SELECT syscall, {_SUMS} FROM {{src}} GROUP BY ALL",
+    _THREADS,
     f"SELECT tgid, {_SUMS} FROM {{src}} GROUP BY ALL",
     "SELECT tgid, arg_max(comm, time) FROM {src} GROUP BY ALL",
     f"SELECT kind, {_SUMS} FROM {{src}} GROUP BY ALL",
