@@ -203,8 +203,11 @@ def unify(events: pd.DataFrame) -> pd.DataFrame:
     """Give the event columns of ``events`` the schema's dtypes again (in place).
 
     ``pandas.concat`` of categoricals with different categories falls back
-    to object, and Arrow gives its own types: this puts the schema back.
-    Columns outside the schema (``run``) and missing ones are left alone.
+    to object, and Arrow and the engine give their own types: this puts the
+    schema back, so that every path gives what :func:`iomonitor.store.load`
+    gives. A category column missing throughout has no categories, of
+    object type, as a Parquet dictionary gives. Columns outside the schema
+    (``run``) and missing ones are left alone.
     """
     for col in schema.EVENT_COLUMNS:
         if col not in events.columns:
@@ -214,6 +217,8 @@ def unify(events: pd.DataFrame) -> pd.DataFrame:
             want == "category" and isinstance(events[col].dtype, pd.CategoricalDtype)
         ):
             events[col] = events[col].astype(want)
+        if want == "category" and not len(events[col].cat.categories):
+            events[col] = events[col].cat.set_categories(pd.Index([], dtype=object))
     return events
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 
 from iomonitor import schema
 from iomonitor.errors import InputError
+from iomonitor.trace import unify
 
 #: Column that tells runs apart when several traces are read together.
 RUN = "run"
@@ -188,7 +189,7 @@ class Scan:
     def frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The events as a DataFrame with the schema's dtypes (``run`` categorical)."""
         cols = ", ".join(quote(c) for c in (columns or self.columns))
-        events = restore_dtypes(self._con.sql(f"SELECT {cols} FROM {self._name}").df())
+        events = unify(self._con.sql(f"SELECT {cols} FROM {self._name}").df())
         if RUN in events.columns:
             events[RUN] = pd.Categorical(events[RUN], categories=self.runs)
         return events
@@ -202,7 +203,7 @@ class Scan:
         cols = ", ".join(quote(c) for c in columns)
         reader = self._con.sql(f"SELECT {cols} FROM {self._name}").to_arrow_reader(rows)
         for batch in reader:
-            yield restore_dtypes(batch.to_pandas())
+            yield unify(batch.to_pandas())
 
     def distinct(self, column: str) -> list[Any]:
         """The distinct values of one column."""
@@ -215,26 +216,6 @@ class Scan:
         """The distinct text values of ``column`` matching any shell pattern (``fnmatch``)."""
         values = [str(v) for v in self.distinct(column)]
         return [v for v in values if any(fnmatch.fnmatchcase(v, p) for p in patterns)]
-
-
-def restore_dtypes(events: pd.DataFrame) -> pd.DataFrame:
-    """Give the event columns of ``events`` the schema's dtypes (in place).
-
-    The result is what :func:`iomonitor.store.load` gives for the same
-    events: categories sorted, and a column that is missing throughout has
-    no categories of Arrow's object type, as a Parquet dictionary gives.
-    """
-    for col in events.columns:
-        want = schema.EVENT_DTYPES.get(col)
-        if want is None:
-            continue
-        if events[col].dtype != want and not (
-            want == "category" and isinstance(events[col].dtype, pd.CategoricalDtype)
-        ):
-            events[col] = events[col].astype(want)
-        if want == "category" and not len(events[col].cat.categories):
-            events[col] = events[col].cat.set_categories(pd.Index([], dtype=object))
-    return events
 
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
