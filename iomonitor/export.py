@@ -15,7 +15,6 @@ they widen as the trace turns out to be longer).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -27,7 +26,7 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis, store
-from iomonitor.errors import NoTimeError, OutputError, UsageError
+from iomonitor.errors import NoTimeError, UsageError
 from iomonitor.store.writers import OutputFile
 from iomonitor.trace import Trace
 
@@ -136,24 +135,8 @@ def chrome_trace(
     >>> chrome_trace("run.parquet", "run.json")  # doctest: +SKIP
     ExportSummary(slices=85, counters=12, processes=2, threads=2, interval=0.001)
     """
-    out = OutputFile(target)
-    try:
-        fh = open(out.tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise OutputError(str(target), exc.strerror or str(exc)) from exc
-    try:
-        with fh:
-            summary = _write(source, fh, tz)
-        out.commit()
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            out.discard()
-        raise OutputError(str(target), exc.strerror or str(exc)) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            out.discard()
-        raise
-    return summary
+    with OutputFile(target).writing() as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        return _write(source, fh, tz)
 
 
 def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None) -> ExportSummary:
