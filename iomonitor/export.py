@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -26,6 +26,7 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis, store
+from iomonitor.analysis._common import scan_of
 from iomonitor.errors import NoTimeError, UsageError
 from iomonitor.store.writers import OutputFile
 from iomonitor.trace import Trace
@@ -143,10 +144,7 @@ def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None)
     trace = source if isinstance(source, Trace) else store.scan(source, tz=tz)
     if analysis.has_runs(trace):
         raise UsageError("export takes one trace: several would mix their pids")
-    if trace.in_memory:
-        batches: Iterable[pd.DataFrame] = _slices(trace.events)
-    else:
-        batches = trace.scan.batches(COLUMNS, READ_ROWS)
+    batches = scan_of(trace, COLUMNS, "an export").batches(COLUMNS, READ_ROWS)
     rates = _Bandwidth(trace)
     out.write('{"displayTimeUnit": "ms", "traceEvents": [\n')
     first = True
@@ -200,11 +198,6 @@ def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None)
         threads=len(threads),
         interval=rates.width_us / 1e6,
     )
-
-
-def _slices(events: pd.DataFrame) -> Iterator[pd.DataFrame]:
-    for start in range(0, len(events), store.BATCH_ROWS):
-        yield events.iloc[start : start + store.BATCH_ROWS]
 
 
 def _micros(times: pd.Series) -> np.ndarray:
