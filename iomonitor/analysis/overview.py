@@ -62,8 +62,9 @@ def summary(trace: Trace, *, totals: Mapping[str, pd.DataFrame] | None = None) -
     totals : mapping, optional
         Tables of :func:`~iomonitor.analysis.by` already made for this
         trace, reused instead of being made again: ``"file"`` (by file,
-        socket events left out), ``"peer"``, ``"process"``, ``"pid"``,
-        ``"tgid"``, per run or not. The missing ones are made in one scan.
+        socket events left out), ``"peer"``, ``"process"``, and for
+        ``"pid"`` and ``"tgid"`` these or their :func:`~iomonitor.analysis.sums`,
+        per run or not. The missing ones are made in one scan.
 
     Returns
     -------
@@ -100,7 +101,8 @@ def summary(trace: Trace, *, totals: Mapping[str, pd.DataFrame] | None = None) -
     given = dict(totals or {})
     missing = [(name, sockets) for name, sockets in _TABLES.items() if name not in given]
     for (name, _), rows in zip(missing, sums_many(scan, missing), strict=True):
-        given[name] = finish(rows, name)
+        # The per-thread tables are only counted from: their failed calls are not needed.
+        given[name] = rows if name in (PID, TGID) else finish(rows, name)
     # Groups that only failed (joined in from the failed calls) moved no byte.
     threads = {k: given[k][given[k]["calls"].to_numpy() > 0] for k in (PID, TGID)}
     for table in threads.values():

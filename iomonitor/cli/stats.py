@@ -44,8 +44,6 @@ SECTIONS: dict[str, tuple[str, bool | None]] = {
     "processes": ("process", None),
     "syscalls": ("syscall", None),
 }
-#: Tables the summary reads beside those of the sections, made in the same scan.
-_THREADS: dict[str, tuple[str, bool | None]] = {"pid": ("pid", None), "tgid": ("tgid", None)}
 
 
 def make_parser(prog: str = "iomonitor stats") -> argparse.ArgumentParser:
@@ -113,13 +111,15 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
     elif ns.by == "tree":
         emit(rt.write(rt.top_rows(analysis.by_tree(trace), ns.top), ns.format, rt.tree_cells), out)
     elif ns.by:
-        table = rt.top_rows(_totals(trace, {ns.by: (ns.by, None)}, ns)[ns.by], ns.top)
-        emit(rt.write(table, ns.format, rt.totals_cells), out)
+        table = _totals(trace, {ns.by: (ns.by, None)}, ns)[ns.by]
+        emit(rt.write(rt.top_rows(table, ns.top), ns.format, rt.totals_cells), out)
     else:
-        # Every table in one scan of the events.
-        tables = _totals(trace, {**SECTIONS, **_THREADS}, ns)
-        totals = {key: tables[title] for title, (key, _) in {**SECTIONS, **_THREADS}.items()}
-        head = analysis.summary(trace, totals=totals)
+        # Every table, and the per-thread sums the summary counts from, in one scan.
+        tables = _totals(trace, SECTIONS, ns, also=("pid", "tgid"))
+        totals = {key: tables[title] for title, (key, _) in SECTIONS.items()}
+        head = analysis.summary(
+            trace, totals={**totals, "pid": tables["pid"], "tgid": tables["tgid"]}
+        )
         shown = {title: rt.top_rows(tables[title], ns.top) for title in SECTIONS}
         emit(_everything(head, shown, ns.format), out)
     given = {name: values for name, values in filters.items() if values}
@@ -135,15 +135,18 @@ def _events(trace: Trace) -> int:
 
 
 def _totals(
-    trace: Trace, wanted: dict[str, tuple[str, bool | None]], ns: argparse.Namespace
+    trace: Trace,
+    wanted: dict[str, tuple[str, bool | None]],
+    ns: argparse.Namespace,
+    also: tuple[str, ...] = (),
 ) -> dict[str, pd.DataFrame]:
-    """Tables of totals, title -> (key, sockets), from one scan; failed calls joined in."""
+    """Tables of totals, title -> (key, sockets), failed calls joined in; from the same
+    scan, the bare :func:`~iomonitor.analysis.sums` of every key of ``also``."""
     # Failed calls have no direction, so with --dir their count is unknown, not zero.
     errors = None if ns.dir else trace.errors
-    out = {}
-    for (title, (key, sockets)), rows in zip(
-        wanted.items(), analysis.sums_many(trace, list(wanted.values())), strict=True
-    ):
+    tables = analysis.sums_many(trace, [*wanted.values(), *((key, None) for key in also)])
+    out = dict(zip(also, tables[len(wanted) :], strict=True))
+    for (title, (key, sockets)), rows in zip(wanted.items(), tables, strict=False):
         mine = errors
         if sockets is False and errors is not None:
             # Socket traffic left out (peers show it), and its failed calls with it.
