@@ -533,24 +533,29 @@ def collect(trace: Trace) -> ReportData:
     if not isinstance(trace, Trace):
         raise UsageError(f"a report needs a Trace, not {type(trace).__name__}")
     errors, procs = trace.errors, trace.processes
+    # Every table, the headline numbers and the per-process figures come from
+    # one pass over the events.
+    totals = analysis.rollup(trace)
     # Socket traffic has its own table (peers); in files it would only repeat it.
     file_errors = errors[~_is_socket(errors["kind"])] if "kind" in errors else errors
-    files = analysis.finish(analysis.sums(trace, "file", sockets=False), "file", file_errors, procs)
-    peers = analysis.by(trace, "peer")
-    processes = analysis.by(trace, "process")
+    files = analysis.finish(
+        analysis.sums(totals, "file", sockets=False), "file", file_errors, procs
+    )
+    peers = analysis.by(totals, "peer")
+    processes = analysis.by(totals, "process")
     # Calls that read or wrote, by kind: mmap alone draws no bandwidth.
-    per_kind = analysis.sums(trace, "kind")
+    per_kind = analysis.sums(totals, "kind")
     moved = per_kind[per_kind["rw_calls"].to_numpy() > 0]
     return ReportData(
         info=trace,
         summary=analysis.summary(
-            trace, totals={"file": files, "peer": peers, "process": processes}
+            totals, totals={"file": files, "peer": peers, "process": processes}
         ),
         files=files,
         peers=peers,
-        syscalls=analysis.by(trace, "syscall"),
-        tree=analysis.by_tree(trace),
-        figures=plot.collect(trace, [(kind, args) for _, _, kind, args in FIGURES]),
+        syscalls=analysis.by(totals, "syscall"),
+        tree=analysis.by_tree(totals),
+        figures=plot.collect(totals, [(kind, args) for _, _, kind, args in FIGURES]),
         has_sockets=bool(moved["kind"].isin(analysis.SOCKET_KINDS).any()),
         has_transfers=bool(len(moved)),
     )

@@ -10,24 +10,23 @@ import numpy as np
 import pandas as pd
 
 from iomonitor.analysis._common import (
-    BYTES,
+    COMM,
     DIR,
-    DT,
     FILE,
     KIND,
     MAP,
     PID,
+    PORT,
     READ,
     RUN,
     TGID,
-    TIME,
     WRITE,
     events_of,
     require,
-    scan_of,
     sort_rows,
 )
 from iomonitor.analysis.engine import Scan, direction_sums, one_of, quote
+from iomonitor.analysis.rollup import Rollup, rolled
 from iomonitor.analysis.totals import finish, sums
 from iomonitor.errors import UsageError
 from iomonitor.schema import DIRECTIONS, KINDS
@@ -46,13 +45,16 @@ BLIND_SPOTS: tuple[str, ...] = (
 )
 
 
-def summary(trace: Trace, *, totals: Mapping[str, pd.DataFrame] | None = None) -> pd.Series:
+def summary(
+    trace: Trace | Rollup, *, totals: Mapping[str, pd.DataFrame] | None = None
+) -> pd.Series:
     """The headline numbers of a trace.
 
     Parameters
     ----------
-    trace : Trace
-        A trace; several runs loaded together are summed up.
+    trace : Trace or Rollup
+        A trace (several runs loaded together are summed up), or a
+        :func:`~iomonitor.analysis.rollup` of one.
     totals : mapping, optional
         Tables of :func:`~iomonitor.analysis.by` already made for this
         trace, reused for the top entries instead of being made again:
@@ -87,14 +89,19 @@ def summary(trace: Trace, *, totals: Mapping[str, pd.DataFrame] | None = None) -
     >>> s["duration"], s["bytes"], s["top_file"]
     (2.5, 14, '/a')
     """
-    if not isinstance(trace, Trace):
+    whole = trace.trace if isinstance(trace, Rollup) else trace
+    if not isinstance(whole, Trace):
         raise UsageError("summary needs a Trace")
-    scan = scan_of(trace, (TIME, DT, PID, DIR, BYTES, FILE, KIND, TGID), "summary")
+    given = dict(totals or {})
+    # The top file, peer and process come from the same pass unless given.
+    needed = (PID, TGID, *(() if len(given) == 3 else (FILE, KIND, PORT, COMM)))
+    rolled_up = rolled(trace, needed, "summary")
+    trace = whole
+    scan = rolled_up.table
     runs = [RUN] if scan.has_runs else []
     keys = ", ".join(quote(k) for k in [*runs, TGID, PID])
-    ends = f"{TIME} + to_microseconds(round(coalesce({DT}, 0) * 1e6)::BIGINT)"
     rows = scan.query(
-        f"SELECT {keys}, min({TIME}) AS first, max({ends}) AS end, count(*)::BIGINT AS events, "
+        f"SELECT {keys}, min(first) AS first, max(last_end) AS end, sum(calls)::BIGINT AS events, "
         + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
         + f" FROM {{events}} GROUP BY {keys}"
     )
@@ -114,11 +121,10 @@ def summary(trace: Trace, *, totals: Mapping[str, pd.DataFrame] | None = None) -
     for c in ("read_bytes", "write_bytes", "mapped_bytes"):
         out[c] = int(rows[c].sum())
     out["bytes"] = out["read_bytes"] + out["write_bytes"]
-    given = dict(totals or {})
     if has:
         for name, sockets in (("file", False), ("peer", None), ("process", None)):
             if name not in given:
-                given[name] = finish(sums(scan, name, sockets=sockets), name)
+                given[name] = finish(sums(rolled_up, name, sockets=sockets), name)
     for name in ("file", "peer", "process"):
         table = given.get(name)
         if table is None or not len(table):
