@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from iomonitor import analysis, report, store
+from iomonitor import analysis, store
 from iomonitor.analysis import engine
+from iomonitor.render import report
 from iomonitor.trace import Trace
 
 DATA = Path(__file__).resolve().parents[2] / "data"
