@@ -8,6 +8,7 @@ run read from a log, a Parquet file and a dataset.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pandas as pd
@@ -89,3 +90,19 @@ def test_report_tables_read_the_events_once(monkeypatch) -> None:
     analysis.flow_edges(totals)
     assert reads and not any(r.startswith("keep") for r in reads)
     assert trace.scan._name not in reads
+
+
+def test_a_rollup_table_is_dropped_when_the_rollup_is_gone() -> None:
+    trace = store.scan(DATA / "tcp_loopback.parquet")
+    con = trace.scan._con
+
+    def tables() -> set[str]:
+        return {row[0] for row in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+    totals = analysis.rollup(trace)
+    kept = totals.table._name
+    assert kept in tables()
+    assert analysis.by(totals, "syscall")["calls"].sum() == trace.scan.count()
+    del totals
+    gc.collect()
+    assert kept not in tables()
