@@ -1,6 +1,7 @@
 """`stats`, `plot` and `report` on a large trace, beside the same queries written for the engine.
 
     python benchmarks/analysis_scale.py [--events 10000000] [--parts 4] [--repeats 1] [--dir DIR]
+                                        [--only TEXT]
 
 Writes the synthetic trace of ``plot_report_scale.py`` (``--events`` events,
 one Parquet file), the same events cut into ``--parts`` Parquet files (a
@@ -168,7 +169,7 @@ def jobs(one: Path, dataset: Path, small: Path, work: Path) -> dict[str, tuple[l
     return out
 
 
-def run(work: Path, events: int, parts: int, repeats: int) -> dict:
+def run(work: Path, events: int, parts: int, repeats: int, only: str | None = None) -> dict:
     """Write the traces into ``work``, measure every job; the results as a dict."""
     sys.path.insert(0, str(HERE))
     from plot_report_scale import write_trace
@@ -184,6 +185,8 @@ def run(work: Path, events: int, parts: int, repeats: int) -> dict:
         write_trace(small, 1000)
     rows = {}
     for name, (ours, yardstick) in jobs(one, dataset, small, work).items():
+        if only is not None and only not in name:
+            continue
         got: dict[str, list[dict]] = {"iomonitor": [], "engine": []}
         for _ in range(repeats):  # alternating, so both see the same machine
             got["iomonitor"].append(measure(ours))
@@ -225,11 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--parts", type=int, default=4)
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--dir", type=Path, help="work here and keep the traces")
+    ap.add_argument("--only", metavar="TEXT", help="only the commands whose name holds TEXT")
     ns = ap.parse_args(argv)
     work = ns.dir or Path(tempfile.mkdtemp(prefix="iomonitor-analysis-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        print(report(run(work, ns.events, ns.parts, ns.repeats)))
+        print(report(run(work, ns.events, ns.parts, ns.repeats, ns.only)))
     finally:
         if ns.dir is None:
             shutil.rmtree(work, ignore_errors=True)

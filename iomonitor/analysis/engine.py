@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import itertools
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,23 @@ class Scan:
         self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {self._name} WHERE {condition}")
         return Scan(self._con, name, self.columns, None, self.runs, self.source, self._keep)
 
+    def keep(self, sql: str) -> Scan:
+        """The rows of ``sql`` (``{events}`` names these events), kept by the engine as a table.
+
+        The table is a relation of its own, queried like any scan (one pass
+        over the events, then any number of queries over its rows); it is
+        dropped when the returned scan is gone.
+        """
+        name = f"events_{next(_names)}"
+        try:
+            self._con.execute(f"CREATE TEMP TABLE {name} AS {sql.replace('{events}', self._name)}")
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            raise InputError(self.source, f"cannot be read ({exc})") from exc
+        columns = [row[0] for row in self._con.sql(f"DESCRIBE {name}").fetchall()]
+        kept = Scan(self._con, name, columns, None, self.runs, self.source, self._keep)
+        weakref.finalize(kept, _drop, self._con, name)
+        return kept
+
     def query(self, sql: str) -> pd.DataFrame:
         """Run ``sql``, in which ``{events}`` names the events, and return its result.
 
@@ -216,6 +234,12 @@ class Scan:
         """The distinct text values of ``column`` matching any shell pattern (``fnmatch``)."""
         values = [str(v) for v in self.distinct(column)]
         return [v for v in values if any(fnmatch.fnmatchcase(v, p) for p in patterns)]
+
+
+def _drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    # The connection may be closed already (its last scan gone first).
+    with contextlib.suppress(duckdb.Error):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:

@@ -10,22 +10,24 @@ import numpy as np
 import pandas as pd
 
 from iomonitor.analysis._common import (
-    BYTES,
+    COMM,
     DIR,
-    DT,
     FILE,
     KIND,
+    MAP,
     PID,
+    PORT,
+    READ,
     RUN,
     TGID,
-    TIME,
+    WRITE,
     events_of,
     require,
-    scan_of,
     sort_rows,
 )
-from iomonitor.analysis.engine import Scan, literal, one_of
-from iomonitor.analysis.totals import finish, sums_many
+from iomonitor.analysis.engine import Scan, direction_sums, one_of, quote
+from iomonitor.analysis.rollup import Rollup, rolled
+from iomonitor.analysis.totals import finish, sums
 from iomonitor.errors import UsageError
 from iomonitor.schema import DIRECTIONS, KINDS
 from iomonitor.trace import Trace
@@ -42,29 +44,22 @@ BLIND_SPOTS: tuple[str, ...] = (
     "lost_records",
 )
 
-#: The tables :func:`summary` reads its numbers from: key -> sockets (as :func:`sums`).
-_TABLES: dict[str, bool | None] = {
-    "file": False,
-    "peer": None,
-    "process": None,
-    PID: None,
-    TGID: None,
-}
 
-
-def summary(trace: Trace, *, totals: Mapping[str, pd.DataFrame] | None = None) -> pd.Series:
+def summary(
+    trace: Trace | Rollup, *, totals: Mapping[str, pd.DataFrame] | None = None
+) -> pd.Series:
     """The headline numbers of a trace.
 
     Parameters
     ----------
-    trace : Trace
-        A trace; several runs loaded together are summed up.
+    trace : Trace or Rollup
+        A trace (several runs loaded together are summed up), or a
+        :func:`~iomonitor.analysis.rollup` of one.
     totals : mapping, optional
         Tables of :func:`~iomonitor.analysis.by` already made for this
-        trace, reused instead of being made again: ``"file"`` (by file,
-        socket events left out), ``"peer"``, ``"process"``, and for
-        ``"pid"`` and ``"tgid"`` these or their :func:`~iomonitor.analysis.sums`,
-        per run or not. The missing ones are made in one scan.
+        trace, reused for the top entries instead of being made again:
+        ``"file"`` (by file, socket events left out), ``"peer"``,
+        ``"process"``, per run or not.
 
     Returns
     -------
@@ -94,66 +89,55 @@ def summary(trace: Trace, *, totals: Mapping[str, pd.DataFrame] | None = None) -
     >>> s["duration"], s["bytes"], s["top_file"]
     (2.5, 14, '/a')
     """
-    if not isinstance(trace, Trace):
+    whole = trace.trace if isinstance(trace, Rollup) else trace
+    if not isinstance(whole, Trace):
         raise UsageError("summary needs a Trace")
-    scan = scan_of(trace, (TIME, DT, PID, DIR, BYTES, FILE, KIND, TGID), "summary")
-    runs = [RUN] if scan.has_runs else []
     given = dict(totals or {})
-    missing = [(name, sockets) for name, sockets in _TABLES.items() if name not in given]
-    for (name, _), rows in zip(missing, sums_many(scan, missing), strict=True):
-        # The per-thread tables are only counted from: their failed calls are not needed.
-        given[name] = rows if name in (PID, TGID) else finish(rows, name)
-    # Groups that only failed (joined in from the failed calls) moved no byte.
-    threads = {k: given[k][given[k]["calls"].to_numpy() > 0] for k in (PID, TGID)}
-    for table in threads.values():
-        for r in runs:
-            table[r] = table[r].astype("str")
-    spans = _spans(scan, threads[PID], runs)
+    # The top file, peer and process come from the same pass unless given.
+    needed = (PID, TGID, *(() if len(given) == 3 else (FILE, KIND, PORT, COMM)))
+    rolled_up = rolled(trace, needed, "summary")
+    trace = whole
+    scan = rolled_up.table
+    runs = [RUN] if scan.has_runs else []
+    keys = ", ".join(quote(k) for k in [*runs, TGID, PID])
+    rows = scan.query(
+        f"SELECT {keys}, min(first) AS first, max(last_end) AS end, sum(calls)::BIGINT AS events, "
+        + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
+        + f" FROM {{events}} GROUP BY {keys}"
+    )
+    for r in runs:
+        rows[r] = rows[r].astype("str")
     meta = trace.meta or {}
-    has = len(spans) > 0
+    has = len(rows) > 0
     out: dict[str, Any] = {}
-    out["runs"] = len(spans) if runs else 1
-    out["start"] = spans["first"].min() if has else None
-    out["end"] = spans["end"].max() if has else None
-    out["duration"] = _duration(spans, runs, meta)
+    out["runs"] = int(rows[RUN].nunique()) if runs else 1
+    out["start"] = rows["first"].min() if has else None
+    out["end"] = rows["end"].max() if has else None
+    out["duration"] = _duration(rows, runs, meta)
     procs = trace.processes
-    out["processes"] = _distinct(threads[TGID], procs, runs, TGID)
-    out["threads"] = _distinct(threads[PID], procs, runs, PID)
-    out["events"] = int(threads[PID]["calls"].sum())
+    out["processes"] = _distinct(rows, procs, runs, TGID)
+    out["threads"] = _distinct(rows, procs, runs, PID)
+    out["events"] = int(rows["events"].sum())
     for c in ("read_bytes", "write_bytes", "mapped_bytes"):
-        out[c] = int(threads[PID][c].sum())
+        out[c] = int(rows[c].sum())
     out["bytes"] = out["read_bytes"] + out["write_bytes"]
+    if has:
+        for name, sockets in (("file", False), ("peer", None), ("process", None)):
+            if name not in given:
+                given[name] = finish(sums(rolled_up, name, sockets=sockets), name)
     for name in ("file", "peer", "process"):
-        value, size = _top(given[name], name)
-        out[f"top_{name}"] = None if pd.isna(value) else value
-        out[f"top_{name}_bytes"] = size
+        table = given.get(name)
+        if table is None or not len(table):
+            out[f"top_{name}"], out[f"top_{name}_bytes"] = None, None
+        else:
+            value, size = _top(table, name)
+            out[f"top_{name}"] = None if pd.isna(value) else value
+            out[f"top_{name}_bytes"] = size
     for name in BLIND_SPOTS:
         out[name] = _blind_spot(meta, name)
     if out["failed_calls"] is None and len(trace.errors) and "count" in trace.errors:
         out["failed_calls"] = int(trace.errors["count"].sum())
     return pd.Series(out, dtype=object, name="summary")
-
-
-def _spans(scan: Scan, threads: pd.DataFrame, runs: list[str]) -> pd.DataFrame:
-    """Per run: ``first`` (start of the first call) and ``end`` (end of the last to end).
-
-    The call that ends last started at most the longest call's duration
-    before the last start, so only the events since then are read to find it.
-    """
-    if not len(threads):
-        return pd.DataFrame(columns=[*runs, "first", "end"])
-    per_run = threads.groupby(runs, sort=False) if runs else threads.groupby(lambda _: 0)
-    spans = per_run.agg(first=("first", "min"), last=("last", "max")).reset_index(drop=not runs)
-    longest = scan.query(f"SELECT coalesce(max({DT}), 0) AS dt FROM {{events}}")["dt"].iloc[0]
-    since = (spans["last"].min() - pd.Timedelta(seconds=float(longest))).isoformat()
-    pick, group = (f"{RUN}::VARCHAR AS {RUN}, ", f" GROUP BY {RUN}") if runs else ("", "")
-    ends = scan.query(
-        f"SELECT {pick}max({TIME} + to_microseconds(round(coalesce({DT}, 0) * 1e6)::BIGINT)) "
-        f"AS end FROM {{events}} WHERE {TIME} >= {literal(since)}::TIMESTAMPTZ{group}"
-    )
-    if not runs:
-        return spans.assign(end=ends["end"].iloc[0])
-    return spans.merge(ends, on=runs, how="left")
 
 
 def _top(table: pd.DataFrame, key: str) -> tuple[Any, int | None]:
@@ -287,7 +271,7 @@ def _duration(rows: pd.DataFrame, runs: list[str], meta: dict) -> float | None:
             span = None
         if span is not None and not pd.isna(span):
             return span.total_seconds()
-    if not len(rows):
+    if not len(rows) or not rows["events"].sum():
         return None
     if not runs:
         return (rows["end"].max() - rows["first"].min()).total_seconds()

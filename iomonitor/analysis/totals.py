@@ -8,14 +8,12 @@ calls joined in, peer labels, the process tree, the order.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from iomonitor.analysis._common import (
-    BYTES,
     COMM,
     DIR,
     DT,
@@ -38,10 +36,10 @@ from iomonitor.analysis._common import (
     peer_labels,
     require,
     run_columns,
-    scan_of,
     sort_rows,
 )
-from iomonitor.analysis.engine import IS_SOCKET, Scan, one_of, quote
+from iomonitor.analysis.engine import IS_SOCKET, direction_sums, one_of, quote
+from iomonitor.analysis.rollup import Rollup, rolled
 from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
 
@@ -82,36 +80,26 @@ _ERROR_COUNT = "count"
 
 _RW = one_of(DIR, (READ, WRITE))
 
-# One scan serves several tables: the engine sums the events into one row per
-# distinct combination of every column the tables group by and the direction,
-# with plain aggregates (cheaper than one filtered aggregate per direction, and
-# paid once rather than once per table); each table is then a GROUPING SET
-# over those few rows, its directions folded into the columns of SUM_COLUMNS.
-_PER_DIR = (
-    f"count(*) AS n, sum({BYTES}) AS b, max({BYTES}) AS mx, min({TIME}) AS first, "
-    f"max({TIME}) AS last, sum({DT}) AS t"
+#: The sums of :func:`sums`, as engine select items over the rows of a rollup.
+_SUMS_SQL = (
+    "sum(calls)::BIGINT AS calls, "
+    f"coalesce(sum(calls) FILTER (WHERE {_RW}), 0)::BIGINT AS rw_calls, "
+    + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
+    + f", max(max_size) FILTER (WHERE {_RW}) AS max_size, min(first) AS first, "
+    f"max(last) AS last, sum({DT}) AS {TIME}"
 )
-_FOLD = (
-    f"sum(n)::BIGINT AS calls, coalesce(sum(n) FILTER (WHERE {_RW}), 0)::BIGINT AS rw_calls, "
-    + ", ".join(
-        f"coalesce(sum(b) FILTER (WHERE {DIR} = '{d}'), 0)::BIGINT AS {name}"
-        for name, d in (("read_bytes", READ), ("write_bytes", WRITE), ("mapped_bytes", MAP))
-    )
-    + f", max(mx) FILTER (WHERE {_RW}) AS max_size, min(first) AS first, max(last) AS last, "
-    f"sum(t) AS {TIME}"
-)
-_SOCKET = "_socket"
 
 
 def sums(
-    data: Trace | pd.DataFrame | Scan, key: str, *, sockets: bool | None = None
+    data: Trace | pd.DataFrame | Rollup, key: str, *, sockets: bool | None = None
 ) -> pd.DataFrame:
     """One row of sums per group, computed by the engine over all the events at once.
 
     Parameters
     ----------
-    data : Trace, pandas.DataFrame or Scan
-        The events (with ``run`` when several runs are held).
+    data : Trace, pandas.DataFrame or Rollup
+        The events (with ``run`` when several runs are held), or a
+        :func:`~iomonitor.analysis.rollup` of them.
     key : {'file', 'peer', 'pid', 'process', 'syscall', 'kind', 'tgid'}
         What to group by; ``peer`` keeps only socket events.
     sockets : bool, optional
@@ -129,77 +117,21 @@ def sums(
         none is known), ``first`` and ``last`` (start times of the first and
         last call). Unsorted.
     """
-    return sums_many(data, [(key, sockets)])[0]
-
-
-def sums_many(
-    data: Trace | pd.DataFrame | Scan, wanted: Sequence[tuple[str, bool | None]]
-) -> list[pd.DataFrame]:
-    """Several tables of :func:`sums` from one scan of the events.
-
-    Parameters
-    ----------
-    data : Trace, pandas.DataFrame or Scan
-        The events.
-    wanted : sequence of (key, sockets)
-        The arguments of each :func:`sums` table.
-
-    Returns
-    -------
-    list of pandas.DataFrame
-        The tables, in the order asked, each as :func:`sums` returns it.
-
-    Examples
-    --------
-    >>> files, procs = sums_many(trace, [("file", False), ("process", None)])  # doctest: +SKIP
-    """
-    for key, _ in wanted:
-        check_key(key)
-    if not wanted:
-        return []
-    sources = [c for key, _ in wanted for c in KEY_SOURCES[key]]
-    scan = (
-        data
-        if isinstance(data, Scan)
-        else scan_of(data, (TIME, DT, DIR, BYTES, *sources), "totals")
+    check_key(key)
+    filtered = sockets is not None or key == "peer"
+    totals = rolled(
+        data, (*KEY_SOURCES[key], *((KIND, PORT) if filtered else ())), f"totals by {key}"
     )
+    scan = totals.table
     runs = [RUN] if scan.has_runs else []
-    groups = []  # (the table's grouping columns, the value of _socket it keeps or None)
-    for key, sockets in wanted:
-        keep = True if key == "peer" else sockets
-        split = [] if keep is None else [_SOCKET]
-        groups.append(([*runs, *split, *KEY_SOURCES[key]], keep))
-    every = list(dict.fromkeys(c for cols, _ in groups for c in cols))
-    named = ", ".join(quote(c) for c in every)
-    sets = ", ".join(
-        "(" + ", ".join(quote(c) for c in cols) + ")"
-        for cols in dict.fromkeys(tuple(cols) for cols, _ in groups)
-    )
-    fine = [c for c in every if c != _SOCKET]
-    if _SOCKET in every:
-        fine = list(dict.fromkeys([*fine, KIND, PORT]))
-    fine_cols = ", ".join(quote(c) for c in [*fine, DIR])
-    socket = f", {IS_SOCKET} AS {_SOCKET}" if _SOCKET in every else ""
-    # GROUPING(...) sets a bit for each column a set leaves out; it names the set.
-    out = scan.query(
-        f"SELECT GROUPING({named}) AS _set, {named}, {_FOLD} FROM (SELECT *{socket} FROM "
-        f"(SELECT {fine_cols}, {_PER_DIR} FROM {{events}} GROUP BY {fine_cols})) "
-        f"GROUP BY GROUPING SETS ({sets})"
-    )
-    tables = []
-    for cols, keep in groups:
-        bits = sum(1 << (len(every) - 1 - i) for i, c in enumerate(every) if c not in cols)
-        rows = out[out["_set"].to_numpy() == bits]
-        if keep is not None:
-            # An event of unknown kind and port is neither (as WHERE drops a NULL).
-            rows = rows[rows[_SOCKET].eq(keep).fillna(False).to_numpy(dtype=bool)]
-        rows = rows.reset_index(drop=True)
-        keys = [c for c in cols if c != _SOCKET]
-        for k in set(keys) & {PID, TGID}:
-            # Left out of other sets, these columns come back as floats with gaps.
-            rows[k] = rows[k].astype("int32")
-        tables.append(_typed(rows, keys))
-    return tables
+    keys = runs + list(KEY_SOURCES[key])
+    if filtered:
+        scan = scan.where(
+            IS_SOCKET if sockets is not False or key == "peer" else f"NOT {IS_SOCKET}"
+        )
+    group = ", ".join(quote(k) for k in keys)
+    out = scan.query(f"SELECT {group}, {_SUMS_SQL} FROM {{events}} GROUP BY {group}")
+    return _typed(out, keys)
 
 
 def by(
@@ -259,20 +191,22 @@ def by(
     [['/a', 1, 10], ['stdout', 1, 4]]
     """
     check_key(key)
-    if isinstance(data, Trace):
-        errors = data.errors if errors is None else errors
-        processes = data.processes if processes is None else processes
+    source = data.trace if isinstance(data, Rollup) else data
+    if isinstance(source, Trace):
+        errors = source.errors if errors is None else errors
+        processes = source.processes if processes is None else processes
     return finish(sums(data, key), key, errors, processes)
 
 
-def by_tree(trace: Trace) -> pd.DataFrame:
+def by_tree(trace: Trace | Rollup) -> pd.DataFrame:
     """Totals of every process together with all its descendants.
 
     Parameters
     ----------
-    trace : Trace
+    trace : Trace or Rollup
         Its ``processes`` table (pid, ppid, tgid) gives the tree; a process
         whose parent is unknown is a root. Threads count with their process.
+        A :func:`~iomonitor.analysis.rollup` of a trace stands for it.
 
     Returns
     -------
@@ -289,15 +223,17 @@ def by_tree(trace: Trace) -> pd.DataFrame:
     >>> tree = by_tree(trace)  # doctest: +SKIP
     >>> tree.loc[tree["depth"] == 0, ["pid", "comm", "bytes"]]  # doctest: +SKIP
     """
+    totals = trace if isinstance(trace, Rollup) else None
+    trace = totals.trace if totals is not None else trace
     if not isinstance(trace, Trace):
         raise UsageError("totals per process subtree need a Trace (its processes table)")
     procs = trace.processes
     require(procs, (PID, "ppid", TGID, COMM), "totals per process subtree")
-    scan = scan_of(trace, (TIME, DT, DIR, BYTES, TGID, COMM), "totals per process subtree")
-    runs = [RUN] if scan.has_runs else []
+    totals = rolled(totals or trace, (TGID, COMM), "totals per process subtree")
+    runs = [RUN] if totals.table.has_runs else []
     check_runs(pd.DataFrame(columns=runs), procs, "processes")
-    tgid_sums = sums(scan, "tgid")
-    event_comms = process_names(scan)
+    tgid_sums = sums(totals, "tgid")
+    event_comms = process_names(totals)
     own = _with_errors(tgid_sums, "tgid", trace.errors, procs)
 
     run_values = _run_values(own, procs) if runs else [None]
@@ -346,13 +282,14 @@ def by_tree(trace: Trace) -> pd.DataFrame:
     return _tree_order(out, runs)
 
 
-def process_names(data: Trace | pd.DataFrame | Scan) -> pd.Series:
+def process_names(data: Trace | pd.DataFrame | Rollup) -> pd.Series:
     """The program name of each process's last event.
 
     Parameters
     ----------
-    data : Trace, pandas.DataFrame or Scan
-        The events (``time``, ``tgid``, ``comm``).
+    data : Trace, pandas.DataFrame or Rollup
+        The events (``time``, ``tgid``, ``comm``), or a
+        :func:`~iomonitor.analysis.rollup` of them.
 
     Returns
     -------
@@ -360,11 +297,11 @@ def process_names(data: Trace | pd.DataFrame | Scan) -> pd.Series:
         Names (None where unknown), indexed by tgid, or by (run, tgid) when
         the events hold several runs.
     """
-    scan = data if isinstance(data, Scan) else scan_of(data, (TIME, TGID, COMM), "process names")
+    scan = rolled(data, (TGID, COMM), "process names").table
     runs = [RUN] if scan.has_runs else []
     group = ", ".join(quote(k) for k in [*runs, TGID])
     rows = scan.query(
-        f"SELECT {group}, arg_max({COMM}, {TIME}) AS comm FROM {{events}} GROUP BY {group}"
+        f"SELECT {group}, arg_max({COMM}, last) AS comm FROM {{events}} GROUP BY {group}"
     )
     if not len(rows):
         return pd.Series(dtype=object)

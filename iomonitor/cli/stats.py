@@ -111,16 +111,15 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
     elif ns.by == "tree":
         emit(rt.write(rt.top_rows(analysis.by_tree(trace), ns.top), ns.format, rt.tree_cells), out)
     elif ns.by:
-        table = _totals(trace, {ns.by: (ns.by, None)}, ns)[ns.by]
-        emit(rt.write(rt.top_rows(table, ns.top), ns.format, rt.totals_cells), out)
+        table = rt.top_rows(_totals(trace, trace, ns.by, None, ns), ns.top)
+        emit(rt.write(table, ns.format, rt.totals_cells), out)
     else:
-        # Every table, and the per-thread sums the summary counts from, in one scan.
-        tables = _totals(trace, SECTIONS, ns, also=("pid", "tgid"))
-        totals = {key: tables[title] for title, (key, _) in SECTIONS.items()}
-        head = analysis.summary(
-            trace, totals={**totals, "pid": tables["pid"], "tgid": tables["tgid"]}
-        )
-        shown = {title: rt.top_rows(tables[title], ns.top) for title in SECTIONS}
+        # One pass over the events; each table and the summary query its rows.
+        totals = analysis.rollup(trace)
+        tables = {title: _totals(totals, trace, *how, ns) for title, how in SECTIONS.items()}
+        tops = {"file": tables["files"], "peer": tables["peers"], "process": tables["processes"]}
+        head = analysis.summary(totals, totals=tops)
+        shown = {title: rt.top_rows(table, ns.top) for title, table in tables.items()}
         emit(_everything(head, shown, ns.format), out)
     given = {name: values for name, values in filters.items() if values}
     if given and not _events(trace):
@@ -135,24 +134,19 @@ def _events(trace: Trace) -> int:
 
 
 def _totals(
+    data: Trace | analysis.Rollup,
     trace: Trace,
-    wanted: dict[str, tuple[str, bool | None]],
+    key: str,
+    sockets: bool | None,
     ns: argparse.Namespace,
-    also: tuple[str, ...] = (),
-) -> dict[str, pd.DataFrame]:
-    """Tables of totals, title -> (key, sockets), failed calls joined in; from the same
-    scan, the bare :func:`~iomonitor.analysis.sums` of every key of ``also``."""
+) -> pd.DataFrame:
+    """One table of totals; socket traffic left out when ``sockets`` is False (peers show it)."""
     # Failed calls have no direction, so with --dir their count is unknown, not zero.
     errors = None if ns.dir else trace.errors
-    tables = analysis.sums_many(trace, [*wanted.values(), *((key, None) for key in also)])
-    out = dict(zip(also, tables[len(wanted) :], strict=True))
-    for (title, (key, sockets)), rows in zip(wanted.items(), tables, strict=False):
-        mine = errors
-        if sockets is False and errors is not None:
-            # Socket traffic left out (peers show it), and its failed calls with it.
-            mine = errors[~errors["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()]
-        out[title] = analysis.finish(rows, key, mine, trace.processes)
-    return out
+    if sockets is False and errors is not None:
+        errors = errors[~errors["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()]
+    rows = analysis.sums(data, key, sockets=sockets)
+    return analysis.finish(rows, key, errors, trace.processes)
 
 
 def _everything(head: pd.Series, tables: dict[str, pd.DataFrame], fmt: str) -> str:

@@ -243,14 +243,16 @@ WANTED = [("file", False), ("peer", None), ("process", None), ("syscall", None),
 
 
 @pytest.mark.parametrize("data", ["one run", "two runs"])
-def test_sums_many_gives_each_table_of_its_own_scan(events: pd.DataFrame, data: str) -> None:
-    # One scan makes every table; each must equal the table grouped alone over
-    # the events it keeps (socket events picked out here, not by the engine).
+def test_one_rollup_gives_each_table_of_stats_as_its_own_scan(
+    events: pd.DataFrame, data: str
+) -> None:
+    # One pass makes every table of the default stats view; each must equal the
+    # table summed alone over the events it keeps (sockets picked out here).
     frame = events if data == "one run" else two_runs().events
     sockets = frame["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()
-    tables = analysis.sums_many(frame, WANTED)
-    assert len(tables) == len(WANTED)
-    for (key, keep), got in zip(WANTED, tables, strict=True):
+    totals = analysis.rollup(frame)
+    for key, keep in WANTED:
+        got = analysis.sums(totals, key, sockets=keep)
         part = frame if keep is None else frame[sockets == keep]
         expected = analysis.sums(part.reset_index(drop=True), key)
         order = list(got.columns[: len(got.columns) - len(analysis.SUM_COLUMNS)])
