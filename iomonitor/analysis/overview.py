@@ -12,6 +12,7 @@ import pandas as pd
 from iomonitor.analysis._common import (
     COMM,
     DIR,
+    DT,
     FILE,
     KIND,
     MAP,
@@ -20,12 +21,14 @@ from iomonitor.analysis._common import (
     READ,
     RUN,
     TGID,
+    TIME,
     WRITE,
     events_of,
     require,
+    scan_of,
     sort_rows,
 )
-from iomonitor.analysis.engine import Scan, direction_sums, one_of, quote
+from iomonitor.analysis.engine import Scan, direction_sums, literal, one_of, quote
 from iomonitor.analysis.rollup import Rollup, rolled
 from iomonitor.analysis.totals import finish, sums
 from iomonitor.errors import UsageError
@@ -101,12 +104,13 @@ def summary(
     runs = [RUN] if scan.has_runs else []
     keys = ", ".join(quote(k) for k in [*runs, TGID, PID])
     rows = scan.query(
-        f"SELECT {keys}, min(first) AS first, max(last_end) AS end, sum(calls)::BIGINT AS events, "
+        f"SELECT {keys}, min(first) AS first, max(last) AS last, sum(calls)::BIGINT AS events, "
         + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
         + f" FROM {{events}} GROUP BY {keys}"
     )
     for r in runs:
         rows[r] = rows[r].astype("str")
+    rows["end"] = _ends(scan_of(trace, (TIME, DT), "summary"), rows, runs)
     meta = trace.meta or {}
     has = len(rows) > 0
     out: dict[str, Any] = {}
@@ -138,6 +142,28 @@ def summary(
     if out["failed_calls"] is None and len(trace.errors) and "count" in trace.errors:
         out["failed_calls"] = int(trace.errors["count"].sum())
     return pd.Series(out, dtype=object, name="summary")
+
+
+def _ends(events: Scan, rows: pd.DataFrame, runs: list[str]) -> pd.Series:
+    """The end of the call that ends last in each row's run.
+
+    That call started at most the longest call's duration before the last
+    start, so only the events since then are read to find it (from a
+    Parquet file, only the row groups that hold them).
+    """
+    if not len(rows):
+        return pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us, UTC]")
+    lasts = rows.groupby(runs, sort=False)["last"].max() if runs else rows["last"]
+    longest = events.query(f"SELECT coalesce(max({DT}), 0) AS dt FROM {{events}}")["dt"].iloc[0]
+    since = (lasts.min() - pd.Timedelta(seconds=float(longest))).isoformat()
+    pick, group = (f"{RUN}::VARCHAR AS {RUN}, ", f" GROUP BY {RUN}") if runs else ("", "")
+    ends = events.query(
+        f"SELECT {pick}max({TIME} + to_microseconds(round(coalesce({DT}, 0) * 1e6)::BIGINT)) "
+        f"AS end FROM {{events}} WHERE {TIME} >= {literal(since)}::TIMESTAMPTZ{group}"
+    )
+    if not runs:
+        return pd.Series(ends["end"].iloc[0], index=rows.index)
+    return rows[RUN].map(dict(zip(ends[RUN], ends["end"], strict=True)))
 
 
 def _top(table: pd.DataFrame, key: str) -> tuple[Any, int | None]:

@@ -42,13 +42,14 @@ KEY_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(c for cs in KEY_SOURCES.value
 #: What each row of a rollup holds beside its run, key columns and ``dir``: the
 #: events (``calls``), their ``bytes`` and largest call (``max_size``), the start
 #: of the first and last call (``first``, ``last``), the time inside the calls
-#: (``dt``, NULL when none is known) and the latest end of a call (``last_end``).
-ROLLUP_COLUMNS: tuple[str, ...] = ("calls", "bytes", "max_size", "first", "last", "dt", "last_end")
+#: (``dt``, NULL when none is known). The end of the last call to end is not
+#: among them: computed for every event it cost as much as the rest together,
+#: and the summary reads it from the few events that can hold it.
+ROLLUP_COLUMNS: tuple[str, ...] = ("calls", "bytes", "max_size", "first", "last", "dt")
 
 _SQL = (
     f"count(*)::BIGINT AS calls, sum({BYTES})::BIGINT AS bytes, max({BYTES}) AS max_size, "
-    f"min({TIME}) AS first, max({TIME}) AS last, sum({DT}) AS dt, "
-    f"max({TIME} + to_microseconds(round(coalesce({DT}, 0) * 1e6)::BIGINT)) AS last_end"
+    f"min({TIME}) AS first, max({TIME}) AS last, sum({DT}) AS dt"
 )
 
 
