@@ -151,9 +151,9 @@ def _ends(events: Scan, rows: pd.DataFrame, runs: list[str]) -> pd.Series:
     start, so only the events since then are read to find it (from a
     Parquet file, only the row groups that hold them).
     """
-    if not len(rows):
-        return pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us, UTC]")
     last = (rows.groupby(runs, sort=False)["last"].max() if runs else rows["last"]).min()
+    if pd.isna(last):  # no call has a time (a log made without timestamps)
+        return pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us, UTC]")
     took = "to_microseconds(round(coalesce({}, 0) * 1e6)::BIGINT)"
     since = (
         f"{literal(last.isoformat())}::TIMESTAMPTZ - "
