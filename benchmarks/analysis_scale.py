@@ -1,6 +1,7 @@
 """`stats`, `plot` and `report` on a large trace, beside the same queries written for the engine.
 
     python benchmarks/analysis_scale.py [--events 10000000] [--parts 4] [--repeats 1] [--dir DIR]
+                                        [--only TEXT]
 
 Writes the synthetic trace of ``plot_report_scale.py`` (``--events`` events,
 one Parquet file), the same events cut into ``--parts`` Parquet files (a
@@ -53,12 +54,26 @@ _THREADS = (
     " sum(bytes) FILTER (WHERE dir = 'R'), sum(bytes) FILTER (WHERE dir = 'W'),"
     " sum(bytes) FILTER (WHERE dir = 'M') FROM {src} GROUP BY ALL"
 )
+#: The default view in its best plain form: one scan sums the events per
+#: combination of every grouping column and direction with plain aggregates;
+#: each table is a grouping set over those rows; the end of the last call is
+#: read from the events that can hold it.
+_FOLD = (
+    "sum(n), coalesce(sum(n) FILTER (WHERE dir IN ('R','W')), 0),"
+    " coalesce(sum(b) FILTER (WHERE dir = 'R'), 0), coalesce(sum(b) FILTER (WHERE dir = 'W'), 0),"
+    " coalesce(sum(b) FILTER (WHERE dir = 'M'), 0), max(mx) FILTER (WHERE dir IN ('R','W')),"
+    " min(first), max(last), sum(t)"
+)
+_FINE = (
+    "SELECT kind, file, port, comm, syscall, pid, tgid, dir, count(*) AS n, sum(bytes) AS b,"
+    " max(bytes) AS mx, min(time) AS first, max(time) AS last, sum(dt) AS t FROM {src} GROUP BY ALL"
+)
 _STATS = [
-    f"SELECT file, {_SUMS} FROM {{src}} WHERE NOT {_SOCKET} GROUP BY ALL",
-    f"SELECT kind, file, port, {_SUMS} FROM {{src}} WHERE {_SOCKET} GROUP BY ALL",
-    f"SELECT comm, {_SUMS} FROM {{src}} GROUP BY ALL",
-    f"SELECT syscall, {_SUMS} FROM {{src}} GROUP BY ALL",
-    _THREADS,
+    f"SELECT GROUPING(s, file, kind, port, comm, syscall, pid, tgid), s, file, kind, port, comm,"
+    f" syscall, pid, tgid, {_FOLD} FROM (SELECT *, {_SOCKET} AS s FROM ({_FINE})) GROUP BY"
+    " GROUPING SETS ((s, file), (s, kind, file, port), (comm), (syscall), (pid), (tgid))",
+    "SELECT max(time + to_microseconds(round(coalesce(dt, 0) * 1e6)::BIGINT)) FROM {src} WHERE"
+    " time >= (SELECT max(time) - to_microseconds((max(dt) * 1e6)::BIGINT) FROM {src})",
 ]
 _BY_FILE = [f"SELECT file, {_SUMS} FROM {{src}} GROUP BY ALL"]
 _BUCKETS = (
@@ -72,7 +87,11 @@ _PLOT = [
     _BUCKETS.replace("{key}", "file"),
 ]
 _REPORT = [
-    *_STATS,
+    f"SELECT file, {_SUMS} FROM {{src}} WHERE NOT {_SOCKET} GROUP BY ALL",
+    f"SELECT kind, file, port, {_SUMS} FROM {{src}} WHERE {_SOCKET} GROUP BY ALL",
+    f"SELECT comm, {_SUMS} FROM {{src}} GROUP BY ALL",
+    f"SELECT syscall, {_SUMS} FROM {{src}} GROUP BY ALL",
+    _THREADS,
     f"SELECT tgid, {_SUMS} FROM {{src}} GROUP BY ALL",
     "SELECT tgid, arg_max(comm, time) FROM {src} GROUP BY ALL",
     f"SELECT kind, {_SUMS} FROM {{src}} GROUP BY ALL",
@@ -150,7 +169,7 @@ def jobs(one: Path, dataset: Path, small: Path, work: Path) -> dict[str, tuple[l
     return out
 
 
-def run(work: Path, events: int, parts: int, repeats: int) -> dict:
+def run(work: Path, events: int, parts: int, repeats: int, only: str | None = None) -> dict:
     """Write the traces into ``work``, measure every job; the results as a dict."""
     sys.path.insert(0, str(HERE))
     from plot_report_scale import write_trace
@@ -166,6 +185,8 @@ def run(work: Path, events: int, parts: int, repeats: int) -> dict:
         write_trace(small, 1000)
     rows = {}
     for name, (ours, yardstick) in jobs(one, dataset, small, work).items():
+        if only is not None and only not in name:
+            continue
         got: dict[str, list[dict]] = {"iomonitor": [], "engine": []}
         for _ in range(repeats):  # alternating, so both see the same machine
             got["iomonitor"].append(measure(ours))
@@ -207,11 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--parts", type=int, default=4)
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--dir", type=Path, help="work here and keep the traces")
+    ap.add_argument("--only", metavar="TEXT", help="only the commands whose name holds TEXT")
     ns = ap.parse_args(argv)
     work = ns.dir or Path(tempfile.mkdtemp(prefix="iomonitor-analysis-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        print(report(run(work, ns.events, ns.parts, ns.repeats)))
+        print(report(run(work, ns.events, ns.parts, ns.repeats, ns.only)))
     finally:
         if ns.dir is None:
             shutil.rmtree(work, ignore_errors=True)

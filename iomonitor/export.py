@@ -15,10 +15,9 @@ they widen as the trace turns out to be longer).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -27,7 +26,8 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis, store
-from iomonitor.errors import NoTimeError, OutputError, UsageError
+from iomonitor.analysis._common import scan_of
+from iomonitor.errors import NoTimeError, UsageError
 from iomonitor.store.writers import OutputFile
 from iomonitor.trace import Trace
 
@@ -136,34 +136,15 @@ def chrome_trace(
     >>> chrome_trace("run.parquet", "run.json")  # doctest: +SKIP
     ExportSummary(slices=85, counters=12, processes=2, threads=2, interval=0.001)
     """
-    out = OutputFile(target)
-    try:
-        fh = open(out.tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise OutputError(str(target), exc.strerror or str(exc)) from exc
-    try:
-        with fh:
-            summary = _write(source, fh, tz)
-        out.commit()
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            out.discard()
-        raise OutputError(str(target), exc.strerror or str(exc)) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            out.discard()
-        raise
-    return summary
+    with OutputFile(target).writing() as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        return _write(source, fh, tz)
 
 
 def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None) -> ExportSummary:
     trace = source if isinstance(source, Trace) else store.scan(source, tz=tz)
     if analysis.has_runs(trace):
         raise UsageError("export takes one trace: several would mix their pids")
-    if trace.in_memory:
-        batches: Iterable[pd.DataFrame] = _slices(trace.events)
-    else:
-        batches = trace.scan.batches(COLUMNS, READ_ROWS)
+    batches = scan_of(trace, COLUMNS, "an export").batches(COLUMNS, READ_ROWS)
     rates = _Bandwidth(trace)
     out.write('{"displayTimeUnit": "ms", "traceEvents": [\n')
     first = True
@@ -217,11 +198,6 @@ def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None)
         threads=len(threads),
         interval=rates.width_us / 1e6,
     )
-
-
-def _slices(events: pd.DataFrame) -> Iterator[pd.DataFrame]:
-    for start in range(0, len(events), store.BATCH_ROWS):
-        yield events.iloc[start : start + store.BATCH_ROWS]
 
 
 def _micros(times: pd.Series) -> np.ndarray:

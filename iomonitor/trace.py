@@ -203,8 +203,9 @@ def unify(events: pd.DataFrame) -> pd.DataFrame:
     """Give the event columns of ``events`` the schema's dtypes again (in place).
 
     ``pandas.concat`` of categoricals with different categories falls back
-    to object, and Arrow gives its own types: this puts the schema back.
-    Columns outside the schema (``run``) and missing ones are left alone.
+    to object, and Arrow and the engine give their own types: this puts the
+    schema back. Columns outside the schema (``run``) and missing ones are
+    left alone.
     """
     for col in schema.EVENT_COLUMNS:
         if col not in events.columns:

@@ -12,8 +12,8 @@ Importing this package registers the ``.io`` accessor on DataFrames.
 
 Totals (:mod:`~iomonitor.analysis.totals`)
     :func:`by`, :func:`by_tree`, :func:`subtree`, :func:`process_names`; :func:`sums` (the
-    engine's rows behind :func:`by`) and :func:`finish` (those rows made a
-    :func:`by` table) for tables of part of the events.
+    engine's rows behind :func:`by`) and :func:`finish` (those rows made a :func:`by`
+    table) for tables of part of the events.
 Over time (:mod:`~iomonitor.analysis.rates`)
     :func:`bandwidth`.
 Distributions (:mod:`~iomonitor.analysis.distributions`)
@@ -24,6 +24,10 @@ While a capture runs (:mod:`~iomonitor.analysis.live`)
     :class:`LiveTotals`.
 Two traces (:mod:`~iomonitor.analysis.diff`)
     :func:`diff`, :func:`can_compare`.
+Several totals from one pass (:mod:`~iomonitor.analysis.rollup`)
+    :func:`rollup`: the events added up once; :func:`by`, :func:`sums`,
+    :func:`by_tree`, :func:`summary`, :func:`flow_edges` and
+    :func:`process_names` take it in place of the trace.
 Flow (:mod:`~iomonitor.analysis.flow`)
     :func:`flow_edges`: who read what, who wrote where, who fed whom.
 """
@@ -43,6 +47,7 @@ from iomonitor.analysis.flow import EDGE_COLUMNS, NO_PROCESS, flow_edges
 from iomonitor.analysis.live import LIVE_COLUMNS, LiveTotals
 from iomonitor.analysis.overview import BLIND_SPOTS, select, summary
 from iomonitor.analysis.rates import RATE_COLUMNS, bandwidth
+from iomonitor.analysis.rollup import ROLLUP_COLUMNS, Rollup, rollup
 from iomonitor.analysis.totals import (
     SUM_COLUMNS,
     TOTAL_COLUMNS,
@@ -68,11 +73,13 @@ __all__ = [
     "NO_PROCESS",
     "OTHER",
     "RATE_COLUMNS",
+    "ROLLUP_COLUMNS",
     "SOCKET_KINDS",
     "SUM_COLUMNS",
     "TOTAL_COLUMNS",
     "TREE_COLUMNS",
     "LiveTotals",
+    "Rollup",
     "bandwidth",
     "by",
     "by_tree",
@@ -83,6 +90,7 @@ __all__ = [
     "has_runs",
     "latency",
     "process_names",
+    "rollup",
     "select",
     "size_histogram",
     "subtree",

@@ -147,34 +147,6 @@ def peer_labels(kind: pd.Series, file: pd.Series, port: pd.Series) -> pd.Series:
     return pd.Series(np.where(inet, with_port, file), index=file.index, dtype="str")
 
 
-def event_keys(frame: pd.DataFrame, key: str) -> pd.Series:
-    """One key value per event: the column itself, or the peer label.
-
-    Text keys come back categorical, so later grouping stays cheap.
-    """
-    if key == "peer":
-        raw = list(KEY_SOURCES["peer"])
-        grouped = frame.groupby(raw, observed=True, dropna=False, sort=False)
-        codes = grouped.ngroup().to_numpy()
-        uniq = grouped.size().index.to_frame(index=False)
-        labels = peer_labels(uniq[KIND], uniq[FILE], uniq[PORT]).to_numpy()
-        return pd.Series(
-            pd.Categorical(labels[codes]) if len(codes) else pd.Categorical([]),
-            index=frame.index,
-            name=key,
-        )
-    return frame[KEY_SOURCES[key][0]].rename(key)
-
-
-def socket_events(frame: pd.DataFrame) -> pd.DataFrame:
-    """Only the events on sockets (the ones that have a peer).
-
-    A classic CSV has no ``kind``: there its TCP/UDP events are known by their port.
-    """
-    sockets = frame[KIND].astype("str").isin(SOCKET_KINDS).to_numpy()
-    return frame[sockets | frame[PORT].notna().to_numpy()]
-
-
 def to_timedelta(interval: str | float | pd.Timedelta) -> pd.Timedelta:
     """A bucket width: ``"100ms"``, ``"1s"``, ``"5min"``, a Timedelta or seconds.
 

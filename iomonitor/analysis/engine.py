@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import itertools
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ import pandas as pd
 
 from iomonitor import schema
 from iomonitor.errors import InputError
+from iomonitor.trace import unify
 
 #: Column that tells runs apart when several traces are read together.
 RUN = "run"
@@ -166,6 +168,23 @@ class Scan:
         self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {self._name} WHERE {condition}")
         return Scan(self._con, name, self.columns, None, self.runs, self.source, self._keep)
 
+    def keep(self, sql: str) -> Scan:
+        """The rows of ``sql`` (``{events}`` names these events), kept by the engine as a table.
+
+        The table is a relation of its own, queried like any scan (one pass
+        over the events, then any number of queries over its rows); it is
+        dropped when the returned scan is gone.
+        """
+        name = f"events_{next(_names)}"
+        try:
+            self._con.execute(f"CREATE TEMP TABLE {name} AS {sql.replace('{events}', self._name)}")
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            raise InputError(self.source, f"cannot be read ({exc})") from exc
+        columns = [row[0] for row in self._con.sql(f"DESCRIBE {name}").fetchall()]
+        kept = Scan(self._con, name, columns, None, self.runs, self.source, self._keep)
+        weakref.finalize(kept, _drop, self._con, name)
+        return kept
+
     def query(self, sql: str) -> pd.DataFrame:
         """Run ``sql``, in which ``{events}`` names the events, and return its result.
 
@@ -188,7 +207,7 @@ class Scan:
     def frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The events as a DataFrame with the schema's dtypes (``run`` categorical)."""
         cols = ", ".join(quote(c) for c in (columns or self.columns))
-        events = restore_dtypes(self._con.sql(f"SELECT {cols} FROM {self._name}").df())
+        events = _typed(self._con.sql(f"SELECT {cols} FROM {self._name}").df())
         if RUN in events.columns:
             events[RUN] = pd.Categorical(events[RUN], categories=self.runs)
         return events
@@ -202,7 +221,7 @@ class Scan:
         cols = ", ".join(quote(c) for c in columns)
         reader = self._con.sql(f"SELECT {cols} FROM {self._name}").to_arrow_reader(rows)
         for batch in reader:
-            yield restore_dtypes(batch.to_pandas())
+            yield _typed(batch.to_pandas())
 
     def distinct(self, column: str) -> list[Any]:
         """The distinct values of one column."""
@@ -217,24 +236,20 @@ class Scan:
         return [v for v in values if any(fnmatch.fnmatchcase(v, p) for p in patterns)]
 
 
-def restore_dtypes(events: pd.DataFrame) -> pd.DataFrame:
-    """Give the event columns of ``events`` the schema's dtypes (in place).
-
-    The result is what :func:`iomonitor.store.load` gives for the same
-    events: categories sorted, and a column that is missing throughout has
-    no categories of Arrow's object type, as a Parquet dictionary gives.
-    """
-    for col in events.columns:
-        want = schema.EVENT_DTYPES.get(col)
-        if want is None:
-            continue
-        if events[col].dtype != want and not (
-            want == "category" and isinstance(events[col].dtype, pd.CategoricalDtype)
-        ):
-            events[col] = events[col].astype(want)
-        if want == "category" and not len(events[col].cat.categories):
+def _typed(events: pd.DataFrame) -> pd.DataFrame:
+    """The schema's dtypes (:func:`~iomonitor.trace.unify`), as :func:`iomonitor.store.load`
+    gives them: a category missing throughout has no categories, of object type, as a
+    Parquet dictionary gives."""
+    for col in unify(events).columns:
+        if schema.EVENT_DTYPES.get(col) == "category" and not len(events[col].cat.categories):
             events[col] = events[col].cat.set_categories(pd.Index([], dtype=object))
     return events
+
+
+def _drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    # The connection may be closed already (its last scan gone first).
+    with contextlib.suppress(duckdb.Error):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:

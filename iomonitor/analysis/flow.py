@@ -6,8 +6,6 @@ import numpy as np
 import pandas as pd
 
 from iomonitor.analysis._common import (
-    BYTES,
-    DIR,
     FILE,
     KIND,
     PORT,
@@ -16,9 +14,9 @@ from iomonitor.analysis._common import (
     TGID,
     WRITE,
     as_plain,
-    scan_of,
 )
 from iomonitor.analysis.engine import IS_SOCKET, PEER_LABEL, direction_sums, one_of, quote
+from iomonitor.analysis.rollup import Rollup, rolled
 from iomonitor.trace import Trace
 
 #: Sockets whose events name the peer at the other end.
@@ -42,13 +40,14 @@ _TABLES: dict[str, tuple[str, str]] = {
 }
 
 
-def flow_edges(trace: Trace | pd.DataFrame) -> pd.DataFrame:
+def flow_edges(trace: Trace | pd.DataFrame | Rollup) -> pd.DataFrame:
     """The edges of the data-flow graph: who read what, who wrote where, who fed whom.
 
     Parameters
     ----------
-    trace : Trace or pandas.DataFrame
-        The events (``dir``, ``bytes``, ``file``, ``port``, ``kind``, ``tgid``).
+    trace : Trace, pandas.DataFrame or Rollup
+        The events (``dir``, ``bytes``, ``file``, ``port``, ``kind``, ``tgid``),
+        or a :func:`~iomonitor.analysis.rollup` of them.
 
     Returns
     -------
@@ -68,7 +67,7 @@ def flow_edges(trace: Trace | pd.DataFrame) -> pd.DataFrame:
     --------
     >>> flow_edges(trace).query("kind == 'channel'")  # doctest: +SKIP
     """
-    scan = scan_of(trace, (DIR, BYTES, FILE, PORT, KIND, TGID), "the flow graph")
+    scan = rolled(trace, (FILE, PORT, KIND, TGID), "the flow graph").table
     runs = [RUN] if scan.has_runs else []
     parts = []
     for name, (node, events) in _TABLES.items():

@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 
 from iomonitor.analysis._common import (
-    BYTES,
+    COMM,
     DIR,
     DT,
     FILE,
     KIND,
     MAP,
     PID,
+    PORT,
     READ,
     RUN,
     TGID,
@@ -27,7 +28,8 @@ from iomonitor.analysis._common import (
     scan_of,
     sort_rows,
 )
-from iomonitor.analysis.engine import Scan, direction_sums, one_of, quote
+from iomonitor.analysis.engine import Scan, direction_sums, literal, one_of, quote
+from iomonitor.analysis.rollup import Rollup, rolled
 from iomonitor.analysis.totals import finish, sums
 from iomonitor.errors import UsageError
 from iomonitor.schema import DIRECTIONS, KINDS
@@ -46,13 +48,16 @@ BLIND_SPOTS: tuple[str, ...] = (
 )
 
 
-def summary(trace: Trace, *, totals: Mapping[str, pd.DataFrame] | None = None) -> pd.Series:
+def summary(
+    trace: Trace | Rollup, *, totals: Mapping[str, pd.DataFrame] | None = None
+) -> pd.Series:
     """The headline numbers of a trace.
 
     Parameters
     ----------
-    trace : Trace
-        A trace; several runs loaded together are summed up.
+    trace : Trace or Rollup
+        A trace (several runs loaded together are summed up), or a
+        :func:`~iomonitor.analysis.rollup` of one.
     totals : mapping, optional
         Tables of :func:`~iomonitor.analysis.by` already made for this
         trace, reused for the top entries instead of being made again:
@@ -87,19 +92,25 @@ def summary(trace: Trace, *, totals: Mapping[str, pd.DataFrame] | None = None) -
     >>> s["duration"], s["bytes"], s["top_file"]
     (2.5, 14, '/a')
     """
-    if not isinstance(trace, Trace):
+    whole = trace.trace if isinstance(trace, Rollup) else trace
+    if not isinstance(whole, Trace):
         raise UsageError("summary needs a Trace")
-    scan = scan_of(trace, (TIME, DT, PID, DIR, BYTES, FILE, KIND, TGID), "summary")
+    given = dict(totals or {})
+    # The top file, peer and process come from the same pass unless given.
+    needed = (PID, TGID, *(() if len(given) == 3 else (FILE, KIND, PORT, COMM)))
+    rolled_up = rolled(trace, needed, "summary")
+    trace = whole
+    scan = rolled_up.table
     runs = [RUN] if scan.has_runs else []
     keys = ", ".join(quote(k) for k in [*runs, TGID, PID])
-    ends = f"{TIME} + to_microseconds(round(coalesce({DT}, 0) * 1e6)::BIGINT)"
     rows = scan.query(
-        f"SELECT {keys}, min({TIME}) AS first, max({ends}) AS end, count(*)::BIGINT AS events, "
+        f"SELECT {keys}, min(first) AS first, max(last) AS last, sum(calls)::BIGINT AS events, "
         + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
         + f" FROM {{events}} GROUP BY {keys}"
     )
     for r in runs:
         rows[r] = rows[r].astype("str")
+    rows["end"] = _ends(scan_of(trace, (TIME, DT), "summary"), rows, runs)
     meta = trace.meta or {}
     has = len(rows) > 0
     out: dict[str, Any] = {}
@@ -114,11 +125,10 @@ def summary(trace: Trace, *, totals: Mapping[str, pd.DataFrame] | None = None) -
     for c in ("read_bytes", "write_bytes", "mapped_bytes"):
         out[c] = int(rows[c].sum())
     out["bytes"] = out["read_bytes"] + out["write_bytes"]
-    given = dict(totals or {})
     if has:
         for name, sockets in (("file", False), ("peer", None), ("process", None)):
             if name not in given:
-                given[name] = finish(sums(scan, name, sockets=sockets), name)
+                given[name] = finish(sums(rolled_up, name, sockets=sockets), name)
     for name in ("file", "peer", "process"):
         table = given.get(name)
         if table is None or not len(table):
@@ -132,6 +142,31 @@ def summary(trace: Trace, *, totals: Mapping[str, pd.DataFrame] | None = None) -
     if out["failed_calls"] is None and len(trace.errors) and "count" in trace.errors:
         out["failed_calls"] = int(trace.errors["count"].sum())
     return pd.Series(out, dtype=object, name="summary")
+
+
+def _ends(events: Scan, rows: pd.DataFrame, runs: list[str]) -> pd.Series:
+    """The end of the call that ends last in each row's run.
+
+    That call started at most the longest call's duration before the last
+    start, so only the events since then are read to find it (from a
+    Parquet file, only the row groups that hold them).
+    """
+    last = (rows.groupby(runs, sort=False)["last"].max() if runs else rows["last"]).min()
+    if pd.isna(last):  # no call has a time (a log made without timestamps)
+        return pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us, UTC]")
+    took = "to_microseconds(round(coalesce({}, 0) * 1e6)::BIGINT)"
+    since = (
+        f"{literal(last.isoformat())}::TIMESTAMPTZ - "
+        f"(SELECT {took.format(f'max({DT})')} FROM {{events}})"
+    )
+    pick, group = (f"{RUN}::VARCHAR AS {RUN}, ", f" GROUP BY {RUN}") if runs else ("", "")
+    ends = events.query(
+        f"SELECT {pick}max({TIME} + {took.format(DT)}) AS end FROM {{events}} "
+        f"WHERE {TIME} >= {since}{group}"
+    )
+    if not runs:
+        return pd.Series(ends["end"].iloc[0], index=rows.index)
+    return rows[RUN].map(dict(zip(ends[RUN], ends["end"], strict=True)))
 
 
 def _top(table: pd.DataFrame, key: str) -> tuple[Any, int | None]:

@@ -94,18 +94,21 @@ def bandwidth(
         + f" FROM {{events}} GROUP BY {positions}"
     )
     if key is not None and top:
-        # The keys beyond the top are added up into one row per bucket by the
-        # engine: a trace of thousands of files in a thousand buckets would
-        # otherwise come back as millions of rows to throw away.
+        # The keys are ranked first, by their bytes over the whole trace (one
+        # small GROUP BY), and the keys beyond the top are added up into one
+        # row per bucket as the events are: a trace of thousands of files in a
+        # thousand buckets would otherwise be millions of groups, most of them
+        # thrown away.
         k = quote(key)
         sql = (
-            f"WITH s AS ({sql}), k AS (SELECT {k}, row_number() OVER (ORDER BY"
-            f" sum(read_bytes + write_bytes) DESC, {k}::VARCHAR NULLS LAST) AS _rank"
-            f" FROM s GROUP BY {k}) SELECT {', '.join(quote(r) for r in runs)}"
-            f"{', ' if runs else ''}{TIME}, CASE WHEN _rank <= {int(top)} THEN s.{k} END AS {k},"
-            f" _rank > {int(top)} AS _other, sum(read_bytes)::BIGINT AS read_bytes,"
-            f" sum(write_bytes)::BIGINT AS write_bytes"
-            f" FROM s JOIN k ON s.{k} IS NOT DISTINCT FROM k.{k} GROUP BY ALL"
+            f"WITH k AS (SELECT {k}, row_number() OVER (ORDER BY b DESC, {k}::VARCHAR NULLS LAST)"
+            f" AS _rank FROM (SELECT {picked[-1]}, coalesce(sum({BYTES}), 0) AS b"
+            f" FROM {{events}} GROUP BY 1)),"
+            f" e AS (SELECT {', '.join(picked)}, {DIR}, {BYTES} FROM {{events}})"
+            f" SELECT {''.join(f'{quote(r)}, ' for r in runs)}{TIME},"
+            f" CASE WHEN _rank <= {int(top)} THEN e.{k} END AS {k}, _rank > {int(top)} AS _other, "
+            + direction_sums({"read_bytes": READ, "write_bytes": WRITE})
+            + f" FROM e JOIN k ON e.{k} IS NOT DISTINCT FROM k.{k} GROUP BY ALL"
         )
     sums = scan.query(sql)
     sums[TIME] = pd.to_datetime(sums[TIME], unit="us", utc=True).astype(_TIME_DTYPE)

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from iomonitor.analysis._common import (
-    BYTES,
     COMM,
     DIR,
     DT,
@@ -37,10 +36,10 @@ from iomonitor.analysis._common import (
     peer_labels,
     require,
     run_columns,
-    scan_of,
     sort_rows,
 )
-from iomonitor.analysis.engine import IS_SOCKET, Scan, direction_sums, one_of, quote
+from iomonitor.analysis.engine import IS_SOCKET, direction_sums, one_of, quote
+from iomonitor.analysis.rollup import Rollup, rolled
 from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
 
@@ -81,24 +80,26 @@ _ERROR_COUNT = "count"
 
 _RW = one_of(DIR, (READ, WRITE))
 
-#: The sums of :func:`sums`, as engine select items.
+#: The sums of :func:`sums`, as engine select items over the rows of a rollup.
 _SUMS_SQL = (
-    f"count(*)::BIGINT AS calls, (count(*) FILTER (WHERE {_RW}))::BIGINT AS rw_calls, "
+    "sum(calls)::BIGINT AS calls, "
+    f"coalesce(sum(calls) FILTER (WHERE {_RW}), 0)::BIGINT AS rw_calls, "
     + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
-    + f", max(bytes) FILTER (WHERE {_RW}) AS max_size, min({TIME}) AS first, "
-    f"max({TIME}) AS last, sum({DT}) AS {TIME}"
+    + f", max(max_size) FILTER (WHERE {_RW}) AS max_size, min(first) AS first, "
+    f"max(last) AS last, sum({DT}) AS {TIME}"
 )
 
 
 def sums(
-    data: Trace | pd.DataFrame | Scan, key: str, *, sockets: bool | None = None
+    data: Trace | pd.DataFrame | Rollup, key: str, *, sockets: bool | None = None
 ) -> pd.DataFrame:
     """One row of sums per group, computed by the engine over all the events at once.
 
     Parameters
     ----------
-    data : Trace, pandas.DataFrame or Scan
-        The events (with ``run`` when several runs are held).
+    data : Trace, pandas.DataFrame or Rollup
+        The events (with ``run`` when several runs are held), or a
+        :func:`~iomonitor.analysis.rollup` of them.
     key : {'file', 'peer', 'pid', 'process', 'syscall', 'kind', 'tgid'}
         What to group by; ``peer`` keeps only socket events.
     sockets : bool, optional
@@ -117,14 +118,14 @@ def sums(
         last call). Unsorted.
     """
     check_key(key)
-    scan = (
-        data
-        if isinstance(data, Scan)
-        else scan_of(data, (TIME, DT, DIR, BYTES, *KEY_SOURCES[key]), f"totals by {key}")
+    filtered = sockets is not None or key == "peer"
+    totals = rolled(
+        data, (*KEY_SOURCES[key], *((KIND, PORT) if filtered else ())), f"totals by {key}"
     )
+    scan = totals.table
     runs = [RUN] if scan.has_runs else []
     keys = runs + list(KEY_SOURCES[key])
-    if sockets is not None or key == "peer":
+    if filtered:
         scan = scan.where(
             IS_SOCKET if sockets is not False or key == "peer" else f"NOT {IS_SOCKET}"
         )
@@ -190,20 +191,22 @@ def by(
     [['/a', 1, 10], ['stdout', 1, 4]]
     """
     check_key(key)
-    if isinstance(data, Trace):
-        errors = data.errors if errors is None else errors
-        processes = data.processes if processes is None else processes
+    source = data.trace if isinstance(data, Rollup) else data
+    if isinstance(source, Trace):
+        errors = source.errors if errors is None else errors
+        processes = source.processes if processes is None else processes
     return finish(sums(data, key), key, errors, processes)
 
 
-def by_tree(trace: Trace) -> pd.DataFrame:
+def by_tree(trace: Trace | Rollup) -> pd.DataFrame:
     """Totals of every process together with all its descendants.
 
     Parameters
     ----------
-    trace : Trace
+    trace : Trace or Rollup
         Its ``processes`` table (pid, ppid, tgid) gives the tree; a process
         whose parent is unknown is a root. Threads count with their process.
+        A :func:`~iomonitor.analysis.rollup` of a trace stands for it.
 
     Returns
     -------
@@ -220,15 +223,17 @@ def by_tree(trace: Trace) -> pd.DataFrame:
     >>> tree = by_tree(trace)  # doctest: +SKIP
     >>> tree.loc[tree["depth"] == 0, ["pid", "comm", "bytes"]]  # doctest: +SKIP
     """
+    totals = trace if isinstance(trace, Rollup) else None
+    trace = totals.trace if totals is not None else trace
     if not isinstance(trace, Trace):
         raise UsageError("totals per process subtree need a Trace (its processes table)")
     procs = trace.processes
     require(procs, (PID, "ppid", TGID, COMM), "totals per process subtree")
-    scan = scan_of(trace, (TIME, DT, DIR, BYTES, TGID, COMM), "totals per process subtree")
-    runs = [RUN] if scan.has_runs else []
+    totals = rolled(totals or trace, (TGID, COMM), "totals per process subtree")
+    runs = [RUN] if totals.table.has_runs else []
     check_runs(pd.DataFrame(columns=runs), procs, "processes")
-    tgid_sums = sums(scan, "tgid")
-    event_comms = process_names(scan)
+    tgid_sums = sums(totals, "tgid")
+    event_comms = process_names(totals)
     own = _with_errors(tgid_sums, "tgid", trace.errors, procs)
 
     run_values = _run_values(own, procs) if runs else [None]
@@ -277,13 +282,14 @@ def by_tree(trace: Trace) -> pd.DataFrame:
     return _tree_order(out, runs)
 
 
-def process_names(data: Trace | pd.DataFrame | Scan) -> pd.Series:
+def process_names(data: Trace | pd.DataFrame | Rollup) -> pd.Series:
     """The program name of each process's last event.
 
     Parameters
     ----------
-    data : Trace, pandas.DataFrame or Scan
-        The events (``time``, ``tgid``, ``comm``).
+    data : Trace, pandas.DataFrame or Rollup
+        The events (``time``, ``tgid``, ``comm``), or a
+        :func:`~iomonitor.analysis.rollup` of them.
 
     Returns
     -------
@@ -291,11 +297,11 @@ def process_names(data: Trace | pd.DataFrame | Scan) -> pd.Series:
         Names (None where unknown), indexed by tgid, or by (run, tgid) when
         the events hold several runs.
     """
-    scan = data if isinstance(data, Scan) else scan_of(data, (TIME, TGID, COMM), "process names")
+    scan = rolled(data, (TGID, COMM), "process names").table
     runs = [RUN] if scan.has_runs else []
     group = ", ".join(quote(k) for k in [*runs, TGID])
     rows = scan.query(
-        f"SELECT {group}, arg_max({COMM}, {TIME}) AS comm FROM {{events}} GROUP BY {group}"
+        f"SELECT {group}, arg_max({COMM}, last) AS comm FROM {{events}} GROUP BY {group}"
     )
     if not len(rows):
         return pd.Series(dtype=object)
@@ -347,38 +353,6 @@ def subtree(trace: Trace, pid: int, *, run: Any = None) -> pd.DataFrame:
 
 
 # -- the machinery -----------------------------------------------------------
-
-
-def _sums(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    direction = frame[DIR]
-    size = frame[BYTES].to_numpy(dtype="int64")
-    is_r = (direction == READ).to_numpy(dtype=bool)
-    is_w = (direction == WRITE).to_numpy(dtype=bool)
-    is_m = (direction == MAP).to_numpy(dtype=bool)
-    rw = is_r | is_w
-    work = pd.DataFrame({k: frame[k] for k in keys})
-    work["_rw"] = rw.astype("int64")
-    work["_r"] = np.where(is_r, size, 0)
-    work["_w"] = np.where(is_w, size, 0)
-    work["_m"] = np.where(is_m, size, 0)
-    work["_size"] = pd.array(size, dtype="Int64")
-    work.loc[~rw, "_size"] = pd.NA
-    work[TIME] = frame[TIME]
-    work[DT] = frame[DT]
-    grouped = work.groupby(keys, observed=True, dropna=False, sort=False)
-    out = grouped.agg(
-        calls=("_rw", "size"),
-        rw_calls=("_rw", "sum"),
-        read_bytes=("_r", "sum"),
-        write_bytes=("_w", "sum"),
-        mapped_bytes=("_m", "sum"),
-        max_size=("_size", "max"),
-        first=(TIME, "min"),
-        last=(TIME, "max"),
-    )
-    out["time"] = grouped[DT].sum(min_count=1)
-    out = out.reset_index()
-    return _typed(out, keys)
 
 
 def _typed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

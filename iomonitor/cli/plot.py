@@ -22,7 +22,6 @@ kinds:
 from __future__ import annotations
 
 import argparse
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -168,12 +167,6 @@ def save_figure(figure: Any, path: Path) -> None:
     from iomonitor.store.writers import OutputFile
 
     fmt = path.suffix.lower().lstrip(".")
-    out = OutputFile(path)
     metadata = {"Date": None} if fmt == "svg" else None
-    try:
-        figure.savefig(out.tmp, format=fmt, dpi=100, metadata=metadata)
-        out.commit()
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            out.discard()
-        raise OutputError(str(path), exc.strerror or str(exc)) from exc
+    with OutputFile(path).writing() as tmp:
+        figure.savefig(tmp, format=fmt, dpi=100, metadata=metadata)

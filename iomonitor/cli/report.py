@@ -46,8 +46,9 @@ def run(ns: argparse.Namespace) -> int:
     Every table and figure is an analysis query over the events where they
     are (:func:`iomonitor.store.scan`), whatever their size.
     """
-    from iomonitor import report, store
+    from iomonitor import store
     from iomonitor.cli.plot import check_output
+    from iomonitor.render import report
 
     output = Path(ns.output)
     if output.suffix.lower() not in (".html", ".htm"):

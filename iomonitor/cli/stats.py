@@ -37,13 +37,13 @@ from iomonitor.trace import Trace
 
 BY_CHOICES: tuple[str, ...] = (*analysis.KEYS, "tree")
 
-#: The tables of the default view: (title, key, drop sockets from the events).
-SECTIONS: tuple[tuple[str, str, bool], ...] = (
-    ("files", "file", True),
-    ("peers", "peer", False),
-    ("processes", "process", False),
-    ("syscalls", "syscall", False),
-)
+#: The tables of the default view: title -> (key, sockets as :func:`iomonitor.analysis.sums`).
+SECTIONS: dict[str, tuple[str, bool | None]] = {
+    "files": ("file", False),
+    "peers": ("peer", None),
+    "processes": ("process", None),
+    "syscalls": ("syscall", None),
+}
 
 
 def make_parser(prog: str = "iomonitor stats") -> argparse.ArgumentParser:
@@ -111,12 +111,14 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
     elif ns.by == "tree":
         emit(rt.write(rt.top_rows(analysis.by_tree(trace), ns.top), ns.format, rt.tree_cells), out)
     elif ns.by:
-        table = rt.top_rows(_totals(trace, ns.by, False, ns), ns.top)
+        table = rt.top_rows(_totals(trace, trace, ns.by, None, ns), ns.top)
         emit(rt.write(table, ns.format, rt.totals_cells), out)
     else:
-        tables = {title: _totals(trace, key, no_sockets, ns) for title, key, no_sockets in SECTIONS}
-        totals = {"file": tables["files"], "peer": tables["peers"], "process": tables["processes"]}
-        head = analysis.summary(trace, totals=totals)
+        # One pass over the events; each table and the summary query its rows.
+        totals = analysis.rollup(trace)
+        tables = {title: _totals(totals, trace, *how, ns) for title, how in SECTIONS.items()}
+        tops = {"file": tables["files"], "peer": tables["peers"], "process": tables["processes"]}
+        head = analysis.summary(totals, totals=tops)
         shown = {title: rt.top_rows(table, ns.top) for title, table in tables.items()}
         emit(_everything(head, shown, ns.format), out)
     given = {name: values for name, values in filters.items() if values}
@@ -131,13 +133,19 @@ def _events(trace: Trace) -> int:
     return len(trace.events) if trace.in_memory else trace.scan.count()
 
 
-def _totals(trace: Trace, key: str, no_sockets: bool, ns: argparse.Namespace) -> pd.DataFrame:
-    """One table of totals; socket traffic left out when ``no_sockets`` (peers show it)."""
+def _totals(
+    data: Trace | analysis.Rollup,
+    trace: Trace,
+    key: str,
+    sockets: bool | None,
+    ns: argparse.Namespace,
+) -> pd.DataFrame:
+    """One table of totals; socket traffic left out when ``sockets`` is False (peers show it)."""
     # Failed calls have no direction, so with --dir their count is unknown, not zero.
     errors = None if ns.dir else trace.errors
-    if no_sockets and errors is not None:
+    if sockets is False and errors is not None:
         errors = errors[~errors["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()]
-    rows = analysis.sums(trace, key, sockets=False if no_sockets else None)
+    rows = analysis.sums(data, key, sockets=sockets)
     return analysis.finish(rows, key, errors, trace.processes)
 
 

@@ -120,7 +120,7 @@ def _series_spec(kind: str, args: dict[str, Any]) -> _SeriesSpec | None:
 
 
 def collect(
-    trace: Trace | pd.DataFrame, figures: Iterable[tuple[str, dict[str, Any]]]
+    trace: Trace | pd.DataFrame | analysis.Rollup, figures: Iterable[tuple[str, dict[str, Any]]]
 ) -> FigureData:
     """What some figures of a trace are drawn from, as analysis results.
 
@@ -131,8 +131,10 @@ def collect(
 
     Parameters
     ----------
-    trace : Trace or pandas.DataFrame
-        The trace, or its events.
+    trace : Trace, pandas.DataFrame or Rollup
+        The trace, or its events; or an :func:`iomonitor.analysis.rollup`
+        of a trace, whose totals the per-process parts (lifetimes, flow)
+        are made from without reading the events again.
     figures : iterable of (str, dict)
         The figures to draw: a name of :data:`KINDS` and the keyword
         arguments that will be given to its function (``by``, ``top``,
@@ -147,7 +149,9 @@ def collect(
     >>> data = collect(trace, [("sizes", {}), ("flow", {"top": 5})])  # doctest: +SKIP
     >>> sizes(data).savefig("sizes.png")  # doctest: +SKIP
     """
-    trace = _as_trace(trace)
+    totals = trace if isinstance(trace, analysis.Rollup) else None
+    trace = _as_trace(totals.trace if totals is not None else trace)
+    totals = totals or trace
     specs: list[_SeriesSpec] = []
     kinds = set()
     for kind, kwargs in figures:
@@ -163,7 +167,7 @@ def collect(
         specs.append(spec)
     lives = "flow" in kinds or "timeline" in kinds
     runs = _runs(trace)
-    per_process = analysis.sums(trace, "tgid") if specs or lives else None
+    per_process = analysis.sums(totals, "tgid") if specs or lives else None
     origins, last = _times(trace, runs, per_process)
     span = _span(runs, origins, last)
     series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError] = {}
@@ -174,7 +178,7 @@ def collect(
         except NoTimeError as exc:
             series[spec] = exc  # the figure says why when it is drawn
     cols = ["run", "tgid", "comm", "start", "end"]
-    lifetimes = _lifetimes(trace, runs, per_process) if lives else pd.DataFrame(columns=cols)
+    lifetimes = _lifetimes(totals, runs, per_process) if lives else pd.DataFrame(columns=cols)
     data = FigureData(runs, origins, last, lifetimes, series)
     if "sizes" in kinds:
         data.sizes = analysis.size_histogram(trace, dirs=("R", "W"))
@@ -184,7 +188,7 @@ def collect(
         except UsageError as exc:
             data.latency = exc
     if "flow" in kinds:
-        data.flow = analysis.flow_edges(trace)
+        data.flow = analysis.flow_edges(totals)
     return data
 
 
@@ -208,13 +212,16 @@ def _times(
     return origins, last
 
 
-def _lifetimes(trace: Trace, runs: list[Any], per_process: pd.DataFrame) -> pd.DataFrame:
+def _lifetimes(
+    totals: Trace | analysis.Rollup, runs: list[Any], per_process: pd.DataFrame
+) -> pd.DataFrame:
     """One row per process (tgid) and run: ``run``, ``tgid``, ``comm``, ``start``, ``end``.
 
     From the processes table; processes seen only in the events (a CSV
     input, an attach that missed their start) get their program name, first
     and last call from their per-process totals.
     """
+    trace = totals.trace if isinstance(totals, analysis.Rollup) else totals
     procs = trace.processes
     cols = ["run", "tgid", "comm", "start", "end"]
     comms: pd.Series | None = None
@@ -241,7 +248,7 @@ def _lifetimes(trace: Trace, runs: list[Any], per_process: pd.DataFrame) -> pd.D
         extra = mine[~mine["tgid"].astype("int64").isin(seen).to_numpy(dtype=bool)]
         if len(extra):
             if comms is None:
-                comms = analysis.process_names(trace)
+                comms = analysis.process_names(totals)
             tgids = extra["tgid"].astype("int64")
             index = [(run, t) for t in tgids] if run is not None else list(tgids)
             found = [comms.get(i) for i in index]

@@ -29,7 +29,7 @@ import secrets
 import socket
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -108,6 +108,29 @@ class OutputFile:
         if not self.in_place:
             with contextlib.suppress(FileNotFoundError):
                 self.tmp.unlink()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Path]:
+        """Write :attr:`tmp` inside the block; when it ends, the file is put in place.
+
+        Whatever fails inside, what was written is removed; an ``OSError`` (a
+        full disk, a missing folder) becomes an
+        :class:`~iomonitor.errors.OutputError` naming the user's file.
+
+        Examples
+        --------
+        >>> with OutputFile("sizes.svg").writing() as tmp:  # doctest: +SKIP
+        ...     figure.savefig(tmp, format="svg")
+        """
+        try:
+            yield self.tmp
+            self.commit()
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                self.discard()
+            if isinstance(exc, OSError):
+                raise OutputError(str(self.path), exc.strerror or str(exc)) from exc
+            raise
 
     def finish(self, close: Callable[[], None], abort: Callable[[], None]) -> None:
         """Close the written file with ``close``, then put it in place.

@@ -13,9 +13,9 @@ import pytest
 
 matplotlib.use("Agg")
 
-from iomonitor import analysis, report, store
+from iomonitor import analysis, store
 from iomonitor.cli import main
-from iomonitor.render import units
+from iomonitor.render import report, units
 
 STRACE = "/usr/bin/strace"
 #: A name a page must escape: markup, an entity, both quotes.

@@ -238,6 +238,44 @@ def test_sums_holds_sums_per_group(events: pd.DataFrame) -> None:
     assert_frame_equal(got, expected)
 
 
+WANTED = [("file", False), ("peer", None), ("process", None), ("syscall", None), ("pid", None),
+          ("tgid", None), ("kind", True), ("file", None)]  # fmt: skip
+
+
+@pytest.mark.parametrize("data", ["one run", "two runs"])
+def test_one_rollup_gives_each_table_of_stats_as_its_own_scan(
+    events: pd.DataFrame, data: str
+) -> None:
+    # One pass makes every table of the default stats view; each must equal the
+    # table summed alone over the events it keeps (sockets picked out here).
+    frame = events if data == "one run" else two_runs().events
+    sockets = frame["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()
+    totals = analysis.rollup(frame)
+    for key, keep in WANTED:
+        got = analysis.sums(totals, key, sockets=keep)
+        part = frame if keep is None else frame[sockets == keep]
+        expected = analysis.sums(part.reset_index(drop=True), key)
+        order = list(got.columns[: len(got.columns) - len(analysis.SUM_COLUMNS)])
+        assert_frame_equal(
+            got.sort_values(order).reset_index(drop=True),
+            expected.sort_values(order).reset_index(drop=True),
+            check_categorical=False,
+        )
+
+
+def test_summary_end_is_the_call_that_ends_last_not_the_last_to_start() -> None:
+    # The 5 s read started first and ends after the later, short calls.
+    events = make_events([
+        (10.0, 5.0, 7, 3, "R", 1, "/slow", None, "read", "file", 7, "a"),
+        (12.0, 0.1, 7, 3, "R", 1, "/fast", None, "read", "file", 7, "a"),
+        (13.0, 0.5, 8, 3, "W", 1, "/fast", None, "write", "file", 8, "b"),
+    ])  # fmt: skip
+    got = analysis.summary(Trace(events))
+    assert got["start"] == ts(10.0)
+    assert got["end"] == ts(15.0)
+    assert got["duration"] == 5.0
+
+
 # -- runs -------------------------------------------------------------------------
 
 

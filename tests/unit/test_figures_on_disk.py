@@ -23,9 +23,10 @@ from matplotlib.patches import Rectangle, StepPatch
 from matplotlib.text import Text
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from iomonitor import analysis, plot, report, store
+from iomonitor import analysis, plot, store
 from iomonitor.analysis.engine import Scan
 from iomonitor.cli import main
+from iomonitor.render import report
 from iomonitor.store import writers
 from iomonitor.trace import Trace
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import iomonitor
-from iomonitor import report
 from iomonitor.cli import SUBCOMMANDS
+from iomonitor.render import report
 from iomonitor.trace import Trace, events_frame
 
 

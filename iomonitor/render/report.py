@@ -12,15 +12,14 @@ disk (:func:`iomonitor.store.scan`) gives the same page as one in memory.
 
 Examples
 --------
->>> import iomonitor, iomonitor.report
+>>> import iomonitor, iomonitor.render.report
 >>> trace = iomonitor.load("run.parquet")  # doctest: +SKIP
->>> iomonitor.report.save(trace, "report.html")  # doctest: +SKIP
+>>> iomonitor.render.report.save(trace, "report.html")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as _dt
 import html
 import io
@@ -38,8 +37,14 @@ import iomonitor
 from iomonitor import analysis, plot, schema
 from iomonitor.analysis.overview import BLIND_SPOTS
 from iomonitor.errors import OutputError, UsageError
-from iomonitor.render.units import format_bytes, format_seconds, printable, shorten
-from iomonitor.render.units import missing as _missing
+from iomonitor.render.units import (
+    count_text,
+    format_bytes,
+    format_seconds,
+    missing,
+    printable,
+    shorten,
+)
 from iomonitor.store.writers import OutputFile
 from iomonitor.trace import Trace
 
@@ -97,24 +102,19 @@ def _e(value: Any) -> str:
     return html.escape(printable(value), quote=True)
 
 
-def _bytes(value: Any) -> str:
-    return "–" if _missing(value) else format_bytes(float(value))
+def _known(write: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A cell writer of :mod:`iomonitor.render.units` that shows an unknown value as ``-``."""
+    return lambda value: "-" if missing(value) else write(value)
 
 
-def _count(value: Any) -> str:
-    return "–" if _missing(value) else f"{int(value):,}"
+_bytes = _known(format_bytes)
+_secs = _known(format_seconds)
+_name = _known(printable)
+_count = count_text
 
 
-def _secs(value: Any) -> str:
-    return "–" if _missing(value) else format_seconds(float(value))
-
-
-def _when(value: Any) -> str:
-    return "–" if _missing(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-
-
-def _name(value: Any) -> str:
-    return "–" if _missing(value) else printable(value)
+def _when(value: pd.Timestamp) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
 def _table(
@@ -135,7 +135,7 @@ def _table(
         escape=True,
         border=0,
         classes=["data", f"lead{lead}", *extra_class.split()],
-        na_rep="–",
+        na_rep="-",
     )
 
 
@@ -160,7 +160,7 @@ def _summary(s: pd.Series) -> str:
     def top(which: str) -> str:
         name = s[f"top_{which}"]
         if name is None:
-            return card(f"top {which}", "–", "none in this trace")
+            return card(f"top {which}", "-", "none in this trace")
         return card(f"top {which}", _e(name), f"{_bytes(s[f'top_{which}_bytes'])} read + written")
 
     runs = int(s["runs"])
@@ -191,7 +191,7 @@ def _summary(s: pd.Series) -> str:
             f'See <a href="#blind-spots">blind spots</a>.</p>'
         )
     span = ""
-    if _missing(s["start"]):
+    if missing(s["start"]):
         if s["events"]:
             span = (
                 '<p class="sub">No call has a time: the log was recorded without -t, -tt or '
@@ -425,7 +425,7 @@ def _blind_spots(trace: Trace, s: pd.Series, top: int) -> str:
     )
     unknown = [n for n in BLIND_SPOTS if s[n] is None]
     parts = [
-        '<p class="sub">What strace could not show. A count of – means the trace does not say '
+        '<p class="sub">What strace could not show. A count of - means the trace does not say '
         "(e.g. a classic CSV carries no metadata).</p>",
         table,
     ]
@@ -533,24 +533,29 @@ def collect(trace: Trace) -> ReportData:
     if not isinstance(trace, Trace):
         raise UsageError(f"a report needs a Trace, not {type(trace).__name__}")
     errors, procs = trace.errors, trace.processes
+    # Every table, the headline numbers and the per-process figures come from
+    # one pass over the events.
+    totals = analysis.rollup(trace)
     # Socket traffic has its own table (peers); in files it would only repeat it.
     file_errors = errors[~_is_socket(errors["kind"])] if "kind" in errors else errors
-    files = analysis.finish(analysis.sums(trace, "file", sockets=False), "file", file_errors, procs)
-    peers = analysis.by(trace, "peer")
-    processes = analysis.by(trace, "process")
+    files = analysis.finish(
+        analysis.sums(totals, "file", sockets=False), "file", file_errors, procs
+    )
+    peers = analysis.by(totals, "peer")
+    processes = analysis.by(totals, "process")
     # Calls that read or wrote, by kind: mmap alone draws no bandwidth.
-    per_kind = analysis.sums(trace, "kind")
+    per_kind = analysis.sums(totals, "kind")
     moved = per_kind[per_kind["rw_calls"].to_numpy() > 0]
     return ReportData(
         info=trace,
         summary=analysis.summary(
-            trace, totals={"file": files, "peer": peers, "process": processes}
+            totals, totals={"file": files, "peer": peers, "process": processes}
         ),
         files=files,
         peers=peers,
-        syscalls=analysis.by(trace, "syscall"),
-        tree=analysis.by_tree(trace),
-        figures=plot.collect(trace, [(kind, args) for _, _, kind, args in FIGURES]),
+        syscalls=analysis.by(totals, "syscall"),
+        tree=analysis.by_tree(totals),
+        figures=plot.collect(totals, [(kind, args) for _, _, kind, args in FIGURES]),
         has_sockets=bool(moved["kind"].isin(analysis.SOCKET_KINDS).any()),
         has_transfers=bool(len(moved)),
     )
@@ -673,10 +678,5 @@ def save(
         raise OutputError(str(path), "no such directory")
     page = render(trace, title=title, top=top)
     out = OutputFile(target)
-    try:
-        out.tmp.write_text(page, encoding="utf-8")
-        out.commit()
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            out.discard()
-        raise OutputError(str(path), exc.strerror or str(exc)) from exc
+    # The page is small: written whole in the one step that may fail.
+    out.finish(lambda: out.tmp.write_text(page, encoding="utf-8"), out.discard)

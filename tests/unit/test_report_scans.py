@@ -1,0 +1,113 @@
+"""The report reads the events once for its tables, and shows what analysis computes.
+
+The tables, the headline numbers and the per-process figures of the report
+come from one :func:`iomonitor.analysis.rollup` of the trace; these tests
+hold them to the analysis functions run on the trace itself, for the same
+run read from a log, a Parquet file and a dataset.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal, assert_series_equal
+
+from iomonitor import analysis, store
+from iomonitor.analysis import engine
+from iomonitor.render import report
+from iomonitor.trace import Trace
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def stored_three_ways(log: Path, folder: Path) -> dict[str, Path]:
+    """The run of ``log`` as the log itself, a Parquet file and a one-part dataset."""
+    trace = store.load(log)
+    store.write(trace, folder / "t.parquet")
+    part = folder / "ds" / "host=h" / "run=r" / "part-0.parquet"
+    part.parent.mkdir(parents=True)
+    store.write(trace, part)
+    return {"log": log, "parquet": folder / "t.parquet", "dataset": folder / "ds"}
+
+
+def file_table(trace: Trace) -> pd.DataFrame:
+    """:func:`analysis.by` per file of the events that are not on sockets."""
+    events, errors = trace.events, trace.errors
+    sockets = events["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()
+    failed = errors["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()
+    return analysis.by(
+        Trace(events[~sockets], trace.processes, errors, trace.meta),
+        "file",
+        errors=errors[~failed],
+    )
+
+
+@pytest.mark.parametrize("name", ["tcp_loopback", "pipeline"])
+def test_report_numbers_equal_analysis_on_log_parquet_and_dataset(name, tmp_path) -> None:
+    pages = {}
+    for how, path in stored_three_ways(DATA / f"{name}.log", tmp_path).items():
+        trace = store.load(path)
+        data = report.collect(store.scan(path))
+        assert_frame_equal(data.files, file_table(trace), obj=f"files of the {how}")
+        for key, table in (("peer", data.peers), ("syscall", data.syscalls)):
+            assert_frame_equal(table, analysis.by(trace, key), obj=f"{key} of the {how}")
+        assert_frame_equal(data.tree, analysis.by_tree(trace), obj=f"tree of the {how}")
+        assert_series_equal(data.summary, analysis.summary(trace), obj=f"summary of the {how}")
+        assert_frame_equal(data.figures.flow, analysis.flow_edges(trace), obj=f"flow of the {how}")
+        pages[how] = data
+    # The same run stored three ways gives the same tables.
+    for how in ("parquet", "dataset"):
+        for part in ("files", "peers", "syscalls", "tree"):
+            assert_frame_equal(getattr(pages[how], part), getattr(pages["log"], part), obj=part)
+
+
+def test_report_tables_read_the_events_once(monkeypatch) -> None:
+    # Every query over the events themselves goes through Scan.query or Scan.keep;
+    # the tables and headline numbers are queries over the rollup's kept rows.
+    reads: list[str] = []
+    keep, query = engine.Scan.keep, engine.Scan.query
+
+    def counted_keep(self: engine.Scan, sql: str) -> engine.Scan:
+        reads.append(f"keep {self._name}")
+        return keep(self, sql)
+
+    def counted_query(self: engine.Scan, sql: str) -> pd.DataFrame:
+        reads.append(self._name)
+        return query(self, sql)
+
+    monkeypatch.setattr(engine.Scan, "keep", counted_keep)
+    monkeypatch.setattr(engine.Scan, "query", counted_query)
+    trace = store.scan(DATA / "tcp_loopback.parquet")
+    totals = analysis.rollup(trace)
+    reads.clear()
+    analysis.by(totals, "file")
+    analysis.by(totals, "peer")
+    analysis.by_tree(totals)
+    analysis.flow_edges(totals)
+    assert reads and not any(r.startswith("keep") for r in reads)
+    assert trace.scan._name not in reads
+    reads.clear()
+    analysis.summary(totals)
+    # Only the end of the last call to end is read from the events, in one
+    # query over the calls that start late enough to end after the last start.
+    assert not any(r.startswith("keep") for r in reads)
+    assert reads.count(trace.scan._name) == 1
+
+
+def test_a_rollup_table_is_dropped_when_the_rollup_is_gone() -> None:
+    trace = store.scan(DATA / "tcp_loopback.parquet")
+    con = trace.scan._con
+
+    def tables() -> set[str]:
+        return {row[0] for row in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+    totals = analysis.rollup(trace)
+    kept = totals.table._name
+    assert kept in tables()
+    assert analysis.by(totals, "syscall")["calls"].sum() == trace.scan.count()
+    del totals
+    gc.collect()
+    assert kept not in tables()
