@@ -172,13 +172,16 @@ class Capture:
         ``chunk``): a CSV sink never loads pyarrow, a Parquet sink never pandas.
         """
         started = time.time()
-        if self.duration is not None:
-            self._timer = threading.Timer(self.duration, self.stop)
-            self._timer.daemon = True
-            self._timer.start()
         sink: Sink | _Collector | _Tap | None = None
         try:
             with self.runner:
+                # The duration counts from when the calls are traced: starting
+                # the eBPF backend can wait seconds for the kernel (another
+                # capture's detach holds the lock its attach needs).
+                if self.duration is not None:
+                    self._timer = threading.Timer(self.duration, self.stop)
+                    self._timer.daemon = True
+                    self._timer.start()
                 # The command runs from here on. The writer's libraries load
                 # meanwhile, on the lines strace has buffered in its FIFO, so
                 # their import time overlaps the command instead of preceding it.

@@ -92,7 +92,7 @@ def build(out_dir: str | os.PathLike[str] = BUILD_DIR) -> Path:
         _run(
             [
                 cc, "-O2", "-Wall", f"-I{t}", f"-I{HERE}", "-o", str(target) + ".tmp",
-                str(HERE / "loader.c"), "-lbpf",
+                str(HERE / "loader.c"), "-lbpf", "-pthread",
             ]
         )  # fmt: skip
         os.replace(str(target) + ".tmp", target)

@@ -12,8 +12,11 @@
  * "child PID", "execfail ERRNO", "drops N" (all records lost: ring buffer full,
  * no room for a call in flight, or program runs the kernel skipped, "missed N"),
  * "exit STATUS" / "signal N",
- * "error TEXT". SIGINT/SIGTERM end the capture (a command keeps running; an
- * attached process is left alone); the loader dies with its parent.
+ * "error TEXT", then "done" once the log is closed: what follows is the
+ * detach from the kernel (seconds), which nobody needs to wait for.
+ * SIGINT/SIGTERM end the capture (a command keeps running; an attached
+ * process is left alone); when its parent ends, the loader stops, detaches
+ * and ends too.
  *
  * No buffer contents are read: buffers print as "".
  */
@@ -30,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -55,9 +60,10 @@ struct call {
 	const char *name;
 	long nr;
 	unsigned char cls;
+	const char *event; /* its tracepoints' name, when not the call's own */
 };
 
-#define CALL(n, c) {#n, SYS_##n, c}
+#define CALL(n, c) {#n, SYS_##n, c, NULL}
 /* The syscalls traced, as in schema.py's TRACED_SYSCALLS. Process
  * creation, exec and exit come from the scheduler's tracepoints instead. */
 static const struct call calls[] = {
@@ -66,7 +72,7 @@ static const struct call calls[] = {
 	CALL(preadv2, C_FD0), CALL(pwritev2, C_FD0), CALL(vmsplice, C_FD0),
 	CALL(sendto, C_SENDTO), CALL(recvfrom, C_RECVFROM), CALL(sendmsg, C_MSG),
 	CALL(recvmsg, C_RECVMSG), CALL(sendmmsg, C_MMSG), CALL(recvmmsg, C_MMSG),
-	CALL(sendfile, C_XFER1), CALL(tee, C_XFER1), CALL(splice, C_XFER2),
+	{"sendfile", SYS_sendfile, C_XFER1, "sendfile64"}, CALL(tee, C_XFER1), CALL(splice, C_XFER2),
 	CALL(copy_file_range, C_XFER2), CALL(mmap, C_MMAP),
 	CALL(open, C_OPEN0), CALL(creat, C_OPEN0), CALL(openat, C_PATH1), CALL(openat2, C_OPENAT2),
 	CALL(chdir, C_PATH0), CALL(fchdir, C_FD0), CALL(memfd_create, C_PATH0),
@@ -166,6 +172,61 @@ static void put(const char *fmt, ...)
 	va_end(ap);
 	if (n > 0)
 		llen += (size_t)n < sizeof(line) - llen ? (size_t)n : sizeof(line) - llen - 1;
+}
+
+/*
+ * The hot path's pieces, by hand: a line of a small read or write was seven
+ * vsnprintf calls, the loader's main cost per record (and the loader shares
+ * the CPUs with the traced program).
+ */
+static void put_mem(const char *s, size_t n)
+{
+	if (n > sizeof(line) - 1 - llen)
+		n = sizeof(line) - 1 - llen;
+	memcpy(line + llen, s, n);
+	llen += n;
+}
+
+#define PUT_LIT(s) put_mem(s, sizeof(s) - 1)
+
+static void put_str(const char *s)
+{
+	put_mem(s, strlen(s));
+}
+
+static void put_u(unsigned long long v)
+{
+	char b[20];
+	int i = sizeof(b);
+	do {
+		b[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	put_mem(b + i, sizeof(b) - i);
+}
+
+static void put_i(long long v)
+{
+	if (v < 0) {
+		PUT_LIT("-");
+		put_u(-(unsigned long long)v);
+	} else {
+		put_u(v);
+	}
+}
+
+/* ns as seconds with six decimals (strace's -ttt and -T precision). */
+static void put_secs(unsigned long long ns)
+{
+	unsigned us = (ns % 1000000000ULL) / 1000;
+	char b[7];
+	put_u(ns / 1000000000ULL);
+	b[0] = '.';
+	for (int i = 6; i > 0; i--) {
+		b[i] = '0' + us % 10;
+		us /= 10;
+	}
+	put_mem(b, 7);
 }
 
 static void end_line(void)
@@ -414,7 +475,7 @@ static void put_deco(const struct io_fdname *n)
 
 static void put_fd(long long fd, const struct io_fdname *n)
 {
-	put("%d", (int)fd);
+	put_i((int)fd);
 	if (fd >= 0)
 		put_deco(n);
 }
@@ -465,14 +526,15 @@ static int unseen; /* the call being printed never returned: "= ?" */
 static void put_ret(long long ret)
 {
 	if (unseen) {
-		put(" = ?");
+		PUT_LIT(" = ?");
 		return;
 	}
 	if (ret < 0 && ret >= -4095) {
 		const char *name = strerrorname_np(-ret);
 		put(" = -1 %s (%s)", name ? name : "EUNKNOWN", strerror(-ret));
 	} else {
-		put(" = %lld", ret);
+		PUT_LIT(" = ");
+		put_i(ret);
 	}
 }
 
@@ -490,15 +552,22 @@ static void sample_offset(void)
 
 static void put_head(unsigned tid, unsigned long long ts)
 {
-	long long w = (long long)ts + wall_offset;
-	put("%-5u %lld.%06lld ", tid, w / 1000000000LL, (w % 1000000000LL) / 1000);
+	size_t start = llen;
+	put_u(tid);
+	while (llen - start < 5) /* strace's "%-5u " */
+		PUT_LIT(" ");
+	PUT_LIT(" ");
+	put_secs((long long)ts + wall_offset);
+	PUT_LIT(" ");
 }
 
 static void put_dt(unsigned long long dt)
 {
 	if (unseen)
 		return;
-	put(" <%llu.%06llu>", dt / 1000000000ULL, (dt % 1000000000ULL) / 1000);
+	PUT_LIT(" <");
+	put_secs(dt);
+	PUT_LIT(">");
 }
 
 static void put_flags_cloexec(int cloexec, const char *flag)
@@ -549,8 +618,6 @@ static void put_received(const unsigned char *ext, unsigned n)
 
 	for (unsigned i = 0; i < n && i < MAX_SCM; i++) {
 		put(i ? ", %d" : "%d", fds[i]);
-		if (i >= SCM_NAMED)
-			continue;
 		if (!put_walked(&p, end, walks[i] & 0xffff, walks[i] & WALK_DONE))
 			return;
 		if (!(walks[i] & WALK_DONE))
@@ -568,18 +635,19 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 		return 0;
 	nm = c->name;
 	put_head(h->tid, h->ts);
-	put("%s(", nm);
+	put_str(nm);
+	PUT_LIT("(");
 	switch (c->cls) {
 	case C_FD0:
 		put_fd((int)a[0], &h->fd[0]);
-		if (!strcmp(nm, "dup2") || !strcmp(nm, "dup3"))
+		if (c->nr == SYS_dup2 || c->nr == SYS_dup3)
 			put(", %d", (int)a[1]);
-		if (!strcmp(nm, "dup3"))
+		if (c->nr == SYS_dup3) {
 			put(", %s", (a[2] & O_CLOEXEC) ? "O_CLOEXEC" : "0");
-		else if (!strcmp(nm, "fchdir") || !strcmp(nm, "dup") || !strcmp(nm, "dup2"))
-			;
-		else
-			put(", \"\", %llu", a[2]);
+		} else if (c->nr != SYS_fchdir && c->nr != SYS_dup && c->nr != SYS_dup2) {
+			PUT_LIT(", \"\", "); /* buffers are never read */
+			put_u(a[2]);
+		}
 		break;
 	case C_FCNTL:
 		put_fd((int)a[0], &h->fd[0]);
@@ -792,7 +860,7 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 		}
 		break;
 	}
-	put(")");
+	PUT_LIT(")");
 	put_ret(h->ret);
 	if (!unseen && h->ret >= 0 && (h->ext2_len & WALK_DONE) &&
 	    (c->cls == C_OPEN0 || c->cls == C_PATH1 || c->cls == C_OPENAT2)) {
@@ -890,12 +958,25 @@ static int handle(void *ctx, void *data, size_t size)
 
 /* -- the capture ------------------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, parent_gone;
 
 static void on_stop(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+/*
+ * iomonitor is gone: stop now and detach. Not SIGKILL: a killed process
+ * closes its tracepoints one after the other in the kernel (~10 s for all),
+ * where detach_calls() overlaps them. The alarm ends a loader that would
+ * hang on its way out anyway.
+ */
+static void on_parent_gone(int sig)
+{
+	(void)sig;
+	parent_gone = 1;
+	alarm(30);
 }
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -985,6 +1066,84 @@ static unsigned long long total_missed(struct iomonitor_bpf *skel)
 	return sum;
 }
 
+/* -- the syscall tracepoints ----------------------------------------------------- */
+
+static struct bpf_link *links[2 * NCALLS];
+static int nlinks;
+
+/* The syscall tracepoints live in tracefs, which a fresh system may not
+ * have mounted. */
+static void mount_tracefs(void)
+{
+	if (access("/sys/kernel/tracing/events/syscalls", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events/syscalls", F_OK) == 0)
+		return;
+	mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
+}
+
+/* on_enter and on_exit on the tracepoints of every traced call. */
+static int attach_calls(struct iomonitor_bpf *skel)
+{
+	char name[64];
+
+	mount_tracefs();
+	for (size_t i = 0; i < NCALLS; i++) {
+		if (calls[i].nr < 0 || calls[i].nr >= NR_MAX)
+			continue;
+		for (int exit = 0; exit < 2; exit++) {
+			struct bpf_link *l;
+			snprintf(name, sizeof(name), "sys_%s_%s", exit ? "exit" : "enter",
+				 calls[i].event ? calls[i].event : calls[i].name);
+			l = bpf_program__attach_tracepoint(exit ? skel->progs.on_exit : skel->progs.on_enter,
+							   "syscalls", name);
+			if (!l)
+				return -errno;
+			links[nlinks++] = l;
+		}
+	}
+	return 0;
+}
+
+#define DETACH_THREADS 4
+
+static void *detach_some(void *arg)
+{
+	for (int i = (int)(long)arg; i < nlinks; i += DETACH_THREADS)
+		bpf_link__destroy(links[i]);
+	return NULL;
+}
+
+/*
+ * Closing a syscall tracepoint waits for the kernel's grace periods (~65 ms
+ * each here), part of it under a kernel lock: ~130 closed in turn took
+ * 8.3 s, from 4 threads 4.6 s, and no less from 16 or 64.
+ */
+static void detach_calls(void)
+{
+	pthread_t th[DETACH_THREADS];
+	int started = 0;
+
+	for (long i = 0; i < DETACH_THREADS; i++)
+		if (pthread_create(&th[started], NULL, detach_some, (void *)i) == 0)
+			started++;
+		else
+			detach_some((void *)i);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	nlinks = 0;
+}
+
+/* The capture ends before it started: the log and the status closed
+ * first, as at a normal end, so that nobody waits for the detach. */
+static int give_up(int code)
+{
+	close(out_fd);
+	status("done");
+	close(status_fd);
+	detach_calls();
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct iomonitor_bpf *skel;
@@ -1016,8 +1175,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "iomonitor-ebpf: usage: --out-fd N --status-fd N (-- CMD | --pid P)\n");
 		return EXIT_USAGE;
 	}
-	/* Never outlive iomonitor: the kernel kills us with it. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Never outlive iomonitor: the kernel tells us when it is gone. */
+	signal(SIGUSR2, on_parent_gone);
+	prctl(PR_SET_PDEATHSIG, SIGUSR2);
 	if (getppid() != parent)
 		return EXIT_BPF;
 	signal(SIGPIPE, SIG_IGN);
@@ -1038,20 +1198,25 @@ int main(int argc, char **argv)
 	/* A power of two, as the ring buffer requires. */
 	bpf_map__set_max_entries(skel->maps.rb, ring_mb << 20);
 	skel->rodata->ring_size = ring_mb << 20;
+	/* The syscall programs are attached by attach_calls(), once per call. */
+	bpf_program__set_autoattach(skel->progs.on_enter, false);
+	bpf_program__set_autoattach(skel->progs.on_exit, false);
 	err = iomonitor_bpf__load(skel);
 	if (err) {
 		status("error cannot load the BPF program: %s", strerror(-err));
 		return EXIT_BPF;
 	}
 	err = iomonitor_bpf__attach(skel);
+	if (!err)
+		err = attach_calls(skel);
 	if (err) {
 		status("error cannot attach the BPF program: %s", strerror(-err));
-		return EXIT_BPF;
+		return give_up(EXIT_BPF);
 	}
 	ring = ring_buffer__new(bpf_map__fd(skel->maps.rb), handle, NULL, NULL);
 	if (!ring) {
 		status("error cannot open the ring buffer: %s", strerror(errno));
-		return EXIT_BPF;
+		return give_up(EXIT_BPF);
 	}
 	signal(SIGTERM, on_stop);
 	if (cmd) {
@@ -1071,12 +1236,12 @@ int main(int argc, char **argv)
 	if (cmd) {
 		if (pipe2(go, O_CLOEXEC) || pipe2(efd, O_CLOEXEC)) {
 			status("error pipe: %s", strerror(errno));
-			return EXIT_BPF;
+			return give_up(EXIT_BPF);
 		}
 		child = fork();
 		if (child < 0) {
 			status("error fork: %s", strerror(errno));
-			return EXIT_BPF;
+			return give_up(EXIT_BPF);
 		}
 		if (child == 0) {
 			char c;
@@ -1109,14 +1274,14 @@ int main(int argc, char **argv)
 		status("child %d", child);
 		if (write(go[1], "x", 1) != 1) {
 			status("error cannot start the command");
-			return EXIT_BPF;
+			return give_up(EXIT_BPF);
 		}
 		close(go[1]);
 		int e = 0;
 		if (read(efd[0], &e, sizeof(e)) == sizeof(e)) {
 			status("execfail %d", e);
 			waitpid(child, NULL, 0);
-			return 127;
+			return give_up(127);
 		}
 		close(efd[0]);
 	} else {
@@ -1124,7 +1289,7 @@ int main(int argc, char **argv)
 			snapshot(pids[i]);
 			if (add_tids(traced_fd, pids[i]) <= 0) {
 				status("nosuchpid %d", pids[i]);
-				return EXIT_BPF;
+				return give_up(EXIT_BPF);
 			}
 		}
 	}
@@ -1160,7 +1325,7 @@ int main(int argc, char **argv)
 			if (++tick % 10 == 0 && !anyone_traced(traced_fd))
 				break;
 		}
-		if (getppid() != parent)
+		if (parent_gone || getppid() != parent)
 			break;
 	}
 	ring_buffer__consume(ring);
@@ -1187,6 +1352,7 @@ int main(int argc, char **argv)
 	status("done");
 	close(status_fd);
 	ring_buffer__free(ring);
+	detach_calls();
 	iomonitor_bpf__destroy(skel);
 	return 0;
 }

@@ -66,28 +66,36 @@ struct io_fdname {
 	unsigned char raddr[16];
 };
 
-#define EXT_SIZE 1280
+#define EXT_SIZE 3072
 #define EXT_SCM 128  /* offset of the SCM_RIGHTS fds in ext */
-#define MAX_SCM 8
+/*
+ * The fds of one SCM_RIGHTS message the kernel side reads (the kernel allows
+ * 253): fds past it are not in the line, so the converter does not know them
+ * and counts their I/O in unknown_fds.
+ */
+#define MAX_SCM 16
 /*
  * A recvmsg's received fds are named in the kernel, in the receiver's table,
  * as strace's -yy prints them: the receiver's line then does not depend on
  * the sender's sendmsg line coming first (it may not: each line is written
  * at its call's exit, and the receiver's call can end before the sender's).
- * The first SCM_NAMED fds get a struct io_fdname each at EXT_SCM_NAMES and,
- * unless a pipe or a socket, their path walked into the EXT_WALK area one
- * after the other; EXT_SCM_WALKS holds each walk's component count (with
- * WALK_DONE when it reached the root).
+ * Each fd read gets a struct io_fdname at EXT_SCM_NAMES and, unless a pipe or
+ * a socket, its path walked into the EXT_WALK area after the previous ones;
+ * EXT_SCM_WALKS holds each walk's component count (with WALK_DONE when it
+ * reached the root).
  */
-#define SCM_NAMED 4
-#define EXT_SCM_WALKS 160
+#define SCM_NAMED MAX_SCM
+#define EXT_SCM_WALKS 192
 #define EXT_SCM_NAMES 256
 #define MAX_MMSG 64
 #define EXT_MMSG 256  /* offset of the msg_len array in ext (the first message's
 		       * msg_name is at 0) */
 #define EXEC_ARGV 256 /* offset of argv in an exec record's ext */
 #define EXEC_ARGV_MAX 1023
-#define EXT_WALK 512  /* opens: the opened file's path components, leaf first */
+/* Opens: the opened file's path components, leaf first; recvmsg: those of
+ * each received file, one after the other (a file whose path no longer fits
+ * gets no decoration: the converter names it from the sender's line). */
+#define EXT_WALK 1280
 #define WALK_DONE (1u << 16) /* in ext2_len: the walk reached the root */
 
 struct io_rec {

@@ -14,8 +14,10 @@ How the pieces fit:
 - In run mode the loader starts the command itself, in iomonitor's process
   group and with its stdin, stdout and stderr, as strace does.
 - The loader dies with iomonitor (``PR_SET_PDEATHSIG``), and it closes the log
-  before it detaches from the kernel: the end of the capture never waits on
-  the detach.
+  and says ``done`` before it detaches from the kernel, which takes seconds
+  (each syscall tracepoint waits for the kernel's grace periods): the runner
+  does not wait for that. The loader is reaped in the background, and if
+  iomonitor ends first, the loader detaches and ends on its own.
 """
 
 from __future__ import annotations
@@ -244,7 +246,6 @@ class EbpfRunner:
                     self._command_pid = int(rest)
                 elif word == "execfail":
                     assert self.command is not None
-                    self._proc_wait()
                     raise CommandNotFoundError(
                         self.command[0], f"cannot execute: {os.strerror(int(rest))}"
                     )
@@ -363,11 +364,6 @@ class EbpfRunner:
                 break
         self._finished = True
 
-    def _proc_wait(self) -> None:
-        if self._proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(self.exit_timeout)
-
     # -- stopping -----------------------------------------------------------------
 
     def stop(self, signum: int = signal.SIGTERM) -> None:
@@ -418,14 +414,18 @@ class EbpfRunner:
         try:
             proc = self._proc
             if proc is not None and proc.poll() is None:
-                if not self._finished:
+                if not self._finished and not self._done:
                     # Abandoned before the log ended: stop tracing now.
                     if self.mode == "run" and self._command_pid is not None:
                         _kill(self._command_pid, signal.SIGKILL)
                     _kill(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(self.exit_timeout)
-                except subprocess.TimeoutExpired:
+                deadline = time.monotonic() + self.exit_timeout
+                while not self._done and proc.poll() is None and time.monotonic() < deadline:
+                    self._status_lines(0.05)
+                if self._done:
+                    # What is left is the detach: reaped when it ends.
+                    threading.Thread(target=proc.wait, daemon=True).start()
+                else:
                     _kill(proc.pid, signal.SIGKILL)
                     proc.wait()
         finally:

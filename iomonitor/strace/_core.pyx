@@ -33,12 +33,13 @@ directly.
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
+from cpython.ref cimport Py_XDECREF, Py_XINCREF
 from cpython.unicode cimport PyUnicode_AsUTF8, PyUnicode_DecodeASCII
 from libc.float cimport LDBL_MANT_DIG
 from libc.math cimport INFINITY, NAN, fabsl, isnan, nearbyint, nextafter
-from libc.stdint cimport INT64_MIN, int32_t, int64_t, uint8_t, uint16_t, uint32_t
-from libc.stdlib cimport free, realloc, strtod
-from libc.string cimport memcmp, memcpy, memmove
+from libc.stdint cimport INT64_MIN, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, realloc, strtod
+from libc.string cimport memchr, memcmp, memcpy, memmove
 
 import datetime as _dt
 
@@ -51,6 +52,7 @@ from iomonitor.timeutil import DAY, EPOCH, RELATIVE, TOD, first_date, local_midn
 #: damage (a log with a missing newline in binary garbage): it is counted
 #: (``overlong_lines``) and skipped up to the next newline.
 MAX_LINE = 1 << 24
+cdef Py_ssize_t C_MAX_LINE = MAX_LINE
 
 #: The last second a timestamp can hold (9999-12-31): later stamps are corrupt.
 cdef double MAX_TIME = 253402300799.0
@@ -685,17 +687,21 @@ cdef double parse_float(const char* p, Py_ssize_t n) nogil:
     a space or ">".
     """
     cdef int64_t v = 0
-    cdef Py_ssize_t i, ndig = 0, frac = -1
+    cdef Py_ssize_t i = 0, ndig, frac = -1
     cdef long double q
     cdef double d
-    for i in range(n):
-        if p[i] == b'.':
-            frac = 0
-        else:
+    # Integer digits, then (after the one '.') fraction digits: two tight loops.
+    while i < n and p[i] != b'.':
+        v = v * 10 + (p[i] - 48)
+        i += 1
+    ndig = i
+    if i < n:
+        i += 1
+        frac = n - i
+        while i < n:
             v = v * 10 + (p[i] - 48)
-            ndig += 1
-            if frac >= 0:
-                frac += 1
+            i += 1
+        ndig += frac
     if ndig <= 15:
         if frac <= 0:
             return <double>v
@@ -984,10 +990,25 @@ cdef Py_ssize_t deco_end(const char* p, Py_ssize_t i, Py_ssize_t e) nogil:
 
 
 cdef Py_ssize_t find(const char* p, Py_ssize_t n, const char* what, Py_ssize_t m) nogil:
-    cdef Py_ssize_t i
-    for i in range(n - m + 1):
-        if p[i] == what[0] and memcmp(p + i, what, m) == 0:
-            return i
+    # memchr (vector code) skips to each candidate for the needle's first
+    # byte that is not a space (spaces are everywhere in argument text),
+    # instead of a byte loop over the whole arguments of every line.
+    cdef Py_ssize_t k = 0
+    cdef const char* q
+    cdef const char* end
+    if m > n:
+        return -1
+    while k < m - 1 and what[k] == b' ':
+        k += 1
+    q = p + k
+    end = p + n - m + 1 + k
+    while q < end:
+        q = <const char*>memchr(q, what[k], end - q)
+        if q == NULL:
+            return -1
+        if memcmp(q - k, what, m) == 0:
+            return q - k - p
+        q += 1
     return -1
 
 
@@ -1055,12 +1076,6 @@ cdef bint inet_peer(const char* a, Py_ssize_t n, Py_ssize_t i, Py_ssize_t* host,
     return True
 
 
-cdef int close_fd(dict fds, int64_t fd, bint ebadf) except -1:
-    # close() releases the fd even when it reports EINTR/EIO; EBADF says
-    # there was none.
-    if not ebadf:
-        fds.pop(fd, None)
-    return 0
 
 
 cdef bint ends_with(const char* p, Py_ssize_t n, const char* what, Py_ssize_t m) nogil:
@@ -1135,15 +1150,30 @@ cdef enum:
     K_DUP = 10        # dup, dup2
 
 
-cdef class Half:
-    """The start of a read/write-like call that the core holds until its end."""
+cdef enum:
+    H_EMPTY = -1  # Held.pid of a slot never used
+    H_GONE = -2   # of a slot whose half ended (its line buffer kept for reuse)
 
-    cdef str name
-    cdef int kind          # Core.kinds of its name
-    cdef int32_t code      # its syscall code in Core.columns
-    cdef double t          # its time in epoch seconds (NaN: no stamp)
-    cdef bytes args        # its argument text so far
-    cdef bytes line        # the line as printed, for the Python joiner if it must take it
+
+# The start of a read/write-like call that the core holds until its end.
+cdef struct Held:
+    int64_t pid
+    int kind              # Core.kinds of its name
+    int32_t code          # its syscall code in Core.columns
+    double t              # its time in epoch seconds (NaN: no stamp)
+    uint64_t seq          # the order halves came in (release_all keeps it)
+    char* line            # the line as printed, for the Python joiner if it must take it
+    Py_ssize_t line_len
+    Py_ssize_t line_cap
+    Py_ssize_t name_at    # the call's name and argument text so far, inside ``line``
+    Py_ssize_t name_len
+    Py_ssize_t args_at
+    Py_ssize_t args_len
+
+
+cdef enum:
+    FD_CACHE = 64  # fds below this have a slot in Thread.fdc
+    THREAD_SLOTS = 256
 
 
 cdef class Thread:
@@ -1156,6 +1186,11 @@ cdef class Thread:
     The one exception: a process first seen on a line without a timestamp has
     no start yet, and the first stamped line the core reads for it gives it one
     (``nostart``), as the Python side's ``EventBuilder._proc`` does.
+
+    ``fdc`` holds the open file of each low fd as the table held it at fd
+    generation ``fdgen`` (:attr:`Core.fdgen`, which every change the core
+    makes to any fd table moves on): a byte mover's fd costs an array read,
+    not a dict lookup with a Python int.
     """
 
     cdef object proc
@@ -1164,6 +1199,22 @@ cdef class Thread:
     cdef double end
     cdef bint dirty
     cdef bint nostart
+    cdef uint64_t fdgen
+    cdef PyObject* fdc[64]  # strong references (OpenFile) or NULL
+
+    def __cinit__(self):
+        cdef int i
+        for i in range(FD_CACHE):
+            self.fdc[i] = NULL
+
+    def __dealloc__(self):
+        self.forget_fds()
+
+    cdef inline void forget_fds(self):
+        cdef int i
+        for i in range(FD_CACHE):
+            Py_XDECREF(self.fdc[i])
+            self.fdc[i] = NULL
 
 
 cdef enum:
@@ -1199,13 +1250,24 @@ cdef class Core:
     cdef object released
     # Invariant: a thread has an open half in at most one of ``held`` (the
     # core's, read/write-like calls only) and the joiner's ``pending``; any
-    # line the core hands to the Python side first hands it every held half
-    # (release_all), so the Python side sees the state the reference would.
-    cdef dict held             # pid -> Half
+    # line the core hands to the Python side first hands it the held halves
+    # it may touch (release, release_all), so the Python side sees the state
+    # the reference would. ``held`` is an open-addressing table by pid.
+    cdef Held* held
+    cdef Py_ssize_t held_cap   # slots (a power of two)
+    cdef Py_ssize_t held_n     # halves held
+    cdef Py_ssize_t held_used  # slots not H_EMPTY
+    cdef uint64_t held_seq
+    cdef Buf joined            # a held half's arguments and its end's, joined
+    cdef bint cut_clear        # the joiner's cut-line owner is None since the Python side ran
     cdef dict procs
-    cdef dict threads          # pid -> Thread
+    cdef dict threads          # pid -> Thread (the references behind ``thread_at``)
     cdef list dirty            # Threads whose end is not written yet
-    cdef Thread last_thread
+    # A direct-mapped cache of ``threads`` by pid (borrowed: ``threads`` holds them).
+    cdef int64_t thread_pid[256]
+    cdef PyObject* thread_at[256]
+    #: Moves on at every change the core makes to any fd table (see Thread.fdc).
+    cdef uint64_t fdgen
     # A cache of call names: slot by a hash of the name; the text, its str,
     # what the core does with it, its syscall code in ``columns``.
     cdef char slot_text[512][32]
@@ -1230,15 +1292,32 @@ cdef class Core:
     cdef frozenset reads
     cdef bint tracks_fds       # builder.tracks_fds is set (it is only ever set)
 
+    def __cinit__(self):
+        self.held = NULL
+        self.held_cap = self.held_n = self.held_used = 0
+        self.held_seq = 0
+        self.joined.data = NULL
+        self.joined.size = self.joined.cap = 0
+        self.held_resize(16)
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        if self.held != NULL:
+            for i in range(self.held_cap):
+                free(self.held[i].line)
+            free(self.held)
+        free(self.joined.data)
+
     def __init__(self, builder, joiner, Clock clock, fallback, released, reads, writes):
         self.builder = builder
         self.joiner = joiner
         self.pending = joiner.pending
         self.released = released
-        self.held = {}
         self.threads = {}
         self.dirty = []
-        self.last_thread = None
+        self.forget_threads()
+        self.fdgen = 0
+        self.cut_clear = False
         self.slot_name = [None] * NAME_SLOTS
         for i in range(NAME_SLOTS):
             self.slot_len[i] = -1
@@ -1309,7 +1388,7 @@ cdef class Core:
                     self._line(PyBytes_AS_STRING(joined), PyBytes_GET_SIZE(joined) - 1, True)
                 else:
                     self.skipping = False
-            elif i - start > MAX_LINE:
+            elif i - start > C_MAX_LINE:
                 self.overlong_lines += 1
                 self.lines += 1
             else:
@@ -1328,32 +1407,88 @@ cdef class Core:
         self.release_all()
         self.sync()
 
+    # --- the held halves ------------------------------------------------------
+
+    cdef int held_resize(self, Py_ssize_t cap) except -1:
+        """Rehash ``held`` into ``cap`` slots (a power of two), dropping H_GONE slots."""
+        cdef Held* old = self.held
+        cdef Py_ssize_t old_cap = self.held_cap, i
+        cdef Held* slot
+        cdef Held* fresh = <Held*>calloc(cap, sizeof(Held))
+        if fresh == NULL:
+            raise MemoryError()
+        for i in range(cap):
+            fresh[i].pid = H_EMPTY
+        self.held = fresh
+        self.held_cap = cap
+        self.held_used = 0
+        for i in range(old_cap):
+            if old[i].pid >= 0:
+                slot = self.held_slot(old[i].pid, True)
+                slot[0] = old[i]
+                self.held_used += 1
+            else:
+                free(old[i].line)
+        free(old)
+        return 0
+
+    cdef inline Held* held_slot(self, int64_t pid, bint free_slot) noexcept:
+        """The slot holding ``pid``'s half (NULL: none), or, with ``free_slot``, one to put it in."""
+        cdef Py_ssize_t mask = self.held_cap - 1
+        cdef Py_ssize_t i = <Py_ssize_t>((<uint64_t>pid * 0x9E3779B97F4A7C15u) >> 40) & mask
+        cdef Held* h
+        while True:
+            h = &self.held[i]
+            if h.pid == H_EMPTY or (free_slot and h.pid == H_GONE):
+                return h if free_slot else NULL
+            if h.pid == pid and not free_slot:
+                return h
+            i = (i + 1) & mask
+
+    cdef inline Held* held_find(self, int64_t pid) noexcept:
+        if self.held_n == 0:
+            return NULL
+        return self.held_slot(pid, False)
+
+    cdef inline void held_drop(self, Held* h) noexcept:
+        h.pid = H_GONE
+        self.held_n -= 1
+
+    cdef object held_line(self, Held* h):
+        return h.line[:h.line_len].decode("utf-8", "surrogateescape")
+
     cdef int release(self, int64_t pid) except -1:
-        cdef Half h
-        found = self.held.pop(pid, None)
-        if found is not None:
-            h = <Half>found
-            self.released(
-                h.line.decode("utf-8", "surrogateescape"), None if isnan(h.t) else h.t
-            )
+        cdef Held* h = self.held_find(pid)
+        cdef double t
+        if h != NULL:
+            line = self.held_line(h)
+            t = h.t
+            self.held_drop(h)
+            self.cut_clear = False
+            self.released(line, None if isnan(t) else t)
         return 0
 
     def release_all(self):
         """Hand every held half to the Python joiner, in the order they came."""
-        cdef Half h
-        if not self.held:
+        cdef Py_ssize_t i
+        cdef Held* h
+        if self.held_n == 0:
             return
-        halves = list(self.held.values())
-        self.held.clear()
-        for h in halves:
-            self.released(
-                h.line.decode("utf-8", "surrogateescape"), None if isnan(h.t) else h.t
-            )
+        halves = []
+        for i in range(self.held_cap):
+            h = &self.held[i]
+            if h.pid >= 0:
+                halves.append((h.seq, self.held_line(h), None if isnan(h.t) else h.t))
+                self.held_drop(h)
+        halves.sort()
+        self.cut_clear = False
+        for _, line, t in halves:
+            self.released(line, t)
 
     cdef int _keep(self, const char* p, Py_ssize_t n) except -1:
         if self.skipping:
             return 0
-        if len(self.carry) + n > MAX_LINE:
+        if len(self.carry) + n > C_MAX_LINE:
             # Count it once, now; drop what was kept and the rest up to its newline.
             self.overlong_lines += 1
             self.lines += 1
@@ -1400,7 +1535,7 @@ cdef class Core:
             # this thread's held half (a line of another thread changes
             # nothing of it), or every half when the line names no thread or
             # moves a half to another one (superseded).
-            if (i < 0 or x.pid < 0 or not self.held
+            if (i < 0 or x.pid < 0 or self.held_n == 0
                     or find(p, e, b"+++ superseded", 14) >= 0):
                 self.release_all()
             else:
@@ -1413,10 +1548,14 @@ cdef class Core:
         """Keep the start of a read/write-like call of a known thread until its end."""
         cdef int64_t pid = x.pid
         cdef double t
-        cdef Half h
+        cdef Held* h
         cdef int kind
         cdef int32_t code
-        if pid < 0 or pid > MAX_INT32 or pid in self.held or pid in self.pending:
+        cdef Py_ssize_t size
+        cdef char* line
+        if pid < 0 or pid > MAX_INT32 or self.held_find(pid) != NULL:
+            return False
+        if self.pending and pid in self.pending:
             return False
         if self.thread(pid) is None:
             return False
@@ -1428,34 +1567,53 @@ cdef class Core:
             t = self.clock.peek(x.tvalue, x.style)
             if not 0.0 <= t <= MAX_TIME:
                 return False
+        if (self.held_used + 1) * 2 > self.held_cap:
+            self.held_resize(self.held_cap * 2 if self.held_n * 4 > self.held_cap
+                             else self.held_cap)
+        h = self.held_slot(pid, True)
+        size = n + 1 if newline else n
+        if h.line_cap < size:
+            line = <char*>realloc(h.line, size)
+            if line == NULL:
+                raise MemoryError()
+            h.line = line
+            h.line_cap = size
+        if x.style != NO_TIME:
             self.clock.take(x.tvalue, x.style, t)
             self.styles |= 1 << x.style
-        h = Half()
-        h.name = PyUnicode_DecodeASCII(x.name, x.name_len, NULL)
+        if h.pid == H_EMPTY:
+            self.held_used += 1
+        memcpy(h.line, p, size)
+        h.pid = pid
         h.kind = kind
         h.code = code
         h.t = t
-        h.args = x.args[:x.args_len]
-        h.line = p[:n + 1] if newline else p[:n]
-        self.held[pid] = h
-        # The joiner forgets a cut line's owner at every half it sees.
-        self.joiner._cut = None
+        h.seq = self.held_seq
+        self.held_seq += 1
+        h.line_len = size
+        h.name_at = x.name - p
+        h.name_len = x.name_len
+        h.args_at = x.args - p
+        h.args_len = x.args_len
+        self.held_n += 1
+        if not self.cut_clear:
+            # The joiner forgets a cut line's owner at every half it sees.
+            self.joiner._cut = None
+            self.cut_clear = True
         self.own_lines += 1
         return True
 
     cdef bint _resumed(self, Lexed* x) except -1:
         """The end of a held call: the whole call's event (False: the Python side joins)."""
         cdef int64_t pid = x.pid if x.pid >= 0 else 0
-        cdef PyObject* found = PyDict_GetItem(self.held, pid)
-        cdef Half h
+        cdef Held* h = self.held_find(pid)
         cdef Thread th
         cdef Lexed y
-        cdef bytes joined
-        cdef double t = NAN
-        if found == NULL:
+        cdef double t = NAN, start
+        cdef Buf* joined = &self.joined
+        if h == NULL:
             return False
-        h = <Half>found
-        if x.name_len != len(h.name) or memcmp(x.name, PyUnicode_AsUTF8(h.name), x.name_len):
+        if x.name_len != h.name_len or memcmp(x.name, h.line + h.name_at, x.name_len):
             return False
         th = self.thread(pid)
         if th is None:
@@ -1464,34 +1622,39 @@ cdef class Core:
             t = self.clock.peek(x.tvalue, x.style)
             if not 0.0 <= t <= MAX_TIME:
                 return False
-        joined = h.args + x.args[:x.args_len]
+        joined.size = 0
+        buf_reserve(joined, h.args_len + x.args_len)
+        memcpy(joined.data, h.line + h.args_at, h.args_len)
+        memcpy(joined.data + h.args_len, x.args, x.args_len)
         y = x[0]
-        y.args = PyBytes_AS_STRING(joined)
-        y.args_len = PyBytes_GET_SIZE(joined)
+        y.args = joined.data
+        y.args_len = h.args_len + x.args_len
         if h.kind == K_CLOSE:
             if not self._close(&y, th):
                 return False
         elif not self._mover(&y, th, h.code, h.kind, h.t):
             return False
-        del self.held[pid]
+        start = h.t
+        self.held_drop(h)
         if x.style != NO_TIME:
             self.clock.take(x.tvalue, x.style, t)
             self.styles |= 1 << x.style
-        if not isnan(h.t):
+        if not isnan(start):
             if not self.has_last and self.builder.first_time is None:
-                self.builder.first_time = h.t
-            self.last_time = h.t
+                self.builder.first_time = start
+            self.last_time = start
             self.has_last = True
-        self._ended(th, h.t)
+        self._ended(th, start)
         self.own_lines += 1
         return True
 
     cdef Thread thread(self, int64_t pid):
         """The thread ``pid`` (None when the trace has not seen it: the Python side adds it)."""
-        cdef Thread th = self.last_thread
+        cdef Py_ssize_t slot = pid & (THREAD_SLOTS - 1)
         cdef PyObject* found
-        if th is not None and th.pid == pid:
-            return th
+        cdef Thread th
+        if self.thread_pid[slot] == pid:
+            return <Thread>self.thread_at[slot]
         found = PyDict_GetItem(self.threads, pid)
         if found != NULL:
             th = <Thread>found
@@ -1509,9 +1672,18 @@ cdef class Core:
             th.comm = self.columns.word(th.proc.comm)
             th.dirty = False
             th.nostart = th.proc.start is None
+            th.fdgen = self.fdgen
             self.threads[pid] = th
-        self.last_thread = th
+        self.thread_pid[slot] = pid
+        self.thread_at[slot] = <PyObject*>th
         return th
+
+    cdef void forget_threads(self):
+        cdef int i
+        for i in range(THREAD_SLOTS):
+            self.thread_pid[i] = -1
+            self.thread_at[i] = NULL
+        self.threads.clear()
 
     cdef int name_kind(self, Lexed* x, int32_t* code) except -2:
         """What the core does with the call ``x.name`` (K_*), and its syscall code."""
@@ -1624,7 +1796,9 @@ cdef class Core:
                 return False
             for j in range(j, k):
                 status = status * 10 + (p[j] - 48)
-            if status > MAX_INT32 or pid < 0 or pid in self.held or pid in self.pending:
+            if status > MAX_INT32 or pid < 0 or self.held_find(pid) != NULL:
+                return False
+            if self.pending and pid in self.pending:
                 return False
             th = self.thread(pid)
             if th is None:
@@ -1671,10 +1845,24 @@ cdef class Core:
             j += 1
         if j == i or v > MAX_INT32:
             return None
-        entry = PyDict_GetItem(th.fds, v)
-        if entry == NULL:
-            return None
-        of = <OpenFile?>(<tuple?>(<object>entry))[0]
+        if v < FD_CACHE:
+            if th.fdgen != self.fdgen:
+                th.forget_fds()
+                th.fdgen = self.fdgen
+            if th.fdc[v] == NULL:
+                entry = PyDict_GetItem(th.fds, v)
+                if entry == NULL:
+                    return None
+                of = <OpenFile?>(<tuple?>(<object>entry))[0]
+                Py_XINCREF(<PyObject*>of)
+                th.fdc[v] = <PyObject*>of
+            else:
+                of = <OpenFile>th.fdc[v]
+        else:
+            entry = PyDict_GetItem(th.fds, v)
+            if entry == NULL:
+                return None
+            of = <OpenFile?>(<tuple?>(<object>entry))[0]
         if j < n and a[j] == b'<':
             k = deco_end(a, j, n)
             if k < 0 or k - j < 3:
@@ -1795,6 +1983,7 @@ cdef class Core:
         if of is None or of._std or (i < n and a[i] != b','):
             return False
         th.fds[new] = (of, False)
+        self.fdgen += 1
         return True
 
     cdef bint _openat(self, Lexed* x, Thread th) except -1:
@@ -1899,6 +2088,7 @@ cdef class Core:
         if agrees:
             of.seen = deco.encode("utf-8", "surrogateescape")
         fds[fd] = (of, cloexec)
+        self.fdgen += 1
 
     cdef bint _close(self, Lexed* x, Thread th) except -1:
         """``close(fd)``, whole: the fd leaves the table (False: the Python side's shape)."""
@@ -1930,8 +2120,16 @@ cdef class Core:
             # A log that records close records the reopening of fds.
             self.builder.tracks_fds = True
             self.tracks_fds = True
-        close_fd(th.fds, fd, ebadf)
+        self.close_fd(th.fds, fd, ebadf)
         return True
+
+    cdef int close_fd(self, dict fds, int64_t fd, bint ebadf) except -1:
+        # close() releases the fd even when it reports EINTR/EIO; EBADF says
+        # there was none.
+        if not ebadf:
+            fds.pop(fd, None)
+            self.fdgen += 1
+        return 0
 
     def on_close(self, proc, rec):
         """Apply a whole ``close`` that the Python side parsed or joined."""
@@ -1939,7 +2137,7 @@ cdef class Core:
         self.builder.tracks_fds = True
         fd = split_fd(rec.args)[0]
         if fd is not None:
-            close_fd(proc.fdt.fds, fd, rec.errno == "EBADF")
+            self.close_fd(proc.fdt.fds, fd, rec.errno == "EBADF")
 
     def sync(self):
         """Hand the core's state to the Python side (before it runs, and at the end).
@@ -1955,8 +2153,8 @@ cdef class Core:
             th.proc.end = None if isnan(th.end) else th.end
             th.dirty = False
         self.dirty.clear()
-        self.threads.clear()
-        self.last_thread = None
+        self.forget_threads()
+        self.cut_clear = False
 
     def time_styles(self):
         """The timestamp styles of the lines the core handled."""
@@ -2000,10 +2198,6 @@ cdef class Core:
 
         b._emit(rec, proc, fd, of, ("P" if _peek(rec) else "R") if reading else "W",
                 rec.ret or 0, peer)
-
-
-cdef extern from "string.h":
-    void* memchr(const void* s, int c, size_t n) nogil
 
 
 cdef inline const void* memchr_(const char* p, Py_ssize_t n) nogil:

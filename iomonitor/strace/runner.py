@@ -87,11 +87,13 @@ _READ_SIZE = 1 << 16
 #: whenever the FIFO is readable gets a line or two per wake-up: on a program
 #: doing nothing but small I/O that cost iomonitor's process more CPU than
 #: strace's own. After a read smaller than _BATCH_BYTES the reader lets the
-#: FIFO fill for _BATCH_WAIT seconds: at strace's fastest (some 20 MB/s) that
-#: is a small part of PIPE_SIZE, so strace never waits for the reader, and a
-#: live view is late by a few milliseconds at most.
+#: FIFO fill for the time strace at its fastest (_STRACE_RATE) takes to fill
+#: _BATCH_FILL of it: strace never waits for the reader, and a live view is
+#: late by some 20 ms at most (1 MiB FIFO). Every wake-up costs the reader CPU
+#: (a fixed 5 ms wait woke it 1,000-1,900 times on 100k small writes + reads).
 _BATCH_BYTES = 1 << 16
-_BATCH_WAIT = 0.005
+_STRACE_RATE = 20e6
+_BATCH_FILL = 0.4
 
 _ATTACHED = re.compile(r"Process (\d+) attached")
 _DETACHED = re.compile(r"Process (\d+) detached")
@@ -359,6 +361,8 @@ class StraceRunner:
         self._wfd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         with contextlib.suppress(OSError):  # over the user's pipe quota: keep 64 KiB
             fcntl.fcntl(self._rfd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        size = fcntl.fcntl(self._rfd, fcntl.F_GETPIPE_SZ)
+        self._batch_wait = _BATCH_FILL * size / _STRACE_RATE
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.argv = self._build_argv(fifo)
         if self.mode == "run":
@@ -622,7 +626,7 @@ class StraceRunner:
             if exited:
                 break
             if got and len(got) < _BATCH_BYTES:
-                time.sleep(_BATCH_WAIT)
+                time.sleep(self._batch_wait)
             if not got:
                 before = time.monotonic()
                 self._wait_readable(idle)

@@ -129,7 +129,9 @@ def receives_first(log: bytes) -> tuple[bytes, int]:
         send, receive = positions(b" sendmsg(")[k], positions(b" recvmsg(")[k]
         if receive > send:
             lines.insert(send, lines.pop(receive))
-    first = sum(r < s for s, r in zip(positions(b" sendmsg("), positions(b" recvmsg(")))
+    first = sum(
+        r < s for s, r in zip(positions(b" sendmsg("), positions(b" recvmsg("), strict=True)
+    )
     return b"\n".join(lines), first
 
 
@@ -162,6 +164,60 @@ def test_scm_rights_fds_are_named_whatever_the_line_order_under_ebpf(tmp_path) -
         assert not ev["file"].astype(str).str.startswith("unknown:").any(), name
         written = ev[(ev["file"].astype(str) == str(target)) & (ev["dir"] == "W")]
         assert int(written["bytes"].sum()) == 500, (name, written.to_string())
+
+
+PASS_MANY = textwrap.dedent(
+    """
+    import os, socket, sys
+    out, n = sys.argv[1], int(sys.argv[2])
+    a, b = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        fds = [os.open(f"{out}/f{k}", os.O_WRONLY | os.O_CREAT) for k in range(n)]
+        socket.send_fds(b, [b"f"], fds)
+        os._exit(0)
+    _, fds, _, _ = socket.recv_fds(a, 1, n)
+    os.waitpid(pid, 0)
+    for k, fd in enumerate(fds):
+        os.write(fd, b"m" * (10 + k))
+    """
+)
+
+
+def pass_many(tmp_path: Path, n: int) -> tuple[iomonitor.Trace, Path]:
+    script = tmp_path / "pass_many.py"
+    script.write_text(PASS_MANY)
+    out = tmp_path / "out"
+    out.mkdir()
+    # The log alone, converted with no sender line: every name comes from
+    # the receiver's own line.
+    runner = EbpfRunner([sys.executable, str(script), str(out), str(n)])
+    with runner:
+        log = b"".join(runner.blocks())
+    assert runner.exit_status == 0 and runner.drops == 0
+    alone = [line for line in log.split(b"\n") if b" sendmsg(" not in line]
+    (tmp_path / "receiver.log").write_bytes(b"\n".join(alone))
+    return iomonitor.convert_log(tmp_path / "receiver.log"), out
+
+
+@needs_ebpf
+def test_scm_rights_every_fd_of_a_message_is_named_under_ebpf(tmp_path) -> None:
+    """All 16 fds of one message are named at the receiver (only 4 were before)."""
+    trace, out = pass_many(tmp_path, 16)
+    assert per_file(trace, out) == {(str(out / f"f{k}"), "W"): 10 + k for k in range(16)}
+    assert trace.meta["unknown_fds"] == 0
+
+
+@needs_ebpf
+def test_scm_rights_fds_past_the_bound_are_counted_unknown_under_ebpf(tmp_path) -> None:
+    """A message of 20 fds: the first 16 named, the 4 past the bound counted, not silent."""
+    trace, out = pass_many(tmp_path, 20)
+    got = per_file(trace, out)
+    assert got == {(str(out / f"f{k}"), "W"): 10 + k for k in range(16)}
+    ev = trace.events
+    unknown = ev[ev["file"].astype(str).str.startswith("unknown:")]
+    assert sorted(unknown["bytes"].astype(int)) == [26, 27, 28, 29]
+    assert trace.meta["unknown_fds"] == 4
 
 
 @needs_ebpf
@@ -376,6 +432,20 @@ def test_sigterm_keeps_a_valid_parquet_under_ebpf(tmp_path) -> None:
     proc, target, out = start_capture(tmp_path, new_group=False)
     proc.send_signal(signal.SIGTERM)
     check_interrupted(proc, target, out, 128 + signal.SIGTERM)
+
+
+@needs_ebpf
+def test_bad_interpreter_is_command_not_found_under_ebpf(tmp_path) -> None:
+    """The execve the loader runs fails after the attach: one clear error."""
+    from iomonitor.errors import CommandNotFoundError
+
+    script = tmp_path / "script"
+    script.write_text("#!/iomonitor/no/such/interpreter\n")
+    script.chmod(0o755)
+    runner = EbpfRunner([str(script)])
+    with pytest.raises(CommandNotFoundError, match="cannot execute"), runner:
+        pass
+    assert runner.exit_status is None
 
 
 def loaders_of(parent: int) -> list[int]:

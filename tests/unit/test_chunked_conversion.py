@@ -17,9 +17,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from oracle import Oracle, convert, table_converter
 
+from iomonitor.store import inputs
 from iomonitor.strace.convert import Converter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +65,22 @@ def test_bytes_cut_anywhere_give_the_same_trace(seed: int) -> None:
     data = _seed("ioloop-yy.log.gz", 800)
     rng = random.Random(seed)
     assert_same(data, cuts=[rng.randrange(len(data)) for _ in range(60)] + [1, 2, 3])
+
+
+def test_log_read_through_one_reused_buffer_gives_the_same_trace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # feed_log reads every block into the same buffer: whatever the core keeps
+    # of a block (a cut line, a held half) must be its own copy.
+    data = _seed("ioloop-yy.log.gz", 3000)
+    log = tmp_path / "x.log"
+    log.write_bytes(data)
+    monkeypatch.setattr(inputs, "LOG_BLOCK", 4093)
+    want = convert(table_converter(Oracle, mtime=1795780000.0), data)
+    conv = table_converter(mtime=1795780000.0)
+    tables = [*inputs.feed_log(conv, log), conv.finish()]
+    assert pa.concat_tables(tables).unify_dictionaries().to_pydict() == want["events"]
+    assert conv.counters() == want["counters"]
 
 
 # Literal lines of every shape the core handles, and of the ones it hands over.
@@ -155,6 +173,65 @@ def test_close_in_the_core_frees_the_fd_unless_ebadf() -> None:
     conv = assert_same("".join(lines).encode())
     events = conv.counters()
     assert events["unknown_fds"] == 1  # fd 3 after the real close
+
+
+_CLONE = (
+    "{pid} 1795780000.{t:06d} clone3({{flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND"
+    "|CLONE_THREAD|CLONE_SYSVSEM, child_tid=0x1, parent_tid=0x1, exit_signal=0, stack=0x1, "
+    "stack_size=0x1, tls=0x1}} => {{parent_tid=[{child}]}}, 88) = {child}\n"
+)
+
+
+def test_fd_cached_by_one_thread_follows_a_close_and_reopen_by_another() -> None:
+    # Without -y nothing on the line names the file: a thread's cached view
+    # of the shared table must follow the other thread's close and reopen.
+    lines = [
+        '500 1795780000.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0\n',
+        '500 1795780000.000002 openat(AT_FDCWD, "/tmp/a", O_RDWR) = 3\n',
+        _CLONE.format(pid=500, t=3, child=501),
+        '501 1795780000.000004 write(3, "x", 1) = 1\n',
+        '500 1795780000.000005 write(3, "x", 1) = 1\n',
+        "500 1795780000.000006 close(3) = 0\n",
+        '500 1795780000.000007 openat(AT_FDCWD, "/tmp/b", O_RDONLY) = 3\n',
+        '501 1795780000.000008 read(3, "y", 1) = 1\n',
+        "500 1795780000.000009 dup2(3, 5) = 5\n",
+        '501 1795780000.000010 read(5, "y", 1) = 1\n',
+        "501 1795780000.000011 close(5) = 0\n",
+        '500 1795780000.000012 read(5, "y", 1) = 1\n',
+    ]
+    assert_same("".join(lines).encode())
+    conv = table_converter(mtime=1795780000.0)
+    got = convert(conv, "".join(lines).encode())["events"]
+    assert got["file"] == ["/tmp/a", "/tmp/a", "/tmp/b", "/tmp/b", "unknown:5"]
+    # The core read all but the execve, the clone and the read of a closed fd.
+    assert conv.core.own_lines == len(lines) - 3
+
+
+def test_many_threads_hold_halves_at_once_and_hand_them_over_in_order() -> None:
+    # 40 threads (two of them on the same slot of the core's thread cache:
+    # pids 600 and 856) each leave a write unfinished, twice over; some end,
+    # one thread's half goes to the Python side with its next line, and the
+    # rest are open at the end of the log.
+    pids = [*range(600, 639), 856]
+    lines = ['600 1795780000.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0\n']
+    t = 2
+    for child in pids[1:]:
+        lines.append(_CLONE.format(pid=600, t=t, child=child))
+        t += 1
+    for _ in range(2):
+        for pid in pids:
+            lines.append(f"{pid} 1795780000.{t:06d} write(1,  <unfinished ...>\n")
+            t += 1
+        for pid in reversed(pids[10:]):
+            lines.append(f'{pid} 1795780000.{t:06d} <... write resumed>"ab", 2) = 2\n')
+            t += 1
+        lines.append(f"603 1795780000.{t:06d} pipe2([7, 8], 0) = 0\n")
+        t += 1
+        lines.append(f'603 1795780000.{t:06d} <... write resumed>"ab", 2) = 2\n')
+        t += 1
+    conv = assert_same("".join(lines).encode())
+    assert conv.counters()["unseen_calls"] == 9 + 9
+    assert conv.counters()["events"] == 2 * 31  # 30 ended by the core, 603 by the Python side
 
 
 # The calls the core reads itself besides the byte movers: openat, mmap, dup,
