@@ -204,10 +204,8 @@ def unify(events: pd.DataFrame) -> pd.DataFrame:
 
     ``pandas.concat`` of categoricals with different categories falls back
     to object, and Arrow and the engine give their own types: this puts the
-    schema back, so that every path gives what :func:`iomonitor.store.load`
-    gives. A category column missing throughout has no categories, of
-    object type, as a Parquet dictionary gives. Columns outside the schema
-    (``run``) and missing ones are left alone.
+    schema back. Columns outside the schema (``run``) and missing ones are
+    left alone.
     """
     for col in schema.EVENT_COLUMNS:
         if col not in events.columns:
@@ -217,8 +215,6 @@ def unify(events: pd.DataFrame) -> pd.DataFrame:
             want == "category" and isinstance(events[col].dtype, pd.CategoricalDtype)
         ):
             events[col] = events[col].astype(want)
-        if want == "category" and not len(events[col].cat.categories):
-            events[col] = events[col].cat.set_categories(pd.Index([], dtype=object))
     return events
 
 

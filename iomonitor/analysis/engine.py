@@ -207,7 +207,7 @@ class Scan:
     def frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The events as a DataFrame with the schema's dtypes (``run`` categorical)."""
         cols = ", ".join(quote(c) for c in (columns or self.columns))
-        events = unify(self._con.sql(f"SELECT {cols} FROM {self._name}").df())
+        events = _typed(self._con.sql(f"SELECT {cols} FROM {self._name}").df())
         if RUN in events.columns:
             events[RUN] = pd.Categorical(events[RUN], categories=self.runs)
         return events
@@ -221,7 +221,7 @@ class Scan:
         cols = ", ".join(quote(c) for c in columns)
         reader = self._con.sql(f"SELECT {cols} FROM {self._name}").to_arrow_reader(rows)
         for batch in reader:
-            yield unify(batch.to_pandas())
+            yield _typed(batch.to_pandas())
 
     def distinct(self, column: str) -> list[Any]:
         """The distinct values of one column."""
@@ -234,6 +234,16 @@ class Scan:
         """The distinct text values of ``column`` matching any shell pattern (``fnmatch``)."""
         values = [str(v) for v in self.distinct(column)]
         return [v for v in values if any(fnmatch.fnmatchcase(v, p) for p in patterns)]
+
+
+def _typed(events: pd.DataFrame) -> pd.DataFrame:
+    """The schema's dtypes (:func:`~iomonitor.trace.unify`), as :func:`iomonitor.store.load`
+    gives them: a category missing throughout has no categories, of object type, as a
+    Parquet dictionary gives."""
+    for col in unify(events).columns:
+        if schema.EVENT_DTYPES.get(col) == "category" and not len(events[col].cat.categories):
+            events[col] = events[col].cat.set_categories(pd.Index([], dtype=object))
+    return events
 
 
 def _drop(con: duckdb.DuckDBPyConnection, table: str) -> None:

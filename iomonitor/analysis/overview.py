@@ -151,15 +151,18 @@ def _ends(events: Scan, rows: pd.DataFrame, runs: list[str]) -> pd.Series:
     start, so only the events since then are read to find it (from a
     Parquet file, only the row groups that hold them).
     """
-    if not len(rows):
+    last = (rows.groupby(runs, sort=False)["last"].max() if runs else rows["last"]).min()
+    if pd.isna(last):  # no call has a time (a log made without timestamps)
         return pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us, UTC]")
-    lasts = rows.groupby(runs, sort=False)["last"].max() if runs else rows["last"]
-    longest = events.query(f"SELECT coalesce(max({DT}), 0) AS dt FROM {{events}}")["dt"].iloc[0]
-    since = (lasts.min() - pd.Timedelta(seconds=float(longest))).isoformat()
+    took = "to_microseconds(round(coalesce({}, 0) * 1e6)::BIGINT)"
+    since = (
+        f"{literal(last.isoformat())}::TIMESTAMPTZ - "
+        f"(SELECT {took.format(f'max({DT})')} FROM {{events}})"
+    )
     pick, group = (f"{RUN}::VARCHAR AS {RUN}, ", f" GROUP BY {RUN}") if runs else ("", "")
     ends = events.query(
-        f"SELECT {pick}max({TIME} + to_microseconds(round(coalesce({DT}, 0) * 1e6)::BIGINT)) "
-        f"AS end FROM {{events}} WHERE {TIME} >= {literal(since)}::TIMESTAMPTZ{group}"
+        f"SELECT {pick}max({TIME} + {took.format(DT)}) AS end FROM {{events}} "
+        f"WHERE {TIME} >= {since}{group}"
     )
     if not runs:
         return pd.Series(ends["end"].iloc[0], index=rows.index)
