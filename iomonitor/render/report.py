@@ -677,6 +677,5 @@ def save(
     if not target.parent.is_dir():
         raise OutputError(str(path), "no such directory")
     page = render(trace, title=title, top=top)
-    out = OutputFile(target)
-    # The page is small: written whole in the one step that may fail.
-    out.finish(lambda: out.tmp.write_text(page, encoding="utf-8"), out.discard)
+    with OutputFile(target).writing() as tmp:
+        tmp.write_text(page, encoding="utf-8")
