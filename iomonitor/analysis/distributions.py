@@ -178,7 +178,8 @@ def latency(events: pd.DataFrame | Trace, key: str | None = "syscall") -> pd.Dat
     group = " GROUP BY " + ", ".join(str(i + 1) for i in range(len(picked))) if picked else ""
     out = scan.query(
         f"SELECT * EXCLUDE (_q), {quantiles} FROM (SELECT {select}count(*)::BIGINT AS calls,"
-        f" sum({DT}) AS time, avg({DT}) AS mean, quantile_cont({DT}, [{levels}]) AS _q,"
+        f" fsum({DT}) AS time, fsum({DT}) / count({DT}) AS mean,"
+        f" quantile_cont({DT}, [{levels}]) AS _q,"
         f" max({DT}) AS max FROM {{events}}{group})"
     )
     if not picked:

@@ -47,9 +47,12 @@ KEY_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(c for cs in KEY_SOURCES.value
 #: and the summary reads it from the few events that can hold it.
 ROLLUP_COLUMNS: tuple[str, ...] = ("calls", "bytes", "max_size", "first", "last", "dt")
 
+# Time inside calls is summed with fsum (compensated): a plain float sum depends on
+# the order the engine's threads add the parts in, and a total such as 5.555 ms then
+# shows as 5.55 one run and 5.56 the next.
 _SQL = (
     f"count(*)::BIGINT AS calls, sum({BYTES})::BIGINT AS bytes, max({BYTES}) AS max_size, "
-    f"min({TIME}) AS first, max({TIME}) AS last, sum({DT}) AS dt"
+    f"min({TIME}) AS first, max({TIME}) AS last, fsum({DT}) AS dt"
 )
 
 

@@ -86,7 +86,7 @@ _SUMS_SQL = (
     f"coalesce(sum(calls) FILTER (WHERE {_RW}), 0)::BIGINT AS rw_calls, "
     + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
     + f", max(max_size) FILTER (WHERE {_RW}) AS max_size, min(first) AS first, "
-    f"max(last) AS last, sum({DT}) AS {TIME}"
+    f"max(last) AS last, fsum({DT}) AS {TIME}"
 )
 
 
