@@ -185,8 +185,8 @@ class Capture:
                 # The command runs from here on. The writer's libraries load
                 # meanwhile, on the lines strace has buffered in its FIFO, so
                 # their import time overlaps the command instead of preceding it.
+                from iomonitor.processes import read_exec, read_process
                 from iomonitor.strace.convert import Converter
-                from iomonitor.strace.runner import read_exec, read_process
 
                 sink = open_sink()
                 conv = self.converter = Converter(

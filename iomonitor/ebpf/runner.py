@@ -40,15 +40,15 @@ from iomonitor.errors import (
     NoSuchProcessError,
     UsageError,
 )
-from iomonitor.strace.runner import (
-    PIPE_SIZE,
+from iomonitor.processes import (
     ProcessInfo,
-    _check_command,
-    _check_pids,
-    _from_terminal,
-    _kill,
+    check_command,
+    check_pids,
+    from_terminal,
     read_process,
+    send_signal,
 )
+from iomonitor.strace.runner import PIPE_SIZE
 
 #: The loader built at install (see :mod:`iomonitor.ebpf.build`).
 LOADER = Path(__file__).resolve().parent / "_build" / "iomonitor-ebpf-loader"
@@ -144,7 +144,7 @@ class EbpfRunner:
                 raise UsageError("the command is a non-empty sequence of strings")
             self.command = [os.fspath(part) for part in command]
         else:
-            self.pids = _check_pids(pids or [])
+            self.pids = check_pids(pids or [])
         if ring_mb < 1 or ring_mb & (ring_mb - 1):
             raise UsageError(f"the ring buffer size must be a power of two MiB, not {ring_mb}")
         self.mode = "run" if self.command is not None else "attach"
@@ -192,7 +192,7 @@ class EbpfRunner:
         if reason is not None:
             raise EbpfError(f"eBPF backend unavailable: {reason}")
         if self.command is not None:
-            _check_command(self.command[0])
+            check_command(self.command[0])
         else:
             assert self.pids is not None
             for pid in self.pids:
@@ -386,11 +386,11 @@ class EbpfRunner:
         if proc is None or proc.returncode is not None:
             return
         if self.mode == "attach":
-            _kill(proc.pid, signal.SIGTERM)
+            send_signal(proc.pid, signal.SIGTERM)
             return
-        if self._command_pid is not None and not _from_terminal(signum):
-            _kill(self._command_pid, signal.SIGCONT)
-            _kill(self._command_pid, signum)
+        if self._command_pid is not None and not from_terminal(signum):
+            send_signal(self._command_pid, signal.SIGCONT)
+            send_signal(self._command_pid, signum)
 
     def _escalate(self) -> None:
         assert self._stop_at is not None
@@ -398,9 +398,9 @@ class EbpfRunner:
             return
         self._escalated = True
         if self.mode == "run" and self._command_pid is not None:
-            _kill(self._command_pid, signal.SIGKILL)
+            send_signal(self._command_pid, signal.SIGKILL)
         if self._proc is not None:
-            _kill(self._proc.pid, signal.SIGTERM)
+            send_signal(self._proc.pid, signal.SIGTERM)
 
     def __exit__(
         self,
@@ -417,8 +417,8 @@ class EbpfRunner:
                 if not self._finished and not self._done:
                     # Abandoned before the log ended: stop tracing now.
                     if self.mode == "run" and self._command_pid is not None:
-                        _kill(self._command_pid, signal.SIGKILL)
-                    _kill(proc.pid, signal.SIGTERM)
+                        send_signal(self._command_pid, signal.SIGKILL)
+                    send_signal(proc.pid, signal.SIGTERM)
                 deadline = time.monotonic() + self.exit_timeout
                 while not self._done and proc.poll() is None and time.monotonic() < deadline:
                     self._status_lines(0.05)
@@ -426,7 +426,7 @@ class EbpfRunner:
                     # What is left is the detach: reaped when it ends.
                     threading.Thread(target=proc.wait, daemon=True).start()
                 else:
-                    _kill(proc.pid, signal.SIGKILL)
+                    send_signal(proc.pid, signal.SIGKILL)
                     proc.wait()
         finally:
             for name in ("_rfd", "_sfd"):

@@ -35,7 +35,6 @@ import termios
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 
 from iomonitor.errors import (
@@ -47,6 +46,7 @@ from iomonitor.errors import (
     StraceNotFoundError,
     UsageError,
 )
+from iomonitor.processes import check_command, check_pids, from_terminal, send_signal
 from iomonitor.schema import TRACED_SYSCALLS
 
 #: Where strace is looked for when it is not on PATH.
@@ -219,7 +219,7 @@ class StraceRunner:
                 decode_fds = DEFAULT_DECODE_FDS
         else:
             assert pids is not None
-            self.pids = _check_pids(pids)
+            self.pids = check_pids(pids)
             if decode_fds is False:
                 raise UsageError(
                     "attaching always names fds (-yy): decode_fds=False is not possible"
@@ -308,7 +308,7 @@ class StraceRunner:
         if self._proc is not None or self._finished:
             raise UsageError("a StraceRunner can be started only once")
         if self.command is not None:
-            _check_command(self.command[0])
+            check_command(self.command[0])
             self._probe()
         else:
             assert self.pids is not None
@@ -495,12 +495,12 @@ class StraceRunner:
             # and exits on its own, having written every line. Repeated, for
             # children forked meanwhile.
             for pid, _ in _tracees(self._proc.pid):
-                _kill(pid, signal.SIGKILL)
+                send_signal(pid, signal.SIGKILL)
         if waited >= self.kill_timeout and not self._fifo_backed_up():
             # strace is not waiting for the consumer, yet still runs: stuck
             # (a detach waiting on a process in uninterruptible sleep). Killing
             # it is safe: the kernel detaches its tracees.
-            _kill(self._proc.pid, signal.SIGKILL)
+            send_signal(self._proc.pid, signal.SIGKILL)
 
     def _fifo_backed_up(self) -> bool:
         try:
@@ -720,7 +720,7 @@ class StraceRunner:
             seen.append(pid)
             todo.extend(children.get(pid, []))
         for pid in seen:
-            _kill(pid, signal.SIGKILL)
+            send_signal(pid, signal.SIGKILL)
         return len(seen)
 
     # -- stopping -----------------------------------------------------------------
@@ -748,7 +748,7 @@ class StraceRunner:
         if self._stop_at is not None:
             return
         self._stop_signal = signum
-        self._forward = not (self.mode == "run" and _from_terminal(signum))
+        self._forward = not (self.mode == "run" and from_terminal(signum))
         self._stop_at = time.monotonic()
         if self._proc is not None and not self._exited.is_set():
             self._signal_stop()
@@ -758,11 +758,11 @@ class StraceRunner:
         if proc is None or proc.returncode is not None or self._signalled:
             return
         # A stopped strace (Ctrl-Z) could neither detach nor trace to the end.
-        _kill(proc.pid, signal.SIGCONT)
+        send_signal(proc.pid, signal.SIGCONT)
         if self.mode == "attach":
             # strace detaches from every thread on SIGINT (tracees in a
             # syscall are interrupted, stopped ones stay stopped) and exits.
-            _kill(proc.pid, signal.SIGINT)
+            send_signal(proc.pid, signal.SIGINT)
             self._signalled = True
             return
         # Run mode: strace blocks fatal signals (-I 3), so do what it does on
@@ -773,8 +773,8 @@ class StraceRunner:
         if pid is None:
             pid = next((p for p, ppid in _tracees(proc.pid) if ppid == proc.pid), None)
         if pid is not None:
-            _kill(pid, signal.SIGCONT)
-            _kill(pid, self._stop_signal)
+            send_signal(pid, signal.SIGCONT)
+            send_signal(pid, self._stop_signal)
             self._signalled = True
 
     def __exit__(
@@ -803,8 +803,8 @@ class StraceRunner:
                 if not self._exited.is_set():
                     if self.mode == "run":
                         for pid, _ in _tracees(proc.pid):
-                            _kill(pid, signal.SIGKILL)
-                    _kill(proc.pid, signal.SIGKILL)
+                            send_signal(pid, signal.SIGKILL)
+                    send_signal(proc.pid, signal.SIGKILL)
                 proc.wait()
             left_early = self._reading and self.exit_status is None
             if proc is not None and self.mode == "run" and left_early:
@@ -833,34 +833,6 @@ class StraceRunner:
 
 
 # -- helpers --------------------------------------------------------------------
-
-
-def _check_pids(pids: Sequence[int]) -> list[int]:
-    out: list[int] = []
-    for pid in pids:
-        if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
-            raise UsageError(f"not a process id: {pid!r}")
-        if pid == os.getpid():
-            raise UsageError(f"cannot attach to iomonitor itself (pid {pid})")
-        if pid not in out:
-            out.append(pid)
-    if not out:
-        raise UsageError("give at least one pid to attach to")
-    return out
-
-
-def _check_command(name: str) -> None:
-    """Raise CommandNotFoundError unless strace will find an executable ``name``."""
-    if "/" in name:
-        if not os.path.exists(name):
-            raise CommandNotFoundError(name, "no such file or directory")
-        if os.path.isdir(name):
-            raise CommandNotFoundError(name, "is a directory")
-        if not os.access(name, os.X_OK):
-            raise CommandNotFoundError(name, "permission denied (not executable)")
-        return
-    if shutil.which(name) is None:
-        raise CommandNotFoundError(name)
 
 
 def _probe_features(strace: str) -> tuple[str, str]:
@@ -923,78 +895,6 @@ def _classify(
     return CaptureError(f"strace failed while {what} (exit status {returncode})")
 
 
-@dataclass(frozen=True)
-class ProcessInfo:
-    """What ``/proc`` says about a running process (all names as raw bytes).
-
-    Attributes
-    ----------
-    pid, tgid : int
-        The process and its thread group (they differ for a thread).
-    ppid : int or None
-        Its parent (None for pid 1's parent, 0).
-    comm : bytes
-        The kernel's program name (at most 15 bytes).
-    exe : bytes or None
-        The program's path, when readable.
-    argv : list of bytes
-        Its command line.
-    threads : list of int
-        Every thread of its group (``/proc/PID/task``), the leader first.
-    """
-
-    pid: int
-    tgid: int
-    ppid: int | None
-    comm: bytes
-    exe: bytes | None
-    argv: list[bytes]
-    threads: list[int]
-
-
-def read_process(pid: int) -> ProcessInfo | None:
-    """Read ``/proc/PID``; None when the process is gone (or was never there).
-
-    Examples
-    --------
-    >>> read_process(os.getpid()).pid == os.getpid()
-    True
-    """
-    base = f"/proc/{pid}"
-    try:
-        with open(f"{base}/status", "rb") as f:
-            status = dict(line.split(b":\t", 1) for line in f.read().splitlines() if b":\t" in line)
-        with open(f"{base}/cmdline", "rb") as f:
-            cmdline = f.read()
-        tgid = int(status[b"Tgid"])
-        threads = sorted(int(t) for t in os.listdir(f"/proc/{tgid}/task") if t.isdigit())
-    except (OSError, KeyError, ValueError):
-        return None
-    try:
-        exe: bytes | None = os.readlink(f"{base}/exe".encode())
-    except OSError:  # a kernel thread, a zombie, or not ours to read
-        exe = None
-    ppid = int(status.get(b"PPid", b"0"))
-    threads.sort(key=lambda t: t != tgid)
-    return ProcessInfo(
-        pid=pid,
-        tgid=tgid,
-        ppid=ppid or None,
-        comm=status.get(b"Name", b""),
-        exe=exe,
-        argv=cmdline.split(b"\0")[:-1] if cmdline.endswith(b"\0") else [cmdline],
-        threads=threads,
-    )
-
-
-def read_exec(pid: int) -> tuple[bytes | None, list[bytes]] | None:
-    """The program path and command line of a running process, or None when gone."""
-    info = read_process(pid)
-    if info is None or not info.argv or info.argv == [b""]:
-        return None
-    return info.exe, info.argv
-
-
 def _tracees(tracer: int) -> list[tuple[int, int]]:
     """(pid, parent pid) of the processes whose tracer is ``tracer``."""
     found: list[tuple[int, int]] = []
@@ -1021,27 +921,6 @@ def _tracees(tracer: int) -> list[tuple[int, int]]:
         except ValueError:
             continue
     return found
-
-
-def _from_terminal(signum: int) -> bool:
-    """Whether ``signum`` is one a terminal sends our whole (foreground) job."""
-    if signum not in (signal.SIGINT, signal.SIGQUIT):
-        return False
-    try:
-        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY | os.O_CLOEXEC)
-    except OSError:
-        return False  # no controlling terminal: someone sent the signal to us alone
-    try:
-        return os.tcgetpgrp(fd) == os.getpgrp()
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
-def _kill(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, signum)
 
 
 def _leading_int(line: str) -> int | None:

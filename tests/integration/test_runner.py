@@ -225,7 +225,7 @@ class TestRunMode:
     ) -> None:
         # As if iomonitor got a SIGINT that did not come from a terminal: the
         # runner forwards it, and the command's own clean-up is traced.
-        monkeypatch.setattr(runner_module, "_from_terminal", lambda signum: False)
+        monkeypatch.setattr(runner_module, "from_terminal", lambda signum: False)
         runner = StraceRunner([PY, "-c", ARMED])
         with started(runner):
             lines = runner.lines()
@@ -434,7 +434,7 @@ CTRL_C_DRIVER = textwrap.dedent(
                 print("ready", flush=True)
             seen.append(line)
     print("cleanup-traced", any('"cleanup"' in ln for ln in seen))
-    print("from-terminal", runner_module._from_terminal(signal.SIGINT))
+    print("from-terminal", runner_module.from_terminal(signal.SIGINT))
     print("status", runner.exit_status, flush=True)
     """
 )
