@@ -531,34 +531,8 @@ class StraceRunner:
         CaptureError
             When strace fails while attached.
         """
-        if self._proc is None or self._rfd < 0:
-            raise UsageError("read the lines inside the runner's with block")
-        if self._reading:
-            raise UsageError("the lines of a StraceRunner can be read only once")
-        self._reading = True
+        self._claim()
         return self._iter_lines()
-
-    def batches(self, idle: float = 1.0) -> Iterator[list[str]]:
-        """Like :meth:`lines`, but each time the FIFO is read: a list of lines.
-
-        Parameters
-        ----------
-        idle : float, default 1.0
-            When strace writes nothing for this many seconds, an empty list is
-            yielded, so that a caller can flush what it holds while the traced
-            program is quiet.
-
-        Returns
-        -------
-        iterator of list of str
-            Can be taken once per runner (or :meth:`lines`), inside the ``with`` block.
-        """
-        if self._proc is None or self._rfd < 0:
-            raise UsageError("read the lines inside the runner's with block")
-        if self._reading:
-            raise UsageError("the lines of a StraceRunner can be read only once")
-        self._reading = True
-        return self._iter_batches(idle)
 
     def blocks(self, idle: float = 1.0) -> Iterator[bytes]:
         """The bytes strace writes, each time the FIFO is read, until strace exits.
@@ -576,35 +550,31 @@ class StraceRunner:
         Returns
         -------
         iterator of bytes
-            Can be taken once per runner (or :meth:`lines`, :meth:`batches`),
+            Can be taken once per runner (or :meth:`lines`),
             inside the ``with`` block.
         """
+        self._claim()
+        return self._iter_blocks(idle)
+
+    def _claim(self) -> None:
         if self._proc is None or self._rfd < 0:
             raise UsageError("read the lines inside the runner's with block")
         if self._reading:
             raise UsageError("the lines of a StraceRunner can be read only once")
         self._reading = True
-        return self._iter_blocks(idle)
 
     def _iter_lines(self) -> Iterator[str]:
-        for batch in self._iter_batches(1.0):
-            yield from batch
-
-    def _iter_batches(self, idle: float) -> Iterator[list[str]]:
         rest = b""
-        for block in self._iter_blocks(idle):
-            if not block:
-                yield []
-                continue
+        for block in self._iter_blocks(1.0):
             buf = rest + block
             cut = buf.rfind(b"\n")
             if cut < 0:
                 rest = buf
                 continue
             rest = buf[cut + 1 :]
-            yield buf[:cut].decode("utf-8", "surrogateescape").split("\n")
+            yield from buf[:cut].decode("utf-8", "surrogateescape").split("\n")
         if rest:
-            yield [rest.decode("utf-8", "surrogateescape")]
+            yield rest.decode("utf-8", "surrogateescape")
 
     def _iter_blocks(self, idle: float) -> Iterator[bytes]:
         # The lines read while waiting for the command's execve come first.
