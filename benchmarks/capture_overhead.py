@@ -57,7 +57,7 @@ from pathlib import Path
 
 from iomonitor.ebpf.runner import unavailable_reason
 from iomonitor.schema import TRACED_SYSCALLS
-from iomonitor.strace.runner import find_strace
+from iomonitor.strace.command import find_strace
 
 #: Every workload prints its own elapsed time last, as "elapsed SECONDS".
 ELAPSED = r"""

@@ -145,3 +145,31 @@ def send_signal(pid: int, signum: int) -> None:
     """Send ``signum`` to ``pid``; a process already gone (or not ours) is no error."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, signum)
+
+
+def tracees(tracer: int) -> list[tuple[int, int]]:
+    """(pid, parent pid) of the processes whose tracer (``TracerPid``) is ``tracer``."""
+    found: list[tuple[int, int]] = []
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as f:
+                status = f.read()
+        except OSError:
+            continue
+        fields = dict(
+            line.split(b":", 1)
+            for line in status.splitlines()
+            if line.startswith((b"PPid", b"Tra"))
+        )
+        try:
+            if int(fields.get(b"TracerPid", b"0")) == tracer:
+                found.append((int(name), int(fields.get(b"PPid", b"0"))))
+        except ValueError:
+            continue
+    return found

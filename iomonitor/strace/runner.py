@@ -40,37 +40,18 @@ from types import TracebackType
 from iomonitor.errors import (
     CaptureError,
     CommandNotFoundError,
-    IomonitorError,
     NoSuchProcessError,
-    PtraceError,
-    StraceNotFoundError,
     UsageError,
 )
-from iomonitor.processes import check_command, check_pids, from_terminal, send_signal
+from iomonitor.processes import check_command, check_pids, from_terminal, send_signal, tracees
 from iomonitor.schema import TRACED_SYSCALLS
-
-#: Where strace is looked for when it is not on PATH.
-FALLBACK_STRACE = "/usr/bin/strace"
-
-
-#: ``-s``: strace prints at most this many bytes of every buffer. No buffer
-#: contents are ever stored, so it only pays for the execve argv strings (and
-#: argv elements: -s caps arrays too) that go into the processes table.
-STRING_LIMIT = 32
-
-#: Calls printed unabbreviated (``-e abbrev=!...``). strace caps every array at
-#: -s elements, which would cut the msg_len list of a sendmmsg/recvmmsg of more
-#: than 32 messages, the SCM_RIGHTS fds of a recvmsg and, below -s 2, even the
-#: two fds of pipe/socketpair. Unabbreviated calls print whole arrays at any -s
-#: (strace itself stops after 1024 mmsghdrs, the kernel's UIO_MAXIOV). execve
-#: must stay abbreviated: unabbreviated it prints the whole environment.
-UNABBREVIATED_SYSCALLS: tuple[str, ...] = (
-    "pipe",
-    "pipe2",
-    "socketpair",
-    "recvmsg",
-    "recvmmsg",
-    "sendmmsg",
+from iomonitor.strace.command import (
+    ATTACH_FAILED,
+    STRING_LIMIT,
+    UNABBREVIATED_SYSCALLS,
+    classify,
+    find_strace,
+    probe_features,
 )
 
 #: -yy in run mode unless the caller decides; see benchmarks/decode_fds_cost.py.
@@ -97,41 +78,7 @@ _BATCH_FILL = 0.4
 
 _ATTACHED = re.compile(r"Process (\d+) attached")
 _DETACHED = re.compile(r"Process (\d+) detached")
-_ATTACH_FAILED = re.compile(r"attach: (?:ptrace\(PTRACE_\w+, (\d+)\)|pid (\d+)): (.*)")
 _EXEC_FAILED = re.compile(r"^\d+\s+(?:\S+\s+)?execve\(.*\)\s+=\s+-1\s+(E\w+)\s+\(([^)]*)\)")
-_VERSION = re.compile(rb"version\s+(\d+(?:\.\d+)*)")
-
-
-def find_strace(strace: str | None = None) -> str:
-    """Return the strace executable to use.
-
-    Parameters
-    ----------
-    strace : str, optional
-        A path or a name to look up on PATH. By default ``strace`` on PATH,
-        else :data:`FALLBACK_STRACE`.
-
-    Returns
-    -------
-    str
-        The executable's path.
-
-    Raises
-    ------
-    StraceNotFoundError
-        When there is no such executable.
-    """
-    if strace:
-        found = shutil.which(strace)
-        if found is None:
-            raise StraceNotFoundError(f"strace not found: {strace}")
-        return found
-    found = shutil.which("strace")
-    if found is not None:
-        return found
-    if os.access(FALLBACK_STRACE, os.X_OK):
-        return FALLBACK_STRACE
-    raise StraceNotFoundError("strace not found: install strace (it is not on PATH)")
 
 
 class StraceRunner:
@@ -150,7 +97,7 @@ class StraceRunner:
         (attach mode). Exactly one of ``command`` and ``pids`` is given.
     strace : str, optional
         The strace executable; by default ``strace`` on PATH, else
-        :data:`FALLBACK_STRACE`.
+        :data:`iomonitor.strace.command.FALLBACK_STRACE`.
     decode_fds : bool, optional
         Ask strace to name every fd (``-yy``). By default
         :data:`DEFAULT_DECODE_FDS`; always on in attach mode, where it is the
@@ -229,7 +176,7 @@ class StraceRunner:
             decode_fds = True
         self.mode = "run" if self.command is not None else "attach"
         self.strace = find_strace(strace)
-        self.strace_version, features = _probe_features(self.strace)
+        self.strace_version, features = probe_features(self.strace)
         if self.mode == "run":
             supported = "--seccomp-bpf" in features
             if seccomp and not supported:
@@ -347,7 +294,7 @@ class StraceRunner:
             raise CaptureError("strace did not finish tracing a trivial command") from None
         if proc.returncode != 0:
             said = proc.stderr.decode(errors="replace").splitlines()
-            raise _classify(said, self.strace, self.command, None, proc.returncode)
+            raise classify(said, self.strace, self.command, None, proc.returncode)
 
     def _start(self) -> None:
         self._tmpdir = tempfile.mkdtemp(prefix="iomonitor-")
@@ -408,7 +355,7 @@ class StraceRunner:
                 if self._exited.is_set():
                     self._stderr_done.wait(1.0)
                 rc = self._proc.returncode if self._proc else None
-                raise _classify(self._complaints, self.strace, None, self.pids, rc, attach=True)
+                raise classify(self._complaints, self.strace, None, self.pids, rc, attach=True)
             return
         # Run mode: the first line is the command's execve (strace shows
         # nothing before it); a failed one means the command never ran.
@@ -433,7 +380,7 @@ class StraceRunner:
             )
 
     def _attach_failure(self) -> bool:
-        return any(_ATTACH_FAILED.search(c) for c in self._complaints)
+        return any(ATTACH_FAILED.search(c) for c in self._complaints)
 
     # -- threads ----------------------------------------------------------------
 
@@ -494,7 +441,7 @@ class StraceRunner:
             # kill everything strace still traces. strace records each death
             # and exits on its own, having written every line. Repeated, for
             # children forked meanwhile.
-            for pid, _ in _tracees(self._proc.pid):
+            for pid, _ in tracees(self._proc.pid):
                 send_signal(pid, signal.SIGKILL)
         if waited >= self.kill_timeout and not self._fifo_backed_up():
             # strace is not waiting for the consumer, yet still runs: stuck
@@ -658,7 +605,7 @@ class StraceRunner:
             return
         self._stderr_done.wait(1.0)
         if self._stop_at is None and rc > 0 and self._complaints:
-            raise _classify(self._complaints, self.strace, None, self.pids, rc)
+            raise classify(self._complaints, self.strace, None, self.pids, rc)
 
     def _command_alive(self) -> bool:
         pid = self._command_pid
@@ -741,7 +688,7 @@ class StraceRunner:
             return
         pid = self._command_pid
         if pid is None:
-            pid = next((p for p, ppid in _tracees(proc.pid) if ppid == proc.pid), None)
+            pid = next((p for p, ppid in tracees(proc.pid) if ppid == proc.pid), None)
         if pid is not None:
             send_signal(pid, signal.SIGCONT)
             send_signal(pid, self._stop_signal)
@@ -772,7 +719,7 @@ class StraceRunner:
                     self._wait_readable(0.1)
                 if not self._exited.is_set():
                     if self.mode == "run":
-                        for pid, _ in _tracees(proc.pid):
+                        for pid, _ in tracees(proc.pid):
                             send_signal(pid, signal.SIGKILL)
                     send_signal(proc.pid, signal.SIGKILL)
                 proc.wait()
@@ -803,94 +750,6 @@ class StraceRunner:
 
 
 # -- helpers --------------------------------------------------------------------
-
-
-def _probe_features(strace: str) -> tuple[str, str]:
-    """Return strace's version and its help text (to see which options it has)."""
-    try:
-        version = subprocess.run(
-            [strace, "-V"], capture_output=True, stdin=subprocess.DEVNULL, timeout=30, check=False
-        )
-        helptext = subprocess.run(
-            [strace, "-h"], capture_output=True, stdin=subprocess.DEVNULL, timeout=30, check=False
-        )
-    except OSError as e:
-        raise StraceNotFoundError(f"cannot run {strace}: {e.strerror}") from None
-    except subprocess.TimeoutExpired:
-        raise CaptureError(f"{strace} -V did not answer") from None
-    m = _VERSION.search(version.stdout)
-    if version.returncode != 0 or m is None:
-        raise StraceNotFoundError(
-            f"{strace} does not look like strace (-V: {version.stdout[:60]!r})"
-        )
-    return m.group(1).decode(), (helptext.stdout + helptext.stderr).decode(errors="replace")
-
-
-def _classify(
-    lines: list[str],
-    program: str,
-    command: Sequence[str] | None,
-    pids: Sequence[int] | None,
-    returncode: int | None,
-    *,
-    attach: bool = False,
-) -> IomonitorError:
-    """Turn what strace said on stderr into the matching typed error."""
-    # strace starts its messages with the name it was run as: show "strace: ".
-    text = []
-    for raw in lines:
-        line = raw.strip()
-        if line.startswith(program + ":"):
-            line = "strace" + line[len(program) :]
-        if line:
-            text.append(line)
-    for line in text:
-        low = line.lower()
-        m = _ATTACH_FAILED.search(line)
-        if m and "no such process" in low:
-            return NoSuchProcessError(int(m.group(1) or m.group(2)))
-        if "operation not permitted" in low and ("ptrace" in low or "attach" in low):
-            return PtraceError(
-                f"ptrace not permitted: {line} (needs CAP_SYS_PTRACE or a lower "
-                "kernel.yama.ptrace_scope; a process can have only one tracer)"
-            )
-        if command and ("can't stat" in low or "cannot find executable" in low):
-            return CommandNotFoundError(command[0])
-        if command and low.startswith("strace: exec:"):
-            reason = line.split(":", 2)[2].strip()
-            return CommandNotFoundError(command[0], f"cannot execute: {reason}")
-    if text:
-        return CaptureError(text[0])
-    what = "attaching" if attach else "starting"
-    return CaptureError(f"strace failed while {what} (exit status {returncode})")
-
-
-def _tracees(tracer: int) -> list[tuple[int, int]]:
-    """(pid, parent pid) of the processes whose tracer is ``tracer``."""
-    found: list[tuple[int, int]] = []
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return []
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/status", "rb") as f:
-                status = f.read()
-        except OSError:
-            continue
-        fields = dict(
-            line.split(b":", 1)
-            for line in status.splitlines()
-            if line.startswith((b"PPid", b"Tra"))
-        )
-        try:
-            if int(fields.get(b"TracerPid", b"0")) == tracer:
-                found.append((int(name), int(fields.get(b"PPid", b"0"))))
-        except ValueError:
-            continue
-    return found
 
 
 def _leading_int(line: str) -> int | None:
