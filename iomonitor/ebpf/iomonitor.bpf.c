@@ -390,12 +390,20 @@ static __always_inline void name_received(struct io_rec_ext *r)
 /* The records of the syscalls/sys_enter_NAME and sys_exit_NAME tracepoints
  * (their format files): the common header, the call's number, then its
  * arguments or its return value. A program may read only what the shortest
- * record holds (the kernel refuses to attach it otherwise), so the arguments
- * come from the task's saved registers. */
+ * record it is attached to holds (the kernel refuses to attach it otherwise):
+ * on_enter3, for the calls of three arguments or more whose record needs no
+ * others, reads them from the record; on_enter, for the rest, from the
+ * task's saved registers (a helper call and six loads: ~20 ns more). */
 struct sc_enter {
 	u64 common;
 	s32 nr;
 	s32 pad;
+};
+struct sc_enter3 {
+	u64 common;
+	s32 nr;
+	s32 pad;
+	u64 args[3];
 };
 struct sc_exit {
 	u64 common;
@@ -404,17 +412,14 @@ struct sc_exit {
 	s64 ret;
 };
 
-SEC("tracepoint")
-int on_enter(struct sc_enter *ctx)
+/* The room for the call a traced thread enters, or NULL for a thread that
+ * is not traced. */
+static __always_inline struct inflight *enter_call(struct task_struct *t, long id)
 {
-	struct task_struct *t;
 	struct inflight *c;
-	struct pt_regs *regs;
-	long id = ctx->nr;
 
 	if (id < 0 || id >= NR_MAX || !wanted[id])
-		return 0;
-	t = bpf_get_current_task_btf();
+		return NULL;
 	/* Only traced threads have room for their calls, so the room is their
 	 * mark: one lookup per call, where the hash of thread ids first cost a
 	 * second one (~60 ns of the ~250 this program took per call). */
@@ -424,22 +429,52 @@ int on_enter(struct sc_enter *ctx)
 		u8 *v = bpf_map_lookup_elem(&traced, &tid);
 
 		if (!v || !(*v & TRACED))
-			return 0;
+			return NULL;
 		c = bpf_task_storage_get(&calls, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!c) {
 			count_drop(); /* no room to hold the call: it is lost, and counted */
-			return 0;
+			return NULL;
 		}
 		*v |= HELD;
 	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	c->nr = id;
+	return c;
+}
+
+SEC("tracepoint")
+int on_enter(struct sc_enter *ctx)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct inflight *c = enter_call(t, ctx->nr);
+	struct pt_regs *regs;
+
+	if (!c)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	c->args[0] = regs->di;
 	c->args[1] = regs->si;
 	c->args[2] = regs->dx;
 	c->args[3] = regs->r10;
 	c->args[4] = regs->r8;
 	c->args[5] = regs->r9;
+	c->live = 1;
+	c->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tracepoint")
+int on_enter3(struct sc_enter3 *ctx)
+{
+	struct inflight *c = enter_call(bpf_get_current_task_btf(), ctx->nr);
+
+	if (!c)
+		return 0;
+	c->args[0] = ctx->args[0];
+	c->args[1] = ctx->args[1];
+	c->args[2] = ctx->args[2];
+	c->args[3] = 0;
+	c->args[4] = 0;
+	c->args[5] = 0;
 	c->live = 1;
 	c->ts = bpf_ktime_get_ns();
 	return 0;

@@ -61,25 +61,29 @@ struct call {
 	long nr;
 	unsigned char cls;
 	const char *event; /* its tracepoints' name, when not the call's own */
+	/* Three arguments or more, and its line needs no others: its entry is
+	 * on_enter3, which reads them from the tracepoint's record. */
+	unsigned char args3;
 };
 
-#define CALL(n, c) {#n, SYS_##n, c, NULL}
+#define CALL(n, c) {#n, SYS_##n, c, NULL, 0}
+#define CALL3(n, c) {#n, SYS_##n, c, NULL, 1}
 /* The syscalls traced, as in schema.py's TRACED_SYSCALLS. Process
  * creation, exec and exit come from the scheduler's tracepoints instead. */
 static const struct call calls[] = {
-	CALL(read, C_FD0), CALL(write, C_FD0), CALL(pread64, C_FD0), CALL(pwrite64, C_FD0),
-	CALL(readv, C_FD0), CALL(writev, C_FD0), CALL(preadv, C_FD0), CALL(pwritev, C_FD0),
-	CALL(preadv2, C_FD0), CALL(pwritev2, C_FD0), CALL(vmsplice, C_FD0),
-	CALL(sendto, C_SENDTO), CALL(recvfrom, C_RECVFROM), CALL(sendmsg, C_MSG),
-	CALL(recvmsg, C_RECVMSG), CALL(sendmmsg, C_MMSG), CALL(recvmmsg, C_MMSG),
-	{"sendfile", SYS_sendfile, C_XFER1, "sendfile64"}, CALL(tee, C_XFER1), CALL(splice, C_XFER2),
+	CALL3(read, C_FD0), CALL3(write, C_FD0), CALL3(pread64, C_FD0), CALL3(pwrite64, C_FD0),
+	CALL3(readv, C_FD0), CALL3(writev, C_FD0), CALL3(preadv, C_FD0), CALL3(pwritev, C_FD0),
+	CALL3(preadv2, C_FD0), CALL3(pwritev2, C_FD0), CALL3(vmsplice, C_FD0),
+	CALL(sendto, C_SENDTO), CALL(recvfrom, C_RECVFROM), CALL3(sendmsg, C_MSG),
+	CALL3(recvmsg, C_RECVMSG), CALL(sendmmsg, C_MMSG), CALL(recvmmsg, C_MMSG),
+	{"sendfile", SYS_sendfile, C_XFER1, "sendfile64", 0}, CALL(tee, C_XFER1), CALL(splice, C_XFER2),
 	CALL(copy_file_range, C_XFER2), CALL(mmap, C_MMAP),
-	CALL(open, C_OPEN0), CALL(creat, C_OPEN0), CALL(openat, C_PATH1), CALL(openat2, C_OPENAT2),
+	CALL(open, C_OPEN0), CALL(creat, C_OPEN0), CALL3(openat, C_PATH1), CALL(openat2, C_OPENAT2),
 	CALL(chdir, C_PATH0), CALL(fchdir, C_FD0), CALL(memfd_create, C_PATH0),
-	CALL(connect, C_ADDR), CALL(bind, C_ADDR), CALL(accept, C_ACCEPT), CALL(accept4, C_ACCEPT),
+	CALL3(connect, C_ADDR), CALL3(bind, C_ADDR), CALL(accept, C_ACCEPT), CALL(accept4, C_ACCEPT),
 	CALL(pipe, C_PAIR0), CALL(pipe2, C_PAIR0), CALL(socketpair, C_PAIR3),
 	CALL(socket, C_PLAIN), CALL(close, C_PLAIN), CALL(close_range, C_PLAIN),
-	CALL(dup, C_FD0), CALL(dup2, C_FD0), CALL(dup3, C_FD0), CALL(fcntl, C_FCNTL),
+	CALL(dup, C_FD0), CALL(dup2, C_FD0), CALL3(dup3, C_FD0), CALL3(fcntl, C_FCNTL),
 	CALL(unshare, C_PLAIN), CALL(eventfd, C_PLAIN), CALL(eventfd2, C_PLAIN),
 	CALL(epoll_create, C_PLAIN), CALL(epoll_create1, C_PLAIN), CALL(timerfd_create, C_PLAIN),
 	CALL(signalfd, C_PLAIN), CALL(signalfd4, C_PLAIN), CALL(inotify_init, C_PLAIN),
@@ -1094,7 +1098,9 @@ static int attach_calls(struct iomonitor_bpf *skel)
 			struct bpf_link *l;
 			snprintf(name, sizeof(name), "sys_%s_%s", exit ? "exit" : "enter",
 				 calls[i].event ? calls[i].event : calls[i].name);
-			l = bpf_program__attach_tracepoint(exit ? skel->progs.on_exit : skel->progs.on_enter,
+			l = bpf_program__attach_tracepoint(exit ? skel->progs.on_exit
+							   : calls[i].args3 ? skel->progs.on_enter3
+							   : skel->progs.on_enter,
 							   "syscalls", name);
 			if (!l)
 				return -errno;
@@ -1200,6 +1206,7 @@ int main(int argc, char **argv)
 	skel->rodata->ring_size = ring_mb << 20;
 	/* The syscall programs are attached by attach_calls(), once per call. */
 	bpf_program__set_autoattach(skel->progs.on_enter, false);
+	bpf_program__set_autoattach(skel->progs.on_enter3, false);
 	bpf_program__set_autoattach(skel->progs.on_exit, false);
 	err = iomonitor_bpf__load(skel);
 	if (err) {
