@@ -8,14 +8,15 @@
 #ifndef IOMONITOR_FDNAME_BPF_H
 #define IOMONITOR_FDNAME_BPF_H
 
+/* A kernel pointer read by a helper, made readable by direct loads. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define KCAST(type, p) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+
 /*
  * The task pointer of a tp_btf program is trusted BTF: fields are read by
  * direct loads (CO-RE relocated, faulting loads handled by the kernel), much
  * cheaper than a bpf_probe_read_kernel() helper call per field.
  */
-/* A kernel pointer read by a helper, made readable by direct loads. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-#define KCAST(type, p) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
 
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 {
