@@ -24,6 +24,8 @@ HERE = Path(__file__).resolve().parent
 BUILD_DIR = HERE / "_build"
 LOADER_NAME = "iomonitor-ebpf-loader"
 BTF = "/sys/kernel/btf/vmlinux"
+#: The loader's C units (their shared declarations: loader.h).
+LOADER_SOURCES = ("loader.c", "output.c", "names.c", "lines.c")
 
 
 class BuildError(Exception):
@@ -92,7 +94,7 @@ def build(out_dir: str | os.PathLike[str] = BUILD_DIR) -> Path:
         _run(
             [
                 cc, "-O2", "-Wall", f"-I{t}", f"-I{HERE}", "-o", str(target) + ".tmp",
-                str(HERE / "loader.c"), "-lbpf", "-pthread",
+                *(str(HERE / f) for f in LOADER_SOURCES), "-lbpf", "-pthread",
             ]
         )  # fmt: skip
         os.replace(str(target) + ".tmp", target)
