@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from iomonitor.analysis._common import (
     BYTES,
@@ -35,6 +34,9 @@ from iomonitor.analysis._common import (
 from iomonitor.analysis.engine import Scan, quote
 from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Every column a key is made of, in a fixed order.
 KEY_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(c for cs in KEY_SOURCES.values() for c in cs))
