@@ -41,6 +41,7 @@ import sys
 from typing import Any
 
 from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS, has_runs
+from iomonitor.analysis.queries import BLIND_SPOTS, TOTAL_COLUMNS
 from iomonitor.analysis.rollup import ROLLUP_COLUMNS, Rollup, rollup
 
 #: The public names that need pandas, by the module that holds them. Each is
@@ -51,9 +52,9 @@ _PUBLIC = {
     "distributions": "HISTOGRAM_COLUMNS LATENCY_COLUMNS latency size_histogram",
     "flow": "EDGE_COLUMNS NO_PROCESS flow_edges",
     "live": "LIVE_COLUMNS LiveTotals",
-    "overview": "BLIND_SPOTS select summary",
+    "overview": "select summary",
     "rates": "RATE_COLUMNS bandwidth",
-    "totals": "SUM_COLUMNS TOTAL_COLUMNS TREE_COLUMNS by by_tree finish process_names subtree sums",
+    "totals": "SUM_COLUMNS TREE_COLUMNS by by_tree finish process_names subtree sums",
 }
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names.split()}
 

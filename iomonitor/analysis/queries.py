@@ -10,6 +10,9 @@ same query and convert its result to a DataFrame.
 
 from __future__ import annotations
 
+import datetime as _dt
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 from iomonitor.analysis._common import (
@@ -29,6 +32,7 @@ from iomonitor.analysis._common import (
     TIME,
     WRITE,
     check_key,
+    scan_of,
 )
 from iomonitor.analysis.engine import (
     IS_SOCKET,
@@ -36,10 +40,12 @@ from iomonitor.analysis.engine import (
     Rows,
     Scan,
     direction_sums,
+    literal,
     one_of,
     quote,
 )
 from iomonitor.analysis.rollup import Rollup, rolled
+from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
 
 _RW = one_of("dir", (READ, WRITE))
@@ -51,6 +57,21 @@ _SUMS_SQL = (
     + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
     + f", max(max_size) FILTER (WHERE {_RW}) AS max_size, min(first) AS first, "
     f"max(last) AS last, fsum({DT}) AS {TIME}"
+)
+
+#: Columns of a finished total, after the run and key columns.
+TOTAL_COLUMNS: tuple[str, ...] = (
+    "calls",
+    "read_bytes",
+    "write_bytes",
+    "mapped_bytes",
+    "bytes",
+    "mean_size",
+    "max_size",
+    "errors",
+    "time",
+    "first",
+    "last",
 )
 
 _SOCKETS = "(" + ", ".join(f"'{k}'" for k in SOCKET_KINDS) + ")"
@@ -272,3 +293,221 @@ _NO_ERRORS = (
     "NULL::VARCHAR AS syscall, NULL::VARCHAR AS file, NULL::VARCHAR AS kind, "
     "NULL::BIGINT AS count WHERE FALSE)"
 )
+
+
+#: Blind spots reported by :func:`~iomonitor.analysis.summary`, as named in the trace metadata.
+BLIND_SPOTS: tuple[str, ...] = (
+    "unparsed_lines",
+    "unknown_fds",
+    "unseen_calls",
+    "unseen_bytes",
+    "io_uring_calls",
+    "aio_calls",
+    "failed_calls",
+    "lost_records",
+)
+
+#: The tables whose top entry the headline numbers name: key -> sockets, as for :func:`totals`.
+TOPS: dict[str, bool | None] = {"file": False, "peer": None, "process": None}
+
+
+def headline(data: Trace | Rollup, tables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The values of :func:`~iomonitor.analysis.summary`, as plain Python values.
+
+    ``tables`` holds finished tables of totals (rows or DataFrames) by
+    ``file`` (sockets left out), ``peer`` and ``process``, reused for the top
+    entries; the missing ones are made from the same pass over the events.
+    Times are :class:`datetime.datetime` in UTC.
+    """
+    trace = data.trace if isinstance(data, Rollup) else data
+    if not isinstance(trace, Trace):
+        raise UsageError("summary needs a Trace")
+    given = dict(tables or {})
+    # The top file, peer and process come from the same pass unless given.
+    needed = (PID, TGID, *(() if len(given) == 3 else (FILE, KIND, PORT, COMM)))
+    rolled_up = rolled(data, needed, "summary")
+    scan = rolled_up.table
+    runs = [RUN] if scan.has_runs else []
+    keys = ", ".join(quote(k) for k in [*runs, TGID, PID])
+    pick = f"{RUN}::VARCHAR AS {RUN}, {TGID}, {PID}" if runs else keys
+    rows = scan.rows(
+        f"SELECT {pick}, min(first) AS first, max(last) AS last, sum(calls)::BIGINT AS events, "
+        + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
+        + f" FROM {{events}} GROUP BY {keys}"
+    ).records()
+    _ends(scan_of(trace, (TIME, DT), "summary"), rows, runs)
+    meta = trace.meta or {}
+    out: dict[str, Any] = {}
+    out["runs"] = len({r[RUN] for r in rows}) if runs else 1
+    firsts = [r["first"] for r in rows if r["first"] is not None]
+    ends = [r["end"] for r in rows if r["end"] is not None]
+    out["start"] = min(firsts) if firsts else None
+    out["end"] = max(ends) if ends else None
+    out["duration"] = _duration(rows, runs, meta)
+    procs = trace.table("processes")
+    out["processes"] = _distinct(rows, procs, runs, TGID)
+    out["threads"] = _distinct(rows, procs, runs, PID)
+    out["events"] = sum(r["events"] for r in rows)
+    for c in ("read_bytes", "write_bytes", "mapped_bytes"):
+        out[c] = sum(r[c] for r in rows)
+    out["bytes"] = out["read_bytes"] + out["write_bytes"]
+    if rows:
+        for name, sockets in TOPS.items():
+            if name not in given:
+                given[name] = totals(rolled_up, name, sockets=sockets, failed=False)
+    for name in TOPS:
+        table = given.get(name)
+        value, size = (None, None) if table is None or not len(table) else _top(table, name)
+        out[f"top_{name}"], out[f"top_{name}_bytes"] = value, size
+    for name in BLIND_SPOTS:
+        out[name] = _blind_spot(meta, name)
+    errors = trace.table("errors")
+    if out["failed_calls"] is None and _height(errors) and "count" in _names(errors):
+        out["failed_calls"] = int(sum(int(v) for v in errors["count"]))
+    return out
+
+
+def _height(table: Any) -> int:
+    """Rows of a side table as held (a DataFrame or column lists)."""
+    if table is None:
+        return 0
+    if isinstance(table, dict):
+        return len(next(iter(table.values()), []))
+    return len(table)
+
+
+def _names(table: Any) -> list[str]:
+    return list(table) if isinstance(table, dict) else list(table.columns)
+
+
+def _ends(events: Scan, rows: list[dict[str, Any]], runs: list[str]) -> None:
+    """Set ``end`` in each row: the end of the call that ends last in the row's run.
+
+    That call started at most the longest call's duration before the last
+    start, so only the events since then are read to find it (from a
+    Parquet file, only the row groups that hold them).
+    """
+    lasts: dict[Any, Any] = {}
+    for r in rows:
+        if r["last"] is not None:
+            run = r[RUN] if runs else None
+            lasts[run] = r["last"] if run not in lasts else max(lasts[run], r["last"])
+    if runs:
+        candidates = list(lasts.values())
+    else:
+        candidates = [r["last"] for r in rows if r["last"] is not None]
+    if not candidates:  # no call has a time (a log made without timestamps)
+        for r in rows:
+            r["end"] = None
+        return
+    last = min(candidates)
+    took = "to_microseconds(round(coalesce({}, 0) * 1e6)::BIGINT)"
+    since = (
+        f"{literal(last.isoformat())}::TIMESTAMPTZ - "
+        f"(SELECT {took.format(f'max({DT})')} FROM {{events}})"
+    )
+    pick, group = (f"{RUN}::VARCHAR AS {RUN}, ", f" GROUP BY {RUN}") if runs else ("", "")
+    found = events.rows(
+        f"SELECT {pick}max({TIME} + {took.format(DT)}) AS end FROM {{events}} "
+        f"WHERE {TIME} >= {since}{group}"
+    )
+    if not runs:
+        end = found["end"][0]
+        for r in rows:
+            r["end"] = end
+        return
+    by_run = dict(zip(found[RUN], found["end"], strict=True))
+    for r in rows:
+        r["end"] = by_run.get(r[RUN])
+
+
+def _top(table: Any, key: str) -> tuple[Any, int | None]:
+    """The key with most bytes over all runs, in the order of the table, and its bytes."""
+    columns = [key, "bytes", "mapped_bytes", "calls"]
+    runs = RUN in table.columns
+    # Groups that only failed (joined in from the failed calls) moved no byte.
+    entries = [e for e in zip(*(list(table[c]) for c in columns), strict=True) if e[3] > 0]
+    if not entries:
+        return None, None
+    if runs:
+        summed: dict[Any, list[int]] = {}
+        for name, size, mapped, calls in entries:
+            name = None if _missing(name) else name
+            acc = summed.setdefault(name, [0, 0, 0])
+            acc[0] += int(size)
+            acc[1] += int(mapped)
+            acc[2] += int(calls)
+        ranked = sorted(
+            summed.items(),
+            key=lambda kv: (-kv[1][0], -kv[1][1], -kv[1][2], kv[0] is None, kv[0] or ""),
+        )
+        name, (size, _, _) = ranked[0]
+        return name, size
+    name, size = entries[0][0], entries[0][1]
+    return (None if _missing(name) else name), int(size)
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN, or pandas' NA (only a DataFrame given by a caller holds it)."""
+    pd = sys.modules.get("pandas")
+    return value is None or (pd is not None and value is pd.NA) or value != value
+
+
+def _duration(rows: list[dict[str, Any]], runs: list[str], meta: dict) -> float | None:
+    """The traced span from the metadata (one run), else the events' span per run, added up."""
+    if not runs and meta.get("start") and meta.get("end"):
+        span = _span(meta["start"], meta["end"])
+        if span is not None:
+            return span
+    if not rows or not sum(r["events"] for r in rows):
+        return None
+    if not runs:
+        return (max(r["end"] for r in rows) - min(r["first"] for r in rows)).total_seconds()
+    spans: dict[Any, list[Any]] = {}
+    for r in rows:
+        first, end = spans.setdefault(r[RUN], [r["first"], r["end"]])
+        spans[r[RUN]] = [min(first, r["first"]), max(end, r["end"])]
+    return float(sum((end - first).total_seconds() for first, end in spans.values()))
+
+
+def _span(start: Any, end: Any) -> float | None:
+    """Seconds from ``start`` to ``end`` as the metadata writes them (ISO 8601)."""
+    try:
+        a, b = _dt.datetime.fromisoformat(str(start)), _dt.datetime.fromisoformat(str(end))
+        if (a.tzinfo is None) != (b.tzinfo is None):
+            raise ValueError("one time has a zone and the other not")
+        return (b - a).total_seconds()
+    except (ValueError, TypeError):
+        # Forms the standard library does not read go the way they always went.
+        import pandas as pd
+
+        try:
+            span = pd.Timestamp(end) - pd.Timestamp(start)
+        except (ValueError, TypeError):
+            return None
+        return None if pd.isna(span) else span.total_seconds()
+
+
+def _distinct(rows: list[dict[str, Any]], procs: Any, runs: list[str], column: str) -> int:
+    """Distinct (run, ``column``) pairs seen in the events or the processes table."""
+    cols = [*runs, column]
+    seen = {tuple(str(r[c]) if c == RUN else r[c] for c in cols) for r in rows}
+    if _height(procs) and all(c in _names(procs) for c in cols):
+        values = [list(procs[c]) for c in cols]
+        for entry in zip(*values, strict=True):
+            seen.add(
+                tuple(str(v) if c == RUN else int(v) for c, v in zip(cols, entry, strict=True))
+            )
+    return len(seen)
+
+
+def _blind_spot(meta: dict[str, Any], name: str) -> int | None:
+    """A count from the metadata, added up over runs; None unless every run tells."""
+    if meta.get(name) is not None:
+        return int(meta[name])
+    per_run = meta.get("runs")
+    if isinstance(per_run, dict) and per_run:
+        values = [m.get(name) if isinstance(m, dict) else None for m in per_run.values()]
+        if all(v is not None for v in values):
+            return int(sum(int(v) for v in values))
+    return None

@@ -29,8 +29,8 @@ from iomonitor.analysis._common import (
     run_columns,
     sort_rows,
 )
-from iomonitor.analysis.engine import Scan, quote
-from iomonitor.analysis.queries import finished, sums_scan
+from iomonitor.analysis.engine import Rows, Scan, quote
+from iomonitor.analysis.queries import TOTAL_COLUMNS, finished, sums_scan
 from iomonitor.analysis.rollup import Rollup, rolled
 from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
@@ -43,21 +43,6 @@ SUM_COLUMNS: tuple[str, ...] = (
     "write_bytes",
     "mapped_bytes",
     "max_size",
-    "time",
-    "first",
-    "last",
-)
-
-#: Columns of a finished total, after the run and key columns.
-TOTAL_COLUMNS: tuple[str, ...] = (
-    "calls",
-    "read_bytes",
-    "write_bytes",
-    "mapped_bytes",
-    "bytes",
-    "mean_size",
-    "max_size",
-    "errors",
     "time",
     "first",
     "last",
@@ -381,6 +366,14 @@ def finish(
     sql = finished(scan, "SELECT * FROM {events}", key, keys, errors, processes,
                    failed=errors is not None)  # fmt: skip
     return _finished_frame(scan.query(sql), key, keys)
+
+
+def totals_frame(rows: Rows, key: str) -> pd.DataFrame:
+    """Rows of :func:`iomonitor.analysis.queries.totals` as the DataFrame :func:`by` gives."""
+    frame = pd.DataFrame.from_records(rows.data, columns=list(rows.columns))
+    if key in ("pid", "tgid"):
+        frame[key] = frame[key].astype("int32")
+    return _finished_frame(frame, key, [])
 
 
 def _finished_frame(frame: pd.DataFrame, key: str, keys: list[str]) -> pd.DataFrame:
