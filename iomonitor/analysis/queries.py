@@ -335,7 +335,7 @@ def headline(data: Trace | Rollup, tables: Mapping[str, Any] | None = None) -> d
         + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
         + f" FROM {{events}} GROUP BY {keys}"
     ).records()
-    _ends(scan_of(trace, (TIME, DT), "summary"), rows, runs)
+    _ends(scan_of(trace, (TIME, DT), "summary"), scan, rows, runs)
     meta = trace.meta or {}
     out: dict[str, Any] = {}
     out["runs"] = len({r[RUN] for r in rows}) if runs else 1
@@ -380,7 +380,7 @@ def _names(table: Any) -> list[str]:
     return list(table) if isinstance(table, dict) else list(table.columns)
 
 
-def _ends(events: Scan, rows: list[dict[str, Any]], runs: list[str]) -> None:
+def _ends(events: Scan, rollup: Scan, rows: list[dict[str, Any]], runs: list[str]) -> None:
     """Set ``end`` in each row: the end of the call that ends last in the row's run.
 
     That call started at most the longest call's duration before the last
@@ -392,20 +392,17 @@ def _ends(events: Scan, rows: list[dict[str, Any]], runs: list[str]) -> None:
         if r["last"] is not None:
             run = r[RUN] if runs else None
             lasts[run] = r["last"] if run not in lasts else max(lasts[run], r["last"])
-    if runs:
-        candidates = list(lasts.values())
-    else:
-        candidates = [r["last"] for r in rows if r["last"] is not None]
+    # The last start of each run bounds its search; the earliest of them bounds all.
+    candidates = list(lasts.values())
     if not candidates:  # no call has a time (a log made without timestamps)
         for r in rows:
             r["end"] = None
         return
     last = min(candidates)
+    # The longest call comes from the rollup's rows: the events' dt is not read again.
+    longest = rollup.rows("SELECT max(max_dt) AS m FROM {events}")["m"][0]
     took = "to_microseconds(round(coalesce({}, 0) * 1e6)::BIGINT)"
-    since = (
-        f"{literal(last.isoformat())}::TIMESTAMPTZ - "
-        f"(SELECT {took.format(f'max({DT})')} FROM {{events}})"
-    )
+    since = f"{literal(last.isoformat())}::TIMESTAMPTZ - {took.format(literal(longest))}"
     pick, group = (f"{RUN}::VARCHAR AS {RUN}, ", f" GROUP BY {RUN}") if runs else ("", "")
     found = events.rows(
         f"SELECT {pick}max({TIME} + {took.format(DT)}) AS end FROM {{events}} "
@@ -461,13 +458,19 @@ def _duration(rows: list[dict[str, Any]], runs: list[str], meta: dict) -> float 
             return span
     if not rows or not sum(r["events"] for r in rows):
         return None
-    if not runs:
-        return (max(r["end"] for r in rows) - min(r["first"] for r in rows)).total_seconds()
+    # Calls without times (a log made without timestamps) have no span: NaN, as
+    # pandas gives for the difference of two missing times; runs add up the rest.
     spans: dict[Any, list[Any]] = {}
     for r in rows:
-        first, end = spans.setdefault(r[RUN], [r["first"], r["end"]])
-        spans[r[RUN]] = [min(first, r["first"]), max(end, r["end"])]
-    return float(sum((end - first).total_seconds() for first, end in spans.values()))
+        span = spans.setdefault(r[RUN] if runs else None, [None, None])
+        if r["first"] is not None:
+            span[0] = r["first"] if span[0] is None else min(span[0], r["first"])
+        if r["end"] is not None:
+            span[1] = r["end"] if span[1] is None else max(span[1], r["end"])
+    seconds = [(b - a).total_seconds() for a, b in spans.values() if None not in (a, b)]
+    if not runs:
+        return seconds[0] if seconds else float("nan")
+    return float(sum(seconds))
 
 
 def _span(start: Any, end: Any) -> float | None:
