@@ -12,6 +12,9 @@ Importing this package registers the ``.io`` accessor on DataFrames (when
 pandas is imported already; otherwise on first use of any name below, so
 that the command line's text output never imports pandas).
 
+Tables as engine rows (:mod:`~iomonitor.analysis.queries`)
+    The tables of totals and the headline numbers as queries whose rows need
+    no pandas; :func:`by`, :func:`finish` and :func:`summary` convert them.
 Totals (:mod:`~iomonitor.analysis.totals`)
     :func:`by`, :func:`by_tree`, :func:`subtree`, :func:`process_names`; :func:`sums` (the
     engine's rows behind :func:`by`) and :func:`finish` (those rows made a :func:`by`
