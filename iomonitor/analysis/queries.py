@@ -392,21 +392,28 @@ def _ends(events: Scan, rollup: Scan, rows: list[dict[str, Any]], runs: list[str
         if r["last"] is not None:
             run = r[RUN] if runs else None
             lasts[run] = r["last"] if run not in lasts else max(lasts[run], r["last"])
-    # The last start of each run bounds its search; the earliest of them bounds all.
-    candidates = list(lasts.values())
-    if not candidates:  # no call has a time (a log made without timestamps)
+    if not lasts:  # no call has a time (a log made without timestamps)
         for r in rows:
             r["end"] = None
         return
-    last = min(candidates)
     # The longest call comes from the rollup's rows: the events' dt is not read again.
     longest = rollup.rows("SELECT max(max_dt) AS m FROM {events}")["m"][0]
     took = "to_microseconds(round(coalesce({}, 0) * 1e6)::BIGINT)"
-    since = f"{literal(last.isoformat())}::TIMESTAMPTZ - {took.format(literal(longest))}"
+
+    def since(last: Any) -> str:
+        return (
+            f"{TIME} >= {literal(last.isoformat())}::TIMESTAMPTZ - {took.format(literal(longest))}"
+        )
+
+    # Each run is searched from its own last start: the parts of a dataset end at
+    # different times, and the earliest bound would read most of the later ones.
+    where = " OR ".join(
+        f"({RUN}::VARCHAR = {literal(run)} AND {since(last)})" if runs else since(last)
+        for run, last in lasts.items()
+    )
     pick, group = (f"{RUN}::VARCHAR AS {RUN}, ", f" GROUP BY {RUN}") if runs else ("", "")
     found = events.rows(
-        f"SELECT {pick}max({TIME} + {took.format(DT)}) AS end FROM {{events}} "
-        f"WHERE {TIME} >= {since}{group}"
+        f"SELECT {pick}max({TIME} + {took.format(DT)}) AS end FROM {{events}} WHERE {where}{group}"
     )
     if not runs:
         end = found["end"][0]
