@@ -140,23 +140,6 @@ def as_plain(series: pd.Series) -> pd.Series:
     return series
 
 
-def peer_labels(kind: pd.Series, file: pd.Series, port: pd.Series) -> pd.Series:
-    """``ip:port`` for TCP/UDP (``[ip]:port`` for IPv6), the label for other sockets.
-
-    A TCP/UDP peer whose port is unknown keeps its bare address.
-    """
-    import numpy as np
-    import pandas as pd
-
-    file = file.astype("str")
-    # Only TCP/UDP peers have ports; a classic CSV carries the port but no kind.
-    inet = port.notna().to_numpy()
-    # An IPv6 address holds colons, so it is bracketed before the port is added.
-    host = file.where(~file.str.contains(":", regex=False, na=False), "[" + file + "]")
-    with_port = host + ":" + port.astype("str")
-    return pd.Series(np.where(inet, with_port, file), index=file.index, dtype="str")
-
-
 def to_timedelta(interval: str | float | pd.Timedelta) -> pd.Timedelta:
     """A bucket width: ``"100ms"``, ``"1s"``, ``"5min"``, a Timedelta or seconds.
 
