@@ -11,12 +11,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from iomonitor import schema
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+#: The side tables of a trace, by name -> the dtypes of their columns in the schema.
+TABLES: tuple[str, ...] = ("processes", "errors", "execs")
 
 
 class Trace:
@@ -27,8 +31,10 @@ class Trace:
     events : pandas.DataFrame, optional
         The events in memory. Leave it out and give ``scan`` for events that
         stay on disk until asked for.
-    processes, errors, execs : pandas.DataFrame, optional
-        Empty tables of the schema when not given.
+    processes, errors, execs : pandas.DataFrame or dict, optional
+        Empty tables of the schema when not given. A dict of column lists (as
+        a Parquet footer stores them) is made into a DataFrame on first use,
+        so a command that only queries them (:meth:`table`) never imports pandas.
     meta : dict, optional
     scan : iomonitor.analysis.engine.Scan, optional
         Where the events are when they are not in memory (a Parquet file, a
@@ -65,10 +71,47 @@ class Trace:
             raise TypeError("Trace needs its events, in memory or as a scan")
         self._events = events
         self.scan = scan if events is None else None
-        self.processes = empty_processes() if processes is None else processes
-        self.errors = empty_errors() if errors is None else errors
+        self._tables: dict[str, Any] = {"processes": processes, "errors": errors, "execs": execs}
         self.meta = {} if meta is None else meta
-        self.execs = empty_execs() if execs is None else execs
+
+    def table(self, name: str) -> Any:
+        """The processes, errors or execs table as held: a DataFrame, a dict of
+        column lists not made into one yet, or None for an empty one."""
+        return self._tables[name]
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        held = self._tables[name]
+        if held is None or isinstance(held, dict):
+            held = records_frame(held, name)
+            self._tables[name] = held
+        return held
+
+    @property
+    def processes(self) -> pd.DataFrame:
+        """The processes table (see the class docstring)."""
+        return self._frame("processes")
+
+    @processes.setter
+    def processes(self, frame: pd.DataFrame) -> None:
+        self._tables["processes"] = frame
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        """The failed-calls table (see the class docstring)."""
+        return self._frame("errors")
+
+    @errors.setter
+    def errors(self, frame: pd.DataFrame) -> None:
+        self._tables["errors"] = frame
+
+    @property
+    def execs(self) -> pd.DataFrame:
+        """The exec history (see the class docstring)."""
+        return self._frame("execs")
+
+    @execs.setter
+    def execs(self, frame: pd.DataFrame) -> None:
+        self._tables["execs"] = frame
 
     @property
     def events(self) -> pd.DataFrame:
@@ -90,12 +133,7 @@ class Trace:
 
     def replace(self, **changes: Any) -> Trace:
         """A new Trace with some of its parts changed (``events``, ``scan``, ``processes``...)."""
-        parts: dict[str, Any] = {
-            "processes": self.processes,
-            "errors": self.errors,
-            "meta": self.meta,
-            "execs": self.execs,
-        }
+        parts: dict[str, Any] = {**self._tables, "meta": self.meta}
         if "events" not in changes and "scan" not in changes:
             parts["events"], parts["scan"] = self._events, self.scan
         parts.update(changes)
@@ -140,14 +178,13 @@ class Trace:
         Trace
             ``meta`` is ``{"mode": "combined", "runs": {name: meta}}``.
         """
+        import pandas as pd
+
         names = list(names)
         parts = list(zip(names, traces, strict=True))
         events = unify(pd.concat([t.events.assign(run=n) for n, t in parts], ignore_index=True))
         events["run"] = pd.Categorical(events["run"], categories=names)
-        tables = {
-            part: pd.concat([getattr(t, part).assign(run=n) for n, t in parts], ignore_index=True)
-            for part in ("processes", "errors", "execs")
-        }
+        tables = combine_tables(traces, names)
         meta = {"mode": "combined", "runs": {n: t.meta for n, t in parts}}
         return cls(events, meta=meta, **tables)
 
@@ -180,6 +217,9 @@ def events_frame(columns: Mapping[str, Sequence[Any] | np.ndarray]) -> pd.DataFr
     >>> events_frame(cols).dtypes["pid"]
     dtype('int32')
     """
+    import numpy as np
+    import pandas as pd
+
     data: dict[str, Any] = {}
     for col in schema.EVENT_SCHEMA:
         values = columns[col.name]
@@ -207,6 +247,8 @@ def unify(events: pd.DataFrame) -> pd.DataFrame:
     schema back. Columns outside the schema (``run``) and missing ones are
     left alone.
     """
+    import pandas as pd
+
     for col in schema.EVENT_COLUMNS:
         if col not in events.columns:
             continue  # a column selection (load(..., columns=...))
@@ -219,6 +261,9 @@ def unify(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def _to_time(values: Sequence[Any] | np.ndarray) -> pd.DatetimeIndex:
+    import numpy as np
+    import pandas as pd
+
     arr = np.asarray(values)
     if arr.dtype.kind in "fiu" or arr.size == 0:
         # Seconds since the epoch -> whole microseconds, the schema's unit.
@@ -252,21 +297,29 @@ def raw_name(name: str) -> bytes:
 
 def empty_processes() -> pd.DataFrame:
     """Return an empty processes table with its schema dtypes."""
+    import pandas as pd
+
     return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in schema.PROCESS_SCHEMA})
 
 
 def empty_errors() -> pd.DataFrame:
     """Return an empty failed-calls table with its schema dtypes."""
+    import pandas as pd
+
     return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in schema.ERROR_SCHEMA})
 
 
 def empty_execs() -> pd.DataFrame:
     """Return an empty exec history table with its schema dtypes."""
+    import pandas as pd
+
     return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in schema.EXEC_SCHEMA})
 
 
 def execs_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Build the typed exec history from one mapping per exec (``time`` in epoch seconds)."""
+    import pandas as pd
+
     if not rows:
         return empty_execs()
     frame = pd.DataFrame(list(rows), columns=list(schema.EXEC_COLUMNS))
@@ -280,6 +333,8 @@ def processes_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
     ``start`` and ``end`` hold seconds since the epoch (float) or None.
     """
+    import pandas as pd
+
     if not rows:
         return empty_processes()
     frame = pd.DataFrame(list(rows), columns=list(schema.PROCESS_COLUMNS))
@@ -291,7 +346,65 @@ def processes_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 def errors_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Build the typed failed-calls table from one mapping per (pid, call, target, errno)."""
+    import pandas as pd
+
     if not rows:
         return empty_errors()
     frame = pd.DataFrame(list(rows), columns=list(schema.ERROR_COLUMNS))
     return frame.astype(schema.ERROR_DTYPES)
+
+
+def records_frame(records: Mapping[str, Sequence[Any]] | None, name: str) -> pd.DataFrame:
+    """A side table (``processes``, ``errors`` or ``execs``) from its columns as lists.
+
+    That is how a Parquet footer keeps them: times as whole microseconds since
+    the epoch. A column added since the file was written (e.g. ``argv_cut``)
+    is missing there and comes out empty; a ``run`` column (several runs
+    together) is kept as text.
+    """
+    import pandas as pd
+
+    dtypes = {"processes": schema.PROCESS_DTYPES, "errors": schema.ERROR_DTYPES}.get(
+        name, schema.EXEC_DTYPES
+    )
+    rows = len(next(iter(records.values()), [])) if records else 0
+    if not rows:
+        empty = {"processes": empty_processes, "errors": empty_errors}.get(name, empty_execs)()
+        if records and "run" in records:
+            empty["run"] = pd.Series([], dtype="str")
+        return empty
+    frame = pd.DataFrame({k: records.get(k, [None] * rows) for k in dtypes})
+    for col, dtype in dtypes.items():
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            frame[col] = pd.to_datetime(pd.array(frame[col], dtype="Int64"), unit="us", utc=True)
+    frame = frame.astype(dtypes)
+    if "run" in records:
+        frame["run"] = pd.Series(records["run"], dtype="str")
+    return frame
+
+
+def combine_tables(traces: Sequence[Trace], names: Sequence[str]) -> dict[str, Any]:
+    """The side tables of several traces as one each, with a ``run`` column naming its trace.
+
+    Tables still held as column lists (read from Parquet footers) stay lists,
+    so opening several runs for a query imports no pandas.
+    """
+    out: dict[str, Any] = {}
+    for part in TABLES:
+        held = [t.table(part) for t in traces]
+        if all(h is None or isinstance(h, dict) for h in held):
+            columns = dict.fromkeys(c for h in held if h for c in h)
+            merged: dict[str, list] = {c: [] for c in columns}
+            merged["run"] = []
+            for h, name in zip(held, names, strict=True):
+                rows = len(next(iter(h.values()), [])) if h else 0
+                for c in columns:
+                    merged[c].extend(h.get(c, [None] * rows) if h else [])
+                merged["run"].extend([name] * rows)
+            out[part] = merged
+        else:
+            import pandas as pd
+
+            frames = [t._frame(part).assign(run=n) for n, t in zip(names, traces, strict=True)]
+            out[part] = pd.concat(frames, ignore_index=True)
+    return out

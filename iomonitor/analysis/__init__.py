@@ -8,8 +8,13 @@ events wherever they are: a DataFrame in memory, or Parquet files of any size
 every size. When the events have a ``run`` column (several traces loaded
 together) every result keeps the runs apart.
 
-Importing this package registers the ``.io`` accessor on DataFrames.
+Importing this package registers the ``.io`` accessor on DataFrames (when
+pandas is imported already; otherwise on first use of any name below, so
+that the command line's text output never imports pandas).
 
+Tables as engine rows (:mod:`~iomonitor.analysis.queries`)
+    The tables of totals and the headline numbers as queries whose rows need
+    no pandas; :func:`by`, :func:`finish` and :func:`summary` convert them.
 Totals (:mod:`~iomonitor.analysis.totals`)
     :func:`by`, :func:`by_tree`, :func:`subtree`, :func:`process_names`; :func:`sums` (the
     engine's rows behind :func:`by`) and :func:`finish` (those rows made a :func:`by`
@@ -34,31 +39,50 @@ Flow (:mod:`~iomonitor.analysis.flow`)
 
 from __future__ import annotations
 
-from iomonitor.analysis import accessor as _accessor  # noqa: F401 - registers df.io
+import importlib
+import sys
+from typing import Any
+
 from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS, has_runs
-from iomonitor.analysis.diff import DIFF_COLUMNS, DIFF_KEYS, can_compare, diff
-from iomonitor.analysis.distributions import (
-    HISTOGRAM_COLUMNS,
-    LATENCY_COLUMNS,
-    latency,
-    size_histogram,
-)
-from iomonitor.analysis.flow import EDGE_COLUMNS, NO_PROCESS, flow_edges
-from iomonitor.analysis.live import LIVE_COLUMNS, LiveTotals
-from iomonitor.analysis.overview import BLIND_SPOTS, select, summary
-from iomonitor.analysis.rates import RATE_COLUMNS, bandwidth
+from iomonitor.analysis.queries import BLIND_SPOTS, TOTAL_COLUMNS
 from iomonitor.analysis.rollup import ROLLUP_COLUMNS, Rollup, rollup
-from iomonitor.analysis.totals import (
-    SUM_COLUMNS,
-    TOTAL_COLUMNS,
-    TREE_COLUMNS,
-    by,
-    by_tree,
-    finish,
-    process_names,
-    subtree,
-    sums,
-)
+
+#: The public names that need pandas, by the module that holds them. Each is
+#: loaded with its module on first use: the command line's text tables need
+#: the engine's rows only, and a run that makes no DataFrame imports no pandas.
+_PUBLIC = {
+    "diff": "DIFF_COLUMNS DIFF_KEYS can_compare diff",
+    "distributions": "HISTOGRAM_COLUMNS LATENCY_COLUMNS latency size_histogram",
+    "flow": "EDGE_COLUMNS NO_PROCESS flow_edges",
+    "live": "LIVE_COLUMNS LiveTotals",
+    "overview": "select summary",
+    "rates": "RATE_COLUMNS bandwidth",
+    "totals": "SUM_COLUMNS TREE_COLUMNS by by_tree finish process_names subtree sums",
+}
+_HOME = {name: module for module, names in _PUBLIC.items() for name in names.split()}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        _load()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _load() -> None:
+    """Import the modules that need pandas, register ``df.io``, bind the public names."""
+    importlib.import_module(f"{__name__}.accessor")
+    for home, names in _PUBLIC.items():
+        module = importlib.import_module(f"{__name__}.{home}")
+        # Bound here, the names stand in place of the submodule of the same
+        # name (``diff``) that its import has set on this package.
+        for public in names.split():
+            globals()[public] = getattr(module, public)
+
+
+if "pandas" in sys.modules:
+    # A notebook has pandas already: ``df.io`` is there from the import on.
+    _load()
 
 __all__ = [
     "BLIND_SPOTS",

@@ -6,15 +6,16 @@ Private: the public names live in :mod:`iomonitor.analysis`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from iomonitor import schema
 from iomonitor.analysis.engine import Scan
 from iomonitor.errors import UsageError
 from iomonitor.timeutil import parse_duration
 from iomonitor.trace import Trace
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TIME, DT, PID, FD, DIR, BYTES, FILE, PORT = schema.CLASSIC_COLUMNS
 SYSCALL, KIND, TGID, COMM, LOCAL = schema.EXTRA_COLUMNS
@@ -56,6 +57,8 @@ def check_key(key: str, allowed: Iterable[str] = KEYS) -> None:
 
 def require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     """Raise UsageError naming every column of ``columns`` that ``frame`` lacks."""
+    import pandas as pd
+
     if not isinstance(frame, pd.DataFrame):
         raise UsageError(f"{what} needs a DataFrame of events, not {type(frame).__name__}")
     missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
@@ -65,6 +68,8 @@ def require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
 
 def events_of(data: Trace | pd.DataFrame) -> pd.DataFrame:
     """The events DataFrame of a Trace (read into memory if need be), or the DataFrame itself."""
+    import pandas as pd
+
     if isinstance(data, Trace):
         return data.events
     if isinstance(data, pd.DataFrame):
@@ -122,6 +127,8 @@ def as_plain(series: pd.Series) -> pd.Series:
     Results of different batches must concatenate and compare equal whatever
     categories each batch happened to have.
     """
+    import pandas as pd
+
     if isinstance(series.dtype, pd.CategoricalDtype):
         if series.cat.categories.dtype.kind in "iuf":
             return series.astype(series.cat.categories.dtype)
@@ -133,26 +140,14 @@ def as_plain(series: pd.Series) -> pd.Series:
     return series
 
 
-def peer_labels(kind: pd.Series, file: pd.Series, port: pd.Series) -> pd.Series:
-    """``ip:port`` for TCP/UDP (``[ip]:port`` for IPv6), the label for other sockets.
-
-    A TCP/UDP peer whose port is unknown keeps its bare address.
-    """
-    file = file.astype("str")
-    # Only TCP/UDP peers have ports; a classic CSV carries the port but no kind.
-    inet = port.notna().to_numpy()
-    # An IPv6 address holds colons, so it is bracketed before the port is added.
-    host = file.where(~file.str.contains(":", regex=False, na=False), "[" + file + "]")
-    with_port = host + ":" + port.astype("str")
-    return pd.Series(np.where(inet, with_port, file), index=file.index, dtype="str")
-
-
 def to_timedelta(interval: str | float | pd.Timedelta) -> pd.Timedelta:
     """A bucket width: ``"100ms"``, ``"1s"``, ``"5min"``, a Timedelta or seconds.
 
     Text is read by :func:`iomonitor.timeutil.parse_duration`, as every
     duration on the command line is.
     """
+    import pandas as pd
+
     try:
         if isinstance(interval, int | float) and not isinstance(interval, bool):
             width = pd.Timedelta(seconds=float(interval))

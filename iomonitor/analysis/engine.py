@@ -22,14 +22,16 @@ import itertools
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from iomonitor import schema
 from iomonitor.errors import InputError
 from iomonitor.trace import unify
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Column that tells runs apart when several traces are read together.
 RUN = "run"
@@ -103,6 +105,7 @@ class Scan:
     ) -> None:
         self._con = con
         self._keep = keep
+        self._base: Scan | None = None
         self.source = source
         self._name = name
         self.columns = tuple(columns)
@@ -166,7 +169,11 @@ class Scan:
         """The same events, only those where the SQL ``condition`` holds."""
         name = f"events_{next(_names)}"
         self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {self._name} WHERE {condition}")
-        return Scan(self._con, name, self.columns, None, self.runs, self.source, self._keep)
+        narrowed = Scan(self._con, name, self.columns, None, self.runs, self.source, self._keep)
+        # The view reads this scan's relation, which must live as long (a kept table
+        # is dropped with its scan).
+        narrowed._base = self
+        return narrowed
 
     def keep(self, sql: str) -> Scan:
         """The rows of ``sql`` (``{events}`` names these events), kept by the engine as a table.
@@ -198,6 +205,46 @@ class Scan:
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             raise InputError(self.source, f"cannot be read ({exc})") from exc
 
+    def rows(self, sql: str) -> Rows:
+        """Run ``sql`` like :meth:`query`; the result as plain Python rows (no pandas)."""
+        try:
+            result = self._con.sql(sql.replace("{events}", self._name))
+            return Rows(tuple(result.columns), result.fetchall())
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            raise InputError(self.source, f"cannot be read ({exc})") from exc
+
+    def attach(self, table: Any, columns: Sequence[str]) -> str | None:
+        """Give the engine a side table of the trace; the name to query it by.
+
+        ``table`` is held as :meth:`iomonitor.trace.Trace.table` gives it: a
+        DataFrame, a dict of column lists, or None (empty). Only ``columns``
+        are kept (the ones it lacks are NULL), plus ``_row``, the row's place
+        in the table. None when the table has no row.
+        """
+        name = f"side_{next(_names)}"
+        if table is None or not len(table):
+            return None
+        if isinstance(table, dict):
+            n = len(next(iter(table.values())))
+            given = [c for c in columns if c in table]
+            picks = ", ".join(f"unnest(${i + 2}) AS {quote(c)}" for i, c in enumerate(given))
+            self._con.execute(
+                f"CREATE TEMP TABLE {name} AS SELECT unnest(range($1)) AS _row"
+                + (f", {picks}" if picks else ""),
+                [n, *(list(table[c]) for c in given)],
+            )
+        else:
+            given = [c for c in columns if c in table.columns]
+            frame = table[given].reset_index(drop=True)
+            frame.insert(0, "_row", range(len(frame)))
+            self._con.register(name + "_frame", frame)
+            self._con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
+            self._con.unregister(name + "_frame")
+        nulls = "".join(f", NULL AS {quote(c)}" for c in columns if c not in given)
+        view = f"{name}_v"
+        self._con.execute(f"CREATE TEMP VIEW {view} AS SELECT *{nulls} FROM {name}")
+        return view
+
     def count(self) -> int:
         """How many events."""
         if self._rows is None:
@@ -206,6 +253,8 @@ class Scan:
 
     def frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The events as a DataFrame with the schema's dtypes (``run`` categorical)."""
+        import pandas as pd
+
         cols = ", ".join(quote(c) for c in (columns or self.columns))
         events = _typed(self._con.sql(f"SELECT {cols} FROM {self._name}").df())
         if RUN in events.columns:
@@ -236,10 +285,45 @@ class Scan:
         return [v for v in values if any(fnmatch.fnmatchcase(v, p) for p in patterns)]
 
 
+class Rows:
+    """A query's result as plain Python values: for the text writers, which need no pandas.
+
+    Indexing by a column name gives its values as a list, as a DataFrame's
+    column iterates; ``len`` is the number of rows.
+
+    Attributes
+    ----------
+    columns : tuple of str
+    data : list of tuple
+        One tuple per row.
+    """
+
+    def __init__(self, columns: Sequence[str], data: list[tuple]) -> None:
+        self.columns = tuple(columns)
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, column: str) -> list[Any]:
+        i = self.columns.index(column)
+        return [row[i] for row in self.data]
+
+    def head(self, n: int) -> Rows:
+        """The first ``n`` rows."""
+        return Rows(self.columns, self.data[:n])
+
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per row."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.data]
+
+
 def _typed(events: pd.DataFrame) -> pd.DataFrame:
     """The schema's dtypes (:func:`~iomonitor.trace.unify`), as :func:`iomonitor.store.load`
     gives them: a category missing throughout has no categories, of object type, as a
     Parquet dictionary gives."""
+    import pandas as pd
+
     for col in unify(events).columns:
         if schema.EVENT_DTYPES.get(col) == "category" and not len(events[col].cat.categories):
             events[col] = events[col].cat.set_categories(pd.Index([], dtype=object))

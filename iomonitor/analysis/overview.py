@@ -10,42 +10,20 @@ import numpy as np
 import pandas as pd
 
 from iomonitor.analysis._common import (
-    COMM,
     DIR,
-    DT,
     FILE,
     KIND,
-    MAP,
     PID,
-    PORT,
-    READ,
-    RUN,
     TGID,
-    TIME,
-    WRITE,
     events_of,
     require,
-    scan_of,
-    sort_rows,
 )
-from iomonitor.analysis.engine import Scan, direction_sums, literal, one_of, quote
-from iomonitor.analysis.rollup import Rollup, rolled
-from iomonitor.analysis.totals import finish, sums
+from iomonitor.analysis.engine import Scan, one_of
+from iomonitor.analysis.queries import headline
+from iomonitor.analysis.rollup import Rollup
 from iomonitor.errors import UsageError
 from iomonitor.schema import DIRECTIONS, KINDS
 from iomonitor.trace import Trace
-
-#: Blind spots reported by :func:`summary`, as named in the trace metadata.
-BLIND_SPOTS: tuple[str, ...] = (
-    "unparsed_lines",
-    "unknown_fds",
-    "unseen_calls",
-    "unseen_bytes",
-    "io_uring_calls",
-    "aio_calls",
-    "failed_calls",
-    "lost_records",
-)
 
 
 def summary(
@@ -92,94 +70,16 @@ def summary(
     >>> s["duration"], s["bytes"], s["top_file"]
     (2.5, 14, '/a')
     """
-    whole = trace.trace if isinstance(trace, Rollup) else trace
-    if not isinstance(whole, Trace):
-        raise UsageError("summary needs a Trace")
-    given = dict(totals or {})
-    # The top file, peer and process come from the same pass unless given.
-    needed = (PID, TGID, *(() if len(given) == 3 else (FILE, KIND, PORT, COMM)))
-    rolled_up = rolled(trace, needed, "summary")
-    trace = whole
-    scan = rolled_up.table
-    runs = [RUN] if scan.has_runs else []
-    keys = ", ".join(quote(k) for k in [*runs, TGID, PID])
-    rows = scan.query(
-        f"SELECT {keys}, min(first) AS first, max(last) AS last, sum(calls)::BIGINT AS events, "
-        + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
-        + f" FROM {{events}} GROUP BY {keys}"
-    )
-    for r in runs:
-        rows[r] = rows[r].astype("str")
-    rows["end"] = _ends(scan_of(trace, (TIME, DT), "summary"), rows, runs)
-    meta = trace.meta or {}
-    has = len(rows) > 0
-    out: dict[str, Any] = {}
-    out["runs"] = int(rows[RUN].nunique()) if runs else 1
-    out["start"] = rows["first"].min() if has else None
-    out["end"] = rows["end"].max() if has else None
-    out["duration"] = _duration(rows, runs, meta)
-    procs = trace.processes
-    out["processes"] = _distinct(rows, procs, runs, TGID)
-    out["threads"] = _distinct(rows, procs, runs, PID)
-    out["events"] = int(rows["events"].sum())
-    for c in ("read_bytes", "write_bytes", "mapped_bytes"):
-        out[c] = int(rows[c].sum())
-    out["bytes"] = out["read_bytes"] + out["write_bytes"]
-    if has:
-        for name, sockets in (("file", False), ("peer", None), ("process", None)):
-            if name not in given:
-                given[name] = finish(sums(rolled_up, name, sockets=sockets), name)
-    for name in ("file", "peer", "process"):
-        table = given.get(name)
-        if table is None or not len(table):
-            out[f"top_{name}"], out[f"top_{name}_bytes"] = None, None
-        else:
-            value, size = _top(table, name)
-            out[f"top_{name}"] = None if pd.isna(value) else value
-            out[f"top_{name}_bytes"] = size
-    for name in BLIND_SPOTS:
-        out[name] = _blind_spot(meta, name)
-    if out["failed_calls"] is None and len(trace.errors) and "count" in trace.errors:
-        out["failed_calls"] = int(trace.errors["count"].sum())
-    return pd.Series(out, dtype=object, name="summary")
+    return summary_series(headline(trace, totals))
 
 
-def _ends(events: Scan, rows: pd.DataFrame, runs: list[str]) -> pd.Series:
-    """The end of the call that ends last in each row's run.
-
-    That call started at most the longest call's duration before the last
-    start, so only the events since then are read to find it (from a
-    Parquet file, only the row groups that hold them).
-    """
-    last = (rows.groupby(runs, sort=False)["last"].max() if runs else rows["last"]).min()
-    if pd.isna(last):  # no call has a time (a log made without timestamps)
-        return pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us, UTC]")
-    took = "to_microseconds(round(coalesce({}, 0) * 1e6)::BIGINT)"
-    since = (
-        f"{literal(last.isoformat())}::TIMESTAMPTZ - "
-        f"(SELECT {took.format(f'max({DT})')} FROM {{events}})"
-    )
-    pick, group = (f"{RUN}::VARCHAR AS {RUN}, ", f" GROUP BY {RUN}") if runs else ("", "")
-    ends = events.query(
-        f"SELECT {pick}max({TIME} + {took.format(DT)}) AS end FROM {{events}} "
-        f"WHERE {TIME} >= {since}{group}"
-    )
-    if not runs:
-        return pd.Series(ends["end"].iloc[0], index=rows.index)
-    return rows[RUN].map(dict(zip(ends[RUN], ends["end"], strict=True)))
-
-
-def _top(table: pd.DataFrame, key: str) -> tuple[Any, int | None]:
-    """The key with most bytes over all runs, in the order of :func:`by`, and its bytes."""
-    # Groups that only failed (joined in from the failed calls) moved no byte.
-    table = table[table["calls"].to_numpy() > 0]
-    if not len(table):
-        return None, None
-    if RUN in table.columns:
-        sums = ["bytes", "mapped_bytes", "calls"]
-        table = table.groupby(key, dropna=False, sort=False)[sums].sum().reset_index()
-        table = sort_rows(table, [*sums, key], [False, False, False, True])
-    return table[key].iloc[0], int(table["bytes"].iloc[0])
+def summary_series(values: dict[str, Any]) -> pd.Series:
+    """The values of :func:`~iomonitor.analysis.queries.headline` as :func:`summary` gives them."""
+    values = dict(values)
+    for name in ("start", "end"):
+        if values[name] is not None:
+            values[name] = pd.Timestamp(values[name]).tz_convert("UTC").as_unit("us")
+    return pd.Series(values, dtype=object, name="summary")
 
 
 def select(
@@ -289,42 +189,3 @@ def _glob(values: pd.Series, patterns: list[str]) -> np.ndarray:
     distinct = pd.unique(text.dropna())
     hits = {v for v in distinct if any(fnmatch.fnmatchcase(v, p) for p in patterns)}
     return text.isin(hits).to_numpy(dtype=bool)
-
-
-def _duration(rows: pd.DataFrame, runs: list[str], meta: dict) -> float | None:
-    """The traced span from the metadata (one run), else the events' span per run, added up."""
-    if not runs and meta.get("start") and meta.get("end"):
-        try:
-            span = pd.Timestamp(meta["end"]) - pd.Timestamp(meta["start"])
-        except (ValueError, TypeError):
-            span = None
-        if span is not None and not pd.isna(span):
-            return span.total_seconds()
-    if not len(rows) or not rows["events"].sum():
-        return None
-    if not runs:
-        return (rows["end"].max() - rows["first"].min()).total_seconds()
-    first = rows.groupby(RUN, sort=False)["first"].min()
-    last = rows.groupby(RUN, sort=False)["end"].max()
-    return float((last - first).dt.total_seconds().sum())
-
-
-def _distinct(events: pd.DataFrame, procs: pd.DataFrame, runs: list[str], column: str) -> int:
-    cols = [*runs, column]
-    seen = [events[cols]]
-    if len(procs) and all(c in procs.columns for c in cols):
-        seen.append(procs[cols])
-    both = pd.concat([s.astype({c: "str" for c in runs}) for s in seen], ignore_index=True)
-    return len(both.drop_duplicates())
-
-
-def _blind_spot(meta: dict[str, Any], name: str) -> int | None:
-    """A count from the metadata, added up over runs; None unless every run tells."""
-    if meta.get(name) is not None:
-        return int(meta[name])
-    per_run = meta.get("runs")
-    if isinstance(per_run, dict) and per_run:
-        values = [m.get(name) if isinstance(m, dict) else None for m in per_run.values()]
-        if all(v is not None for v in values):
-            return int(sum(int(v) for v in values))
-    return None

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from iomonitor.analysis._common import (
     BYTES,
@@ -36,23 +35,27 @@ from iomonitor.analysis.engine import Scan, quote
 from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 #: Every column a key is made of, in a fixed order.
 KEY_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(c for cs in KEY_SOURCES.values() for c in cs))
 
 #: What each row of a rollup holds beside its run, key columns and ``dir``: the
 #: events (``calls``), their ``bytes`` and largest call (``max_size``), the start
 #: of the first and last call (``first``, ``last``), the time inside the calls
-#: (``dt``, NULL when none is known). The end of the last call to end is not
-#: among them: computed for every event it cost as much as the rest together,
-#: and the summary reads it from the few events that can hold it.
-ROLLUP_COLUMNS: tuple[str, ...] = ("calls", "bytes", "max_size", "first", "last", "dt")
+#: (``dt``, NULL when none is known) and the longest call (``max_dt``). The end
+#: of the last call to end is not among them: computed for every event it cost
+#: as much as the rest together, and the summary reads it from the few events
+#: that can hold it (those that start at most ``max_dt`` before the last start).
+ROLLUP_COLUMNS: tuple[str, ...] = ("calls", "bytes", "max_size", "first", "last", "dt", "max_dt")
 
 # Time inside calls is summed with fsum (compensated): a plain float sum depends on
 # the order the engine's threads add the parts in, and a total such as 5.555 ms then
 # shows as 5.55 one run and 5.56 the next.
 _SQL = (
     f"count(*)::BIGINT AS calls, sum({BYTES})::BIGINT AS bytes, max({BYTES}) AS max_size, "
-    f"min({TIME}) AS first, max({TIME}) AS last, fsum({DT}) AS dt"
+    f"min({TIME}) AS first, max({TIME}) AS last, fsum({DT}) AS dt, max({DT}) AS max_dt"
 )
 
 

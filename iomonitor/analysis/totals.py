@@ -15,30 +15,22 @@ import pandas as pd
 
 from iomonitor.analysis._common import (
     COMM,
-    DIR,
-    DT,
     FILE,
-    INET_KINDS,
     KEY_SOURCES,
     KIND,
-    MAP,
     PID,
     PORT,
-    READ,
     RUN,
-    SOCKET_KINDS,
     TGID,
-    TIME,
-    WRITE,
     as_plain,
     check_key,
     check_runs,
-    peer_labels,
     require,
     run_columns,
     sort_rows,
 )
-from iomonitor.analysis.engine import IS_SOCKET, direction_sums, one_of, quote
+from iomonitor.analysis.engine import Rows, Scan, quote
+from iomonitor.analysis.queries import TOTAL_COLUMNS, finished, sums_scan
 from iomonitor.analysis.rollup import Rollup, rolled
 from iomonitor.errors import UsageError
 from iomonitor.trace import Trace
@@ -56,38 +48,11 @@ SUM_COLUMNS: tuple[str, ...] = (
     "last",
 )
 
-#: Columns of a finished total, after the run and key columns.
-TOTAL_COLUMNS: tuple[str, ...] = (
-    "calls",
-    "read_bytes",
-    "write_bytes",
-    "mapped_bytes",
-    "bytes",
-    "mean_size",
-    "max_size",
-    "errors",
-    "time",
-    "first",
-    "last",
-)
-
 #: Columns of :func:`by_tree` between the run column and the totals.
 TREE_COLUMNS: tuple[str, ...] = ("pid", "ppid", "comm", "depth", "processes")
 
 _COUNTS = ("calls", "rw_calls", "read_bytes", "write_bytes", "mapped_bytes")
 _ERROR_COUNT = "count"
-
-
-_RW = one_of(DIR, (READ, WRITE))
-
-#: The sums of :func:`sums`, as engine select items over the rows of a rollup.
-_SUMS_SQL = (
-    "sum(calls)::BIGINT AS calls, "
-    f"coalesce(sum(calls) FILTER (WHERE {_RW}), 0)::BIGINT AS rw_calls, "
-    + direction_sums({"read_bytes": READ, "write_bytes": WRITE, "mapped_bytes": MAP})
-    + f", max(max_size) FILTER (WHERE {_RW}) AS max_size, min(first) AS first, "
-    f"max(last) AS last, fsum({DT}) AS {TIME}"
-)
 
 
 def sums(
@@ -117,21 +82,8 @@ def sums(
         none is known), ``first`` and ``last`` (start times of the first and
         last call). Unsorted.
     """
-    check_key(key)
-    filtered = sockets is not None or key == "peer"
-    totals = rolled(
-        data, (*KEY_SOURCES[key], *((KIND, PORT) if filtered else ())), f"totals by {key}"
-    )
-    scan = totals.table
-    runs = [RUN] if scan.has_runs else []
-    keys = runs + list(KEY_SOURCES[key])
-    if filtered:
-        scan = scan.where(
-            IS_SOCKET if sockets is not False or key == "peer" else f"NOT {IS_SOCKET}"
-        )
-    group = ", ".join(quote(k) for k in keys)
-    out = scan.query(f"SELECT {group}, {_SUMS_SQL} FROM {{events}} GROUP BY {group}")
-    return _typed(out, keys)
+    scan, parts, keys = sums_scan(data, key, sockets)
+    return _typed(scan.query(parts), keys)
 
 
 def by(
@@ -192,10 +144,14 @@ def by(
     """
     check_key(key)
     source = data.trace if isinstance(data, Rollup) else data
-    if isinstance(source, Trace):
-        errors = source.errors if errors is None else errors
-        processes = source.processes if processes is None else processes
-    return finish(sums(data, key), key, errors, processes)
+    held = isinstance(source, Trace)
+    if held:
+        errors = source.table("errors") if errors is None else errors
+        processes = source.table("processes") if processes is None else processes
+    scan, parts, keys = sums_scan(data, key, None)
+    _check_sides(keys, errors, processes, key)
+    sql = finished(scan, parts, key, keys, errors, processes, failed=held or errors is not None)
+    return _finished_frame(scan.query(sql), key, keys)
 
 
 def by_tree(trace: Trace | Rollup) -> pd.DataFrame:
@@ -232,9 +188,10 @@ def by_tree(trace: Trace | Rollup) -> pd.DataFrame:
     totals = rolled(totals or trace, (TGID, COMM), "totals per process subtree")
     runs = [RUN] if totals.table.has_runs else []
     check_runs(pd.DataFrame(columns=runs), procs, "processes")
-    tgid_sums = sums(totals, "tgid")
     event_comms = process_names(totals)
-    own = _with_errors(tgid_sums, "tgid", trace.errors, procs)
+    scan, parts, keys = sums_scan(totals, "tgid", None)
+    sql = finished(scan, parts, "tgid", keys, trace.table("errors"), procs, rw_calls=True)
+    own = _finished_frame(scan.query(sql), "tgid", keys)
 
     run_values = _run_values(own, procs) if runs else [None]
     pair_rows: list[tuple[Any, int, int]] = []
@@ -402,18 +359,53 @@ def finish(
     pandas.DataFrame
         As :func:`by` returns it.
     """
-    runs = run_columns(parts)
-    merged = _with_errors(parts, key, errors, processes)
-    if key == "peer":
-        merged["peer"] = peer_labels(merged[KIND], merged[FILE], merged[PORT])
-        merged = merged.drop(columns=[KIND, FILE, PORT])
-        # TCP and UDP to the same ip:port share a label, hence one more sum.
-        merged = _reduce(merged, [*runs, "peer"], extra_sums=("errors",))
-    elif key == "process":
-        merged = merged.rename(columns={COMM: "process"})
-    out = _derive(merged)[[*runs, key, *TOTAL_COLUMNS]]
-    order = [*runs, "bytes", "mapped_bytes", "calls", key]
-    return sort_rows(out, order, [True] * len(runs) + [False, False, False, True])
+    check_key(key)
+    keys = [*run_columns(parts), *KEY_SOURCES[key]]
+    _check_sides(keys, errors, processes, key)
+    scan = Scan.of_frame(parts)
+    sql = finished(scan, "SELECT * FROM {events}", key, keys, errors, processes,
+                   failed=errors is not None)  # fmt: skip
+    return _finished_frame(scan.query(sql), key, keys)
+
+
+def totals_frame(rows: Rows, key: str) -> pd.DataFrame:
+    """Rows of :func:`iomonitor.analysis.queries.totals` as the DataFrame :func:`by` gives."""
+    frame = pd.DataFrame.from_records(rows.data, columns=list(rows.columns))
+    if key in ("pid", "tgid"):
+        frame[key] = frame[key].astype("int32")
+    return _finished_frame(frame, key, [])
+
+
+def _finished_frame(frame: pd.DataFrame, key: str, keys: list[str]) -> pd.DataFrame:
+    """The rows of :func:`~iomonitor.analysis.queries.finish_sql` with the dtypes of :func:`by`."""
+    for k in [*run_columns(frame), key]:
+        frame[k] = as_plain(frame[k])
+    for c in (*_COUNTS, "bytes"):
+        if c in frame.columns:
+            frame[c] = frame[c].astype("int64")
+    frame["mean_size"] = frame["mean_size"].astype("float64")
+    for c in ("max_size", "errors"):
+        frame[c] = frame[c].astype("Int64")
+    frame["time"] = frame["time"].astype("float64")
+    for c in ("first", "last"):
+        frame[c] = frame[c].astype("datetime64[us, UTC]")
+    return frame
+
+
+def _check_sides(keys: list[str], errors: Any, processes: Any, key: str) -> None:
+    """Refuse failed-call and processes tables that lack what the totals by ``key`` read."""
+    runs = pd.DataFrame(columns=[k for k in keys if k == RUN])
+    for name, table in (("errors", errors), ("processes", processes)):
+        if isinstance(table, pd.DataFrame):
+            check_runs(runs, table, name)
+    if not isinstance(errors, pd.DataFrame) or not len(errors):
+        return
+    if key == "process":
+        require(errors, (PID, _ERROR_COUNT), "failed calls per process")
+    elif key == "peer":
+        require(errors, (KIND, FILE, _ERROR_COUNT), "failed calls per peer")
+    else:
+        require(errors, (*KEY_SOURCES[key], _ERROR_COUNT), f"failed calls per {key}")
 
 
 def _derive(frame: pd.DataFrame) -> pd.DataFrame:
@@ -431,72 +423,6 @@ def _fill_counts(frame: pd.DataFrame) -> pd.DataFrame:
     if "errors" in frame.columns:
         frame["errors"] = frame["errors"].astype("Int64")
     return frame
-
-
-def _with_errors(
-    parts: pd.DataFrame,
-    key: str,
-    errors: pd.DataFrame | None,
-    processes: pd.DataFrame | None,
-) -> pd.DataFrame:
-    """Add the ``errors`` column: failed calls per group, outer-joined."""
-    if errors is None:
-        out = parts.copy()
-        out["errors"] = pd.array([pd.NA] * len(out), dtype="Int64")
-        return out
-    runs = run_columns(parts)
-    check_runs(parts, errors, "errors")
-    counts = _error_counts(errors, key, runs, processes, parts)
-    keys = [*runs, *KEY_SOURCES[key]]
-    for k in keys:
-        counts[k] = counts[k].astype(parts[k].dtype)
-    merged = parts.merge(counts, on=keys, how="outer")
-    merged["errors"] = merged["errors"].fillna(0)
-    return _fill_counts(merged)
-
-
-def _error_counts(
-    errors: pd.DataFrame,
-    key: str,
-    runs: list[str],
-    processes: pd.DataFrame | None,
-    parts: pd.DataFrame,
-) -> pd.DataFrame:
-    sources = list(KEY_SOURCES[key])
-    if key == "process":
-        require(errors, (PID, _ERROR_COUNT), "failed calls per process")
-        table = errors[[*runs, PID, _ERROR_COUNT]]
-        if processes is not None and len(processes):
-            check_runs(parts, processes, "processes")
-            names = processes[[*runs, PID, COMM]].drop_duplicates([*runs, PID], keep="last")
-            table = table.merge(names, on=[*runs, PID], how="left")
-        else:
-            table = table.assign(**{COMM: pd.Series(pd.NA, index=table.index, dtype="str")})
-    elif key == "peer":
-        require(errors, (KIND, FILE, _ERROR_COUNT), "failed calls per peer")
-        table = errors[errors[KIND].astype("str").isin(SOCKET_KINDS).to_numpy()]
-        table = table[[*runs, KIND, FILE, _ERROR_COUNT]].copy()
-        for c in (KIND, FILE):
-            table[c] = as_plain(table[c])
-        table = table.merge(_only_ports(parts, runs), on=[*runs, KIND, FILE], how="left")
-        table[PORT] = table[PORT].astype(parts[PORT].dtype)
-    else:
-        require(errors, (*sources, _ERROR_COUNT), f"failed calls per {key}")
-        table = errors[[*runs, *sources, _ERROR_COUNT]]
-    grouped = table.groupby([*runs, *sources], observed=True, dropna=False, sort=False)
-    counts = grouped[_ERROR_COUNT].sum().rename("errors").reset_index()
-    for c in [*runs, *sources]:
-        counts[c] = as_plain(counts[c])
-    return counts
-
-
-def _only_ports(parts: pd.DataFrame, runs: list[str]) -> pd.DataFrame:
-    """(run, kind, address) -> port, for addresses seen on exactly one port."""
-    inet = parts[parts[KIND].isin(INET_KINDS).to_numpy() & parts[PORT].notna().to_numpy()]
-    ports = inet.groupby([*runs, KIND, FILE], dropna=False, sort=False)[PORT]
-    single = ports.nunique()
-    table = ports.first()[single == 1].reset_index()
-    return table[[*runs, KIND, FILE, PORT]]
 
 
 def _text(value: Any) -> str | None:

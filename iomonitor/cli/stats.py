@@ -23,11 +23,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import IO
-
-import pandas as pd
+from typing import IO, Any
 
 from iomonitor import analysis, store
+from iomonitor.analysis import queries
 from iomonitor.cli import add_tz_option, count_arg, emit
 from iomonitor.cli._inputs import check_by_process
 from iomonitor.errors import UsageError
@@ -104,24 +103,25 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
     opened = store.scan(*ns.traces, tz=ns.tz)
     check_by_process(ns.by, opened)
     filters = {"pid": ns.pid, "file": ns.file, "kind": ns.kind, "dir": ns.dir}
-    trace = analysis.select(opened, **filters)
+    given = {name: values for name, values in filters.items() if values}
+    # Without a filter the trace is the whole of what was opened.
+    trace = analysis.select(opened, **filters) if given else opened
     if ns.interval:
         table = analysis.bandwidth(trace, ns.interval, key=ns.by, top=ns.top)
         emit(rt.write(table, ns.format, rt.rate_cells), out)
     elif ns.by == "tree":
         emit(rt.write(rt.top_rows(analysis.by_tree(trace), ns.top), ns.format, rt.tree_cells), out)
     elif ns.by:
-        table = rt.top_rows(_totals(trace, trace, ns.by, None, ns), ns.top)
-        emit(rt.write(table, ns.format, rt.totals_cells), out)
+        table = rt.top_rows(_totals(trace, ns.by, None, ns), ns.top)
+        emit(_write(table, ns.by, ns.format), out)
     else:
         # One pass over the events; each table and the summary query its rows.
         totals = analysis.rollup(trace)
-        tables = {title: _totals(totals, trace, *how, ns) for title, how in SECTIONS.items()}
+        tables = {title: _totals(totals, *how, ns) for title, how in SECTIONS.items()}
         tops = {"file": tables["files"], "peer": tables["peers"], "process": tables["processes"]}
-        head = analysis.summary(totals, totals=tops)
+        head = queries.headline(totals, tops)
         shown = {title: rt.top_rows(table, ns.top) for title, table in tables.items()}
         emit(_everything(head, shown, ns.format), out)
-    given = {name: values for name, values in filters.items() if values}
     if given and not _events(trace):
         # An empty table is a true answer, but a typo in a filter must not pass for one.
         words = " ".join(f"--{name} {value}" for name, vs in given.items() for value in vs)
@@ -133,26 +133,33 @@ def _events(trace: Trace) -> int:
     return len(trace.events) if trace.in_memory else trace.scan.count()
 
 
-def _totals(
-    data: Trace | analysis.Rollup,
-    trace: Trace,
-    key: str,
-    sockets: bool | None,
-    ns: argparse.Namespace,
-) -> pd.DataFrame:
+def _totals(data: Trace | analysis.Rollup, key: str, sockets: bool | None,
+            ns: argparse.Namespace) -> analysis.engine.Rows:  # fmt: skip
     """One table of totals; socket traffic left out when ``sockets`` is False (peers show it)."""
     # Failed calls have no direction, so with --dir their count is unknown, not zero.
-    errors = None if ns.dir else trace.errors
-    if sockets is False and errors is not None:
-        errors = errors[~errors["kind"].astype("str").isin(analysis.SOCKET_KINDS).to_numpy()]
-    rows = analysis.sums(data, key, sockets=sockets)
-    return analysis.finish(rows, key, errors, trace.processes)
+    return queries.totals(data, key, sockets=sockets, failed=not ns.dir)
 
 
-def _everything(head: pd.Series, tables: dict[str, pd.DataFrame], fmt: str) -> str:
+def _write(table: analysis.engine.Rows, key: str, fmt: str) -> str:
+    """One table of totals in ``fmt``; CSV and JSON write the numbers as :func:`analysis.by`."""
+    if fmt in ("csv", "json"):
+        from iomonitor.analysis.totals import totals_frame
+
+        return rt.write(totals_frame(table, key), fmt, rt.totals_cells)
+    return rt.write(table, fmt, rt.totals_cells)
+
+
+def _everything(head: dict[str, Any], tables: dict[str, Any], fmt: str) -> str:
     """The default view: the summary and every table."""
     if fmt == "json":
-        doc = {"summary": json.loads(head.to_json(date_format="iso", date_unit="us"))}
-        doc.update({title: rt.records(table) for title, table in tables.items()})
+        from iomonitor.analysis.overview import summary_series
+        from iomonitor.analysis.totals import totals_frame
+
+        series = summary_series(head)
+        doc = {"summary": json.loads(series.to_json(date_format="iso", date_unit="us"))}
+        keys = {title: key for title, (key, _) in SECTIONS.items()}
+        doc.update(
+            {title: rt.records(totals_frame(table, keys[title])) for title, table in tables.items()}
+        )
         return json.dumps(doc, indent=2) + "\n"
     return "\n".join([rt.summary_text(head, fmt), *rt.sections(tables, rt.totals_cells, fmt)])

@@ -35,7 +35,7 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis, plot, schema
-from iomonitor.analysis.overview import BLIND_SPOTS
+from iomonitor.analysis.queries import BLIND_SPOTS
 from iomonitor.errors import OutputError, UsageError
 from iomonitor.render.units import (
     count_text,

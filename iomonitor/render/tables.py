@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from iomonitor import analysis
+from iomonitor.analysis.engine import Rows
 from iomonitor.render.units import (
     count_text,
     duration_text,
@@ -25,6 +24,12 @@ from iomonitor.render.units import (
     size_text,
     terminal_width,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: A table of results: a DataFrame, or the engine's rows (text and markdown need no pandas).
+Table = Any
 
 #: Columns of a table: (heading, the text of every row, right-aligned).
 Cells = list[tuple[str, list[str], bool]]
@@ -76,10 +81,20 @@ def markdown(cells: Cells) -> str:
     return "\n".join(lines) + "\n"
 
 
-def top_rows(table: pd.DataFrame, top: int) -> pd.DataFrame:
+def top_rows(table: Table, top: int) -> Table:
     """The first ``top`` rows (of each run, when there are runs); all for 0."""
     if not top:
         return table
+    if isinstance(table, Rows):
+        if "run" not in table.columns:
+            return table.head(top)
+        seen: dict[Any, int] = {}
+        kept = []
+        for run, row in zip(table["run"], table.data, strict=True):
+            seen[run] = seen.get(run, 0) + 1
+            if seen[run] <= top:
+                kept.append(row)
+        return Rows(table.columns, kept)
     if "run" in table.columns:
         return table.groupby("run", sort=False, observed=True).head(top).reset_index(drop=True)
     return table.head(top)
@@ -101,7 +116,7 @@ def write(table: pd.DataFrame, fmt: str, cells: Callable[[pd.DataFrame], Cells])
     return text_table(cells(table))
 
 
-def sections(tables: dict[str, pd.DataFrame], cells: Callable[[pd.DataFrame], Cells],
+def sections(tables: dict[str, Table], cells: Callable[[Table], Cells],
              fmt: str) -> list[str]:  # fmt: skip
     """Each table under its capitalized title, as text or markdown; ``(none)`` when empty."""
     out = []
@@ -118,7 +133,7 @@ def sections(tables: dict[str, pd.DataFrame], cells: Callable[[pd.DataFrame], Ce
 # -- cells of each analysis result ------------------------------------------------------
 
 
-def totals_cells(table: pd.DataFrame) -> Cells:
+def totals_cells(table: Table) -> Cells:
     """Cells of :func:`iomonitor.analysis.by` totals."""
     key = next(c for c in table.columns if c not in analysis.TOTAL_COLUMNS and c != "run")
     return [
@@ -166,7 +181,7 @@ def rate_cells(table: pd.DataFrame) -> Cells:
     ]
 
 
-def _run_cells(table: pd.DataFrame) -> Cells:
+def _run_cells(table: Table) -> Cells:
     return [("run", [line_name(v) for v in table["run"]], False)] if "run" in table.columns else []
 
 
@@ -198,7 +213,7 @@ def _ratio(value: float) -> str:
     return "-" if value != value else f"{value:.2f}x"
 
 
-def summary_text(head: pd.Series, fmt: str) -> str:
+def summary_text(head: pd.Series | dict[str, Any], fmt: str) -> str:
     """The headline numbers of :func:`iomonitor.analysis.summary` as text or markdown."""
 
     def top(name: str) -> str:

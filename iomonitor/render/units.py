@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import sys
 from typing import Any
 
 #: Default width of a name in a figure (legends, labels).
@@ -21,8 +22,10 @@ _IEC_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 def missing(value: Any) -> bool:
     """Whether ``value`` stands for an unknown number (None, NA, NaT, NaN)."""
-    import pandas as pd
-
+    # Only values from pandas can be its NA or NaT, and then pandas is imported.
+    pd = sys.modules.get("pandas")
+    if pd is None:
+        return value is None or (isinstance(value, float) and value != value)
     return (
         value is None
         or value is pd.NA

@@ -4,8 +4,9 @@
   the merged lines of ``strace -ff`` logs, the parts of a dataset;
 - :mod:`~iomonitor.store.filters`: ``load(..., filters=)`` checked and
   turned into the query engine's SQL;
-- :mod:`~iomonitor.store.readers`: :func:`load` (events in pandas),
-  :func:`scan` (events left on disk for the engine), the per-format readers;
+- :mod:`~iomonitor.store.readers`: :func:`load` (events in pandas), the per-format readers;
+- :mod:`~iomonitor.store.scans`: :func:`scan` (events left on disk for the engine, side
+  tables from the Parquet footers, without pandas);
 - :mod:`~iomonitor.store.writers`: the sinks that stream classic CSV,
   Parquet and dataset parts to disk, and :class:`~iomonitor.store.writers.OutputFile`,
   the one way a file the user named is written (beside it, then renamed).
@@ -29,7 +30,8 @@ _PUBLIC = {
     "writers": "CsvSink DatasetSink OutputFile ParquetSink Sink is_dataset_target open_sink write",
     "inputs": "convert_log detect feed_log log_mtime partition_values run_name sniff_log",
     "filters": "FILTER_OPS RowFilter",
-    "readers": "BATCH_ROWS load read_csv read_log read_parquet scan",
+    "readers": "BATCH_ROWS load read_csv read_log read_parquet",
+    "scans": "scan",
 }
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names.split()}
 __all__ = sorted(_HOME)

@@ -9,11 +9,7 @@ Row filters go through the engine in both cases (:mod:`iomonitor.store.filters`)
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
-import shutil
-import tempfile
-import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,14 +25,14 @@ from iomonitor.errors import InputError, UsageError
 from iomonitor.store.filters import RowFilter
 from iomonitor.store.inputs import (
     check_log,
-    convert_log,
     detect,
     feed_log,
     log_mtime,
     partition_values,
     trace_inputs,
 )
-from iomonitor.store.writers import PARQUET_KEY, ROW_GROUP, ParquetSink, Sink
+from iomonitor.store.scans import blob as footer_blob
+from iomonitor.store.writers import ROW_GROUP, Sink
 from iomonitor.timeutil import DAY, Zone, first_date, local_midnight, zone, zone_name
 from iomonitor.trace import Trace, empty_errors, empty_processes, events_frame, unify
 
@@ -219,7 +215,7 @@ def read_parquet(
     rows = RowFilter.parse(filters)
     try:
         pf = pq.ParquetFile(path)
-        blob = _blob(pf.metadata.metadata, path)
+        blob = footer_blob(pf.metadata.metadata, path)
         names = pf.schema_arrow.names
         missing = [c for c in columns or () if c not in names]
         if missing:
@@ -241,51 +237,14 @@ def read_parquet(
     return info.replace(events=events, meta=_noted(info.meta, rows))
 
 
-def _records_frame(records: dict[str, list] | None, dtypes: dict[str, Any]) -> pd.DataFrame | None:
-    """The processes, failed calls or execs kept as records in the metadata."""
-    if not records:
-        return None
-    # A column added since the file was written (e.g. argv_cut) is missing there.
-    rows = len(next(iter(records.values()), []))
-    frame = pd.DataFrame({k: records.get(k, [None] * rows) for k in dtypes})
-    for col, dtype in dtypes.items():
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            frame[col] = pd.to_datetime(pd.array(frame[col], dtype="Int64"), unit="us", utc=True)
-    return frame.astype(dtypes)
-
-
-def _blob(metadata: dict[bytes, bytes] | None, path: Any) -> dict[str, Any]:
-    blob: dict[str, Any] = {}
-    if metadata and PARQUET_KEY in metadata:
-        try:
-            blob = json.loads(metadata[PARQUET_KEY])
-        except ValueError as exc:
-            raise InputError(str(path), "corrupt iomonitor metadata") from exc
-    # A dataset part's host and run are where its folders say (as DuckDB,
-    # Spark and Polars read them), even when it was moved there.
-    found = partition_values(path)
-    if found:
-        blob = {**blob, "meta": {**blob.get("meta", {}), **found}}
-    return blob
-
-
-def _info_of(blob: dict[str, Any]) -> Trace:
+def _info_of(found: dict[str, Any]) -> Trace:
     return Trace(
         schema.empty_events(),
-        _records_frame(blob.get("processes"), schema.PROCESS_DTYPES),
-        _records_frame(blob.get("errors"), schema.ERROR_DTYPES),
-        dict(blob.get("meta", {})),
-        _records_frame(blob.get("execs"), schema.EXEC_DTYPES),
+        found.get("processes"),
+        found.get("errors"),
+        dict(found.get("meta", {})),
+        found.get("execs"),
     )
-
-
-def _parquet_info(path: Path) -> Trace:
-    """The processes, failed calls and metadata of a Parquet input, from its footer only."""
-    try:
-        metadata = pq.read_metadata(path).metadata
-    except (OSError, pa.ArrowException) as exc:
-        raise InputError(str(path), f"not a readable Parquet file ({exc})") from exc
-    return _info_of(_blob(metadata, path))
 
 
 def load(
@@ -375,8 +334,9 @@ def load(
     return trace
 
 
-def _convert_csv(path: Path, sink: Sink, date: _dt.date | None, tz: Zone) -> None:
+def convert_csv(path: Path, sink: Sink, date: _dt.date | None, tz: Zone) -> None:
     """A classic CSV into a sink, chunk by chunk (the events :func:`read_csv` gives)."""
+    tz = _zone(tz)
     reader = _ClassicChunks(path, date, tz)
     try:
         for events in reader.events(BATCH_ROWS):
@@ -386,83 +346,6 @@ def _convert_csv(path: Path, sink: Sink, date: _dt.date | None, tz: Zone) -> Non
         raise
     meta = {"mode": "csv", "source": str(path), "events": reader.rows, "csv_tz": zone_name(tz)}
     sink.close(empty_processes(), empty_errors(), meta)
-
-
-def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None, tz: Zone = None) -> Trace:
-    """Open any traces for analysis without reading their events into memory.
-
-    Parquet files and datasets stay on disk: the analysis functions query
-    them in place (:mod:`iomonitor.analysis.engine`), reading only the
-    columns and row groups each query needs, so traces larger than memory
-    work. A classic CSV or a raw log is converted once, chunk by chunk, to a
-    temporary Parquet file that is removed when the scan is done with (when
-    the trace's events are read into memory, or the trace is dropped).
-
-    Parameters
-    ----------
-    *paths : path
-        As for :func:`load`; several inputs are kept apart as runs.
-    date : datetime.date, optional
-        As for :func:`load`.
-    tz : str or datetime.tzinfo, optional
-        The zone of a classic CSV's times of day, as for :func:`load`.
-
-    Returns
-    -------
-    Trace
-        With the processes, failed calls and metadata :func:`load` would
-        give; its events are read on first use of ``trace.events``.
-
-    Raises
-    ------
-    InputError
-        When an input is missing, empty or not a trace.
-
-    Examples
-    --------
-    >>> from iomonitor import analysis
-    >>> trace = scan("dataset/")  # doctest: +SKIP
-    >>> analysis.by(trace, "file").head()  # doctest: +SKIP
-    """
-    from iomonitor.analysis.engine import Scan
-
-    inputs = trace_inputs(*paths)
-    tz = _zone(tz)
-    converted = None
-    files = []
-    try:
-        for item in inputs:
-            if item.kind == "parquet":
-                files.append(item.path)
-                continue
-            if converted is None:
-                converted = _Folder()
-            target = converted.path / f"{len(files)}.parquet"
-            sink = ParquetSink(target)
-            if item.kind == "log":
-                detect(item.path)
-                convert_log(item.path, sink, date=date)
-            else:
-                _convert_csv(item.path, sink, date, tz)
-            files.append(target)
-        infos = [_parquet_info(f) for f in files]
-    except BaseException:
-        if converted is not None:
-            converted.remove()
-        raise
-    names = [item.name for item in inputs]
-    if len(inputs) == 1:
-        return infos[0].replace(scan=Scan.of_parquet(files, keep=converted))
-    scan = Scan.of_parquet(files, runs=names, keep=converted)
-    return Trace.combine(infos, names).replace(scan=scan)
-
-
-class _Folder:
-    """A temporary folder, removed with this object: the scans made from it hold it."""
-
-    def __init__(self) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix="iomonitor-scan-"))
-        self.remove = weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
 
 
 class _ClassicChunks:

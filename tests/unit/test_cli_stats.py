@@ -309,3 +309,40 @@ def test_reads_a_real_classic_csv(capsys, tmp_path) -> None:
         ("stdout", 1, 0, 26),
         ("/dev/null", 1, 0, 4),
     ]
+
+
+_NO_PANDAS = """\
+import sys
+from iomonitor.cli import main
+status = main(sys.argv[1:])
+heavy = sorted(m for m in ("pandas", "matplotlib", "numpy") if m in sys.modules)
+print("imported:", " ".join(heavy) or "-")
+sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize("args", [(), ("--format", "markdown"), ("--by", "peer")])
+def test_text_tables_import_no_pandas(capsys, tmp_path, args) -> None:
+    """The text views are the engine's rows written out: pandas is never imported for them.
+
+    The same command run here, where pandas is loaded, writes the same text.
+    """
+    import subprocess
+    import sys
+
+    path = tmp_path / "t.parquet"
+    make_trace().save(path)
+    run = subprocess.run(
+        [sys.executable, "-c", _NO_PANDAS, "stats", *args, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    text, _, imported = run.stdout.rpartition("imported: ")
+    assert imported == "-\n"
+    status, out, _ = stats(capsys, *args, str(path))
+    assert status == 0
+    assert text == out
+    assert "10.1.2.3:5432" in text
+    assert ("/data/big.bin" in text) == ("--by" not in args)

@@ -65,10 +65,10 @@ def test_report_numbers_equal_analysis_on_log_parquet_and_dataset(name, tmp_path
 
 
 def test_report_tables_read_the_events_once(monkeypatch) -> None:
-    # Every query over the events themselves goes through Scan.query or Scan.keep;
-    # the tables and headline numbers are queries over the rollup's kept rows.
+    # Every query over the events themselves goes through Scan.query, Scan.rows or
+    # Scan.keep; the tables and headline numbers are queries over the rollup's kept rows.
     reads: list[str] = []
-    keep, query = engine.Scan.keep, engine.Scan.query
+    keep, query, rows = engine.Scan.keep, engine.Scan.query, engine.Scan.rows
 
     def counted_keep(self: engine.Scan, sql: str) -> engine.Scan:
         reads.append(f"keep {self._name}")
@@ -78,8 +78,13 @@ def test_report_tables_read_the_events_once(monkeypatch) -> None:
         reads.append(self._name)
         return query(self, sql)
 
+    def counted_rows(self: engine.Scan, sql: str) -> engine.Rows:
+        reads.append(self._name)
+        return rows(self, sql)
+
     monkeypatch.setattr(engine.Scan, "keep", counted_keep)
     monkeypatch.setattr(engine.Scan, "query", counted_query)
+    monkeypatch.setattr(engine.Scan, "rows", counted_rows)
     trace = store.scan(DATA / "tcp_loopback.parquet")
     totals = analysis.rollup(trace)
     reads.clear()
