@@ -51,6 +51,11 @@ if TYPE_CHECKING:
     from iomonitor.store import read_log as convert_log
     from iomonitor.trace import Trace, raw_name
 
+#: Set by the command line before it imports anything else: only there may
+#: ``iomonitor.analysis`` defer pandas (and so the ``df.io`` accessor) until a
+#: DataFrame is made. A library user gets ``df.io`` from the import on.
+_COMMAND_LINE = False
+
 _LAZY = {
     "Trace": ("iomonitor.trace", "Trace"),
     "raw_name": ("iomonitor.trace", "raw_name"),

@@ -8,9 +8,9 @@ events wherever they are: a DataFrame in memory, or Parquet files of any size
 every size. When the events have a ``run`` column (several traces loaded
 together) every result keeps the runs apart.
 
-Importing this package registers the ``.io`` accessor on DataFrames (when
-pandas is imported already; otherwise on first use of any name below, so
-that the command line's text output never imports pandas).
+Importing this package registers the ``.io`` accessor on DataFrames. (The
+command line alone defers it, with pandas, to the first use of a name below,
+so that its text output never imports pandas.)
 
 Tables as engine rows (:mod:`~iomonitor.analysis.queries`)
     The tables of totals and the headline numbers as queries whose rows need
@@ -43,6 +43,7 @@ import importlib
 import sys
 from typing import Any
 
+import iomonitor
 from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS, has_runs
 from iomonitor.analysis.queries import BLIND_SPOTS, TOTAL_COLUMNS
 from iomonitor.analysis.rollup import ROLLUP_COLUMNS, Rollup, rollup
@@ -80,8 +81,10 @@ def _load() -> None:
             globals()[public] = getattr(module, public)
 
 
-if "pandas" in sys.modules:
-    # A notebook has pandas already: ``df.io`` is there from the import on.
+if "pandas" in sys.modules or not iomonitor._COMMAND_LINE:
+    # A notebook or a script gets ``df.io`` from the import on, whether it
+    # imported pandas before or after; only the command line's text output,
+    # which needs no DataFrame, leaves pandas unloaded.
     _load()
 
 __all__ = [

@@ -65,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status: the traced command's own status in run mode,
         0 on success otherwise, or the ``exit_code`` of the error met.
     """
+    iomonitor._COMMAND_LINE = True
     args = list(sys.argv[1:] if argv is None else argv)
     name = args[0] if args and args[0] in SUBCOMMANDS else None
     module_name = SUBCOMMANDS[name or "run"][0]

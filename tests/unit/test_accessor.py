@@ -86,3 +86,39 @@ def test_missing_columns_are_named(events: pd.DataFrame, call, missing: str) -> 
 def test_unknown_key_is_a_usage_error(events: pd.DataFrame) -> None:
     with pytest.raises(UsageError, match="unknown key 'host'"):
         events.io.by("host")
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        # The README's way: the trace's own DataFrame.
+        "import iomonitor\n"
+        "t = iomonitor.load(PATH)\n"
+        "print(int(t.events.io.by('file')['read_bytes'].sum()))",
+        # pandas imported after the analysis package: df.io is there all the same.
+        "import iomonitor.analysis\n"
+        "import pandas as pd\n"
+        "print(int(pd.read_parquet(PATH).io.by('file')['read_bytes'].sum()))",
+    ],
+)
+def test_io_accessor_is_registered_whatever_the_import_order(tmp_path, script: str) -> None:
+    """A fresh interpreter that never imported pandas first still finds ``df.io``."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "t.parquet"
+    frame = events_frame({
+        "time": [1.0, 2.0], "dt": [0.5, 0.25], "pid": [5, 5], "fd": [3, 3],
+        "dir": ["R", "R"], "bytes": [100, 28], "file": ["/a", "/a"], "port": [None, None],
+        "syscall": ["read", "read"], "kind": ["file", "file"], "tgid": [5, 5],
+        "comm": ["sh", "sh"], "local": [None, None],
+    })  # fmt: skip
+    frame.to_parquet(path)
+    res = subprocess.run(
+        [sys.executable, "-c", script.replace("PATH", repr(str(path)))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "128"
