@@ -259,7 +259,7 @@ cdef object string_at(const char* a, Py_ssize_t n, bint* cut):
         if ascii:
             return PyUnicode_DecodeASCII(a + 1, j - 1, NULL)
         return a[1:j].decode("utf-8", "backslashreplace")
-    from iomonitor.strace.events import _clean
+    from iomonitor.strace.argtext import _clean
 
     text, was_cut = quoted_string(PyUnicode_DecodeUTF8(a, n, "surrogateescape"))
     cut[0] = was_cut

@@ -613,7 +613,7 @@ cdef class Core:
                 peer = b._msg_name(rec.args)
                 if syscall == "recvmsg":
                     b._scm_recv(proc, rec.args, of)
-        from iomonitor.strace.events import _peek
+        from iomonitor.strace.argtext import _peek
 
         b._emit(rec, proc, fd, of, ("P" if _peek(rec) else "R") if reading else "W",
                 rec.ret or 0, peer)

@@ -1,7 +1,7 @@
 # Included by _calls.pxi (see there): the handlers of the process calls (exec, clone and fork).
 
 cdef object _clean_name(text):
-    from iomonitor.strace.events import _clean
+    from iomonitor.strace.argtext import _clean
 
     return _clean(text)
 
