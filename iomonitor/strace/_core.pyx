@@ -81,6 +81,7 @@ cdef enum:
 include "_openfile.pxi"
 include "_clock.pxi"
 include "_columns.pxi"
+include "_errors.pxi"
 include "_lexer.pxi"
 
 
@@ -188,6 +189,8 @@ cdef class Core:
     cdef const char* line_p
     cdef Py_ssize_t line_n
     cdef bint tracks_fds       # builder.tracks_fds is set (it is only ever set)
+    cdef dict deco_cache       # builder._deco_cache (read by deco_of)
+    cdef ErrorTally tally      # builder.tally
 
     def __cinit__(self):
         self.held = NULL
@@ -223,6 +226,8 @@ cdef class Core:
         self.fallback = fallback
         self.columns = builder.columns
         self.handled = builder._handlers
+        self.deco_cache = builder._deco_cache
+        self.tally = builder.tally
         self.kinds = {}
         self.reads = frozenset(reads)
         for name in reads:

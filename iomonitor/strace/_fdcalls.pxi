@@ -1,6 +1,14 @@
 # Included by _calls.pxi (see there): the handlers of the fd-changing calls (opens, mmap, dup,
 # fcntl, pipes, close_range, chdir).
 
+cdef inline object deco_of(Core core, str text):
+    """``EventBuilder._deco(text)``, its cache read in C first (most opens name a known file)."""
+    cdef PyObject* found = PyDict_GetItem(core.deco_cache, text)
+    if found != NULL:
+        return <object>found
+    return core.builder._deco(text)
+
+
 cdef int on_open(Core core, Call* c, Args* g) except -1:
     """``open``/``creat``/``openat``/``openat2``: the new fd names its file (:meth:`Core.opened`).
 
@@ -21,7 +29,7 @@ cdef int on_open(Core core, Call* c, Args* g) except -1:
         dirfd = arg_fd(g, 0, &dirfd_v, &deco, &deco_len)
         if dirfd == -100:  # AT_FDCWD
             if deco >= 0 and proc.cwd.path is None:
-                proc.cwd.path = core.builder._deco(deco_text(g, deco, deco_len)).name
+                proc.cwd.path = deco_of(core, deco_text(g, deco, deco_len)).name
             dirfd = None
         elif dirfd is not None and deco >= 0:
             file_of(core, c, g, 0, &dirfd_v)
@@ -32,7 +40,7 @@ cdef int on_open(Core core, Call* c, Args* g) except -1:
             name = None
             if path is not None:
                 name = resolve(proc, path) if dirfd is None else proc.resolve(path, dirfd)
-            core.builder.count_error(
+            core.tally.add(
                 proc, PyUnicode_DecodeASCII(c.name, c.name_len, NULL),
                 PyUnicode_DecodeASCII(c.ret.err, c.ret.err_len, NULL),
                 name, path_kind(name) if name else None)
@@ -173,13 +181,13 @@ cdef int on_pipe(Core core, Call* c, Args* g) except -1:
     if len(ends) < 2:
         return 0
     cloexec = find(g.a, g.n, b"O_CLOEXEC", 9) >= 0
-    label = ends[0][1] and core.builder._deco(ends[0][1]).name
+    label = ends[0][1] and deco_of(core, ends[0][1]).name
     name = label or f"pipe:[#{core.builder._new_id()}]"
     for k in range(2):
         value, text = ends[k]
         of = OpenFile(name, "pipe", readable_end=(k == 0))
         if text:
-            d = core.builder._deco(text)
+            d = deco_of(core, text)
             if d.name == name and d.kind == "pipe":
                 # Named as its decoration says: _fd would change nothing for
                 # it, which the core may take as checked.
@@ -254,7 +262,7 @@ cdef int opened(Core core, dict fds, int64_t fd, str deco, str name, bint cloexe
     cdef OpenFile of
     cdef bint agrees = False
     if deco is not None:
-        d = core.builder._deco(deco)
+        d = deco_of(core, deco)
         name, kind = d.name, d.kind
         # A file named as its decoration says: _fd would change nothing
         # for that decoration, which the core may take as checked.

@@ -483,7 +483,7 @@ cdef bint ret_fd(Lexed* x, int64_t* out) nogil:
     return True
 
 
-def path_kind(path, device=None):
+cpdef str path_kind(object path, object device=None):
     """The ``kind`` of a path: ``tty``, ``dev`` or ``file`` (a device by its type and major)."""
     if device is not None:
         return "tty" if device[0] == "char" and device[1] in _TTY_MAJORS else "dev"

@@ -23,7 +23,7 @@ cdef int on_socket(Core core, Call* c, Args* g) except -1:
         domain = arg_text(g, 0) if g.count else ""
         kind, name = "other", _clean_name(f"socket:{domain}") or "socket:"
     if c.ret.deco != NULL and c.ret.deco_len:
-        d = b._deco(PyUnicode_DecodeUTF8(c.ret.deco, c.ret.deco_len, "surrogateescape"))
+        d = deco_of(core, PyUnicode_DecodeUTF8(c.ret.deco, c.ret.deco_len, "surrogateescape"))
         if not d.vague:
             if d.kind == "netlink" or (d.peer_known and d.kind != "unix"):
                 name = d.name
@@ -60,11 +60,11 @@ cdef int on_socketpair(Core core, Call* c, Args* g) except -1:
     if len(ends) < 2:
         return 0
     first, second = ends[0][1], ends[1][1]
-    if first and second and b._deco(first).vague:
+    if first and second and deco_of(core, first).vague:
         inodes = [int(d[d.index("[") + 1 : len(d) - 1]) for d in (first, second)]
         name = f"unix:[{min(inodes)}]"
     elif first:
-        name = b._deco(first).name
+        name = deco_of(core, first).name
     else:
         name = f"unix:[#{b._new_id()}]"
     cloexec = find(g.a, g.n, b"SOCK_CLOEXEC", 12) >= 0
