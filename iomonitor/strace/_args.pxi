@@ -193,7 +193,7 @@ cdef inline object arg_text(Args* g, int k):
     return PyUnicode_DecodeUTF8(g.a + g.start[k], g.end[k] - g.start[k], "surrogateescape")
 
 
-cdef inline bint arg_has(Args* g, int k, const char* what, Py_ssize_t m) nogil:
+cdef inline bint arg_has(Args* g, int k, const char* what, Py_ssize_t m) noexcept nogil:
     return k < g.count and k < MAX_ARGS and find(g.a + g.start[k], g.end[k] - g.start[k], what, m) >= 0
 
 
@@ -294,12 +294,12 @@ cdef object arg_path(Args* g, int k):
     return string_at(g.a + g.start[k], g.end[k] - g.start[k], &cut)
 
 
-cdef inline bint ret_failed(Ret* r) nogil:
+cdef inline bint ret_failed(Ret* r) noexcept nogil:
     """Failed with an errno, not restarted after a signal (``_failed_call``)."""
     return r.err != NULL and not (r.err_len >= 8 and memcmp(r.err, b"ERESTART", 8) == 0)
 
 
-cdef bint lexed_ret(Lexed* x, Ret* r) nogil:
+cdef bint lexed_ret(Lexed* x, Ret* r) noexcept nogil:
     """The return value of a lexed line as the parser's ``_RET`` reads it (False: another shape)."""
     cdef const char* s = x.ret
     cdef Py_ssize_t n = x.ret_len, i = 0, j, k
@@ -391,7 +391,7 @@ cdef int record_ret(object rec, Ret* r, list keep) except -1:
     return 0
 
 
-cdef inline bint call_is(Call* c, const char* name, Py_ssize_t m) nogil:
+cdef inline bint call_is(Call* c, const char* name, Py_ssize_t m) noexcept nogil:
     return c.name_len == m and memcmp(c.name, name, m) == 0
 
 

@@ -624,7 +624,7 @@ cdef class Core:
                 rec.ret or 0, peer)
 
 
-cdef inline const void* memchr_(const char* p, Py_ssize_t n) nogil:
+cdef inline const void* memchr_(const char* p, Py_ssize_t n) noexcept nogil:
     return memchr(p, 10, n)
 
 

@@ -123,7 +123,7 @@ cdef int on_dup(Core core, Call* c, Args* g) except -1:
     return 0
 
 
-cdef inline bint ret_zero(Ret* r) nogil:
+cdef inline bint ret_zero(Ret* r) noexcept nogil:
     return r.has and not r.big and r.value == 0
 
 

@@ -20,15 +20,15 @@ cdef struct Lexed:
     double dt          # NaN without -T
 
 
-cdef inline bint is_digit(char c) nogil:
+cdef inline bint is_digit(char c) noexcept nogil:
     return b'0' <= c <= b'9'
 
 
-cdef inline bint is_name_start(char c) nogil:
+cdef inline bint is_name_start(char c) noexcept nogil:
     return (b'a' <= c <= b'z') or (b'A' <= c <= b'Z') or c == b'_'
 
 
-cdef inline bint is_name(char c) nogil:
+cdef inline bint is_name(char c) noexcept nogil:
     return is_name_start(c) or is_digit(c)
 
 
@@ -42,7 +42,7 @@ for _i in range(1, 19):
     LPOW10[_i] = LPOW10[_i - 1] * 10
 
 
-cdef double parse_float(const char* p, Py_ssize_t n) nogil:
+cdef double parse_float(const char* p, Py_ssize_t n) noexcept nogil:
     """The double nearest the decimal [p, p+n): digits with at most one '.'.
 
     Must equal Python's ``float()`` of the same text. Up to 15 digits the
@@ -91,7 +91,7 @@ def _read_number(bytes text):
     return parse_float(PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text))
 
 
-cdef inline bint is_double_midpoint(long double q, double d) nogil:
+cdef inline bint is_double_midpoint(long double q, double d) noexcept nogil:
     """``q`` lies exactly halfway between ``d`` (its rounding) and a neighbouring double."""
     cdef long double gap = <long double>d - q
     if gap == 0:
@@ -102,13 +102,13 @@ cdef inline bint is_double_midpoint(long double q, double d) nogil:
     return gap * 2 == fabsl(<long double>nextafter(d, INFINITY if q > d else -INFINITY) - d)
 
 
-cdef Py_ssize_t digits(const char* p, Py_ssize_t i, Py_ssize_t e) nogil:
+cdef Py_ssize_t digits(const char* p, Py_ssize_t i, Py_ssize_t e) noexcept nogil:
     while i < e and is_digit(p[i]):
         i += 1
     return i
 
 
-cdef Py_ssize_t number(const char* p, Py_ssize_t i, Py_ssize_t e) nogil:
+cdef Py_ssize_t number(const char* p, Py_ssize_t i, Py_ssize_t e) noexcept nogil:
     """End of ``\\d+\\.\\d+`` at i, or -1."""
     cdef Py_ssize_t j = digits(p, i, e)
     if j == i or j >= e or p[j] != b'.':
@@ -118,7 +118,7 @@ cdef Py_ssize_t number(const char* p, Py_ssize_t i, Py_ssize_t e) nogil:
     return j if j > i else -1
 
 
-cdef Py_ssize_t lex_head(const char* p, Py_ssize_t e, Lexed* x) nogil:
+cdef Py_ssize_t lex_head(const char* p, Py_ssize_t e, Lexed* x) noexcept nogil:
     """Lex a line's pid prefix and timestamp; the position of its body, or -1.
 
     Reads what the general parser's prefix expression
@@ -219,7 +219,7 @@ cdef Py_ssize_t lex_head(const char* p, Py_ssize_t e, Lexed* x) nogil:
     return i
 
 
-cdef int lex_call(const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) nogil:
+cdef int lex_call(const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) noexcept nogil:
     """Lex a call's body at ``i``: 1 for a whole call, 2 for an unfinished half, 0 otherwise.
 
     1 only when the general parser (:func:`iomonitor.strace.parser.parse_line`)
@@ -245,7 +245,7 @@ cdef int lex_call(const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) nogil:
     return 1 if lex_return(p, i, e, x) else 0
 
 
-cdef bint lex_resumed(const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) nogil:
+cdef bint lex_resumed(const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) noexcept nogil:
     """Lex ``<... name resumed>rest) = ret`` at ``i`` as the general parser reads it."""
     cdef Py_ssize_t j
     if e - i < 5 or memcmp(p + i, b"<... ", 5) != 0:
@@ -268,7 +268,7 @@ cdef bint lex_resumed(const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) nogil
     return lex_return(p, i, e, x)
 
 
-cdef bint lex_return(const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) nogil:
+cdef bint lex_return(const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) noexcept nogil:
     """From ``i`` (after ``name(`` or ``resumed>``): the arguments, ``= ret`` and ``<dt>``."""
     cdef Py_ssize_t j, k, n
     x.ret_deco = NULL
@@ -343,7 +343,7 @@ cdef bint lex_return(const char* p, Py_ssize_t i, Py_ssize_t e, Lexed* x) nogil:
     return True
 
 
-cdef Py_ssize_t deco_end(const char* p, Py_ssize_t i, Py_ssize_t e) nogil:
+cdef Py_ssize_t deco_end(const char* p, Py_ssize_t i, Py_ssize_t e) noexcept nogil:
     """The position after the ``>`` that closes the ``<`` at ``i``, or -1.
 
     Decorations nest (``/dev/null<char 1:3>``) and hold socket arrows
@@ -361,7 +361,7 @@ cdef Py_ssize_t deco_end(const char* p, Py_ssize_t i, Py_ssize_t e) nogil:
     return -1 if depth else i
 
 
-cdef Py_ssize_t find(const char* p, Py_ssize_t n, const char* what, Py_ssize_t m) nogil:
+cdef Py_ssize_t find(const char* p, Py_ssize_t n, const char* what, Py_ssize_t m) noexcept nogil:
     # memchr (vector code) skips to each candidate for the needle's first
     # byte that is not a space (spaces are everywhere in argument text),
     # instead of a byte loop over the whole arguments of every line.
@@ -385,12 +385,12 @@ cdef Py_ssize_t find(const char* p, Py_ssize_t n, const char* what, Py_ssize_t m
 
 
 cdef bint starts_at(const char* p, Py_ssize_t n, Py_ssize_t i, const char* what,
-                    Py_ssize_t m) nogil:
+                    Py_ssize_t m) noexcept nogil:
     return i + m <= n and memcmp(p + i, what, m) == 0
 
 
 cdef bint inet_peer(const char* a, Py_ssize_t n, Py_ssize_t i, Py_ssize_t* host,
-                    Py_ssize_t* host_len, int64_t* port) nogil:
+                    Py_ssize_t* host_len, int64_t* port) noexcept nogil:
     """The IPv4 peer of ``sendto``/``recvfrom`` arguments, read from the ``,`` at ``i``.
 
     Only the one shape ``FD, "buf"[...], LEN, FLAGS, {sa_family=AF_INET,
@@ -450,11 +450,11 @@ cdef bint inet_peer(const char* a, Py_ssize_t n, Py_ssize_t i, Py_ssize_t* host,
 
 
 
-cdef bint ends_with(const char* p, Py_ssize_t n, const char* what, Py_ssize_t m) nogil:
+cdef bint ends_with(const char* p, Py_ssize_t n, const char* what, Py_ssize_t m) noexcept nogil:
     return n >= m and memcmp(p + n - m, what, m) == 0
 
 
-cdef bint ret_count(Lexed* x, int64_t* out) nogil:
+cdef bint ret_count(Lexed* x, int64_t* out) noexcept nogil:
     """The return value as a byte count: plain digits, nothing after them."""
     cdef Py_ssize_t i
     cdef int64_t v = 0
@@ -468,7 +468,7 @@ cdef bint ret_count(Lexed* x, int64_t* out) nogil:
     return True
 
 
-cdef bint ret_fd(Lexed* x, int64_t* out) nogil:
+cdef bint ret_fd(Lexed* x, int64_t* out) noexcept nogil:
     """The return value as a new fd: digits, maybe its decoration, nothing else."""
     cdef Py_ssize_t i = 0, end = x.ret_len
     cdef int64_t v = 0
