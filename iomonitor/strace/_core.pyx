@@ -97,8 +97,8 @@ cdef enum:
     K_PEER_WRITE = 5  # sendto
     K_CLOSE = 6
     K_RECV = 7        # recv: a flags argument that may hold MSG_PEEK
-    # Handlers in _calls.pxi; not held when split (the Python joiner takes
-    # their halves and hands the whole call to the same handler):
+    # Handlers in _calls.pxi (held when split, but for clone and exec, whose
+    # halves the Python joiner takes and hands whole to the same handler):
     K_OPEN = 8        # open, creat, openat, openat2
     K_MMAP = 9
     K_DUP = 10        # dup, dup2, dup3
@@ -143,7 +143,7 @@ cdef class Core:
     cdef dict pending          # the Python joiner's open halves
     cdef object released
     # Invariant: a thread has an open half in at most one of ``held`` (the
-    # core's, read/write-like calls only) and the joiner's ``pending``; any
+    # core's, see _joins.pxi) and the joiner's ``pending``; any
     # line the core hands to the Python side first hands it the held halves
     # it may touch (release, release_all), so the Python side sees the state
     # the reference would. ``held`` is an open-addressing table by pid.

@@ -1,9 +1,15 @@
 # Included by _core.pyx (one extension module; see its docstring).
 
-# --- split read/write/close calls held and joined per thread -------------
+# --- split calls held and joined per thread ---------------------------------
+#
+# Read/write-like calls, close and the fd calls of _fdcalls/_sockcalls.pxi.
+# Not clone/fork and exec: a child may print before its parent's clone
+# returns (EventBuilder._pending_parent finds the parent by its half in the
+# Python joiner), and an exec may end in another thread than the one that
+# started it (the leader, after de-threading).
 
 cdef bint hold_half(Core core, Lexed* x, const char* p, Py_ssize_t n, bint newline) except -1:
-    """Keep the start of a read/write-like call of a known thread until its end."""
+    """Keep the start of a call of a known thread until its end (False: the Python joiner)."""
     cdef int64_t pid = x.pid
     cdef double t
     cdef Held* h
@@ -18,7 +24,7 @@ cdef bint hold_half(Core core, Lexed* x, const char* p, Py_ssize_t n, bint newli
     if core.thread(pid) is None:
         return False
     kind = core.name_kind(x, &code)
-    if kind == K_PYTHON or kind == K_QUIET or kind >= K_OPEN:
+    if kind == K_PYTHON or kind == K_QUIET or kind == K_CLONE or kind == K_EXEC:
         return False
     t = NAN
     if x.style != NO_TIME:
@@ -62,7 +68,7 @@ cdef bint hold_half(Core core, Lexed* x, const char* p, Py_ssize_t n, bint newli
     return True
 
 cdef bint join_resumed(Core core, Lexed* x) except -1:
-    """The end of a held call: the whole call's event (False: the Python side joins)."""
+    """The end of a held call, applied whole (False: the Python side joins)."""
     cdef int64_t pid = x.pid if x.pid >= 0 else 0
     cdef Held* h = core.held_find(pid)
     cdef Thread th
@@ -89,6 +95,9 @@ cdef bint join_resumed(Core core, Lexed* x) except -1:
     y.args_len = h.args_len + x.args_len
     if h.kind == K_CLOSE:
         if not own_close(core, &y, th):
+            return False
+    elif h.kind >= K_OPEN:
+        if not own_call(core, &y, th, h.kind, h.code, h.t):
             return False
     elif not own_mover(core, &y, th, h.code, h.kind, h.t):
         return False

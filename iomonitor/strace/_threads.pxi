@@ -5,7 +5,7 @@ cdef enum:
     H_GONE = -2   # of a slot whose half ended (its line buffer kept for reuse)
 
 
-# The start of a read/write-like call that the core holds until its end.
+# The start of a call that the core holds until its end (see _joins.pxi).
 cdef struct Held:
     int64_t pid
     int kind              # Core.kinds of its name
