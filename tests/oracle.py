@@ -278,8 +278,7 @@ def _on_execve(b: EventBuilder, proc: Process, rec: Record) -> None:
     )
     # execve gives the process its own table (unshare_files) before
     # closing the close-on-exec fds.
-    proc.fdt = proc.fdt.copy()
-    proc.fdt.exec()
+    proc.fdt = proc.fdt.exec()
     for other in b._groups[proc.tgid]:
         if other is not proc and other.end is None:
             other.end = rec.time

@@ -71,10 +71,7 @@ cdef int on_exec(Core core, Call* c, Args* g) except -1:
     t = None if isnan(c.t) else c.t
     b.exec_rows.append({"pid": proc.pid, "tgid": proc.tgid, "time": t, "path": path,
                         "argv": proc.argv, "argv_cut": cut})
-    # execve gives the process its own table (unshare_files) before
-    # closing the close-on-exec fds.
-    proc.fdt = proc.fdt.copy()
-    proc.fdt.exec()
+    proc.fdt = proc.fdt.exec()
     core.fdgen += 1
     th = <Thread>c.th
     th.fds = proc.fdt.fds
