@@ -23,10 +23,15 @@ tables of events. It owns the hot path end to end:
   other handler appends to as well.
 - the fd-changing calls of :data:`CALL_HANDLERS` (``_calls.pxi``), one
   handler each, for the lines lexed here and the calls the Python side
-  joined from halves alike (:class:`CallHandler`).
+  joined from halves alike (:class:`CallHandler`);
+- split calls of these and of the byte movers, held per thread until their
+  end and joined here (``_joins.pxi``), but for clone and exec;
+- the tally of failed calls (:class:`ErrorTally`).
 
-Every other line (split halves, process markers, the remaining fd-changing
-calls, odd shapes) is handed, decoded, to the Python side (``fallback``),
+The parts live in the ``_*.pxi`` files included below, by subject.
+
+Every other line (clone/exec halves, some process markers, the remaining
+fd-changing calls, odd shapes) is handed, decoded, to the Python side (``fallback``),
 which parses it, joins halves per thread and applies it to the same state:
 the processes and fd tables of :class:`iomonitor.strace.events.EventBuilder`,
 whose :class:`OpenFile` objects are defined here so that C reads their
