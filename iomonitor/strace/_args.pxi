@@ -116,6 +116,18 @@ cdef int split_class_init() except -1:
 split_class_init()
 
 
+cdef inline bint has_structure(const char* a, Py_ssize_t n, int* known) noexcept nogil:
+    """Whether the text holds a quote, ``<``, an opening bracket or a backslash (cached in ``known``)."""
+    cdef Py_ssize_t j
+    if known[0] < 0:
+        known[0] = 0
+        for j in range(n):
+            if SPLIT_CLASS[<unsigned char>a[j]] & 2:
+                known[0] = 1
+                break
+    return known[0] == 1
+
+
 cdef int split_args_c(const char* a, Py_ssize_t n, Args* out, list more=None) except -1:
     """Cut argument text at its top-level commas: :func:`~iomonitor.strace.decode.split_args`.
 
@@ -130,15 +142,11 @@ cdef int split_args_c(const char* a, Py_ssize_t n, Args* out, list more=None) ex
     """
     cdef Py_ssize_t i = 0, start = 0, j, brackets = 0, decos = 0
     cdef char c
-    cdef bint comments = False
+    cdef int comments = -1  # whether ``/* */`` is a token: read at the first "/*"
     out.a = a
     out.n = n
     out.more = <PyObject*>more if more is not None else NULL
     out.count = 0
-    for j in range(n):
-        if SPLIT_CLASS[<unsigned char>a[j]] & 2:
-            comments = True
-            break
     while i < n:
         c = a[i]
         if not SPLIT_CLASS[<unsigned char>c]:
@@ -154,7 +162,7 @@ cdef int split_args_c(const char* a, Py_ssize_t n, Args* out, list more=None) ex
         elif c == b'\\':
             i += 2
             continue
-        elif c == b'/' and comments and i + 1 < n and a[i + 1] == b'*':
+        elif c == b'/' and i + 1 < n and a[i + 1] == b'*' and has_structure(a, n, &comments):
             j = find(a + i + 2, n - i - 2, b"*/", 2)
             if j >= 0:
                 i += j + 4
