@@ -1,13 +1,14 @@
 """The benchmark suite: one command, a table and ``benchmarks/results.json``.
 
-    python -m benchmarks [--lines 3000000] [--spawn-lines 300000] [--repeats 3]
+    python -m benchmarks [--lines 3000000] [--spawn-lines 300000 ...] [--repeats 3]
                          [--big-mb 1000] [--stats-events 10000000] [--capture-runs 5]
                          [--baseline CHECKOUT]
 
 1. Generates the logs (``gen_log.py``: real strace output of ``seed/ioloop.c``
    and ``seed/spawn.c``, replicated): ``--lines`` lines of the byte-mover mix
-   with ``-yy`` and without, ``--spawn-lines`` of the process-heavy one (many
-   short-lived processes, iomonitor's own strace flags), and one of about
+   with ``-yy`` and without (``--lines 0`` skips them), ``--spawn-lines`` of
+   the process-heavy one (many short-lived processes, iomonitor's own strace
+   flags; one log per size given, as start-up weighs on a small one), and one of about
    ``--big-mb`` MB for the memory check.
 2. Runs, as subprocesses, alternating, ``--repeats`` times each: the plain line
    loop and the one-regex-per-line parser (``yardsticks.py``), and
@@ -119,9 +120,13 @@ def bench_log(log: Path, work: Path, repeats: int, baseline: Path | None = None)
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="iomonitor benchmarks")
-    ap.add_argument("--lines", type=int, default=3_000_000)
+    ap.add_argument("--lines", type=int, default=3_000_000, help="byte-mover logs; 0 skips them")
     ap.add_argument(
-        "--spawn-lines", type=int, default=300_000, help="process-heavy log; 0 skips it"
+        "--spawn-lines",
+        type=int,
+        nargs="+",
+        default=[300_000],
+        help="process-heavy log(s), one per size given; 0 skips it",
     )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--big-mb", type=int, default=1000, help="0 skips the big log")
@@ -154,9 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     # (workload, -yy, -tt): the byte-mover mix with -yy -ttt, without -y and
     # with -tt, and the process-heavy log.
-    logs = [("ioloop", True, False, ns.lines), ("ioloop", False, True, ns.lines)]
-    if ns.spawn_lines:
-        logs.append(("spawn", True, False, ns.spawn_lines))
+    logs = (
+        [("ioloop", True, False, ns.lines), ("ioloop", False, True, ns.lines)] if ns.lines else []
+    )
+    logs += [("spawn", True, False, n) for n in ns.spawn_lines if n]
     for workload, yy, tt, lines in logs:
         name = "spawn" if workload == "spawn" else "yy" if yy else "plain-tt"
         log = work / f"bench-{name}-{lines}.log"

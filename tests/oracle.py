@@ -15,17 +15,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as pa
+from iomonitor.strace._core import path_kind as _path_kind
 
 from iomonitor.schema import CLONES, MMAPS, READS, WRITES
+from iomonitor.strace.argtext import _clean, _failed_call, _peek
 from iomonitor.strace.convert import Converter
 from iomonitor.strace.decode import parse_int, quoted_string, split_args, split_fd
-from iomonitor.strace.events import (
-    EventBuilder,
-    _clean,
-    _failed_call,
-    _path_kind,
-    _peek,
-)
+from iomonitor.strace.events import EventBuilder
 from iomonitor.strace.fdtable import STD_NAMES, OpenFile, Process
 from iomonitor.strace.parser import Record
 
@@ -282,8 +278,7 @@ def _on_execve(b: EventBuilder, proc: Process, rec: Record) -> None:
     )
     # execve gives the process its own table (unshare_files) before
     # closing the close-on-exec fds.
-    proc.fdt = proc.fdt.copy()
-    proc.fdt.exec()
+    proc.fdt = proc.fdt.exec()
     for other in b._groups[proc.tgid]:
         if other is not proc and other.end is None:
             other.end = rec.time

@@ -64,10 +64,9 @@ class FdTable:
             else:
                 del self.fds[fd]
 
-    def exec(self) -> None:
-        """execve: close-on-exec fds go away, the rest stays."""
-        for fd in [f for f, (_, cloexec) in self.fds.items() if cloexec]:
-            del self.fds[fd]
+    def exec(self) -> FdTable:
+        """The table after execve: its own (execve unshares it), close-on-exec fds gone."""
+        return FdTable({fd: entry for fd, entry in self.fds.items() if not entry[1]})
 
     def check(self) -> None:
         """Self-check of the invariants; tests call it after every scenario."""

@@ -299,7 +299,7 @@ OPEN_MMAP_DUP = [
     ("C", '400 1795780000.000026 read(5, "x", 1) = 1'),
     # Every shape of these calls is read by the one handler in the core:
     # open/creat, openat2, a dirfd, mmap2, a length in hex, a split call
-    # (joined by the Python side, then handed to the same handler).
+    # (held and joined in the core, a marker of another process between).
     ("C", '400 1795780000.000027 open("/etc", O_RDONLY|O_DIRECTORY|O_CLOEXEC) = 13'),
     ("C", '400 1795780000.000028 creat("c\\x41", 0644) = 14'),
     ("C", '400 1795780000.000029 openat2(AT_FDCWD, "o2", {flags=O_RDONLY, mode=0}, 24) = 15'),
@@ -308,9 +308,9 @@ OPEN_MMAP_DUP = [
     ("C", '400 1795780000.000032 open("/etc/gone", O_RDONLY) = -1 ENOENT (No such file)'),
     ("C", '400 1795780000.000033 read(14, "x", 1) = 1'),
     ("C", '400 1795780000.000034 read(15, "x", 1) = 1'),
-    ("Py", '400 1795780000.000035 openat(AT_FDCWD, "/s", O_RDONLY <unfinished ...>'),
+    ("C", '400 1795780000.000035 openat(AT_FDCWD, "/s", O_RDONLY <unfinished ...>'),
     ("Py", "401 1795780000.000036 +++ exited with 0 +++"),
-    ("Py", "400 1795780000.000037 <... openat resumed>) = 17"),
+    ("C", "400 1795780000.000037 <... openat resumed>) = 17"),
     ("C", "400 1795780000.000038 dup(17) = 18"),
     ("C", '400 1795780000.000039 read(18, "x", 1) = 1'),
 ]
@@ -353,6 +353,80 @@ def test_core_reads_open_mmap_dup_as_the_oracle_does() -> None:
         ("/home/u/nope", "ENOENT"),
         ("d", "EBADF"),
         ("/etc/gone", "ENOENT"),
+    ]
+
+
+# Split fd calls, held and joined in the core as read/write halves are (clone
+# and exec halves go to the Python joiner): each odd end of a split call.
+SPLIT_FD_CALLS = [
+    ("Py", '600 1795780000.000001 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0'),
+    ("C", "600 1795780000.000002 pipe2([3<pipe:[80]>, 4<pipe:[80]>], 0) = 0"),
+    ("C", "600 1795780000.000003 clone(child_stack=NULL, flags=SIGCHLD) = 601"),
+    # dup2 of the parent and the child's halves, interleaved.
+    ("C", "600 1795780000.000004 dup2(4<pipe:[80]>, 1 <unfinished ...>"),
+    ("C", "601 1795780000.000005 dup2(3<pipe:[80]>, 0 <unfinished ...>"),
+    ("C", "600 1795780000.000006 <... dup2 resumed>) = 1<pipe:[80]>"),
+    ("C", "601 1795780000.000007 <... dup2 resumed>) = 0<pipe:[80]>"),
+    ("C", '600 1795780000.000008 write(1<pipe:[80]>, "x", 1) = 1'),
+    ("C", '601 1795780000.000009 read(0<pipe:[80]>, "x", 1) = 1'),
+    # A failed open, split; an open split where the path is in the second half.
+    ("C", '600 1795780000.000010 openat(AT_FDCWD, "/no/such", O_RDONLY <unfinished ...>'),
+    ("C", "600 1795780000.000011 <... openat resumed>) = -1 ENOENT (No such file or directory)"),
+    ("C", "601 1795780000.000012 openat(AT_FDCWD,  <unfinished ...>"),
+    ("C", '601 1795780000.000013 <... openat resumed>"/etc/hosts", O_RDONLY) = 5</etc/hosts>'),
+    ("C", '601 1795780000.000014 read(5</etc/hosts>, "x", 1) = 1'),
+    # pipe2 and socket split; IPv6 and unix socket decorations.
+    ("C", "600 1795780000.000015 pipe2( <unfinished ...>"),
+    ("C", "600 1795780000.000016 <... pipe2 resumed>[6<pipe:[81]>, 7<pipe:[81]>], O_CLOEXEC) = 0"),
+    ("C", '600 1795780000.000017 write(7<pipe:[81]>, "ab", 2) = 2'),
+    ("C", "601 1795780000.000018 socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP <unfinished ...>"),
+    ("C", "601 1795780000.000019 <... socket resumed>) = 8<TCPv6:[90]>"),
+    ("C", "600 1795780000.000020 socket(AF_UNIX, SOCK_STREAM, 0 <unfinished ...>"),
+    ("C", "600 1795780000.000021 <... socket resumed>) = 9<UNIX:[91]>"),
+    ("C", "600 1795780000.000022 close(9<UNIX:[91]> <unfinished ...>"),
+    ("C", "600 1795780000.000023 <... close resumed>) = 0"),
+    # A split fcntl, a split mmap of a file.
+    ("C", "601 1795780000.000024 fcntl(5</etc/hosts>, F_DUPFD_CLOEXEC, 10 <unfinished ...>"),
+    ("C", "601 1795780000.000025 <... fcntl resumed>) = 10</etc/hosts>"),
+    (
+        "C",
+        "601 1795780000.000026 mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 10</etc/hosts>, 0 <unfinished ...>",
+    ),
+    ("C", "601 1795780000.000027 <... mmap resumed>) = 0x7f00"),
+    # The thread dies inside a split open: no fd, nothing counted.
+    ("C", '601 1795780000.000028 openat(AT_FDCWD, "/etc/x", O_RDONLY <unfinished ...>'),
+    ("C", "601 1795780000.000029 <... openat resumed>) = ?"),
+    ("C", "601 1795780000.000030 +++ exited with 0 +++"),
+    # A split dup2 whose end never comes (the log stops there).
+    ("C", "600 1795780000.000031 dup2(6<pipe:[81]>, 2 <unfinished ...>"),
+]
+
+
+def test_core_holds_and_joins_split_fd_calls_as_the_oracle_does() -> None:
+    data = "".join(line + "\n" for _, line in SPLIT_FD_CALLS).encode()
+    assert_same(data)
+    assert_same(data, cuts=list(range(0, len(data), 7)))
+    assert_same(data, chunk=3)
+    conv = Converter(mtime=1795780000.0)
+    for owner, line in SPLIT_FD_CALLS:
+        before = conv.core.own_lines
+        list(conv.feed_bytes(line.encode() + b"\n"))
+        assert (conv.core.own_lines > before) == (owner == "C"), line
+    conv.finish()
+    got = convert(table_converter(mtime=1795780000.0), data)
+    rows = list(
+        zip(*(got["events"][c] for c in ("pid", "fd", "dir", "bytes", "file")), strict=True)
+    )
+    assert rows == [
+        (600, 1, "W", 1, "pipe:[80]"),
+        (601, 0, "R", 1, "pipe:[80]"),
+        (601, 5, "R", 1, "/etc/hosts"),
+        (600, 7, "W", 2, "pipe:[81]"),
+        (601, 10, "M", 4096, "/etc/hosts"),
+    ]
+    errors = got["errors"]
+    assert list(zip(errors["pid"], errors["file"], errors["errno"], strict=True)) == [
+        (600, "/no/such", "ENOENT"),
     ]
 
 
