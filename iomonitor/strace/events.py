@@ -261,13 +261,19 @@ class EventBuilder(SocketCalls):
             elif d.vague:
                 pass
             elif d.kind in _SOCKET_KINDS:
+                # A table entry that is no socket at all (named from a damaged
+                # line, or an fd reused where the log does not show it) takes
+                # the decoration's name whole.
+                was_socket = of.kind in _SOCKET_KINDS
                 of.kind = d.kind
                 if d.local:
                     of.local = d.local
                 # strace caches socket details: a UDP socket bound before its
                 # connect keeps printing no peer. Keep the peer the table knows;
                 # a UNIX path learned from connect/bind beats a bare inode.
-                if d.peer_known and not (of.kind == "unix" and of.path and not d.unix_path):
+                if not was_socket or (
+                    d.peer_known and not (of.kind == "unix" and of.path and not d.unix_path)
+                ):
                     of.name, of.port = d.name, d.port
             elif of.name != d.name:
                 of.name, of.kind = d.name, d.kind

@@ -412,3 +412,23 @@ def test_deleted_marker_after_the_decoration_is_not_part_of_the_name():
         """
     )
     assert [r[4] for r in rows(ev)] == ["/memfd:buf", "/tmp/gone"]
+
+
+def test_a_socket_decoration_on_a_file_entry_names_the_socket():
+    """A table entry that is a file, decorated as a socket (the fd reused where the
+    log does not show it), takes the socket's name, not only its kind."""
+    ev, _ = convert(
+        """
+        10 1.0 execve("/bin/sh", ["sh"], 0x1 /* 1 var */) = 0
+        10 1.1 openat(AT_FDCWD, "/tmp/f07.txt", O_RDONLY) = 3</tmp/f07.txt>
+        10 1.2 read(3</tmp/f07.txt>, "ab", 2) = 2
+        10 1.3 recvmsg(3<UNIX-STREAM:[31812->31813]>, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="f", iov_len=1}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 1
+        10 1.4 read(3<UNIX-STREAM:[31812->31813]>, "g", 1) = 1
+        """
+    )
+    assert rows(ev) == [
+        (10, 3, "R", 2, "/tmp/f07.txt", None),
+        (10, 3, "R", 1, "unix:[31812]", None),
+        (10, 3, "R", 1, "unix:[31812]", None),
+    ]
+    assert ev.kind.tolist() == ["file", "unix", "unix"]
