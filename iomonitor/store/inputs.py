@@ -9,7 +9,9 @@ folders.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import gc
 import heapq
 import os
 import re
@@ -243,17 +245,44 @@ def convert_log(
     from iomonitor.strace.convert import Converter
 
     conv = Converter(date=date, mtime=log_mtime(path), cwd=cwd, on_call=on_call, chunk=sink.chunk)
-    try:
-        for chunk in feed_log(conv, path):
-            sink.write(chunk)
-        sink.write(conv.finish())
-        check_log(conv, path)
-    except BaseException:
-        sink.abort()
-        raise
-    meta = {"mode": "log", "source": str(path), **conv.counters()}
-    sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
+    with _young_collections_spaced():
+        try:
+            for chunk in feed_log(conv, path):
+                sink.write(chunk)
+            sink.write(conv.finish())
+            check_log(conv, path)
+        except BaseException:
+            sink.abort()
+            raise
+        meta = {"mode": "log", "source": str(path), **conv.counters()}
+        sink.close(conv.process_records(), conv.error_records(), meta, conv.exec_records())
     return meta
+
+
+#: Allocations between two young collections while a log is converted
+#: (the interpreter's default is 700).
+_GEN0_DURING_CONVERSION = 50_000
+
+
+@contextlib.contextmanager
+def _young_collections_spaced() -> Iterator[None]:
+    """Run the cyclic collector seldom while a log is converted, as it was after.
+
+    A conversion keeps what it builds (processes, fd tables, failed-call
+    keys) to the end and makes hardly any cycles, so every collection walks
+    live objects for nothing: on the 319 MB process-heavy log the collector
+    took 0.57-0.63 s of CPU at the default threshold, 0.18-0.23 s at this one.
+    It covers the writing of the footer too, where most collections fell;
+    raising it only around the core's feed saved a third as much, and
+    freezing the objects made at setup nothing more.
+    """
+    saved = gc.get_threshold()
+    if saved[0]:  # 0 is the collector turned off: left so
+        gc.set_threshold(max(saved[0], _GEN0_DURING_CONVERSION), *saved[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
 
 
 # --- datasets and several inputs ------------------------------------------------

@@ -29,7 +29,7 @@ import secrets
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -209,19 +209,19 @@ _INTS = ("int32", "Int32", "int64")
 def _rows_to_records(
     rows: Sequence[Mapping[str, Any]], columns: Sequence[schema.Column]
 ) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
-    for col in columns:
-        values = [row.get(col.name) for row in rows]
-        if col.spec.startswith("datetime64"):
-            # Seconds -> whole microseconds, as processes_frame rounds them.
-            out[col.name] = [None if v is None or v != v else round(v * 1e6) for v in values]
-        elif col.spec in _INTS:
-            out[col.name] = [None if v is None or v != v else int(v) for v in values]
-        elif col.spec == "boolean":
-            out[col.name] = [None if v is None else bool(v) for v in values]
-        else:
-            out[col.name] = [None if v is None or v != v else str(v) for v in values]
-    return out
+    return {col.name: _column([row.get(col.name) for row in rows], col.spec) for col in columns}
+
+
+def _column(values: Iterable[Any], spec: str) -> list[Any]:
+    """One column's values as the Parquet metadata keeps them (missing values as None)."""
+    if spec.startswith("datetime64"):
+        # Seconds -> whole microseconds, as processes_frame rounds them.
+        return [None if v is None or v != v else round(v * 1e6) for v in values]
+    if spec in _INTS:
+        return [None if v is None or v != v else int(v) for v in values]
+    if spec == "boolean":
+        return [None if v is None else bool(v) for v in values]
+    return [None if v is None or v != v else str(v) for v in values]
 
 
 def process_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
@@ -242,9 +242,31 @@ def process_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
     return _rows_to_records(rows, schema.PROCESS_SCHEMA)
 
 
-def error_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """The failed-calls table as the Parquet metadata stores it (see :func:`process_records`)."""
-    return _rows_to_records(rows, schema.ERROR_SCHEMA)
+def error_records(counts: Mapping[tuple, int]) -> dict[str, list[Any]]:
+    """The failed-calls table as the Parquet metadata stores it (see :func:`process_records`).
+
+    Parameters
+    ----------
+    counts : mapping
+        (pid, tgid, syscall, file, kind, errno) -> how many calls failed so,
+        as :class:`~iomonitor.strace._core.ErrorTally` counts them.
+
+    Returns
+    -------
+    dict
+        Column name -> values, in :data:`~iomonitor.schema.ERROR_SCHEMA`'s order.
+    """
+    # Straight from the tally's keys, column by column: a process-heavy log
+    # fails hundreds of thousands of distinct (process, path) opens, and a
+    # dict per row cost about a second there. Reading the keys by position
+    # allocates nothing the cyclic collector tracks (zip(*keys) would make an
+    # iterator per key, and with them full collections of a large heap).
+    out = {
+        col.name: _column([key[i] for key in counts], col.spec)
+        for i, col in enumerate(schema.ERROR_SCHEMA[:-1])
+    }
+    out[schema.ERROR_SCHEMA[-1].name] = list(counts.values())
+    return out
 
 
 def exec_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:

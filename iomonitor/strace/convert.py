@@ -233,7 +233,7 @@ class Converter:
         """Failed calls as records (:func:`iomonitor.store.writers.error_records`)."""
         from iomonitor.store.writers import error_records
 
-        return error_records(self.builder.error_rows())
+        return error_records(self.builder.tally.counts)
 
     def counters(self) -> dict[str, Any]:
         """The blind-spot counters for the trace metadata."""
