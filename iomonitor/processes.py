@@ -173,3 +173,35 @@ def tracees(tracer: int) -> list[tuple[int, int]]:
         except ValueError:
             continue
     return found
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie or a dead process does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in (b"Z", b"X")
+
+
+def kill_tree(pid: int) -> int:
+    """SIGKILL ``pid`` and every descendant it still has; return how many were signalled."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(name))
+    todo, seen = [pid], []
+    while todo:
+        one = todo.pop()
+        seen.append(one)
+        todo.extend(children.get(one, []))
+    for one in seen:
+        send_signal(one, signal.SIGKILL)
+    return len(seen)

@@ -43,7 +43,15 @@ from iomonitor.errors import (
     NoSuchProcessError,
     UsageError,
 )
-from iomonitor.processes import check_command, check_pids, from_terminal, send_signal, tracees
+from iomonitor.processes import (
+    alive,
+    check_command,
+    check_pids,
+    from_terminal,
+    kill_tree,
+    send_signal,
+    tracees,
+)
 from iomonitor.schema import TRACED_SYSCALLS
 from iomonitor.strace.command import (
     ATTACH_FAILED,
@@ -590,12 +598,12 @@ class StraceRunner:
             # strace exits with the command's status and re-raises the signal
             # that killed it (with core dumps off): -N here means signal N.
             self.exit_status = rc if rc >= 0 else 128 - rc
-            if self._stop_at is None and self._command_alive():
+            if self._stop_at is None and self._command_pid is not None and alive(self._command_pid):
                 # strace itself died (killed, crashed) while the command runs
                 # on: untraced, and under a seccomp filter with no tracer its
                 # traced calls now fail with ENOSYS. strace >= 6.2 ends such
                 # orphans itself (--kill-on-exit); do the same, then say so.
-                killed = self._kill_command_tree()
+                killed = kill_tree(self._command_pid)
                 how = f"killed by signal {-rc}" if rc < 0 else f"exit status {rc}"
                 self.exit_status = None
                 raise CaptureError(
@@ -606,39 +614,6 @@ class StraceRunner:
         self._stderr_done.wait(1.0)
         if self._stop_at is None and rc > 0 and self._complaints:
             raise classify(self._complaints, self.strace, None, self.pids, rc)
-
-    def _command_alive(self) -> bool:
-        pid = self._command_pid
-        if pid is None:
-            return False
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                state = f.read().rsplit(b")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return False
-        return state not in (b"Z", b"X")
-
-    def _kill_command_tree(self) -> int:
-        """SIGKILL the command and every descendant it still has; return how many."""
-        assert self._command_pid is not None
-        children: dict[int, list[int]] = {}
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{name}/stat", "rb") as f:
-                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(name))
-        todo, seen = [self._command_pid], []
-        while todo:
-            pid = todo.pop()
-            seen.append(pid)
-            todo.extend(children.get(pid, []))
-        for pid in seen:
-            send_signal(pid, signal.SIGKILL)
-        return len(seen)
 
     # -- stopping -----------------------------------------------------------------
 
