@@ -316,17 +316,22 @@ OPEN_MMAP_DUP = [
 ]
 
 
+def assert_owners(lines: list[tuple[str, str]]) -> None:
+    """Fed one at a time, each line marked C is the core's own, each marked Py the Python side's."""
+    conv = Converter(mtime=1795780000.0)
+    for owner, line in lines:
+        before = conv.core.own_lines
+        list(conv.feed_bytes(line.encode() + b"\n"))
+        assert (conv.core.own_lines > before) == (owner == "C"), line
+    conv.finish()
+
+
 def test_core_reads_open_mmap_dup_as_the_oracle_does() -> None:
     data = "".join(line + "\n" for _, line in OPEN_MMAP_DUP).encode()
     assert_same(data)
     assert_same(data, cuts=list(range(0, len(data), 5)))
     # And the lines marked C are the core's own (not handed to the Python side).
-    conv = Converter(mtime=1795780000.0)
-    for owner, line in OPEN_MMAP_DUP:
-        before = conv.core.own_lines
-        list(conv.feed_bytes(line.encode() + b"\n"))
-        assert (conv.core.own_lines > before) == (owner == "C"), line
-    conv.finish()
+    assert_owners(OPEN_MMAP_DUP)
     got = convert(table_converter(mtime=1795780000.0), data)
     rows = list(
         zip(*(got["events"][c] for c in ("fd", "dir", "bytes", "file", "kind")), strict=True)
@@ -407,12 +412,7 @@ def test_core_holds_and_joins_split_fd_calls_as_the_oracle_does() -> None:
     assert_same(data)
     assert_same(data, cuts=list(range(0, len(data), 7)))
     assert_same(data, chunk=3)
-    conv = Converter(mtime=1795780000.0)
-    for owner, line in SPLIT_FD_CALLS:
-        before = conv.core.own_lines
-        list(conv.feed_bytes(line.encode() + b"\n"))
-        assert (conv.core.own_lines > before) == (owner == "C"), line
-    conv.finish()
+    assert_owners(SPLIT_FD_CALLS)
     got = convert(table_converter(mtime=1795780000.0), data)
     rows = list(
         zip(*(got["events"][c] for c in ("pid", "fd", "dir", "bytes", "file")), strict=True)
@@ -456,12 +456,7 @@ def test_core_reads_exit_and_signal_markers_and_new_pipes_as_the_oracle_does() -
     conv = assert_same(data)
     assert conv.counters()["unseen_calls"] == 1  # the read 500 was in when it exited
     assert_same(data, cuts=list(range(0, len(data), 3)))
-    conv = Converter(mtime=1795780000.0)
-    for owner, line in MARKERS_PIPES:
-        before = conv.core.own_lines
-        list(conv.feed_bytes(line.encode() + b"\n"))
-        assert (conv.core.own_lines > before) == (owner == "C"), line
-    conv.finish()
+    assert_owners(MARKERS_PIPES)
     procs = convert(table_converter(mtime=1795780000.0), data)["processes"]
     codes = dict(zip(procs["pid"], procs["exit_code"], strict=True))
     assert codes[501] == 3 and codes[500] == -1 and codes[502] == 0
@@ -528,12 +523,7 @@ def test_core_reads_fcntl_pipes_close_range_and_cwd_as_the_oracle_does() -> None
     data = "".join(line + "\n" for _, line in FD_TABLE).encode()
     assert_same(data)
     assert_same(data, cuts=list(range(0, len(data), 4)))
-    conv = Converter(mtime=1795780000.0)
-    for owner, line in FD_TABLE:
-        before = conv.core.own_lines
-        list(conv.feed_bytes(line.encode() + b"\n"))
-        assert (conv.core.own_lines > before) == (owner == "C"), line
-    conv.finish()
+    assert_owners(FD_TABLE)
     got = convert(table_converter(mtime=1795780000.0), data)
     rows = list(zip(*(got["events"][c] for c in ("fd", "dir", "file", "kind")), strict=True))
     assert rows == [
