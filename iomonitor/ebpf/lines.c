@@ -169,10 +169,7 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 	case C_RECVFROM:
 		put_fd((int)a[0], &h->fd[0]);
 		put(", \"\", %llu, %s, ", a[2], (a[3] & MSG_PEEK) ? "MSG_PEEK" : "0");
-		if (h->ext_len)
-			put_sockaddr(ext, h->ext_len);
-		else
-			put("NULL");
+		put_sockaddr(ext, h->ext_len); /* "NULL" when the call named none */
 		put(", %u", h->ext_len);
 		break;
 	case C_MSG:
@@ -253,19 +250,13 @@ static int sys_line(const struct io_rec *h, const unsigned char *ext)
 	case C_ADDR:
 		put_fd((int)a[0], &h->fd[0]);
 		put(", ");
-		if (h->ext_len)
-			put_sockaddr(ext, h->ext_len);
-		else
-			put("NULL");
+		put_sockaddr(ext, h->ext_len); /* "NULL" when the call named none */
 		put(", %u", h->ext_len);
 		break;
 	case C_ACCEPT:
 		put_fd((int)a[0], &h->fd[0]);
 		put(", ");
-		if (h->ext_len)
-			put_sockaddr(ext, h->ext_len);
-		else
-			put("NULL");
+		put_sockaddr(ext, h->ext_len); /* "NULL" when the call named none */
 		put(", %s", h->ext_len ? "[16]" : "NULL");
 		if (!strcmp(nm, "accept4"))
 			put(", %s", (a[3] & SOCK_CLOEXEC) ? "SOCK_CLOEXEC" : "0");
