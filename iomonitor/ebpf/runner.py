@@ -40,6 +40,7 @@ from iomonitor.errors import (
     NoSuchProcessError,
     UsageError,
 )
+from iomonitor.logpipe import PIPE_SIZE
 from iomonitor.processes import (
     ProcessInfo,
     check_command,
@@ -48,7 +49,6 @@ from iomonitor.processes import (
     read_process,
     send_signal,
 )
-from iomonitor.strace.runner import PIPE_SIZE
 
 #: The loader built at install (see :mod:`iomonitor.ebpf.build`).
 LOADER = Path(__file__).resolve().parent / "_build" / "iomonitor-ebpf-loader"

@@ -22,8 +22,6 @@ How the pieces fit:
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import re
 import select
@@ -31,7 +29,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import termios
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +40,7 @@ from iomonitor.errors import (
     NoSuchProcessError,
     UsageError,
 )
+from iomonitor.logpipe import LogPipe
 from iomonitor.processes import (
     alive,
     check_command,
@@ -64,13 +62,6 @@ from iomonitor.strace.command import (
 
 #: -yy in run mode unless the caller decides; see benchmarks/decode_fds_cost.py.
 DEFAULT_DECODE_FDS = True
-
-#: A FIFO holds 64 KiB by default; a bigger one lets strace (and so the tracee)
-#: run on while the consumer is busy. 1 MiB is the unprivileged maximum.
-PIPE_SIZE = 1 << 20
-
-#: Bytes per read() of the FIFO: below malloc's mmap threshold.
-_READ_SIZE = 1 << 16
 
 #: strace writes every line to the FIFO on its own, so a reader that wakes up
 #: whenever the FIFO is readable gets a line or two per wake-up: on a program
@@ -205,10 +196,7 @@ class StraceRunner:
 
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmpdir: str | None = None
-        self._rfd = -1
-        self._wfd = -1
-        self._wake_r = -1
-        self._wake_w = -1
+        self._pipe: LogPipe | None = None
         self._buf = b""
         self._early: list[str] = []
         self._reading = False
@@ -307,18 +295,8 @@ class StraceRunner:
     def _start(self) -> None:
         self._tmpdir = tempfile.mkdtemp(prefix="iomonitor-")
         fifo = os.path.join(self._tmpdir, "strace.fifo")
-        os.mkfifo(fifo, 0o600)
-        # Our read end is open before strace starts, so strace's open() of the
-        # FIFO never blocks. Our own write end keeps reads from returning EOF
-        # before strace opens it; the end of the log is strace's exit instead,
-        # which also covers writers that outlive strace.
-        self._rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        self._wfd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        with contextlib.suppress(OSError):  # over the user's pipe quota: keep 64 KiB
-            fcntl.fcntl(self._rfd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-        size = fcntl.fcntl(self._rfd, fcntl.F_GETPIPE_SZ)
-        self._batch_wait = _BATCH_FILL * size / _STRACE_RATE
-        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._pipe = LogPipe.fifo(fifo)
+        self._batch_wait = _BATCH_FILL * self._pipe.size / _STRACE_RATE
         self.argv = self._build_argv(fifo)
         if self.mode == "run":
             # Same process group and terminal as the caller: the command stays
@@ -372,7 +350,7 @@ class StraceRunner:
             self._early.extend(self._read_lines())
             if self._early or exited:
                 break
-            self._wait_readable(0.05)
+            self._pipe.wait(0.05)
         if self._early:
             first = self._early[0]
             self._command_pid = _leading_int(first)
@@ -438,8 +416,8 @@ class StraceRunner:
         self._exited.set()
         with self._attach_cond:
             self._attach_cond.notify_all()
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")
+        if self._pipe is not None:
+            self._pipe.wake()
 
     def _escalate(self) -> None:
         assert self._stop_at is not None and self._proc is not None
@@ -451,20 +429,11 @@ class StraceRunner:
             # children forked meanwhile.
             for pid, _ in tracees(self._proc.pid):
                 send_signal(pid, signal.SIGKILL)
-        if waited >= self.kill_timeout and not self._fifo_backed_up():
+        if waited >= self.kill_timeout and not self._pipe.backed_up():
             # strace is not waiting for the consumer, yet still runs: stuck
             # (a detach waiting on a process in uninterruptible sleep). Killing
             # it is safe: the kernel detaches its tracees.
             send_signal(self._proc.pid, signal.SIGKILL)
-
-    def _fifo_backed_up(self) -> bool:
-        try:
-            size = fcntl.fcntl(self._rfd, fcntl.F_GETPIPE_SZ)
-            buf = bytearray(4)
-            fcntl.ioctl(self._rfd, termios.FIONREAD, buf)
-        except OSError:
-            return False
-        return int.from_bytes(buf, "little") > size // 2
 
     # -- reading ----------------------------------------------------------------
 
@@ -512,7 +481,7 @@ class StraceRunner:
         return self._iter_blocks(idle)
 
     def _claim(self) -> None:
-        if self._proc is None or self._rfd < 0:
+        if self._proc is None or self._pipe is None or self._pipe.closed:
             raise UsageError("read the lines inside the runner's with block")
         if self._reading:
             raise UsageError("the lines of a StraceRunner can be read only once")
@@ -540,12 +509,12 @@ class StraceRunner:
         if head:
             yield head
         while True:
-            if self._rfd < 0:  # the with block was left
+            if self._pipe.closed:  # the with block was left
                 return
             # Check before draining: once strace is reaped, all it wrote is in
             # the FIFO, so a drain that follows sees the whole log.
             exited = self._exited.is_set()
-            got = self._read_raw(drain=exited)
+            got = self._pipe.read(drain=exited)
             if got:
                 yield got
             if exited:
@@ -554,41 +523,20 @@ class StraceRunner:
                 time.sleep(self._batch_wait)
             if not got:
                 before = time.monotonic()
-                self._wait_readable(idle)
+                self._pipe.wait(idle)
                 if time.monotonic() - before >= idle:
                     yield b""
         self._finish()
 
-    def _read_raw(self, drain: bool = False) -> bytes:
-        """Read what the FIFO holds (all of it if ``drain``)."""
-        chunks = []
-        n = 0
-        while drain or n < PIPE_SIZE // _READ_SIZE:
-            try:
-                data = os.read(self._rfd, _READ_SIZE)
-            except BlockingIOError:
-                break
-            if not data:  # only without our write end, i.e. never
-                break
-            chunks.append(data)
-            n += 1
-        return b"".join(chunks)
-
     def _read_lines(self) -> list[str]:
         """Read what the FIFO holds now; return the complete lines (the rest waits)."""
-        buf = self._buf + self._read_raw()
+        buf = self._buf + self._pipe.read()
         cut = buf.rfind(b"\n")
         if cut < 0:
             self._buf = buf
             return []
         self._buf = buf[cut + 1 :]
         return buf[:cut].decode("utf-8", "surrogateescape").split("\n")
-
-    def _wait_readable(self, timeout: float) -> None:
-        ready, _, _ = select.select([self._rfd, self._wake_r], [], [], timeout)
-        if self._wake_r in ready:
-            with contextlib.suppress(OSError):
-                os.read(self._wake_r, 64)
 
     def _finish(self) -> None:
         assert self._proc is not None
@@ -690,8 +638,8 @@ class StraceRunner:
                 deadline = time.monotonic() + self.exit_timeout
                 while not self._exited.is_set() and time.monotonic() < deadline:
                     # Keep reading: strace blocked on a full FIFO never exits.
-                    self._discard()
-                    self._wait_readable(0.1)
+                    self._pipe.discard()
+                    self._pipe.wait(0.1)
                 if not self._exited.is_set():
                     if self.mode == "run":
                         for pid, _ in tracees(proc.pid):
@@ -707,21 +655,12 @@ class StraceRunner:
             if proc is not None and proc.stderr is not None:
                 proc.stderr.close()
         finally:
-            for name in ("_rfd", "_wfd", "_wake_r", "_wake_w"):
-                fd = getattr(self, name)
-                if fd >= 0:
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
-                    setattr(self, name, -1)
+            if self._pipe is not None:
+                self._pipe.close()
             if self._tmpdir is not None:
                 shutil.rmtree(self._tmpdir, ignore_errors=True)
                 self._tmpdir = None
             self._finished = True
-
-    def _discard(self) -> None:
-        with contextlib.suppress(OSError):
-            while os.read(self._rfd, _READ_SIZE):
-                pass
 
 
 # -- helpers --------------------------------------------------------------------
