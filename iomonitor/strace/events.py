@@ -219,10 +219,11 @@ class EventBuilder(SocketCalls):
         return best
 
     def _spawn(self, parent: Process, pid: int, call: str, args: str) -> Process:
-        flags = ""
+        flags: frozenset[str] = frozenset()
         if call in ("clone", "clone2", "clone3"):
             mf = _FLAGS.search(args)
-            flags = mf.group(1) if mf else ""
+            # Whole flag names: CLONE_PARENT_SETTID is not CLONE_PARENT.
+            flags = frozenset(mf.group(1).split("|")) if mf else flags
         fdt = parent.fdt if "CLONE_FILES" in flags else parent.fdt.copy()
         cwd = parent.cwd if "CLONE_FS" in flags else Cwd(parent.cwd.path)
         thread = "CLONE_THREAD" in flags
