@@ -266,16 +266,7 @@ def _on_execve(b: EventBuilder, proc: Process, rec: Record) -> None:
         proc.argv = shlex.join(argv)
     proc.argv_cut = cut
     b._exec_seen = True
-    b.exec_rows.append(
-        {
-            "pid": proc.pid,
-            "tgid": proc.tgid,
-            "time": rec.time,
-            "path": path,
-            "argv": proc.argv,
-            "argv_cut": cut,
-        }
-    )
+    b.record_exec(proc, rec.time, path, proc.argv, cut)
     # execve gives the process its own table (unshare_files) before
     # closing the close-on-exec fds.
     proc.fdt = proc.fdt.exec()

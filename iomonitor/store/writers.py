@@ -10,8 +10,8 @@ run never leaves half a file under the user's name.
 Sinks take events as the plain columns of the event builder, Arrow tables
 (:func:`iomonitor.columns.events_table`) or events DataFrames; each sink's
 :meth:`Sink.chunk` says which form it takes best, and a producer makes its
-chunks with it. The processes and failed calls come as records
-(:func:`process_records`) or DataFrames. pandas is never
+chunks with it. The processes and failed calls come as records (one list
+per column, as the converter gives them) or DataFrames. pandas is never
 imported here, and pyarrow only by the Parquet writers: a capture to CSV
 starts in a tenth of a second, one to Parquet without pandas' half second.
 """
@@ -25,11 +25,9 @@ import io
 import json
 import os
 import re
-import secrets
-import socket
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -201,77 +199,6 @@ def _table_to_records(frame: pd.DataFrame) -> dict[str, list]:
         else:
             out[col] = [None if (v is None or v is pd.NA or v != v) else v for v in s.tolist()]
     return out
-
-
-_INTS = ("int32", "Int32", "int64")
-
-
-def _rows_to_records(
-    rows: Sequence[Mapping[str, Any]], columns: Sequence[schema.Column]
-) -> dict[str, list[Any]]:
-    return {col.name: _column([row.get(col.name) for row in rows], col.spec) for col in columns}
-
-
-def _column(values: Iterable[Any], spec: str) -> list[Any]:
-    """One column's values as the Parquet metadata keeps them (missing values as None)."""
-    if spec.startswith("datetime64"):
-        # Seconds -> whole microseconds, as processes_frame rounds them.
-        return [None if v is None or v != v else round(v * 1e6) for v in values]
-    if spec in _INTS:
-        return [None if v is None or v != v else int(v) for v in values]
-    if spec == "boolean":
-        return [None if v is None else bool(v) for v in values]
-    return [None if v is None or v != v else str(v) for v in values]
-
-
-def process_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """The processes table as the Parquet metadata stores it: one list per column.
-
-    Parameters
-    ----------
-    rows : sequence of mapping
-        One mapping per process, as
-        :meth:`iomonitor.strace.events.EventBuilder.process_rows` gives them.
-
-    Returns
-    -------
-    dict
-        Column name -> values; times as whole microseconds since the epoch,
-        missing values as None.
-    """
-    return _rows_to_records(rows, schema.PROCESS_SCHEMA)
-
-
-def error_records(counts: Mapping[tuple, int]) -> dict[str, list[Any]]:
-    """The failed-calls table as the Parquet metadata stores it (see :func:`process_records`).
-
-    Parameters
-    ----------
-    counts : mapping
-        (pid, tgid, syscall, file, kind, errno) -> how many calls failed so,
-        as :class:`~iomonitor.strace._core.ErrorTally` counts them.
-
-    Returns
-    -------
-    dict
-        Column name -> values, in :data:`~iomonitor.schema.ERROR_SCHEMA`'s order.
-    """
-    # Straight from the tally's keys, column by column: a process-heavy log
-    # fails hundreds of thousands of distinct (process, path) opens, and a
-    # dict per row cost about a second there. Reading the keys by position
-    # allocates nothing the cyclic collector tracks (zip(*keys) would make an
-    # iterator per key, and with them full collections of a large heap).
-    out = {
-        col.name: _column([key[i] for key in counts], col.spec)
-        for i, col in enumerate(schema.ERROR_SCHEMA[:-1])
-    }
-    out[schema.ERROR_SCHEMA[-1].name] = list(counts.values())
-    return out
-
-
-def exec_records(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """The exec history as the Parquet metadata stores it (see :func:`process_records`)."""
-    return _rows_to_records(rows, schema.EXEC_SCHEMA)
 
 
 # --- sinks --------------------------------------------------------------------
@@ -591,6 +518,8 @@ def new_run_id(start: float | None = None) -> str:
         The start in UTC to the second, a dash and four random hex digits.
     """
     when = _dt.datetime.fromtimestamp(time.time() if start is None else start, _dt.UTC)
+    import secrets  # datasets only: hmac and hashlib cost a -i conversion 7 ms
+
     return f"{when:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
 
 
@@ -630,6 +559,8 @@ class DatasetSink(ParquetSink):
         self, root: str | os.PathLike[str], host: str | None = None, run: str | None = None
     ) -> None:
         self.root = Path(root)
+        import socket  # datasets only, as secrets
+
         self.host = socket.gethostname() if host is None else host
         self.run = run
         self.path: Path | None = None
@@ -647,6 +578,8 @@ class DatasetSink(ParquetSink):
             raise OutputError(str(root), exc.strerror or str(exc)) from exc
         # A name of its own, so that captures writing side by side never share
         # a temporary file; it is never used as such (see close).
+        import secrets
+
         super().__init__(folder / f"part-{secrets.token_hex(4)}.parquet")
 
     def _start(self, meta: dict[str, Any]) -> float:

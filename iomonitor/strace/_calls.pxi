@@ -8,7 +8,7 @@
 
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 
-from shlex import join as _shlex_join
+from shlex import quote as _shlex_quote
 
 from iomonitor.strace.decode import parse_int, quoted_string
 
@@ -25,6 +25,29 @@ _CALL_KINDS = {
     "execve": K_EXEC, "execveat": K_EXEC,
     "socket": K_SOCKET, "socketpair": K_SOCKETPAIR,
 }
+# Each argv word as a shell would quote it (shlex's quoting), kept: the
+# execs of a process-heavy log repeat the same few words, and quoting each
+# anew took a third of the Python time spent on an exec. Bounded, as a
+# trace of unique arguments would otherwise keep all of them.
+cdef dict _quoted = {}
+cdef Py_ssize_t _QUOTED_MAX = 4096
+
+
+cdef str _shlex_join(object argv):
+    cdef list out = []
+    cdef PyObject* found
+    for word in argv:
+        found = PyDict_GetItem(_quoted, word)
+        if found == NULL:
+            if len(_quoted) >= _QUOTED_MAX:
+                _quoted.clear()
+            q = _quoted[word] = _shlex_quote(word)
+            out.append(q)
+        else:
+            out.append(<object>found)
+    return " ".join(out)
+
+
 #: The calls whose one handler is in the core (whole lines and joined halves alike).
 CALL_HANDLERS = frozenset(_CALL_KINDS)
 

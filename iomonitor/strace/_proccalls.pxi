@@ -69,8 +69,7 @@ cdef int on_exec(Core core, Call* c, Args* g) except -1:
     proc.argv_cut = cut
     b._exec_seen = True
     t = None if isnan(c.t) else c.t
-    b.exec_rows.append({"pid": proc.pid, "tgid": proc.tgid, "time": t, "path": path,
-                        "argv": proc.argv, "argv_cut": cut})
+    b.record_exec(proc, t, path, proc.argv, cut)
     proc.fdt = proc.fdt.exec()
     core.fdgen += 1
     th = <Thread>c.th

@@ -199,41 +199,34 @@ class Converter:
 
     def processes(self) -> pd.DataFrame:
         """The processes table for everything seen so far."""
-        from iomonitor.trace import processes_frame
+        from iomonitor.trace import records_frame
 
-        self.core.sync()
-        return processes_frame(self.builder.process_rows())
+        return records_frame(self.process_records(), "processes")
 
     def errors(self) -> pd.DataFrame:
         """Failed byte-moving calls, counted."""
-        from iomonitor.trace import errors_frame
+        from iomonitor.trace import records_frame
 
-        return errors_frame(self.builder.error_rows())
+        return records_frame(self.error_records(), "errors")
 
     def execs(self) -> pd.DataFrame:
         """Every successful exec so far, in order."""
-        from iomonitor.trace import execs_frame
+        from iomonitor.trace import records_frame
 
-        return execs_frame(self.builder.exec_rows)
+        return records_frame(self.exec_records(), "execs")
 
     def exec_records(self) -> dict[str, list]:
-        """The exec history as records (:func:`iomonitor.store.writers.exec_records`)."""
-        from iomonitor.store.writers import exec_records
-
-        return exec_records(self.builder.exec_rows)
+        """The exec history as the Parquet metadata stores it (``EventBuilder.execs``)."""
+        return {name: list(values) for name, values in self.builder.execs.items()}
 
     def process_records(self) -> dict[str, list]:
-        """The processes table as records (:func:`iomonitor.store.writers.process_records`)."""
-        from iomonitor.store.writers import process_records
-
+        """The processes table as the Parquet metadata stores it."""
         self.core.sync()
-        return process_records(self.builder.process_rows())
+        return self.builder.process_records()
 
     def error_records(self) -> dict[str, list]:
-        """Failed calls as records (:func:`iomonitor.store.writers.error_records`)."""
-        from iomonitor.store.writers import error_records
-
-        return error_records(self.builder.tally.counts)
+        """Failed calls as the Parquet metadata stores them (``ErrorTally.records``)."""
+        return self.builder.tally.records()
 
     def counters(self) -> dict[str, Any]:
         """The blind-spot counters for the trace metadata."""

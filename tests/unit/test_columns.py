@@ -18,8 +18,9 @@ import pytest
 from iomonitor import schema
 from iomonitor.columns import ARROW_EVENTS, events_table
 from iomonitor.store import writers
-from iomonitor.store.writers import error_records, process_records
 from iomonitor.strace.convert import Converter
+from iomonitor.strace.events import EventBuilder
+from iomonitor.strace.fdtable import Cwd, FdTable, Process
 from iomonitor.trace import errors_frame, events_frame, processes_frame
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,11 +65,14 @@ def test_core_tables_equal_the_pandas_path_on_real_logs(log: Path) -> None:
         assert got.schema == want.schema
         assert got.equals(want)  # values, nulls and dictionaries alike
         assert events_table(cols).equals(got)
-    rows = conv.builder.process_rows()
+    rows = [
+        {c: getattr(pr, c) for c in schema.PROCESS_COLUMNS} for pr in conv.builder.procs.values()
+    ]
     assert len(rows) >= 1
-    assert process_records(rows) == writers._table_to_records(processes_frame(rows))
-    errs = conv.builder.error_rows()
-    assert error_records(conv.builder.tally.counts) == writers._table_to_records(errors_frame(errs))
+    assert conv.process_records() == writers._table_to_records(processes_frame(rows))
+    counts = conv.builder.tally.counts.items()
+    errs = [dict(zip(schema.ERROR_COLUMNS, (*k, n), strict=True)) for k, n in counts]
+    assert conv.error_records() == writers._table_to_records(errors_frame(errs))
 
 
 def _cols(**overrides: list) -> dict[str, list]:
@@ -122,13 +126,19 @@ def test_events_table_keeps_values_and_nulls() -> None:
 
 def test_records_of_processes_with_missing_values() -> None:
     rows = [
-        {"pid": 5, "ppid": None, "tgid": 5, "comm": None, "argv": None, "start": 1.25,
+        {"pid": 5, "ppid": None, "tgid": 5, "comm": None, "argv": None, "argv_cut": False, "start": 1.25,
          "end": None, "exit_code": None, "signal": "SIGKILL"},
-        {"pid": 6, "ppid": 5, "tgid": 5, "comm": "sh", "argv": "sh -c 'x'", "start": 2.0,
+        {"pid": 6, "ppid": 5, "tgid": 5, "comm": "sh", "argv": "sh -c 'x'", "argv_cut": True, "start": 2.0,
          "end": 3.25, "exit_code": 0, "signal": None},
     ]  # fmt: skip
-    got = process_records(rows)
+    builder = EventBuilder()
+    assert builder.process_records() == writers._table_to_records(processes_frame([]))
+    for row in rows:
+        proc = Process(row["pid"], row["tgid"], row["ppid"], FdTable(), Cwd(None))
+        for name in ("comm", "argv", "argv_cut", "start", "end", "exit_code", "signal"):
+            setattr(proc, name, row[name])
+        builder.procs[proc.pid] = proc
+    got = builder.process_records()
     assert got == writers._table_to_records(processes_frame(rows))
     assert got["start"] == [1_250_000, 2_000_000]
     assert got["ppid"] == [None, 5]
-    assert process_records([]) == writers._table_to_records(processes_frame([]))

@@ -89,6 +89,26 @@ def test_clone_files_shares_one_table():
     assert procs.loc[2, "tgid"] == 1
 
 
+def test_clone_parent_settid_is_not_clone_parent():
+    # CLONE_PARENT makes the child a sibling of its creator; CLONE_PARENT_SETTID
+    # (only where to write the child's tid) does not, on a whole line or when
+    # the child prints before its parent's clone returns.
+    _, conv = convert(
+        """
+        1 1.0 execve("/bin/p", ["p"], 0x1 /* 1 var */) = 0
+        1 1.1 clone(child_stack=0x1, flags=CLONE_VM|CLONE_PARENT_SETTID|SIGCHLD, parent_tid=[2]) = 2
+        2 1.2 clone(child_stack=NULL, flags=CLONE_PARENT|SIGCHLD) = 3
+        2 1.3 clone(child_stack=NULL, flags=CLONE_PARENT_SETTID|SIGCHLD <unfinished ...>
+        4 1.4 exit_group(0) = ?
+        2 1.5 <... clone resumed>, parent_tid=[4]) = 4
+        """
+    )
+    ppids = conv.processes().set_index("pid")["ppid"]
+    assert ppids.loc[2] == 1
+    assert ppids.loc[3] == 1
+    assert ppids.loc[4] == 2
+
+
 def test_vfork_child_printing_before_parent_returns_is_adopted():
     ev, conv = convert(
         """
