@@ -113,7 +113,7 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
         emit(rt.write(rt.top_rows(analysis.by_tree(trace), ns.top), ns.format, rt.tree_cells), out)
     elif ns.by:
         table = rt.top_rows(_totals(trace, ns.by, None, ns), ns.top)
-        emit(_write(table, ns.by, ns.format), out)
+        emit(rt.write(table, ns.format, rt.totals_cells), out)
     else:
         # One pass over the events; each table and the summary query its rows.
         totals = analysis.rollup(trace)
@@ -140,26 +140,10 @@ def _totals(data: Trace | analysis.Rollup, key: str, sockets: bool | None,
     return queries.totals(data, key, sockets=sockets, failed=not ns.dir)
 
 
-def _write(table: analysis.engine.Rows, key: str, fmt: str) -> str:
-    """One table of totals in ``fmt``; CSV and JSON write the numbers as :func:`analysis.by`."""
-    if fmt in ("csv", "json"):
-        from iomonitor.analysis.totals import totals_frame
-
-        return rt.write(totals_frame(table, key), fmt, rt.totals_cells)
-    return rt.write(table, fmt, rt.totals_cells)
-
-
 def _everything(head: dict[str, Any], tables: dict[str, Any], fmt: str) -> str:
     """The default view: the summary and every table."""
     if fmt == "json":
-        from iomonitor.analysis.overview import summary_series
-        from iomonitor.analysis.totals import totals_frame
-
-        series = summary_series(head)
-        doc = {"summary": json.loads(series.to_json(date_format="iso", date_unit="us"))}
-        keys = {title: key for title, (key, _) in SECTIONS.items()}
-        doc.update(
-            {title: rt.records(totals_frame(table, keys[title])) for title, table in tables.items()}
-        )
+        doc = {"summary": {name: rt.plain(value) for name, value in head.items()}}
+        doc.update({title: rt.plain_records(table) for title, table in tables.items()})
         return json.dumps(doc, indent=2) + "\n"
     return "\n".join([rt.summary_text(head, fmt), *rt.sections(tables, rt.totals_cells, fmt)])

@@ -321,9 +321,19 @@ sys.exit(status)
 """
 
 
-@pytest.mark.parametrize("args", [(), ("--format", "markdown"), ("--by", "peer")])
-def test_text_tables_import_no_pandas(capsys, tmp_path, args) -> None:
-    """The text views are the engine's rows written out: pandas is never imported for them.
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("--format", "markdown"),
+        ("--by", "peer"),
+        ("--format", "json"),
+        ("--by", "peer", "--format", "json"),
+        ("--by", "peer", "--format", "csv"),
+    ],
+)
+def test_stats_imports_no_pandas(capsys, tmp_path, args) -> None:
+    """The views are the engine's rows written out: pandas is never imported for them.
 
     The same command run here, where pandas is loaded, writes the same text.
     """
