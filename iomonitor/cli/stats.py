@@ -112,16 +112,17 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
     elif ns.by == "tree":
         emit(rt.write(rt.top_rows(analysis.by_tree(trace), ns.top), ns.format, rt.tree_cells), out)
     elif ns.by:
-        table = rt.top_rows(_totals(trace, ns.by, None, ns), ns.top)
+        table = _totals(trace, ns.by, None, ns)
         emit(rt.write(table, ns.format, rt.totals_cells), out)
     else:
         # One pass over the events; each table and the summary query its rows.
         totals = analysis.rollup(trace)
         tables = {title: _totals(totals, *how, ns) for title, how in SECTIONS.items()}
-        tops = {"file": tables["files"], "peer": tables["peers"], "process": tables["processes"]}
-        head = queries.headline(totals, tops)
-        shown = {title: rt.top_rows(table, ns.top) for title, table in tables.items()}
-        emit(_everything(head, shown, ns.format), out)
+        # The first row of a run's table is its top entry; over several runs the
+        # summary adds each name up over all of them.
+        tops = {key: tables[title] for title, (key, _) in SECTIONS.items() if key in queries.TOPS}
+        head = queries.headline(totals, None if totals.table.has_runs else tops)
+        emit(_everything(head, tables, ns.format), out)
     if given and not _events(trace):
         # An empty table is a true answer, but a typo in a filter must not pass for one.
         words = " ".join(f"--{name} {value}" for name, vs in given.items() for value in vs)
@@ -135,9 +136,10 @@ def _events(trace: Trace) -> int:
 
 def _totals(data: Trace | analysis.Rollup, key: str, sockets: bool | None,
             ns: argparse.Namespace) -> analysis.engine.Rows:  # fmt: skip
-    """One table of totals; socket traffic left out when ``sockets`` is False (peers show it)."""
+    """The first ``--top`` rows of a table of totals; socket traffic left out when
+    ``sockets`` is False (peers show it)."""
     # Failed calls have no direction, so with --dir their count is unknown, not zero.
-    return queries.totals(data, key, sockets=sockets, failed=not ns.dir)
+    return queries.totals(data, key, sockets=sockets, failed=not ns.dir, top=ns.top)
 
 
 def _everything(head: dict[str, Any], tables: dict[str, Any], fmt: str) -> str:

@@ -83,20 +83,10 @@ def markdown(cells: Cells) -> str:
     return "\n".join(lines) + "\n"
 
 
-def top_rows(table: Table, top: int) -> Table:
+def top_rows(table: pd.DataFrame, top: int) -> pd.DataFrame:
     """The first ``top`` rows (of each run, when there are runs); all for 0."""
     if not top:
         return table
-    if isinstance(table, Rows):
-        if "run" not in table.columns:
-            return table.head(top)
-        seen: dict[Any, int] = {}
-        kept = []
-        for run, row in zip(table["run"], table.data, strict=True):
-            seen[run] = seen.get(run, 0) + 1
-            if seen[run] <= top:
-                kept.append(row)
-        return Rows(table.columns, kept)
     if "run" in table.columns:
         return table.groupby("run", sort=False, observed=True).head(top).reset_index(drop=True)
     return table.head(top)
