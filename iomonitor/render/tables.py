@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
+import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -328,27 +329,12 @@ def _json_value(value: Any) -> str:
 
 _INF = float("inf")
 
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n",
-            "\r": "\\r", "\t": "\\t"}  # fmt: skip
-
 
 def _json_string(text: str) -> str:
-    """A JSON string as pandas writes it: ASCII only, ``/`` escaped, DEL left as is."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif code < 0x20:
-            out.append(f"\\u{code:04x}")
-        elif code < 0x80:
-            out.append(ch)
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            code -= 0x10000
-            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-    return '"' + "".join(out) + '"'
+    """A JSON string as pandas writes it: Python's ASCII-only escapes, but ``/`` escaped
+    and DEL (0x7f) left as it is."""
+    parts = (json.dumps(part)[1:-1].replace("/", "\\/") for part in text.split("\x7f"))
+    return '"' + "\x7f".join(parts) + '"'
 
 
 def json_float(value: float) -> str:

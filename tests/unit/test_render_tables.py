@@ -98,3 +98,11 @@ def test_json_floats_round_as_pandas_does() -> None:
     values += [1e16, 1e16 + 2, 9999999999999998.0, 1e-15, 0.0, 2**53, 1.00000000005]
     written = pd.Series(values).to_json(orient="values")[1:-1].split(",")
     assert [tables.json_float(v) for v in values] == written
+
+
+def test_every_character_is_escaped_as_pandas_escapes_it() -> None:
+    everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    names = [everything[i : i + 50000] for i in range(0, len(everything), 50000)]
+    rows = Rows(("name",), [(n,) for n in names])
+    frame = pd.DataFrame({"name": pd.Series(names, dtype="str")})
+    assert tables.json_text(rows) == frame.to_json(orient="records", indent=2)
