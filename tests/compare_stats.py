@@ -114,7 +114,7 @@ def make_corpus(folder: Path) -> None:
         "pid": [7, 7, 8, 8, 9, 9, 10, 10], "fd": [3] * n,
         "dir": ["R", "W", "R", "W", "M", "R", "W", "R"],
         "bytes": [2**60, 2**60, 3, 4, 5, 1, 2, 7],
-        "file": ["/tmp/é/ü", "/tmp/é/ü", "tab\there", "😀/x\"q'", "a,b", "/x/y", "10.0.0.1", "::1"],
+        "file": ["/srv/é/ü", "/srv/é/ü", "tab\there", "😀/x\"q'", "a,b", "/x/y", "10.0.0.1", "::1"],
         "port": [None, None, None, None, None, None, 80, 443],
         "syscall": ["read", "write", "pread64", "write", "mmap", "read", "sendto", "recvfrom"],
         "kind": ["file"] * 6 + ["tcp", "udp"], "tgid": [7, 7, 8, 8, 9, 9, 10, 10],

@@ -36,7 +36,7 @@ def test_markdown_escapes_bars_and_backslashes_in_names() -> None:
 _UTC = datetime.UTC
 _EDGES = [
     # (name, a count, a float, a nullable count, a time)
-    ("/tmp/é/ü", 1, 0.1 + 0.2, 4, datetime.datetime(2026, 1, 5, 10, 0, 0, 250000, tzinfo=_UTC)),
+    ("/srv/é/ü", 1, 0.1 + 0.2, 4, datetime.datetime(2026, 1, 5, 10, 0, 0, 250000, tzinfo=_UTC)),
     ("tab\there", 2**62, 1e16, None, datetime.datetime(2026, 1, 5, 10, 0, 1, tzinfo=_UTC)),
     ('😀 "q" a,b', -3, 1.5e16, 0, None),
     ("x\x7fy\x01", 0, float("nan"), 7, datetime.datetime(2026, 1, 5, 10, 0, 2, 1, tzinfo=_UTC)),
