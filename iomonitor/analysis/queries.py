@@ -125,6 +125,7 @@ def finish_sql(
     processes: str | None,
     socket_errors: bool = True,
     rw_calls: bool = False,
+    top: int = 0,
 ) -> str:
     """The SQL of a finished table of totals (as :func:`~iomonitor.analysis.by` gives it).
 
@@ -145,6 +146,10 @@ def finish_sql(
     rw_calls : bool
         Keep the count of R and W calls (``rw_calls``, after ``calls``), which
         sums over process subtrees need.
+    top : int
+        Only the first ``top`` rows of each run (0: all). The engine keeps
+        them as it sorts: a table of many names is not sorted whole nor
+        fetched.
     """
     runs = [k for k in keys if k == RUN]
     on = " AND ".join(f"p.{quote(k)} IS NOT DISTINCT FROM c.{quote(k)}" for k in keys)
@@ -191,7 +196,20 @@ def finish_sql(
         "write_bytes, mapped_bytes, read_bytes + write_bytes AS bytes, "
         "CASE WHEN rw_calls > 0 THEN (read_bytes + write_bytes)::DOUBLE / rw_calls END "
         f"AS mean_size, max_size, errors, {TIME}, first, last FROM (SELECT *, "
-        f"read_bytes + write_bytes AS bytes{named} FROM {source}) ORDER BY {', '.join(order)}"
+        f"read_bytes + write_bytes AS bytes{named} FROM {source})" + _first(top, runs, order)
+    )
+
+
+def _first(top: int, runs: list[str], order: list[str]) -> str:
+    """ORDER BY ``order``, keeping the first ``top`` rows of each run (all for 0)."""
+    if not top:
+        return f" ORDER BY {', '.join(order)}"
+    if not runs:
+        return f" ORDER BY {', '.join(order)} LIMIT {int(top)}"
+    rank = ", ".join(order[len(runs) :])
+    return (
+        f" QUALIFY row_number() OVER (PARTITION BY {', '.join(map(quote, runs))} ORDER BY {rank})"
+        f" <= {int(top)} ORDER BY {', '.join(order)}"
     )
 
 
@@ -247,19 +265,21 @@ def totals(
     *,
     sockets: bool | None = None,
     failed: bool = True,
+    top: int = 0,
 ) -> Rows:
     """The table of :func:`~iomonitor.analysis.by` as rows, for a trace or a rollup of one.
 
     ``sockets`` as for :func:`~iomonitor.analysis.sums`; False also leaves
     the failed calls on sockets out. ``failed`` False leaves the failed
-    calls unknown (NULL), as when their direction cannot be told.
+    calls unknown (NULL), as when their direction cannot be told. ``top``
+    keeps the first rows of each run (0: all).
     """
     trace = data.trace if isinstance(data, Rollup) else data
     scan, parts, keys = sums_scan(data, key, sockets)
     held = isinstance(trace, Trace) and failed
     errors = trace.table("errors") if held else None
     processes = trace.table("processes") if held else None
-    sql = finished(scan, parts, key, keys, errors, processes, sockets is not False, held)
+    sql = finished(scan, parts, key, keys, errors, processes, sockets is not False, held, top=top)
     return scan.rows(sql)
 
 
@@ -273,6 +293,7 @@ def finished(
     socket_errors: bool = True,
     failed: bool = True,
     rw_calls: bool = False,
+    top: int = 0,
 ) -> str:
     """:func:`finish_sql` with the side tables attached to ``scan``'s engine.
 
@@ -284,7 +305,7 @@ def finished(
     if failed:
         names = scan.attach(errors, ERROR_COLUMNS) or _NO_ERRORS
     procs = scan.attach(processes, PROCESS_COLUMNS) if key == "process" and failed else None
-    return finish_sql(parts, key, keys, names, procs, socket_errors, rw_calls)
+    return finish_sql(parts, key, keys, names, procs, socket_errors, rw_calls, top)
 
 
 #: A failed-calls table without a row (every count known to be zero).
@@ -314,10 +335,11 @@ TOPS: dict[str, bool | None] = {"file": False, "peer": None, "process": None}
 def headline(data: Trace | Rollup, tables: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The values of :func:`~iomonitor.analysis.summary`, as plain Python values.
 
-    ``tables`` holds finished tables of totals (rows or DataFrames) by
-    ``file`` (sockets left out), ``peer`` and ``process``, reused for the top
-    entries; the missing ones are made from the same pass over the events.
-    Times are :class:`datetime.datetime` in UTC.
+    ``tables`` holds finished tables of totals (rows or DataFrames, whole
+    or their first rows when they hold one run) by ``file`` (sockets left
+    out), ``peer`` and ``process``, reused for the top entries; the missing
+    ones are found from the same pass over the events. Times are
+    :class:`datetime.datetime` in UTC.
     """
     trace = data.trace if isinstance(data, Rollup) else data
     if not isinstance(trace, Trace):
@@ -351,13 +373,12 @@ def headline(data: Trace | Rollup, tables: Mapping[str, Any] | None = None) -> d
     for c in ("read_bytes", "write_bytes", "mapped_bytes"):
         out[c] = sum(r[c] for r in rows)
     out["bytes"] = out["read_bytes"] + out["write_bytes"]
-    if rows:
-        for name, sockets in TOPS.items():
-            if name not in given:
-                given[name] = totals(rolled_up, name, sockets=sockets, failed=False)
-    for name in TOPS:
+    for name, sockets in TOPS.items():
         table = given.get(name)
-        value, size = (None, None) if table is None or not len(table) else _top(table, name)
+        if table is not None:
+            value, size = _top(table, name) if len(table) else (None, None)
+        else:
+            value, size = _top_sql(rolled_up, name, sockets) if rows else (None, None)
         out[f"top_{name}"], out[f"top_{name}_bytes"] = value, size
     for name in BLIND_SPOTS:
         out[name] = _blind_spot(meta, name)
@@ -423,6 +444,20 @@ def _ends(events: Scan, rollup: Scan, rows: list[dict[str, Any]], runs: list[str
     by_run = dict(zip(found[RUN], found["end"], strict=True))
     for r in rows:
         r["end"] = by_run.get(r[RUN])
+
+
+def _top_sql(totals: Rollup, key: str, sockets: bool | None) -> tuple[Any, int | None]:
+    """:func:`_top` of the table of totals by ``key``, found by the engine."""
+    scan, parts, keys = sums_scan(totals, key, sockets)
+    table = finish_sql(parts, key, keys, None, None, sockets is not False)
+    k = quote(key)
+    # Groups that only failed moved no byte; runs add up under their name.
+    found = scan.rows(
+        f"SELECT {k} AS name, sum(bytes)::BIGINT AS size FROM ({table}) WHERE calls > 0 "
+        f"GROUP BY {k} ORDER BY sum(bytes) DESC, sum(mapped_bytes) DESC, sum(calls) DESC, "
+        f"{k} ASC NULLS LAST LIMIT 1"
+    )
+    return (found.data[0][0], int(found.data[0][1])) if found.data else (None, None)
 
 
 def _top(table: Any, key: str) -> tuple[Any, int | None]:

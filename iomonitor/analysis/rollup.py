@@ -141,6 +141,13 @@ def rolled(data: Trace | pd.DataFrame | Rollup, columns: Iterable[str] | None, w
             raise UsageError(f"no key is made of the column(s) {', '.join(sorted(unknown))}")
         keys = [c for c in KEY_COLUMNS if c in wanted]
         scan = scan_of(data, (TIME, DT, DIR, BYTES, *keys), what)
-    group = ", ".join(quote(c) for c in [*([RUN] if scan.has_runs else []), *keys, DIR])
-    table = scan.keep(f"SELECT {group}, {_SQL} FROM {{events}} GROUP BY {group}")
+    runs = [scan.run_group] if scan.has_runs else []
+    group = ", ".join(quote(c) for c in [*runs, *keys, DIR])
+    # The rows name their run (the engine groups by the cheaper code when it has one).
+    named = ", ".join(quote(c) for c in [*keys, DIR])
+    if runs and scan.run_group != RUN:
+        named = f"{quote(scan.run_group)}::VARCHAR AS {RUN}, {named}"
+    elif runs:
+        named = group
+    table = scan.keep(f"SELECT {named}, {_SQL} FROM {{events}} GROUP BY {group}")
     return Rollup(data if isinstance(data, Trace) else None, table, tuple(keys))

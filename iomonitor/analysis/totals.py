@@ -29,7 +29,7 @@ from iomonitor.analysis._common import (
     run_columns,
     sort_rows,
 )
-from iomonitor.analysis.engine import Rows, Scan, quote
+from iomonitor.analysis.engine import Scan, quote
 from iomonitor.analysis.queries import TOTAL_COLUMNS, finished, sums_scan
 from iomonitor.analysis.rollup import Rollup, rolled
 from iomonitor.errors import UsageError
@@ -366,14 +366,6 @@ def finish(
     sql = finished(scan, "SELECT * FROM {events}", key, keys, errors, processes,
                    failed=errors is not None)  # fmt: skip
     return _finished_frame(scan.query(sql), key, keys)
-
-
-def totals_frame(rows: Rows, key: str) -> pd.DataFrame:
-    """Rows of :func:`iomonitor.analysis.queries.totals` as the DataFrame :func:`by` gives."""
-    frame = pd.DataFrame.from_records(rows.data, columns=list(rows.columns))
-    if key in ("pid", "tgid"):
-        frame[key] = frame[key].astype("int32")
-    return _finished_frame(frame, key, [])
 
 
 def _finished_frame(frame: pd.DataFrame, key: str, keys: list[str]) -> pd.DataFrame:

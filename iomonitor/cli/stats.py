@@ -112,16 +112,17 @@ def run(ns: argparse.Namespace, file: IO[str] | None = None) -> int:
     elif ns.by == "tree":
         emit(rt.write(rt.top_rows(analysis.by_tree(trace), ns.top), ns.format, rt.tree_cells), out)
     elif ns.by:
-        table = rt.top_rows(_totals(trace, ns.by, None, ns), ns.top)
-        emit(_write(table, ns.by, ns.format), out)
+        table = _totals(trace, ns.by, None, ns)
+        emit(rt.write(table, ns.format, rt.totals_cells), out)
     else:
         # One pass over the events; each table and the summary query its rows.
         totals = analysis.rollup(trace)
         tables = {title: _totals(totals, *how, ns) for title, how in SECTIONS.items()}
-        tops = {"file": tables["files"], "peer": tables["peers"], "process": tables["processes"]}
-        head = queries.headline(totals, tops)
-        shown = {title: rt.top_rows(table, ns.top) for title, table in tables.items()}
-        emit(_everything(head, shown, ns.format), out)
+        # The first row of a run's table is its top entry; over several runs the
+        # summary adds each name up over all of them.
+        tops = {key: tables[title] for title, (key, _) in SECTIONS.items() if key in queries.TOPS}
+        head = queries.headline(totals, None if totals.table.has_runs else tops)
+        emit(_everything(head, tables, ns.format), out)
     if given and not _events(trace):
         # An empty table is a true answer, but a typo in a filter must not pass for one.
         words = " ".join(f"--{name} {value}" for name, vs in given.items() for value in vs)
@@ -135,31 +136,16 @@ def _events(trace: Trace) -> int:
 
 def _totals(data: Trace | analysis.Rollup, key: str, sockets: bool | None,
             ns: argparse.Namespace) -> analysis.engine.Rows:  # fmt: skip
-    """One table of totals; socket traffic left out when ``sockets`` is False (peers show it)."""
+    """The first ``--top`` rows of a table of totals; socket traffic left out when
+    ``sockets`` is False (peers show it)."""
     # Failed calls have no direction, so with --dir their count is unknown, not zero.
-    return queries.totals(data, key, sockets=sockets, failed=not ns.dir)
-
-
-def _write(table: analysis.engine.Rows, key: str, fmt: str) -> str:
-    """One table of totals in ``fmt``; CSV and JSON write the numbers as :func:`analysis.by`."""
-    if fmt in ("csv", "json"):
-        from iomonitor.analysis.totals import totals_frame
-
-        return rt.write(totals_frame(table, key), fmt, rt.totals_cells)
-    return rt.write(table, fmt, rt.totals_cells)
+    return queries.totals(data, key, sockets=sockets, failed=not ns.dir, top=ns.top)
 
 
 def _everything(head: dict[str, Any], tables: dict[str, Any], fmt: str) -> str:
     """The default view: the summary and every table."""
     if fmt == "json":
-        from iomonitor.analysis.overview import summary_series
-        from iomonitor.analysis.totals import totals_frame
-
-        series = summary_series(head)
-        doc = {"summary": json.loads(series.to_json(date_format="iso", date_unit="us"))}
-        keys = {title: key for title, (key, _) in SECTIONS.items()}
-        doc.update(
-            {title: rt.records(totals_frame(table, keys[title])) for title, table in tables.items()}
-        )
+        doc = {"summary": {name: rt.plain(value) for name, value in head.items()}}
+        doc.update({title: rt.plain_records(table) for title, table in tables.items()})
         return json.dumps(doc, indent=2) + "\n"
     return "\n".join([rt.summary_text(head, fmt), *rt.sections(tables, rt.totals_cells, fmt)])

@@ -10,6 +10,9 @@ only the CLI writes it out.
 
 from __future__ import annotations
 
+import csv
+import datetime as _dt
+import io
 import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -81,32 +84,23 @@ def markdown(cells: Cells) -> str:
     return "\n".join(lines) + "\n"
 
 
-def top_rows(table: Table, top: int) -> Table:
+def top_rows(table: pd.DataFrame, top: int) -> pd.DataFrame:
     """The first ``top`` rows (of each run, when there are runs); all for 0."""
     if not top:
         return table
-    if isinstance(table, Rows):
-        if "run" not in table.columns:
-            return table.head(top)
-        seen: dict[Any, int] = {}
-        kept = []
-        for run, row in zip(table["run"], table.data, strict=True):
-            seen[run] = seen.get(run, 0) + 1
-            if seen[run] <= top:
-                kept.append(row)
-        return Rows(table.columns, kept)
     if "run" in table.columns:
         return table.groupby("run", sort=False, observed=True).head(top).reset_index(drop=True)
     return table.head(top)
 
 
-def records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows as JSON-ready records (times in ISO 8601, NaN as null)."""
-    return json.loads(table.to_json(orient="records", date_format="iso", date_unit="us"))
+def write(table: Table, fmt: str, cells: Callable[[Table], Cells]) -> str:
+    """One table in format ``fmt`` of :data:`FORMATS`; ``cells`` makes the text forms.
 
-
-def write(table: pd.DataFrame, fmt: str, cells: Callable[[pd.DataFrame], Cells]) -> str:
-    """One table in format ``fmt`` of :data:`FORMATS`; ``cells`` makes the text forms."""
+    The engine's rows are written without pandas, number for number as a
+    DataFrame of the same values is (:func:`csv_text`, :func:`json_text`).
+    """
+    if isinstance(table, Rows) and fmt in ("csv", "json"):
+        return csv_text(table) if fmt == "csv" else json_text(table) + "\n"
     if fmt == "csv":
         return table.to_csv(index=False)
     if fmt == "json":
@@ -244,3 +238,131 @@ def summary_text(head: pd.Series | dict[str, Any], fmt: str) -> str:
     if fmt == "markdown":
         return "## Summary\n" + markdown(cells)
     return "Summary\n" + text_table(cells, header=False)
+
+
+# -- CSV and JSON of the engine's rows -----------------------------------------------------
+# The CSV and JSON the command line writes were first written by pandas, and scripts read
+# them: the writers below keep its forms exactly (a test compares them with pandas).
+
+
+def csv_text(rows: Rows) -> str:
+    """The rows as CSV, as ``DataFrame.to_csv(index=False)`` writes the same values.
+
+    Missing values are empty; floats are written shortest-exact (``repr``);
+    times as ``2026-01-05 10:00:00.250+00:00``, with the fewest decimals
+    (none, 3 or 6) that every time of the column needs.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(rows.columns)
+    columns = [_csv_column(rows[c]) for c in rows.columns]
+    writer.writerows(zip(*columns, strict=True))
+    return out.getvalue()
+
+
+def _csv_column(values: list[Any]) -> list[str]:
+    stamps = [v for v in values if isinstance(v, _dt.datetime)]
+    if not stamps:
+        return ["" if v is None or v != v else repr(v) if isinstance(v, float) else str(v)
+                for v in values]  # fmt: skip
+    micros = {v.microsecond for v in stamps}
+    decimals = 6 if any(us % 1000 for us in micros) else 3 if any(micros) else 0
+    return ["" if v is None else _clock(v, " ", decimals) + "+00:00" for v in values]
+
+
+def _clock(stamp: _dt.datetime, sep: str, decimals: int) -> str:
+    """A time in UTC as ``YYYY-MM-DD<sep>HH:MM:SS`` with ``decimals`` digits of the second."""
+    t = stamp.astimezone(_dt.UTC) if stamp.tzinfo is not None else stamp
+    text = f"{t.year:04d}-{t.month:02d}-{t.day:02d}{sep}{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+    return text + f".{t.microsecond:06d}"[: decimals + 1] if decimals else text
+
+
+def json_text(rows: Rows) -> str:
+    """The rows as a JSON list of records, as pandas writes the same values.
+
+    That is ``to_json(orient="records", date_format="iso", date_unit="us",
+    indent=2)``: no space after ``:``, ``/`` escaped, floats by
+    :func:`json_float`, times as ``2026-01-05T10:00:00.000000Z``.
+    """
+    if not rows.data:
+        return "[\n\n]"
+    keys = [_json_string(c) for c in rows.columns]
+    records = [
+        "  {\n"
+        + ",\n".join(f"    {k}:{_json_value(v)}" for k, v in zip(keys, row, strict=True))
+        + "\n  }"
+        for row in rows.data
+    ]
+    return "[\n" + ",\n".join(records) + "\n]"
+
+
+def plain(value: Any) -> Any:
+    """A value as pandas' JSON gives it back once read: a float rounded as :func:`json_float`
+    writes it, a time as its ISO text, NaN as None."""
+    if isinstance(value, float):
+        return None if value != value or value in (_INF, -_INF) else float(json_float(value))
+    if isinstance(value, _dt.datetime):
+        return _clock(value, "T", 6) + "Z"
+    return value
+
+
+def plain_records(rows: Rows) -> list[dict[str, Any]]:
+    """The rows as JSON-ready records: what pandas' JSON of the same values reads back as."""
+    return [{c: plain(v) for c, v in zip(rows.columns, row, strict=True)} for row in rows.data]
+
+
+def _json_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return _json_string(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "null" if value != value or value in (_INF, -_INF) else json_float(value)
+    if isinstance(value, _dt.datetime):
+        return '"' + _clock(value, "T", 6) + 'Z"'
+    raise TypeError(f"no JSON form for {type(value).__name__}")
+
+
+_INF = float("inf")
+
+
+def _json_string(text: str) -> str:
+    """A JSON string as pandas writes it: Python's ASCII-only escapes, but ``/`` escaped
+    and DEL (0x7f) left as it is."""
+    parts = (json.dumps(part)[1:-1].replace("/", "\\/") for part in text.split("\x7f"))
+    return '"' + "\x7f".join(parts) + '"'
+
+
+def json_float(value: float) -> str:
+    """A finite float as pandas' JSON writer gives it (``double_precision=10``).
+
+    Up to 1e16 it writes the whole part and at most ten decimals, the last
+    rounded half up only when the digit before is odd or the decimals are
+    all zero, trailing zeros dropped (``0.1 + 0.2`` -> ``0.3``, ``3.0`` ->
+    ``3.0``); above 1e16 and below 1e-15 it writes ten significant digits
+    in ``%g`` form (``1.5e+16``).
+
+    Examples
+    --------
+    >>> json_float(0.1 + 0.2), json_float(1e16), json_float(1.5e16), json_float(5e-11)
+    ('0.3', '10000000000000000.0', '1.5e+16', '0.0000000001')
+    """
+    size = abs(value)
+    sign = "-" if value < 0 else ""
+    if size > 1e16 or (size != 0 and size < 1e-15):
+        return sign + f"{size:.10g}"
+    whole = int(size)
+    # The same double operations as the writer, so that ties land the same way.
+    scaled = (size - whole) * 1e10
+    frac = int(scaled)
+    rest = scaled - frac
+    if rest > 0.5 or (rest == 0.5 and (frac == 0 or frac & 1)):
+        frac += 1
+    if frac >= 10**10:
+        frac, whole = 0, whole + 1
+    digits = f"{frac:010d}".rstrip("0") if frac else "0"
+    return f"{sign}{whole}.{digits}"

@@ -60,9 +60,10 @@ def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None, tz: Zone 
     >>> trace = scan("dataset/")  # doctest: +SKIP
     >>> analysis.by(trace, "file").head()  # doctest: +SKIP
     """
-    from iomonitor.analysis.engine import Scan
+    from iomonitor.analysis.engine import Scan, connect
 
     inputs = trace_inputs(*paths)
+    con = connect()
     converted = None
     files = []
     try:
@@ -82,15 +83,15 @@ def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None, tz: Zone 
 
                 convert_csv(item.path, sink, date, tz)
             files.append(target)
-        infos = [footer(f) for f in files]
+        infos = [footer(f, con) for f in files]
     except BaseException:
         if converted is not None:
             converted.remove()
         raise
     names = [item.name for item in inputs]
     if len(inputs) == 1:
-        return infos[0].replace(scan=Scan.of_parquet(files, keep=converted))
-    scan = Scan.of_parquet(files, runs=names, keep=converted)
+        return infos[0].replace(scan=Scan.of_parquet(files, keep=converted, con=con))
+    scan = Scan.of_parquet(files, runs=names, keep=converted, con=con)
     meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, infos, strict=True)}}
     return Trace(scan=scan, meta=meta, **combine_tables(infos, names))
 
@@ -117,16 +118,16 @@ def blob(metadata: dict[bytes, bytes] | None, path: Any) -> dict[str, Any]:
     return found_blob
 
 
-def footer(path: Path) -> Trace:
+def footer(path: Path, con: Any) -> Trace:
     """The processes, failed calls and metadata of a Parquet input, from its footer only.
 
-    The events are not read: the trace holds an empty scan's place until
-    :func:`scan` gives it the real one.
+    ``con`` is the engine's connection that reads it. The events are not
+    read: the trace holds an empty scan's place until :func:`scan` gives it
+    the real one.
     """
     import duckdb
 
     try:
-        con = duckdb.connect()
         rows = con.execute("SELECT key, value FROM parquet_kv_metadata(?)", [str(path)]).fetchall()
     except duckdb.Error as exc:
         raise InputError(str(path), f"not a readable Parquet file ({exc})") from exc

@@ -321,9 +321,19 @@ sys.exit(status)
 """
 
 
-@pytest.mark.parametrize("args", [(), ("--format", "markdown"), ("--by", "peer")])
-def test_text_tables_import_no_pandas(capsys, tmp_path, args) -> None:
-    """The text views are the engine's rows written out: pandas is never imported for them.
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("--format", "markdown"),
+        ("--by", "peer"),
+        ("--format", "json"),
+        ("--by", "peer", "--format", "json"),
+        ("--by", "peer", "--format", "csv"),
+    ],
+)
+def test_stats_imports_no_pandas(capsys, tmp_path, args) -> None:
+    """The views are the engine's rows written out: pandas is never imported for them.
 
     The same command run here, where pandas is loaded, writes the same text.
     """
@@ -346,3 +356,34 @@ def test_text_tables_import_no_pandas(capsys, tmp_path, args) -> None:
     assert text == out
     assert "10.1.2.3:5432" in text
     assert ("/data/big.bin" in text) == ("--by" not in args)
+
+
+def test_top_entries_of_several_runs_add_each_name_up_over_the_runs(capsys, tmp_path) -> None:
+    """Each run's table shows its own first rows; the summary's top file sums all runs.
+
+    Run a reads x most, run b reads y most; over both, y (16 bytes) beats x (11).
+    """
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    make_trace(
+        [
+            (1.0, 0.1, 10, 3, "R", 10, "/x", None, "read", "file", 10, "app"),
+            (1.1, 0.1, 10, 3, "R", 8, "/y", None, "read", "file", 10, "app"),
+        ]
+    ).save(a)
+    make_trace([(1.0, 0.1, 10, 3, "R", 8, "/y", None, "read", "file", 10, "app"),
+                (1.1, 0.1, 10, 3, "R", 1, "/x", None, "read", "file", 10, "app")]).save(b)  # fmt: skip
+    rc, out, _ = stats(capsys, "--top", "1", "--format", "json", str(a), str(b))
+    doc = json.loads(out)
+    assert rc == 0
+    assert (doc["summary"]["top_file"], doc["summary"]["top_file_bytes"]) == ("/y", 16)
+    assert [(r["run"], r["file"], r["bytes"]) for r in doc["files"]] == [
+        (str(a), "/x", 10),
+        (str(b), "/y", 8),
+    ]
+    # The whole tables (no --top) give the same summary.
+    rc, out, _ = stats(capsys, "--top", "0", "--format", "json", str(a), str(b))
+    assert json.loads(out)["summary"] == doc["summary"]
+    # Each run: /x, /y, and /data/missing, whose calls all failed.
+    assert sorted((r["run"], r["file"]) for r in json.loads(out)["files"]) == [
+        (run, f) for run in (str(a), str(b)) for f in ("/data/missing", "/x", "/y")
+    ]
