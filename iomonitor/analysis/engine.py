@@ -211,10 +211,8 @@ class Scan:
         dropped when the returned scan is gone.
         """
         name = f"events_{next(_names)}"
-        try:
+        with self._reading():
             self._con.execute(f"CREATE TEMP TABLE {name} AS {sql.replace('{events}', self._name)}")
-        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-            raise InputError(self.source, f"cannot be read ({exc})") from exc
         columns = [row[0] for row in self._con.sql(f"DESCRIBE {name}").fetchall()]
         kept = Scan(self._con, name, columns, None, self.runs, self.source, self._keep)
         weakref.finalize(kept, _drop, self._con, name)
@@ -228,18 +226,27 @@ class Scan:
         InputError
             When a file under the scan cannot be read (truncated, not Parquet).
         """
-        try:
+        with self._reading():
             return self._con.sql(sql.replace("{events}", self._name)).df()
-        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-            raise InputError(self.source, f"cannot be read ({exc})") from exc
 
     def rows(self, sql: str) -> Rows:
         """Run ``sql`` like :meth:`query`; the result as plain Python rows (no pandas)."""
-        try:
+        with self._reading():
             result = self._con.sql(sql.replace("{events}", self._name))
             return Rows(tuple(result.columns), result.fetchall())
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn the engine's complaints about the data under the scan into an InputError."""
+        try:
+            yield
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             raise InputError(self.source, f"cannot be read ({exc})") from exc
+        except duckdb.DataError as exc:
+            # e.g. byte counts whose total passes 2**63: the totals are 64-bit
+            # integers, as the schema's columns are.
+            said = str(exc).splitlines()[0]
+            raise InputError(self.source, f"holds numbers too large to add up ({said})") from exc
 
     def attach(self, table: Any, columns: Sequence[str]) -> str | None:
         """Give the engine a side table of the trace; the name to query it by.

@@ -387,3 +387,14 @@ def test_top_entries_of_several_runs_add_each_name_up_over_the_runs(capsys, tmp_
     assert sorted((r["run"], r["file"]) for r in json.loads(out)["files"]) == [
         (run, f) for run in (str(a), str(b)) for f in ("/data/missing", "/x", "/y")
     ]
+
+
+@pytest.mark.parametrize("args", [(), ("--by", "file", "--format", "json")])
+def test_byte_totals_past_64_bits_are_one_line_and_exit_3(capsys, tmp_path, args) -> None:
+    # Two calls of 2**62 bytes each: their total, 2**63, is no 64-bit integer.
+    rows = [(t, 0.001, 10, 3, "R", 2**62, "/big", None, "read", "file", 10, "app") for t in (1, 2)]
+    make_trace(rows).save(tmp_path / "big.parquet")
+    rc, out, err = stats(capsys, *args, str(tmp_path / "big.parquet"))
+    assert rc == 3 and out == ""
+    assert err.startswith(f"iomonitor: {tmp_path / 'big.parquet'}: holds numbers too large")
+    assert err.count("\n") == 1
