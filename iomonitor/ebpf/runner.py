@@ -437,9 +437,16 @@ class EbpfRunner:
 
     def _shutdown(self) -> None:
         try:
+            released = self._gofd < 0
+            if not released:
+                # Not started yet (the warm-up failed): the end of the go pipe
+                # tells the loader to give up once attached, and to detach
+                # itself, which a SIGTERM before its handler would not let it do.
+                os.close(self._gofd)
+                self._gofd = -1
             proc = self._proc
             if proc is not None and proc.poll() is None:
-                if not self._finished and not self._done:
+                if released and not self._finished and not self._done:
                     # Abandoned before the log ended: stop tracing now.
                     if self.mode == "run" and self._command_pid is not None:
                         send_signal(self._command_pid, signal.SIGKILL)

@@ -467,12 +467,16 @@ def test_warm_up_runs_before_the_command_starts(tmp_path) -> None:
     assert b"write(1" in log
 
     def failing() -> None:
+        time.sleep(0.5)  # the loader waits for the go by now
         raise RuntimeError("no warm-up")
 
     mark.unlink()
-    with pytest.raises(RuntimeError, match="no warm-up"), EbpfRunner(cmd, warm_up=failing):
+    runner = EbpfRunner(cmd, warm_up=failing)
+    runner.exit_timeout = 60  # its attach may wait for the detach of the capture above
+    with pytest.raises(RuntimeError, match="no warm-up"), runner:
         pass
-    time.sleep(0.5)
+    # The loader gave up on its own (exit status 9), not killed.
+    assert runner._proc is not None and runner._proc.wait(timeout=60) == 9
     assert not mark.exists()
 
 
