@@ -173,6 +173,31 @@ class Capture:
         """
         started = time.time()
         sink: Sink | _Collector | _Tap | None = None
+
+        def prepare() -> None:
+            nonlocal sink
+            from iomonitor.processes import read_exec
+            from iomonitor.strace.convert import Converter
+
+            sink = open_sink()
+            self.converter = Converter(
+                cwd=self.cwd,
+                on_call=self.on_call,
+                chunk=sink.chunk,
+                tracks_fds=True,
+                attached=not self.command,
+                command=self.command,
+                exec_source=read_exec,
+            )
+            if self.backend == "ebpf":
+                # The programs the loader traces never stop, so whatever
+                # iomonitor does meanwhile takes CPU from them: the first
+                # chunk's libraries (pyarrow, and pandas for a DataFrame sink)
+                # load now, while the kernel attaches, not on their first lines.
+                self.converter.take()
+
+        if self.backend == "ebpf":
+            self.runner.warm_up = prepare
         try:
             with self.runner:
                 # The duration counts from when the calls are traced: starting
@@ -182,22 +207,16 @@ class Capture:
                     self._timer = threading.Timer(self.duration, self.stop)
                     self._timer.daemon = True
                     self._timer.start()
-                # The command runs from here on. The writer's libraries load
-                # meanwhile, on the lines strace has buffered in its FIFO, so
-                # their import time overlaps the command instead of preceding it.
-                from iomonitor.processes import read_exec, read_process
-                from iomonitor.strace.convert import Converter
+                # The command runs from here on. Under strace the writer's
+                # libraries load meanwhile, on the lines strace has buffered in
+                # its FIFO, so their import time overlaps the command instead of
+                # preceding it (the command stops at each call anyway).
+                from iomonitor.processes import read_process
 
-                sink = open_sink()
-                conv = self.converter = Converter(
-                    cwd=self.cwd,
-                    on_call=self.on_call,
-                    chunk=sink.chunk,
-                    tracks_fds=True,
-                    attached=not self.command,
-                    command=self.command,
-                    exec_source=read_exec,
-                )
+                if sink is None:
+                    prepare()
+                conv = self.converter
+                assert sink is not None and conv is not None
                 # The processes attached to, as /proc shows them now that
                 # they are traced (whichever backend traces them).
                 found = (read_process(pid) for pid in self.pids or ())

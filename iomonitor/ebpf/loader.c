@@ -5,8 +5,13 @@
  * lines go through the same converter as strace's, so this file holds no
  * I/O semantics: it only prints what the kernel saw, in strace's words.
  *
- * usage: loader --out-fd N --status-fd N [--ring MB] -- command [args...]
- *        loader --out-fd N --status-fd N [--ring MB] --pid PID [--pid PID...]
+ * usage: loader --out-fd N --status-fd N [--go-fd N] [--ring MB] -- command [args...]
+ *        loader --out-fd N --status-fd N [--go-fd N] [--ring MB] --pid PID [--pid PID...]
+ *
+ * --go-fd: tracing starts (the command is started, or the processes are
+ * adopted) once a byte can be read from it, so that iomonitor loads its own
+ * libraries while the kernel verifies and attaches the programs, and not
+ * while the traced programs run beside it.
  *
  * --status-fd gets one line per event of the capture itself: "ready",
  * "child PID", "execfail ERRNO", "drops N" (all records lost: ring buffer full,
@@ -247,7 +252,7 @@ int main(int argc, char **argv)
 {
 	struct iomonitor_bpf *skel;
 	struct ring_buffer *ring = NULL;
-	int pids[64], npids = 0, i, err, go[2], efd[2];
+	int pids[64], npids = 0, i, err, go[2], efd[2], go_fd = -1;
 	char **cmd = NULL;
 	pid_t child = -1, parent = getppid();
 	int child_status = -1;
@@ -258,6 +263,8 @@ int main(int argc, char **argv)
 			out_fd = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--status-fd") && i + 1 < argc)
 			status_fd = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--go-fd") && i + 1 < argc)
+			go_fd = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--ring") && i + 1 < argc)
 			ring_mb = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--pid") && i + 1 < argc && npids < 64)
@@ -329,6 +336,15 @@ int main(int argc, char **argv)
 	} else {
 		signal(SIGINT, on_stop);
 		signal(SIGHUP, on_stop);
+	}
+	if (go_fd >= 0) {
+		char c;
+		ssize_t n;
+		while ((n = read(go_fd, &c, 1)) < 0 && errno == EINTR && !stop_requested)
+			;
+		close(go_fd);
+		if (n != 1) /* iomonitor gave up before tracing started */
+			return give_up(EXIT_BPF);
 	}
 	sample_offset();
 

@@ -30,7 +30,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -102,6 +102,11 @@ class EbpfRunner:
         (attach mode). Exactly one of ``command`` and ``pids`` is given.
     ring_mb : int, default RING_MB
         The ring buffer's size in MiB (a power of two).
+    warm_up : callable, optional
+        Called on entry while the kernel verifies and attaches the programs,
+        before anything is traced: the caller loads its libraries there, so
+        that their import does not compete for the CPUs with the traced
+        programs (their CPU time is what tracing costs them).
 
     Attributes
     ----------
@@ -134,6 +139,7 @@ class EbpfRunner:
         pids: Sequence[int] | None = None,
         *,
         ring_mb: int = RING_MB,
+        warm_up: Callable[[], object] | None = None,
     ) -> None:
         if (command is None) == (pids is None):
             raise UsageError("give either a command to trace or pids to attach to, not both")
@@ -149,6 +155,7 @@ class EbpfRunner:
             raise UsageError(f"the ring buffer size must be a power of two MiB, not {ring_mb}")
         self.mode = "run" if self.command is not None else "attach"
         self.ring_mb = ring_mb
+        self.warm_up = warm_up
         self.argv = self._build_argv(-1, -1)
         self.exit_status: int | None = None
         self.drops = 0
@@ -158,6 +165,7 @@ class EbpfRunner:
         self._proc: subprocess.Popen[bytes] | None = None
         self._rfd = -1
         self._sfd = -1
+        self._gofd = -1
         self._status_buf = b""
         self._reading = False
         self._finished = False
@@ -173,8 +181,10 @@ class EbpfRunner:
         """The loader's process id while it runs."""
         return self._proc.pid if self._proc is not None else None
 
-    def _build_argv(self, out_fd: int, status_fd: int) -> list[str]:
+    def _build_argv(self, out_fd: int, status_fd: int, go_fd: int = -1) -> list[str]:
         argv = [str(LOADER), "--out-fd", str(out_fd), "--status-fd", str(status_fd)]
+        if go_fd >= 0:
+            argv += ["--go-fd", str(go_fd)]
         argv += ["--ring", str(self.ring_mb)]
         if self.command is not None:
             return [*argv, "--", *self.command]
@@ -200,6 +210,9 @@ class EbpfRunner:
                     raise NoSuchProcessError(pid)
         try:
             self._start()
+            if self.warm_up is not None:
+                self.warm_up()
+            self._go()
             self._confirm_start()
         except BaseException:
             self._shutdown()
@@ -209,20 +222,23 @@ class EbpfRunner:
     def _start(self) -> None:
         self._rfd, out_w = os.pipe2(os.O_CLOEXEC)
         self._sfd, status_w = os.pipe2(os.O_CLOEXEC)
+        go_r, self._gofd = os.pipe2(os.O_CLOEXEC)
         with contextlib.suppress(OSError):  # over the user's pipe quota: keep 64 KiB
             fcntl.fcntl(self._rfd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-        self.argv = self._build_argv(out_w, status_w)
+        self.argv = self._build_argv(out_w, status_w, go_r)
         try:
             if self.mode == "run":
                 # The command runs in the caller's process group and terminal,
                 # with its streams, as under strace.
-                self._proc = subprocess.Popen(self.argv, pass_fds=(out_w, status_w), close_fds=True)
+                self._proc = subprocess.Popen(
+                    self.argv, pass_fds=(out_w, status_w, go_r), close_fds=True
+                )
             else:
                 # Own session: a terminal's Ctrl-C reaches iomonitor, which
                 # decides when to stop; the targets are left alone.
                 self._proc = subprocess.Popen(
                     self.argv,
-                    pass_fds=(out_w, status_w),
+                    pass_fds=(out_w, status_w, go_r),
                     stdin=subprocess.DEVNULL,
                     close_fds=True,
                     start_new_session=True,
@@ -230,8 +246,17 @@ class EbpfRunner:
         finally:
             os.close(out_w)
             os.close(status_w)
+            os.close(go_r)
         os.set_blocking(self._rfd, False)
         os.set_blocking(self._sfd, False)
+
+    def _go(self) -> None:
+        # The loader traces from here on; if it already failed, it says why
+        # on its status pipe, which _confirm_start reads.
+        with contextlib.suppress(OSError):
+            os.write(self._gofd, b"g")
+        os.close(self._gofd)
+        self._gofd = -1
 
     def _confirm_start(self) -> None:
         deadline = time.monotonic() + self.start_timeout
@@ -412,9 +437,16 @@ class EbpfRunner:
 
     def _shutdown(self) -> None:
         try:
+            released = self._gofd < 0
+            if not released:
+                # Not started yet (the warm-up failed): the end of the go pipe
+                # tells the loader to give up once attached, and to detach
+                # itself, which a SIGTERM before its handler would not let it do.
+                os.close(self._gofd)
+                self._gofd = -1
             proc = self._proc
             if proc is not None and proc.poll() is None:
-                if not self._finished and not self._done:
+                if released and not self._finished and not self._done:
                     # Abandoned before the log ended: stop tracing now.
                     if self.mode == "run" and self._command_pid is not None:
                         send_signal(self._command_pid, signal.SIGKILL)
@@ -429,7 +461,7 @@ class EbpfRunner:
                     send_signal(proc.pid, signal.SIGKILL)
                     proc.wait()
         finally:
-            for name in ("_rfd", "_sfd"):
+            for name in ("_rfd", "_sfd", "_gofd"):
                 fd = getattr(self, name)
                 if fd >= 0:
                     with contextlib.suppress(OSError):

@@ -448,6 +448,38 @@ def test_bad_interpreter_is_command_not_found_under_ebpf(tmp_path) -> None:
     assert runner.exit_status is None
 
 
+@needs_ebpf
+def test_warm_up_runs_before_the_command_starts(tmp_path) -> None:
+    """The command starts only once the warm-up has ended, and a failed warm-up runs nothing."""
+    mark = tmp_path / "started"
+    cmd = ["/bin/sh", "-c", f"echo -n x > {mark}"]
+    seen = []
+
+    def warm_up() -> None:
+        time.sleep(0.5)  # the loader has attached and would have started the command by now
+        seen.append(mark.exists())
+
+    runner = EbpfRunner(cmd, warm_up=warm_up)
+    with runner:
+        log = b"".join(runner.blocks())
+    assert seen == [False]
+    assert mark.read_bytes() == b"x" and runner.exit_status == 0
+    assert b"write(1" in log
+
+    def failing() -> None:
+        time.sleep(0.5)  # the loader waits for the go by now
+        raise RuntimeError("no warm-up")
+
+    mark.unlink()
+    runner = EbpfRunner(cmd, warm_up=failing)
+    runner.exit_timeout = 60  # its attach may wait for the detach of the capture above
+    with pytest.raises(RuntimeError, match="no warm-up"), runner:
+        pass
+    # The loader gave up on its own (exit status 9), not killed.
+    assert runner._proc is not None and runner._proc.wait(timeout=60) == 9
+    assert not mark.exists()
+
+
 def loaders_of(parent: int) -> list[int]:
     found = []
     for name in os.listdir("/proc"):
