@@ -23,7 +23,6 @@ How the pieces fit:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import select
 import signal
@@ -40,7 +39,7 @@ from iomonitor.errors import (
     NoSuchProcessError,
     UsageError,
 )
-from iomonitor.logpipe import PIPE_SIZE
+from iomonitor.logpipe import LogPipe
 from iomonitor.processes import (
     ProcessInfo,
     check_command,
@@ -57,7 +56,6 @@ LOADER = Path(__file__).resolve().parent / "_build" / "iomonitor-ebpf-loader"
 #: every record of 400,000 back-to-back calls here.
 RING_MB = 16
 
-_READ_SIZE = 1 << 16
 
 # Capability bits (linux/capability.h): CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF.
 _CAP_SYS_ADMIN, _CAP_PERFMON, _CAP_BPF = 21, 38, 39
@@ -163,7 +161,7 @@ class EbpfRunner:
         self.targets: list[ProcessInfo] = []
         self.stop_grace = 3.0
         self._proc: subprocess.Popen[bytes] | None = None
-        self._rfd = -1
+        self._pipe: LogPipe | None = None
         self._sfd = -1
         self._gofd = -1
         self._status_buf = b""
@@ -220,11 +218,9 @@ class EbpfRunner:
         return self
 
     def _start(self) -> None:
-        self._rfd, out_w = os.pipe2(os.O_CLOEXEC)
+        self._pipe, out_w = LogPipe.pipe()
         self._sfd, status_w = os.pipe2(os.O_CLOEXEC)
         go_r, self._gofd = os.pipe2(os.O_CLOEXEC)
-        with contextlib.suppress(OSError):  # over the user's pipe quota: keep 64 KiB
-            fcntl.fcntl(self._rfd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         self.argv = self._build_argv(out_w, status_w, go_r)
         try:
             if self.mode == "run":
@@ -247,7 +243,6 @@ class EbpfRunner:
             os.close(out_w)
             os.close(status_w)
             os.close(go_r)
-        os.set_blocking(self._rfd, False)
         os.set_blocking(self._sfd, False)
 
     def _go(self) -> None:
@@ -342,7 +337,7 @@ class EbpfRunner:
         idle : float, default 0.25
             Seconds without a byte after which an empty block is yielded.
         """
-        if self._proc is None or self._rfd < 0:
+        if self._proc is None or self._pipe is None or self._pipe.closed:
             raise UsageError("read the log inside the runner's with block")
         if self._reading:
             raise UsageError("the log of an EbpfRunner can be read only once")
@@ -351,8 +346,10 @@ class EbpfRunner:
 
     def _iter_blocks(self, idle: float) -> Iterator[bytes]:
         quiet = time.monotonic()
-        while self._rfd >= 0:
-            ready, _, _ = select.select([self._rfd], [], [], min(idle, 0.1))
+        pipe = self._pipe
+        assert pipe is not None
+        while not pipe.closed:
+            ready = pipe.wait(min(idle, 0.1))
             if self._stop_at is not None:
                 self._escalate()
             if not ready:
@@ -360,21 +357,11 @@ class EbpfRunner:
                     quiet = time.monotonic()
                     yield b""
                 continue
-            chunks = []
-            eof = False
-            for _ in range(PIPE_SIZE // _READ_SIZE):
-                try:
-                    data = os.read(self._rfd, _READ_SIZE)
-                except BlockingIOError:
-                    break
-                if not data:
-                    eof = True
-                    break
-                chunks.append(data)
-            if chunks:
+            got = pipe.read()
+            if got:
                 quiet = time.monotonic()
-                yield b"".join(chunks)
-            if eof:
+                yield got
+            if pipe.eof:
                 break
         self._finish()
 
@@ -461,7 +448,9 @@ class EbpfRunner:
                     send_signal(proc.pid, signal.SIGKILL)
                     proc.wait()
         finally:
-            for name in ("_rfd", "_sfd", "_gofd"):
+            if self._pipe is not None:
+                self._pipe.close()
+            for name in ("_sfd", "_gofd"):
                 fd = getattr(self, name)
                 if fd >= 0:
                     with contextlib.suppress(OSError):
