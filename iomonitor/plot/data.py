@@ -171,12 +171,21 @@ def collect(
     origins, last = _times(trace, runs, per_process)
     span = _span(runs, origins, last)
     series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError] = {}
-    for spec in specs:
-        width = _width(spec.interval, span, spec.target)
+    widths = [_width(spec.interval, span, spec.target) for spec in specs]
+    if specs:
+        # Every series from one pass over the events; the keys ranked from the
+        # rollup when there is one.
         try:
-            series[spec] = (analysis.bandwidth(trace, width, key=spec.key, top=spec.top), width)
+            tables = analysis.bandwidths(
+                trace,
+                [(w, s.key, s.top) for w, s in zip(widths, specs, strict=True)],
+                ranks=totals if isinstance(totals, analysis.Rollup) else None,
+            )
+            for spec, table, width in zip(specs, tables, widths, strict=True):
+                series[spec] = (table, width)
         except NoTimeError as exc:
-            series[spec] = exc  # the figure says why when it is drawn
+            for spec in specs:
+                series[spec] = exc  # the figure says why when it is drawn
     cols = ["run", "tgid", "comm", "start", "end"]
     lifetimes = _lifetimes(totals, runs, per_process) if lives else pd.DataFrame(columns=cols)
     data = FigureData(runs, origins, last, lifetimes, series)
