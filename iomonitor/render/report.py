@@ -349,21 +349,50 @@ def _figures(data: ReportData) -> str:
         )
     elif not data.has_sockets:
         parts.append('<p class="note">No socket I/O in this trace: no bandwidth by peer.</p>')
-    for title, caption, kind, args in FIGURES:
-        if kind in _TRANSFER_KINDS and not data.has_transfers:
-            continue
-        if args.get("by") == "peer" and not data.has_sockets:
-            continue
-        parts.append(f"<h3>{_e(title)}</h3>")
-        try:
-            fig = plot.KINDS[kind](data.figures, **args)
-        except UsageError as exc:
-            # A figure the data cannot support (e.g. latency without -T) says why.
-            parts.append(f'<p class="note">Not drawn: {_e(exc)}</p>')
-            continue
-        parts.append(_figure(fig, _e(caption), title))
-        del fig
-    return "\n".join(parts)
+    shown = [
+        i
+        for i, (_, _, kind, args) in enumerate(FIGURES)
+        if (data.has_transfers or kind not in _TRANSFER_KINDS)
+        and (data.has_sockets or args.get("by") != "peer")
+    ]
+    return "\n".join(parts + _drawn(data, shown))
+
+
+#: What the drawing processes draw from: set before they are forked, so each
+#: inherits it instead of being sent a copy.
+_DRAWING: list[ReportData] = []
+
+
+def _drawn(data: ReportData, shown: list[int]) -> list[str]:
+    """The HTML of each figure of :data:`FIGURES` in ``shown``, drawn in parallel.
+
+    Drawing is matplotlib's work in Python, one CPU per figure: the figures
+    are spread over one forked process per CPU (at most one per figure).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if not shown:
+        return []
+    workers = min(len(shown), len(os.sched_getaffinity(0)))
+    _DRAWING[:] = [data]
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_draw, shown))
+    finally:
+        _DRAWING.clear()
+
+
+def _draw(index: int) -> str:
+    """The heading and image of figure ``index`` of :data:`FIGURES` (in a drawing process)."""
+    title, caption, kind, args = FIGURES[index]
+    head = f"<h3>{_e(title)}</h3>"
+    try:
+        fig = plot.KINDS[kind](_DRAWING[0].figures, **args)
+    except UsageError as exc:
+        # A figure the data cannot support (e.g. latency without -T) says why.
+        return f'{head}\n<p class="note">Not drawn: {_e(exc)}</p>'
+    return f"{head}\n{_figure(fig, _e(caption), title)}"
 
 
 def _meta_value(key: str, value: Any) -> str:
