@@ -224,23 +224,23 @@ def _bucket_sums(
         for n, (key, top) in enumerate(labels):
             expr = _key_sql(key)
             if top:
-                text = _text_sql(key)
+                # Keys beyond the top are NULL, added up as one; a NULL key that is
+                # itself among the top is told apart from them by a flag.
                 listed = [v for v in tops[(key, top)] if v is not None]
-                kept = (
-                    " OR ".join(
-                        ([f"{text} IN ({', '.join(literal(v) for v in listed)})"] if listed else [])
-                        + ([f"{expr} IS NULL"] if None in tops[(key, top)] else [])
-                    )
-                    or "FALSE"
+                inner.append(
+                    f"CASE WHEN {_text_sql(key)} IN ({', '.join(map(literal, listed))})"
+                    f" THEN {expr} END AS _k{n}"
+                    if listed
+                    else f"NULL AS _k{n}"
                 )
-                inner.append(f"CASE WHEN {kept} THEN {expr} END AS _k{n}")
-                inner.append(f"NOT coalesce({kept}, FALSE) AS _o{n}")
-                outer += [f"_k{n}", f"_o{n}"]
-                grouped += [f"_k{n}", f"_o{n}"]
+                if None in tops[(key, top)]:
+                    inner.append(f"{expr} IS NULL AS _n{n}")
+                    outer.append(f"_n{n}")
+                    grouped.append(f"_n{n}")
             else:
                 inner.append(f"{expr} AS _k{n}")
-                outer.append(f"_k{n}")
-                grouped.append(f"_k{n}")
+            outer.append(f"_k{n}")
+            grouped.append(f"_k{n}")
             if key == "peer":
                 inner.append(f"{IS_SOCKET} AS _s{n}")
                 outer.append(f"_s{n}")
@@ -253,7 +253,7 @@ def _bucket_sums(
             cols = [*map(quote, runs), f"_b{asked[i].step}"]
             if asked[i].key is not None:
                 n = labels.index(asked[i].label)
-                cols += [f"_k{n}"] + ([f"_o{n}"] if asked[i].top else [])
+                cols += [f"_k{n}"] + ([f"_n{n}"] if f"_n{n}" in grouped else [])
                 cols += [f"_s{n}"] if asked[i].key == "peer" else []
             sets.setdefault(tuple(cols), []).append(i)
         sums = direction_sums({"read_bytes": READ, "write_bytes": WRITE})
@@ -286,7 +286,8 @@ def _one_request(
         n = labels.index(request.label)
         frame[request.key] = part[f"_k{n}"]
         if request.top:
-            frame["_other"] = part[f"_o{n}"]
+            other = part[f"_k{n}"].isna()
+            frame["_other"] = other & ~part[f"_n{n}"].astype(bool) if f"_n{n}" in part else other
         if request.key == "peer":
             keep = part[f"_s{n}"].to_numpy(dtype=bool)
     frame["read_bytes"] = part["read_bytes"]
