@@ -242,7 +242,7 @@ def _bucket_sums(
             outer.append(f"_k{n}")
             grouped.append(f"_k{n}")
             if key == "peer":
-                inner.append(f"{IS_SOCKET} AS _s{n}")
+                inner.append(f"coalesce({IS_SOCKET}, FALSE) AS _s{n}")
                 outer.append(f"_s{n}")
                 grouped.append(f"_s{n}")
         for step in family:
