@@ -13,7 +13,10 @@ process, alternating, ``--repeats`` times (medians reported):
 - beside each, its yardstick: the same aggregates written directly as DuckDB
   SQL over the same files, in a process that imports only duckdb and pandas
   (what iomonitor adds on top of the engine: its own start-up, labels,
-  failed-call joins, formatting and drawing);
+  failed-call joins, formatting and drawing). The yardsticks draw nothing:
+  the report's runs its 16 queries one after the other, its time series
+  grouped by every key (no top N), so its figure is the engine's cost of
+  the report's numbers without matplotlib, not a floor under the drawing;
 - ``stats`` on the 1,000-event trace (start-up cost).
 
 Wall time and peak resident memory of each command come from ``measure.py``.

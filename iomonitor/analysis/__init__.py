@@ -57,7 +57,7 @@ _PUBLIC = {
     "flow": "EDGE_COLUMNS NO_PROCESS flow_edges",
     "live": "LIVE_COLUMNS LiveTotals",
     "overview": "select summary",
-    "rates": "RATE_COLUMNS bandwidth",
+    "rates": "RATE_COLUMNS bandwidth bandwidths",
     "totals": "SUM_COLUMNS TREE_COLUMNS by by_tree finish process_names subtree sums",
 }
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names.split()}
@@ -108,6 +108,7 @@ __all__ = [
     "LiveTotals",
     "Rollup",
     "bandwidth",
+    "bandwidths",
     "by",
     "by_tree",
     "can_compare",

@@ -163,11 +163,7 @@ def latency(events: pd.DataFrame | Trace, key: str | None = "syscall") -> pd.Dat
     scan = scan_of(events, (DT, *(KEY_SOURCES[key] if key else ())), "latency")
     runs = [RUN] if scan.has_runs else []
     keys = [key] if key is not None else []
-    timed = scan.query(f"SELECT count(*) AS events, count({DT}) AS timed FROM {{events}}").iloc[0]
-    if timed["events"] and not timed["timed"]:
-        raise UsageError(
-            "no call has a duration (dt) in these events; the log was made without timing calls"
-        )
+    every = scan
     scan = scan.where(f"{DT} IS NOT NULL" + (f" AND {IS_SOCKET}" if key == "peer" else ""))
     picked = [quote(r) for r in runs] + [f"{_key_sql(k)} AS {quote(k)}" for k in keys]
     # One aggregate for all the percentiles: each quantile_cont holds its own
@@ -184,6 +180,13 @@ def latency(events: pd.DataFrame | Trace, key: str | None = "syscall") -> pd.Dat
     )
     if not picked:
         out = out[out["calls"] > 0]
+    if not len(out):
+        # No timed call: say why when there are calls (one more look, on this rare path only).
+        timed = every.query(f"SELECT count(*) AS n, count({DT}) AS t FROM {{events}}").iloc[0]
+        if timed["n"] and not timed["t"]:
+            raise UsageError(
+                "no call has a duration (dt) in these events; the log was made without timing calls"
+            )
     for c in [*runs, *keys]:
         out[c] = as_plain(out[c])
     out["calls"] = out["calls"].astype("int64")

@@ -11,7 +11,8 @@ from typing import Any
 import pandas as pd
 
 from iomonitor import analysis
-from iomonitor.analysis._common import check_key, check_top, to_timedelta
+from iomonitor.analysis._common import RUN, TIME, check_key, check_top, scan_of, to_timedelta
+from iomonitor.analysis.engine import quote
 from iomonitor.errors import NoTimeError, UsageError
 from iomonitor.plot._axes import _as_trace, _of_run, _runs
 from iomonitor.render.units import (
@@ -167,16 +168,28 @@ def collect(
         specs.append(spec)
     lives = "flow" in kinds or "timeline" in kinds
     runs = _runs(trace)
-    per_process = analysis.sums(totals, "tgid") if specs or lives else None
-    origins, last = _times(trace, runs, per_process)
+    per_process = analysis.sums(totals, "tgid") if lives else None
+    # Without lifetimes to draw, the time axis needs each run's first and last
+    # call only: the time column alone, not the totals of every process.
+    spans = per_process if per_process is not None else _spans(totals) if specs else None
+    origins, last = _times(trace, runs, spans)
     span = _span(runs, origins, last)
     series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError] = {}
-    for spec in specs:
-        width = _width(spec.interval, span, spec.target)
+    widths = [_width(spec.interval, span, spec.target) for spec in specs]
+    if specs:
+        # Every series from one pass over the events; the keys ranked from the
+        # rollup when there is one.
         try:
-            series[spec] = (analysis.bandwidth(trace, width, key=spec.key, top=spec.top), width)
+            tables = analysis.bandwidths(
+                trace,
+                [(w, s.key, s.top) for w, s in zip(widths, specs, strict=True)],
+                ranks=totals if isinstance(totals, analysis.Rollup) else None,
+            )
+            for spec, table, width in zip(specs, tables, widths, strict=True):
+                series[spec] = (table, width)
         except NoTimeError as exc:
-            series[spec] = exc  # the figure says why when it is drawn
+            for spec in specs:
+                series[spec] = exc  # the figure says why when it is drawn
     cols = ["run", "tgid", "comm", "start", "end"]
     lifetimes = _lifetimes(totals, runs, per_process) if lives else pd.DataFrame(columns=cols)
     data = FigureData(runs, origins, last, lifetimes, series)
@@ -192,15 +205,31 @@ def collect(
     return data
 
 
+def _spans(totals: Trace | analysis.Rollup) -> pd.DataFrame:
+    """``run`` (several runs), ``first`` and ``last``: the first and last call start of each run."""
+    if isinstance(totals, analysis.Rollup):
+        scan, first, last = totals.table, "first", "last"
+    else:
+        scan, first, last = scan_of(totals, (TIME,), "figures over time"), TIME, TIME
+    run = [quote(RUN)] if scan.has_runs else []
+    return scan.query(
+        f"SELECT {''.join(f'{r}, ' for r in run)}min({quote(first)}) AS first,"
+        f" max({quote(last)}) AS last FROM {{events}}" + (f" GROUP BY {run[0]}" if run else "")
+    )
+
+
 def _times(
-    trace: Trace, runs: list[Any], per_process: pd.DataFrame | None
+    trace: Trace, runs: list[Any], spans: pd.DataFrame | None
 ) -> tuple[dict[Any, pd.Timestamp | None], dict[Any, pd.Timestamp | None]]:
-    """Time zero (first process start or call) and last call of each run."""
+    """Time zero (first process start or call) and last call of each run.
+
+    ``spans`` holds ``first`` and ``last`` call starts, per run (and per process).
+    """
     procs = trace.processes
     origins: dict[Any, pd.Timestamp | None] = {}
     last: dict[Any, pd.Timestamp | None] = {}
     for run in runs:
-        mine = _of_run(per_process, run) if per_process is not None else None
+        mine = _of_run(spans, run) if spans is not None else None
         first = mine["first"].min() if mine is not None and len(mine) else None
         final = mine["last"].max() if mine is not None and len(mine) else None
         times = [first]

@@ -19,10 +19,7 @@ Examples
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
-import html
-import io
 import os
 import shlex
 from collections.abc import Callable
@@ -37,6 +34,9 @@ import iomonitor
 from iomonitor import analysis, plot, schema
 from iomonitor.analysis.queries import BLIND_SPOTS
 from iomonitor.errors import OutputError, UsageError
+from iomonitor.render.figures import FIGURES
+from iomonitor.render.figures import escape as _e
+from iomonitor.render.figures import section as _figures
 from iomonitor.render.units import (
     count_text,
     format_bytes,
@@ -97,11 +97,6 @@ figcaption { color: #555; font-size: 13px; margin-top: 4px; }
 # --- formatting ------------------------------------------------------------------
 
 
-def _e(value: Any) -> str:
-    """Escape anything for HTML text or attributes."""
-    return html.escape(printable(value), quote=True)
-
-
 def _known(write: Callable[[Any], str]) -> Callable[[Any], str]:
     """A cell writer of :mod:`iomonitor.render.units` that shows an unknown value as ``-``."""
     return lambda value: "-" if missing(value) else write(value)
@@ -136,16 +131,6 @@ def _table(
         border=0,
         classes=["data", f"lead{lead}", *extra_class.split()],
         na_rep="-",
-    )
-
-
-def _figure(fig: Any, caption: str, alt: str) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
-        f"<figcaption>{caption}</figcaption></figure>"
     )
 
 
@@ -277,93 +262,6 @@ def _syscalls(calls: pd.DataFrame, latency: Any, runs: list[str]) -> str:
     else:
         note = '<p class="note">No call has a duration: the log was made without -T.</p>'
     return note + _table(calls, columns, lead=len(runs) + 1)
-
-
-#: The figures of the page: title, caption, kind of :data:`iomonitor.plot.KINDS`, arguments.
-FIGURES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
-    (
-        "Data flow",
-        "Files and peers read (left), the processes (middle), and what they wrote "
-        "(right); edge widths grow with bytes. Pipes and UNIX sockets between two "
-        "traced processes are arcs from writer to reader.",
-        "flow",
-        {},
-    ),
-    (
-        "Timeline",
-        "One lane per process, the earliest on top: its lifetime (grey) and the bytes "
-        "it read (above the middle) and wrote (below), added up per time bucket.",
-        "timeline",
-        {},
-    ),
-    (
-        "Bandwidth by process",
-        "Bytes per second, stacked by program: reads above the axis, writes below.",
-        "bandwidth",
-        {"by": "process"},
-    ),
-    (
-        "Bandwidth by file",
-        "Bytes per second, stacked by file (sockets appear under their peer address).",
-        "bandwidth",
-        {"by": "file"},
-    ),
-    (
-        "Bandwidth by peer",
-        "Bytes per second on sockets, stacked by peer.",
-        "bandwidth",
-        {"by": "peer"},
-    ),
-    (
-        "Cumulative bytes by file",
-        "Bytes read and written so far, per file.",
-        "cumulative",
-        {"by": "file"},
-    ),
-    (
-        "Call sizes",
-        "How many read and write calls moved how many bytes (power-of-two buckets).",
-        "sizes",
-        {},
-    ),
-    (
-        "Latency",
-        "Time inside each kind of call: median to 90th percentile (thick), on to the "
-        "99th (thin), the mean (tick) and the slowest call (cross).",
-        "latency",
-        {},
-    ),
-)
-
-
-#: Figures drawn from read and write calls only: nothing to show without any.
-_TRANSFER_KINDS = frozenset({"flow", "bandwidth", "cumulative", "sizes"})
-
-
-def _figures(data: ReportData) -> str:
-    parts = []
-    if not data.has_transfers:
-        parts.append(
-            '<p class="note">No read or write calls in this trace: no data flow, '
-            "bandwidth, cumulative bytes or call sizes.</p>"
-        )
-    elif not data.has_sockets:
-        parts.append('<p class="note">No socket I/O in this trace: no bandwidth by peer.</p>')
-    for title, caption, kind, args in FIGURES:
-        if kind in _TRANSFER_KINDS and not data.has_transfers:
-            continue
-        if args.get("by") == "peer" and not data.has_sockets:
-            continue
-        parts.append(f"<h3>{_e(title)}</h3>")
-        try:
-            fig = plot.KINDS[kind](data.figures, **args)
-        except UsageError as exc:
-            # A figure the data cannot support (e.g. latency without -T) says why.
-            parts.append(f'<p class="note">Not drawn: {_e(exc)}</p>')
-            continue
-        parts.append(_figure(fig, _e(caption), title))
-        del fig
-    return "\n".join(parts)
 
 
 def _meta_value(key: str, value: Any) -> str:

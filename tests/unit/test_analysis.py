@@ -463,6 +463,32 @@ def test_bandwidth_rejects_negative_top(events: pd.DataFrame) -> None:
         analysis.bandwidth(events, "1s", key="file", top=-1)
 
 
+def test_bandwidths_in_one_pass_equal_each_table_alone(trace: Trace) -> None:
+    # Widths of one family (500 ms divides 1 s and 2 s) are summed in one pass,
+    # 300 ms has its own; keys ranked from a rollup or from the events alike.
+    asked = [("1s", "process", 1), ("500ms", "peer", 2), ("2s", "tgid", 0), ("1s", None, 0),
+             ("300ms", "file", 1), ("2s", "process", 1)]  # fmt: skip
+    alone = [analysis.bandwidth(trace, *a) for a in asked]
+    for got in (
+        analysis.bandwidths(trace, asked),
+        analysis.bandwidths(trace, asked, ranks=analysis.rollup(trace)),
+    ):
+        assert len(got) == len(asked)
+        for table, expected in zip(got, alone, strict=True):
+            assert_frame_equal(table, expected)
+    # The peer table holds sockets only; the top 2 by bytes and the rest as other.
+    assert set(alone[1]["peer"]) == {"10.0.0.1:443", "/run/sock", "other"}
+    assert alone[1]["read_bytes"].sum() == 3010 and alone[1]["write_bytes"].sum() == 160
+
+
+def test_bandwidths_keep_runs_apart_and_refuse_a_bad_request() -> None:
+    got = analysis.bandwidths(two_runs(), [("1s", None, 0), ("2s", "file", 1)])
+    assert_frame_equal(got[0], rates([(1, 10, 0), (1, 0, 3)], 1.0, run=["a", "b"]))
+    assert got[1]["run"].tolist() == ["a", "b"]
+    with pytest.raises(UsageError, match="top"):
+        analysis.bandwidths(two_runs(), [("1s", None, 0), ("1s", "file", -1)])
+
+
 # -- sizes ----------------------------------------------------------------------------
 
 

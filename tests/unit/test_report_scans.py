@@ -116,3 +116,43 @@ def test_a_rollup_table_is_dropped_when_the_rollup_is_gone() -> None:
     del totals
     gc.collect()
     assert kept not in tables()
+
+
+def test_every_time_series_of_the_report_is_one_pass_over_the_events(monkeypatch) -> None:
+    reads: list[str] = []
+    query = engine.Scan.query
+
+    def counted_query(self: engine.Scan, sql: str) -> pd.DataFrame:
+        reads.append(self._name)
+        return query(self, sql)
+
+    monkeypatch.setattr(engine.Scan, "query", counted_query)
+    trace = store.scan(DATA / "tcp_loopback.parquet")
+    totals = analysis.rollup(trace)
+    asked = [("10ms", "process", 8), ("10ms", "file", 8), ("10ms", "peer", 8),
+             ("5ms", "file", 8), ("20ms", "tgid", 0)]  # fmt: skip
+    reads.clear()
+    got = analysis.bandwidths(trace, asked, ranks=totals)
+    # One query over the events; the keys were ranked from the rollup's rows.
+    assert reads.count(trace.scan._name) == 1
+    assert reads.count(totals.table._name) == 3
+    for table, request in zip(got, asked, strict=True):
+        assert_frame_equal(table, analysis.bandwidth(trace, *request))
+
+
+def test_figures_drawn_in_worker_processes_are_the_ones_drawn_here(tmp_path) -> None:
+    import base64
+    import re
+
+    from iomonitor import plot
+    from iomonitor.render import figures
+
+    data = report.collect(store.scan(DATA / "tcp_loopback.log"))
+    page = report.render(data)
+    drawn = [base64.b64decode(m) for m in re.findall(r'data:image/png;base64,([^"]+)"', page)]
+    here = []
+    for _, caption, kind, args in figures.FIGURES:
+        html = figures._figure(plot.KINDS[kind](data.figures, **args), caption, "")
+        here.append(base64.b64decode(re.search(r"base64,([^\"]+)\"", html).group(1)))
+    assert len(drawn) == len(figures.FIGURES)
+    assert drawn == here
