@@ -185,23 +185,30 @@ def alive(pid: int) -> bool:
     return state not in (b"Z", b"X")
 
 
-def kill_tree(pid: int) -> int:
-    """SIGKILL ``pid`` and every descendant it still has; return how many were signalled."""
-    children: dict[int, list[int]] = {}
+def children() -> dict[int, list[int]]:
+    """Every running process's children, by parent pid, as ``/proc`` shows them now."""
+    out: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/stat", "rb") as f:
+                # The command name may hold spaces and parentheses: fields follow the last ")".
                 ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
-        children.setdefault(ppid, []).append(int(name))
+        out.setdefault(ppid, []).append(int(name))
+    return out
+
+
+def kill_tree(pid: int) -> int:
+    """SIGKILL ``pid`` and every descendant it still has; return how many were signalled."""
+    tree = children()
     todo, seen = [pid], []
     while todo:
         one = todo.pop()
         seen.append(one)
-        todo.extend(children.get(one, []))
+        todo.extend(tree.get(one, []))
     for one in seen:
         send_signal(one, signal.SIGKILL)
     return len(seen)

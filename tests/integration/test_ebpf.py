@@ -12,6 +12,7 @@ privilege, loader not built), with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -26,6 +27,7 @@ import pytest
 
 import iomonitor
 from iomonitor.ebpf.runner import LOADER, EbpfRunner, unavailable_reason
+from iomonitor.processes import children
 
 pytestmark = pytest.mark.strace
 
@@ -482,17 +484,10 @@ def test_warm_up_runs_before_the_command_starts(tmp_path) -> None:
 
 def loaders_of(parent: int) -> list[int]:
     found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-            exe = os.readlink(f"/proc/{name}/exe")
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == parent and exe == str(LOADER):
-            found.append(int(name))
+    for pid in children().get(parent, []):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/exe") == str(LOADER):
+                found.append(pid)
     return found
 
 
