@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from iomonitor import schema, store
-from iomonitor.trace import empty_errors, events_frame, processes_frame
+from iomonitor.trace import empty_table, events_frame, rows_frame
 
 CHUNK = 1_000_000
 DURATION = 600.0
@@ -106,7 +106,7 @@ def _processes() -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[str], np.nd
             programs.append(comm)
             lives.append((start, end))
             pid += 1 if t < threads - 1 else 7
-    return processes_frame(rows), np.array(pids), np.array(tgids), programs, np.array(lives)
+    return rows_frame("processes", rows), np.array(pids), np.array(tgids), programs, np.array(lives)
 
 
 def write_trace(path: Path, events: int, seed: int = 7) -> None:
@@ -175,7 +175,7 @@ def write_trace(path: Path, events: int, seed: int = 7) -> None:
         ),
         "failed_calls": 0,
     }
-    sink.close(procs, empty_errors(), meta)
+    sink.close(procs, empty_table("errors"), meta)
 
 
 #: Runs argv[1:] and prints its peak resident memory (KiB) and exit status.

@@ -19,8 +19,21 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-#: The side tables of a trace, by name -> the dtypes of their columns in the schema.
-TABLES: tuple[str, ...] = ("processes", "errors", "execs")
+#: The side tables of a trace, by name -> the schema of their columns.
+SIDE_SCHEMAS: dict[str, tuple[schema.Column, ...]] = {
+    "processes": schema.PROCESS_SCHEMA,
+    "errors": schema.ERROR_SCHEMA,
+    "execs": schema.EXEC_SCHEMA,
+}
+
+
+def _side_table(name: str, doc: str) -> property:
+    """The attribute of a side table: made a DataFrame on first read, replaced by assigning."""
+
+    def put(self: Trace, frame: pd.DataFrame) -> None:
+        self._tables[name] = frame
+
+    return property(lambda self: self._frame(name), put, doc=doc)
 
 
 class Trace:
@@ -86,32 +99,9 @@ class Trace:
             self._tables[name] = held
         return held
 
-    @property
-    def processes(self) -> pd.DataFrame:
-        """The processes table (see the class docstring)."""
-        return self._frame("processes")
-
-    @processes.setter
-    def processes(self, frame: pd.DataFrame) -> None:
-        self._tables["processes"] = frame
-
-    @property
-    def errors(self) -> pd.DataFrame:
-        """The failed-calls table (see the class docstring)."""
-        return self._frame("errors")
-
-    @errors.setter
-    def errors(self, frame: pd.DataFrame) -> None:
-        self._tables["errors"] = frame
-
-    @property
-    def execs(self) -> pd.DataFrame:
-        """The exec history (see the class docstring)."""
-        return self._frame("execs")
-
-    @execs.setter
-    def execs(self, frame: pd.DataFrame) -> None:
-        self._tables["execs"] = frame
+    processes = _side_table("processes", "The processes table (see the class docstring).")
+    errors = _side_table("errors", "The failed-calls table (see the class docstring).")
+    execs = _side_table("execs", "The exec history (see the class docstring).")
 
     @property
     def events(self) -> pd.DataFrame:
@@ -295,63 +285,28 @@ def raw_name(name: str) -> bytes:
     return bytes(out)
 
 
-def empty_processes() -> pd.DataFrame:
-    """Return an empty processes table with its schema dtypes."""
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty ``processes``, ``errors`` or ``execs`` table with its schema dtypes."""
     import pandas as pd
 
-    return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in schema.PROCESS_SCHEMA})
+    return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in SIDE_SCHEMAS[name]})
 
 
-def empty_errors() -> pd.DataFrame:
-    """Return an empty failed-calls table with its schema dtypes."""
-    import pandas as pd
+def rows_frame(name: str, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """A side table (``processes``, ``errors`` or ``execs``) from one mapping per row.
 
-    return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in schema.ERROR_SCHEMA})
-
-
-def empty_execs() -> pd.DataFrame:
-    """Return an empty exec history table with its schema dtypes."""
-    import pandas as pd
-
-    return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in schema.EXEC_SCHEMA})
-
-
-def execs_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Build the typed exec history from one mapping per exec (``time`` in epoch seconds)."""
-    import pandas as pd
-
-    if not rows:
-        return empty_execs()
-    frame = pd.DataFrame(list(rows), columns=list(schema.EXEC_COLUMNS))
-    secs = pd.to_numeric(frame["time"], errors="coerce")
-    frame["time"] = pd.to_datetime((secs * 1e6).round(), unit="us", utc=True)
-    return frame.astype(schema.EXEC_DTYPES)
-
-
-def processes_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Build the typed processes table from one mapping per process.
-
-    ``start`` and ``end`` hold seconds since the epoch (float) or None.
+    Times (``start``, ``end``, ``time``) are seconds since the epoch (float,
+    or None when unknown); a key a row lacks is a missing value.
     """
-    import pandas as pd
-
-    if not rows:
-        return empty_processes()
-    frame = pd.DataFrame(list(rows), columns=list(schema.PROCESS_COLUMNS))
-    for col in ("start", "end"):
-        secs = pd.to_numeric(frame[col], errors="coerce")
-        frame[col] = pd.to_datetime((secs * 1e6).round(), unit="us", utc=True)
-    return frame.astype(schema.PROCESS_DTYPES)
-
-
-def errors_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Build the typed failed-calls table from one mapping per (pid, call, target, errno)."""
-    import pandas as pd
-
-    if not rows:
-        return empty_errors()
-    frame = pd.DataFrame(list(rows), columns=list(schema.ERROR_COLUMNS))
-    return frame.astype(schema.ERROR_DTYPES)
+    stamps = {c.name for c in SIDE_SCHEMAS[name] if c.spec.startswith("datetime")}
+    records = {
+        c.name: [
+            round(v * 1e6) if c.name in stamps and v is not None and v == v else v
+            for v in (row.get(c.name) for row in rows)
+        ]
+        for c in SIDE_SCHEMAS[name]
+    }
+    return records_frame(records, name)
 
 
 def records_frame(records: Mapping[str, Sequence[Any]] | None, name: str) -> pd.DataFrame:
@@ -364,12 +319,10 @@ def records_frame(records: Mapping[str, Sequence[Any]] | None, name: str) -> pd.
     """
     import pandas as pd
 
-    dtypes = {"processes": schema.PROCESS_DTYPES, "errors": schema.ERROR_DTYPES}.get(
-        name, schema.EXEC_DTYPES
-    )
+    dtypes = {c.name: c.dtype for c in SIDE_SCHEMAS[name]}
     rows = len(next(iter(records.values()), [])) if records else 0
     if not rows:
-        empty = {"processes": empty_processes, "errors": empty_errors}.get(name, empty_execs)()
+        empty = empty_table(name)
         if records and "run" in records:
             empty["run"] = pd.Series([], dtype="str")
         return empty
@@ -390,7 +343,7 @@ def combine_tables(traces: Sequence[Trace], names: Sequence[str]) -> dict[str, A
     so opening several runs for a query imports no pandas.
     """
     out: dict[str, Any] = {}
-    for part in TABLES:
+    for part in SIDE_SCHEMAS:
         held = [t.table(part) for t in traces]
         if all(h is None or isinstance(h, dict) for h in held):
             columns = dict.fromkeys(c for h in held if h for c in h)

@@ -34,7 +34,7 @@ from iomonitor.store.inputs import (
 from iomonitor.store.scans import blob as footer_blob
 from iomonitor.store.writers import ROW_GROUP, Sink
 from iomonitor.timeutil import DAY, Zone, first_date, local_midnight, zone, zone_name
-from iomonitor.trace import Trace, empty_errors, empty_processes, events_frame, unify
+from iomonitor.trace import Trace, empty_table, events_frame, unify
 
 #: Events per chunk when a classic CSV is read or converted (one Parquet row group).
 BATCH_ROWS = ROW_GROUP
@@ -160,7 +160,7 @@ def read_csv(
     else:
         events = unify(pd.concat(chunks, ignore_index=True)) if len(chunks) > 1 else chunks[0]
     meta = {"mode": "csv", "source": str(path), "events": reader.rows, "csv_tz": zone_name(tz)}
-    return Trace(events, empty_processes(), empty_errors(), _noted(meta, rows))
+    return Trace(events, empty_table("processes"), empty_table("errors"), _noted(meta, rows))
 
 
 #: Rows per chunk when a classic CSV is read whole (one chunk for most files).
@@ -345,7 +345,7 @@ def convert_csv(path: Path, sink: Sink, date: _dt.date | None, tz: Zone) -> None
         sink.abort()
         raise
     meta = {"mode": "csv", "source": str(path), "events": reader.rows, "csv_tz": zone_name(tz)}
-    sink.close(empty_processes(), empty_errors(), meta)
+    sink.close(empty_table("processes"), empty_table("errors"), meta)
 
 
 class _ClassicChunks:

@@ -29,7 +29,7 @@ from pandas.testing import assert_frame_equal, assert_series_equal
 
 from iomonitor import analysis
 from iomonitor.errors import UsageError
-from iomonitor.trace import Trace, errors_frame, events_frame, processes_frame
+from iomonitor.trace import Trace, events_frame, rows_frame
 
 NAN = float("nan")
 FIELDS = ("time", "dt", "pid", "fd", "dir", "bytes", "file", "port", "syscall", "kind", "tgid")
@@ -92,7 +92,7 @@ def events() -> pd.DataFrame:
 def trace(events: pd.DataFrame) -> Trace:
     meta = {"unparsed_lines": 2, "unknown_fds": 0, "unseen_calls": 1, "unseen_bytes": 4096,
             "io_uring_calls": 0, "aio_calls": 0}  # fmt: skip
-    return Trace(events, processes_frame(PROCS), errors_frame(ERRORS), meta)
+    return Trace(events, rows_frame("processes", PROCS), rows_frame("errors", ERRORS), meta)
 
 
 def ts(seconds: float | None) -> pd.Timestamp:
@@ -196,7 +196,7 @@ def test_failed_tcp_call_stays_on_bare_address_when_port_is_ambiguous() -> None:
         (1.0, 0.1, 5, 3, "W", 10, "10.0.0.9", 80, "write", "tcp", 5, "app"),
         (2.0, 0.1, 5, 4, "W", 20, "10.0.0.9", 8080, "write", "tcp", 5, "app"),
     ])  # fmt: skip
-    errors = errors_frame([err(5, 5, "write", "10.0.0.9", "tcp", "EPIPE", 4)])
+    errors = rows_frame("errors", [err(5, 5, "write", "10.0.0.9", "tcp", "EPIPE", 4)])
     expected = totals("peer", [
         ("10.0.0.9:8080", 1, 0, 20, 0, 20, 20.0, 20, 0, 0.1, 2.0, 2.0),
         ("10.0.0.9:80", 1, 0, 10, 0, 10, 10.0, 10, 0, 0.1, 1.0, 1.0),
@@ -286,10 +286,10 @@ def two_runs() -> Trace:
     events = pd.concat([a.assign(run="a"), b.assign(run="b")], ignore_index=True)
     events["run"] = pd.Categorical(events["run"], categories=["a", "b"])
     procs = pd.concat([
-        processes_frame([proc(7, None, 7, "one")]).assign(run="a"),
-        processes_frame([proc(7, None, 7, "two")]).assign(run="b"),
+        rows_frame("processes", [proc(7, None, 7, "one")]).assign(run="a"),
+        rows_frame("processes", [proc(7, None, 7, "two")]).assign(run="b"),
     ], ignore_index=True)  # fmt: skip
-    errors = errors_frame([err(7, 7, "read", "/x", "file", "EIO", 5)]).assign(run="b")
+    errors = rows_frame("errors", [err(7, 7, "read", "/x", "file", "EIO", 5)]).assign(run="b")
     meta = {"runs": {"a": {"unparsed_lines": 1}, "b": {"unparsed_lines": 4}}}
     return Trace(events, procs, errors, meta)
 
@@ -351,7 +351,7 @@ def test_tree_order_is_depth_first_with_siblings_by_bytes() -> None:
         (1.0, 0.1, 3, 3, "W", 20, "/b", None, "write", "file", 3, "big"),
         (1.0, 0.1, 4, 3, "W", 1, "/c", None, "write", "file", 4, "leaf"),
     ])  # fmt: skip
-    procs = processes_frame([proc(1, None, 1, "sh"), proc(2, 1, 2, "small"),
+    procs = rows_frame("processes", [proc(1, None, 1, "sh"), proc(2, 1, 2, "small"),
                              proc(3, 1, 3, "big"), proc(4, 3, 4, "leaf")])  # fmt: skip
     tree = analysis.by_tree(Trace(ev, procs))
     assert tree["pid"].tolist() == [1, 3, 4, 2]
@@ -368,7 +368,7 @@ def test_tree_keeps_runs_apart() -> None:
 
 
 def test_tree_refuses_reused_pids(events: pd.DataFrame) -> None:
-    procs = processes_frame([proc(100, None, 100, "cat"), proc(100, None, 100, "cat")])
+    procs = rows_frame("processes", [proc(100, None, 100, "cat"), proc(100, None, 100, "cat")])
     with pytest.raises(UsageError, match="pid 100 more than once"):
         analysis.by_tree(Trace(events, procs))
 

@@ -8,7 +8,7 @@ import pytest
 
 from iomonitor import analysis
 from iomonitor.errors import UsageError
-from iomonitor.trace import Trace, errors_frame, events_frame, processes_frame
+from iomonitor.trace import Trace, events_frame, rows_frame
 
 
 def trace(rows: list[tuple], procs: list[tuple] = ()) -> Trace:
@@ -31,11 +31,12 @@ def trace(rows: list[tuple], procs: list[tuple] = ()) -> Trace:
             "local": [None] * n,
         }
     )
-    table = processes_frame(
+    table = rows_frame(
+        "processes",
         [
             {"pid": p, "ppid": None, "tgid": p, "comm": c, "argv": a, "start": None, "end": None}
             for p, c, a in procs
-        ]
+        ],
     )
     return Trace(ev, table)
 
@@ -96,11 +97,12 @@ def test_diff_leaves_out_names_seen_only_in_failed_calls() -> None:
     """A connect refused in both runs moved nothing: no row, whatever the trace format records."""
     a = trace([(1, "p", "W", 3, "/out")])
     b = trace([(1, "p", "W", 5, "/out")])
-    refused = errors_frame(
+    refused = rows_frame(
+        "errors",
         [
             {"pid": 1, "tgid": 1, "syscall": "connect", "file": "/run/absent.sock"}
             | {"kind": "unix", "errno": "ENOENT", "count": 1}
-        ]
+        ],
     )
     a_failed = Trace(a.events, a.processes, refused)
     assert "/run/absent.sock" in set(analysis.by(a_failed, "file")["file"].astype(str))

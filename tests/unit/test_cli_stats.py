@@ -12,7 +12,7 @@ from pandas.testing import assert_frame_equal
 from iomonitor import store
 from iomonitor.cli import main
 from iomonitor.errors import InputError
-from iomonitor.trace import Trace, errors_frame, events_frame, processes_frame
+from iomonitor.trace import Trace, events_frame, rows_frame
 
 WEIRD = "/weird|na\nme"
 FIELDS = ("time", "dt", "pid", "fd", "dir", "bytes", "file", "port", "syscall", "kind", "tgid")
@@ -44,9 +44,9 @@ ROWS = [
 
 
 def make_trace(rows: list[tuple] = ROWS) -> Trace:
-    procs = processes_frame([proc(10, None, 10, "app"), proc(11, 10, 10, "app"),
+    procs = rows_frame("processes", [proc(10, None, 10, "app"), proc(11, 10, 10, "app"),
                              proc(12, 10, 12, "psql")])  # fmt: skip
-    errors = errors_frame([dict(pid=10, tgid=10, syscall="read", file="/data/missing",
+    errors = rows_frame("errors", [dict(pid=10, tgid=10, syscall="read", file="/data/missing",
                                 kind="file", errno="ENOENT", count=4)])  # fmt: skip
     return Trace(make_events(rows), procs, errors, {"unparsed_lines": 0, "unknown_fds": 1})
 

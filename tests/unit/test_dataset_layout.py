@@ -16,7 +16,7 @@ from iomonitor import columns, store
 from iomonitor.cli import main
 from iomonitor.errors import OutputError
 from iomonitor.store import writers
-from iomonitor.trace import Trace, events_frame, processes_frame
+from iomonitor.trace import Trace, events_frame, rows_frame
 
 START = dt.datetime(2026, 3, 4, 10, 0, 0, tzinfo=dt.UTC).timestamp()
 RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{4}")
@@ -50,7 +50,8 @@ def small_trace(n: int = 6, start: float = START, **meta: object) -> Trace:
         "comm": ["prog"] * n,
         "local": [None] * n,
     }
-    procs = processes_frame(
+    procs = rows_frame(
+        "processes",
         [
             {
                 "pid": 10,
@@ -63,7 +64,7 @@ def small_trace(n: int = 6, start: float = START, **meta: object) -> Trace:
                 "exit_code": 0,
                 "signal": None,
             }
-        ]
+        ],
     )
     return Trace(events_frame(cols), procs, meta={"mode": "log", "events": n, **meta})
 

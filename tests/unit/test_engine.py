@@ -26,11 +26,9 @@ from iomonitor.cli import main
 from iomonitor.store import writers
 from iomonitor.trace import (
     Trace,
-    empty_errors,
-    empty_processes,
-    errors_frame,
+    empty_table,
     events_frame,
-    processes_frame,
+    rows_frame,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -61,12 +59,12 @@ def synthetic(n: int, seed: int = 1, start: float = 1_700_000_000.0) -> Trace:
         "comm": [{100: "app", 200: "gzip", 300: None}[t] for t in tgid],
         "local": [None] * n,
     }
-    procs = processes_frame(
+    procs = rows_frame("processes",
         [dict(pid=p, ppid=None if p == 100 else 100, tgid=p, comm=c, argv=c, start=start,
               end=start + 50, exit_code=0, signal=None)
          for p, c in ((100, "app"), (200, "gzip"), (300, "sh"))]
     )  # fmt: skip
-    errors = errors_frame(
+    errors = rows_frame("errors",
         [dict(pid=100, tgid=100, syscall="read", file="/srv/missing", kind="file",
               errno="ENOENT", count=3),
          dict(pid=201, tgid=200, syscall="sendto", file="10.0.0.1", kind="tcp",
@@ -303,7 +301,7 @@ def big_trace(path: Path, events: int) -> Path:
             "local": [None] * n,
         }
         sink.write(events_frame(cols))
-    sink.close(empty_processes(), empty_errors(), {"mode": "run"})
+    sink.close(empty_table("processes"), empty_table("errors"), {"mode": "run"})
     return path
 
 

@@ -28,7 +28,7 @@ from iomonitor import analysis, plot, store
 from iomonitor.cli import main
 from iomonitor.errors import UsageError
 from iomonitor.render import units
-from iomonitor.trace import Trace, events_frame, processes_frame
+from iomonitor.trace import Trace, events_frame, rows_frame
 
 T0 = 1_700_000_000.0
 
@@ -77,11 +77,12 @@ def make_events(rows: list[tuple], t0: float = T0) -> pd.DataFrame:
 
 
 def make_trace(rows: list[tuple] = ROWS, procs: list[dict] = PROCS, t0: float = T0) -> Trace:
-    processes = processes_frame(
+    processes = rows_frame(
+        "processes",
         [
             {**p, "argv": p["comm"], "start": t0 + p["start"], "end": t0 + p["end"], "exit_code": 0}
             for p in procs
-        ]
+        ],
     )
     return Trace(make_events(rows, t0), processes, meta={"mode": "log"})
 

@@ -12,7 +12,7 @@ import pytest
 
 from iomonitor import schema, store
 from iomonitor.errors import InputError, OutputError
-from iomonitor.trace import Trace, events_frame, processes_frame, raw_name
+from iomonitor.trace import Trace, events_frame, raw_name, rows_frame
 
 NASTY = [
     "/tmp/plain",
@@ -45,7 +45,8 @@ def make_trace() -> Trace:
         "comm": ["prog"] * n,
         "local": [None] * 7 + ["127.0.0.1:5000", None],
     }
-    procs = processes_frame(
+    procs = rows_frame(
+        "processes",
         [
             {
                 "pid": 100,
@@ -58,7 +59,7 @@ def make_trace() -> Trace:
                 "exit_code": 0,
                 "signal": None,
             }
-        ]
+        ],
     )
     return Trace(events_frame(cols), procs, meta={"mode": "log", "lines": 42})
 
