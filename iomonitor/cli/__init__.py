@@ -135,6 +135,27 @@ def _drop_stdout() -> None:
         os.close(devnull)
 
 
+def new_parser(prog: str, doc: str | None, usage: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand's argument parser, whose help is ``doc`` laid out as written."""
+    return argparse.ArgumentParser(
+        prog=prog,
+        description=doc,
+        usage=usage,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def add_top_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--top N``, the rows per table of a command writing tables."""
+    parser.add_argument(
+        "--top",
+        type=count_arg,
+        default=10,
+        metavar="N",
+        help="rows per table (default 10, 0 = all)",
+    )
+
+
 def add_tz_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--tz``, the time zone of classic CSV inputs, to a command taking TRACEs."""
     parser.add_argument(

@@ -26,6 +26,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from iomonitor.cli import new_parser
 from iomonitor.errors import UsageError
 from iomonitor.timeutil import parse_duration
 
@@ -43,13 +44,9 @@ EXIT_CODES_HELP = """exit status:
 
 def make_parser(prog: str = "iomonitor") -> argparse.ArgumentParser:
     """The argument parser of the capture forms."""
-    ap = argparse.ArgumentParser(
-        prog=prog,
-        description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
-        usage="%(prog)s [options] command [args...] | -p PID [-p PID ...] | -i LOG",
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    usage = "%(prog)s [options] command [args...] | -p PID [-p PID ...] | -i LOG"
+    ap = new_parser(prog, __doc__.split("\n\n", 1)[0] if __doc__ else None, usage)
+    ap.epilog = EXIT_CODES_HELP
     ap.add_argument(
         "-o",
         "--output",
@@ -77,6 +74,12 @@ def make_parser(prog: str = "iomonitor") -> argparse.ArgumentParser:
     ap.add_argument("-p", "--pid", type=int, action="append", metavar="PID", help="attach to PID")
     ap.add_argument("--date", help="date of the first line of a -t/-tt log (YYYY-MM-DD)")
     ap.add_argument("--cwd", help="starting directory of the traced program in a log without -y")
+    add_capture_options(ap)
+    return ap
+
+
+def add_capture_options(ap: argparse.ArgumentParser) -> None:
+    """The options of a capture that ``top`` takes as well, and the command to trace."""
     ap.add_argument("--strace", metavar="PATH", help="the strace executable to use")
     ap.add_argument(
         "--duration",
@@ -99,14 +102,43 @@ def make_parser(prog: str = "iomonitor") -> argparse.ArgumentParser:
         "auto = ebpf when it can run here, else strace",
     )
     ap.add_argument("command", nargs=argparse.REMAINDER, help="the command to trace")
-    return ap
+
+
+def command_of(ns: argparse.Namespace) -> list[str]:
+    """The command to trace, without the ``--`` that may set it apart."""
+    command = list(ns.command)
+    return command[1:] if command and command[0] == "--" else command
+
+
+def start_capture(ns: argparse.Namespace, command: list[str], on_call: Any = None) -> Any:
+    """The :class:`~iomonitor.capture.Capture` the options ask for (saying when it falls
+    back on strace)."""
+    from iomonitor.capture import Capture
+
+    cap = Capture(
+        command=command or None,
+        pids=ns.pid,
+        strace=ns.strace,
+        decode_fds={"auto": None, "yes": True, "no": False}[ns.decode_fds],
+        duration=ns.duration,
+        on_call=on_call,
+        backend=ns.backend,
+    )
+    if cap.fallback:
+        print(f"iomonitor: using strace: {cap.fallback}", file=sys.stderr)
+    return cap
+
+
+def exit_status(meta: dict[str, Any]) -> int:
+    """Warn of the capture's blind spots; the exit status: the traced command's own, or 0."""
+    _warn_blind_spots(meta)
+    status = meta.get("exit_status")
+    return int(status) if status is not None else 0
 
 
 def run(ns: argparse.Namespace) -> int:
     """Run the capture form described by ``ns``; return the exit status."""
-    command = list(ns.command)
-    if command and command[0] == "--":
-        command = command[1:]
+    command = command_of(ns)
     modes = sum(bool(x) for x in (command, ns.pid, ns.input))
     if modes != 1:
         raise UsageError(
@@ -121,28 +153,14 @@ def run(ns: argparse.Namespace) -> int:
     on_call = _print_call if ns.verbose else None
     if ns.input:
         return _convert(ns, on_call)
-    from iomonitor.capture import Capture
-
-    cap = Capture(
-        command=command or None,
-        pids=ns.pid,
-        strace=ns.strace,
-        decode_fds={"auto": None, "yes": True, "no": False}[ns.decode_fds],
-        duration=ns.duration,
-        on_call=on_call,
-        backend=ns.backend,
-    )
-    if cap.fallback:
-        print(f"iomonitor: using strace: {cap.fallback}", file=sys.stderr)
-    with _stop_on_signals(cap):
+    cap = start_capture(ns, command, on_call)
+    with stop_on_signals(cap):
         meta = cap.to_sink(ns.output, ns.format, stream=sys.stderr, host=ns.host)
-    _warn_blind_spots(meta)
-    status = meta.get("exit_status")
-    return int(status) if status is not None else 0
+    return exit_status(meta)
 
 
 @contextlib.contextmanager
-def _stop_on_signals(cap: Any) -> Iterator[None]:
+def stop_on_signals(cap: Any) -> Iterator[None]:
     """Ctrl-C, SIGTERM and SIGHUP end the capture; what was seen is still written.
 
     In a terminal Ctrl-C reaches the whole process group, the traced command

@@ -27,7 +27,7 @@ import pandas as pd
 
 import iomonitor
 from iomonitor import analysis
-from iomonitor.cli import add_tz_option, count_arg, emit
+from iomonitor.cli import add_top_option, add_tz_option, emit, new_parser
 from iomonitor.errors import UsageError
 from iomonitor.render import tables as rt
 
@@ -56,22 +56,12 @@ _COLUMNS: tuple[str, ...] = (
 
 def make_parser(prog: str = "iomonitor diff") -> argparse.ArgumentParser:
     """The argument parser of ``iomonitor diff``."""
-    ap = argparse.ArgumentParser(
-        prog=prog,
-        description=__doc__,
-        usage="%(prog)s A B [--by KEY] [--top N] [--strip PREFIX] [--format FORMAT] [--tz ZONE]",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    usage = "%(prog)s A B [--by KEY] [--top N] [--strip PREFIX] [--format FORMAT] [--tz ZONE]"
+    ap = new_parser(prog, __doc__, usage)
     ap.add_argument("a", metavar="A", help="the first trace (before)")
     ap.add_argument("b", metavar="B", help="the second trace (after)")
     ap.add_argument("--by", choices=analysis.DIFF_KEYS, help="show one table, compared by this")
-    ap.add_argument(
-        "--top",
-        type=count_arg,
-        default=10,
-        metavar="N",
-        help="rows per table (default 10, 0 = all)",
-    )
+    add_top_option(ap)
     ap.add_argument(
         "--strip",
         action="append",

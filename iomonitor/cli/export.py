@@ -17,18 +17,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from iomonitor.cli import add_tz_option
+from iomonitor.cli import add_tz_option, new_parser
 from iomonitor.render.units import size_text
 
 
 def make_parser(prog: str = "iomonitor export") -> argparse.ArgumentParser:
     """The argument parser of ``iomonitor export``."""
-    ap = argparse.ArgumentParser(
-        prog=prog,
-        description=__doc__,
-        usage="%(prog)s TRACE -o out.json [--tz ZONE]",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    ap = new_parser(prog, __doc__, "%(prog)s TRACE -o out.json [--tz ZONE]")
     ap.add_argument("trace", metavar="TRACE", help="the trace to export")
     ap.add_argument("-o", "--output", required=True, metavar="FILE", help="the JSON file to write")
     add_tz_option(ap)

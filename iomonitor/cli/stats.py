@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from iomonitor import analysis, store
 from iomonitor.analysis import queries
-from iomonitor.cli import add_tz_option, count_arg, emit
+from iomonitor.cli import add_top_option, add_tz_option, emit, new_parser
 from iomonitor.cli._inputs import check_by_process
 from iomonitor.errors import UsageError
 from iomonitor.render import tables as rt
@@ -47,20 +47,10 @@ SECTIONS: dict[str, tuple[str, bool | None]] = {
 
 def make_parser(prog: str = "iomonitor stats") -> argparse.ArgumentParser:
     """The argument parser of ``iomonitor stats``."""
-    ap = argparse.ArgumentParser(
-        prog=prog,
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    ap = new_parser(prog, __doc__)
     ap.add_argument("traces", nargs="+", metavar="TRACE", help="trace files or folders")
     ap.add_argument("--by", choices=BY_CHOICES, help="show one table, grouped by this")
-    ap.add_argument(
-        "--top",
-        type=count_arg,
-        default=10,
-        metavar="N",
-        help="rows per table (default 10, 0 = all)",
-    )
+    add_top_option(ap)
     ap.add_argument(
         "--interval", metavar="WIDTH", help="bytes per time bucket of this width (100ms, 1s, 1min)"
     )

@@ -29,7 +29,15 @@ import tty
 from collections.abc import Iterator
 from typing import IO, Any
 
-from iomonitor.cli.capture import _duration, _stop_on_signals, _warn_blind_spots
+from iomonitor.cli import new_parser
+from iomonitor.cli.capture import (
+    _duration,
+    add_capture_options,
+    command_of,
+    exit_status,
+    start_capture,
+    stop_on_signals,
+)
 from iomonitor.errors import UsageError
 
 #: The tables of the view: key -> (title, key on the keyboard).
@@ -46,12 +54,8 @@ WINDOW = 2.0
 
 def make_parser(prog: str = "iomonitor top") -> argparse.ArgumentParser:
     """The argument parser of ``iomonitor top``."""
-    ap = argparse.ArgumentParser(
-        prog=prog,
-        description=__doc__,
-        usage="%(prog)s [options] command [args...] | -p PID [-p PID ...]",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    usage = "%(prog)s [options] command [args...] | -p PID [-p PID ...]"
+    ap = new_parser(prog, __doc__, usage)
     ap.add_argument(
         "-o", "--output", metavar="FILE", help="also save the trace (.csv, .parquet, DIR/)"
     )
@@ -67,49 +71,20 @@ def make_parser(prog: str = "iomonitor top") -> argparse.ArgumentParser:
         help="refresh this often: seconds, or e.g. 500ms (default 1s)",
     )
     ap.add_argument("--top", type=int, default=15, metavar="N", help="rows in the table")
-    ap.add_argument(
-        "--duration", type=_duration, metavar="TIME", help="stop after this long (e.g. 30s, 5min)"
-    )
-    ap.add_argument("--strace", metavar="PATH", help="the strace executable to use")
-    ap.add_argument(
-        "--decode-fds",
-        choices=("auto", "yes", "no"),
-        default="auto",
-        help="ask strace to name fds (-yy); auto = yes",
-    )
-    ap.add_argument(
-        "--backend",
-        choices=("strace", "ebpf", "auto"),
-        default="strace",
-        help="what captures the calls (as for a capture: see iomonitor --help)",
-    )
-    ap.add_argument("command", nargs=argparse.REMAINDER, help="the command to trace")
+    add_capture_options(ap)
     return ap
 
 
 def run(ns: argparse.Namespace) -> int:
     """Capture as a plain run does, showing the live view; return the exit status."""
-    command = list(ns.command)
-    if command and command[0] == "--":
-        command = command[1:]
+    command = command_of(ns)
     if bool(command) == bool(ns.pid):
         raise UsageError("give a command to watch or -p PID (see iomonitor top --help)")
     if ns.top < 1:
         raise UsageError("--top must be 1 or more")
     if ns.output == "-":
         raise UsageError("top draws on the terminal: -o wants a file, not -")
-    from iomonitor.capture import Capture
-
-    cap = Capture(
-        command=command or None,
-        pids=ns.pid,
-        strace=ns.strace,
-        decode_fds={"auto": None, "yes": True, "no": False}[ns.decode_fds],
-        duration=ns.duration,
-        backend=ns.backend,
-    )
-    if cap.fallback:
-        print(f"iomonitor: using strace: {cap.fallback}", file=sys.stderr)
+    cap = start_capture(ns, command)
     title = " ".join(command) if command else "pid " + ", ".join(map(str, ns.pid))
     view = _View(title, ns.top)
     screen = sys.stdout.isatty() and sys.stdin.isatty()
@@ -120,7 +95,7 @@ def run(ns: argparse.Namespace) -> int:
     )
     shower.start()
     try:
-        with _stop_on_signals(cap):
+        with stop_on_signals(cap):
             meta = cap.watch(view.add, ns.output, ns.format)
     finally:
         done.set()
@@ -129,9 +104,7 @@ def run(ns: argparse.Namespace) -> int:
         view.print_final()
     else:
         print(view.line(time.time(), final=True), flush=True)
-    _warn_blind_spots(meta)
-    status = meta.get("exit_status")
-    return int(status) if status is not None else 0
+    return exit_status(meta)
 
 
 class _View:
