@@ -224,37 +224,26 @@ def _term_sql(term: Term) -> str:
     # Text as VARCHAR: a DataFrame's categorical is an ENUM to the engine,
     # which refuses a value outside its categories instead of not matching.
     field = f"{quote(col)}::VARCHAR" if col in _TEXT_COLUMNS else quote(col)
+    show = literal
     if col == "time":
-        return _time_sql(field, op, value)
+        # The column holds whole microseconds; a bound with nanoseconds compares
+        # exactly as the next microsecond up (nothing equals it), so the engine
+        # still compares plain timestamps and skips row groups by their statistics.
+        show = _stamp
+        if op in ("in", "not in"):
+            value = tuple(v for v in value if v.nanosecond == 0)
+        elif value.nanosecond and op in ("==", "!="):
+            return "FALSE" if op == "==" else "TRUE"
+        elif value.nanosecond:
+            # x <= t <=> x < ceil(t); x > t <=> x >= ceil(t)
+            value, op = value.ceil("us"), {"<=": "<", ">": ">="}.get(op, op)
     if op in ("in", "not in"):
-        found = f"{field} IN ({', '.join(literal(v) for v in value)})"
+        found = f"{field} IN ({', '.join(show(v) for v in value)})"
         # pandas: a missing value is in no list, so it is "not in" every one.
         return f"NOT coalesce({found}, FALSE)" if op == "not in" else found
     if op == "!=":
-        return f"({field} != {literal(value)} OR {quote(col)} IS NULL)"
-    return f"{field} {'=' if op == '==' else op} {literal(value)}"
-
-
-def _time_sql(field: str, op: str, value: Any) -> str:
-    # The column holds whole microseconds; a bound with nanoseconds compares
-    # exactly as the next microsecond up (nothing equals it), so the engine
-    # still compares plain timestamps and skips row groups by their statistics.
-    values = value if op in ("in", "not in") else (value,)
-    exact = [v for v in values if v.nanosecond == 0]
-    if op in ("in", "not in"):
-        found = f"{field} IN ({', '.join(_stamp(v) for v in exact)})" if exact else "FALSE"
-        return f"NOT coalesce({found}, FALSE)" if op == "not in" else found
-    if not exact:
-        if op == "==":
-            return "FALSE"
-        if op == "!=":
-            return "TRUE"
-        up = value.ceil("us")
-        op = {"<=": "<", ">": ">="}.get(op, op)  # x < t <=> x < ceil(t); x > t <=> x >= ceil(t)
-        return f"{field} {op} {_stamp(up)}"
-    if op == "!=":
-        return f"({field} != {_stamp(value)} OR {field} IS NULL)"
-    return f"{field} {'=' if op == '==' else op} {_stamp(value)}"
+        return f"({field} != {show(value)} OR {quote(col)} IS NULL)"
+    return f"{field} {'=' if op == '==' else op} {show(value)}"
 
 
 def _stamp(value: pd.Timestamp) -> str:
