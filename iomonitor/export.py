@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 import iomonitor
-from iomonitor import analysis, store
+from iomonitor import analysis, schema, store
 from iomonitor.analysis._common import scan_of
 from iomonitor.errors import NoTimeError, UsageError
 from iomonitor.store.writers import OutputFile
@@ -57,21 +57,8 @@ READ_ROWS = 65536
 #: Slices are formatted and written this many at a time.
 WRITE_ROWS = 8192
 
-#: Event columns an export reads.
-COLUMNS: tuple[str, ...] = (
-    "time",
-    "dt",
-    "pid",
-    "fd",
-    "dir",
-    "bytes",
-    "file",
-    "port",
-    "syscall",
-    "kind",
-    "tgid",
-    "comm",
-)
+#: Event columns an export reads (all but the socket's local address).
+COLUMNS: tuple[str, ...] = tuple(c for c in schema.EVENT_COLUMNS if c != "local")
 
 #: The name of the counter events; each process gets one track per direction.
 COUNTER = "bandwidth (B/s)"
@@ -145,7 +132,6 @@ def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None)
     if analysis.has_runs(trace):
         raise UsageError("export takes one trace: several would mix their pids")
     batches = scan_of(trace, COLUMNS, "an export").batches(COLUMNS, READ_ROWS)
-    rates = _Bandwidth(trace)
     out.write('{"displayTimeUnit": "ms", "traceEvents": [\n')
     first = True
     threads: dict[int, tuple[int, str]] = {}  # pid -> (tgid, comm at its last call)
@@ -183,20 +169,18 @@ def _write(source: str | os.PathLike[str] | Trace, out: IO[str], tz: str | None)
             out.write(("" if first else ",\n") + ",\n".join(lines))
             first = False
             slices += len(lines)
-    info = trace
-    meta_events = list(_metadata_events(threads, info))
-    counter_events = list(rates.events())
-    for event in (*meta_events, *counter_events):
+    width_us, counter_events = _counters(trace)
+    for event in (*_metadata_events(threads, trace), *counter_events):
         out.write(("" if first else ",\n") + json.dumps(event, ensure_ascii=False))
         first = False
-    other = {"iomonitor_version": iomonitor.__version__, "source": _source_name(info)}
+    other = {"iomonitor_version": iomonitor.__version__, "source": _source_name(trace)}
     out.write(f'\n], "otherData": {json.dumps(other, ensure_ascii=False)}}}\n')
     return ExportSummary(
         slices=slices,
         counters=len(counter_events),
         processes=len({tgid for tgid, _ in threads.values()}),
         threads=len(threads),
-        interval=rates.width_us / 1e6,
+        interval=width_us / 1e6,
     )
 
 
@@ -236,9 +220,9 @@ def _threads(events: pd.DataFrame) -> Iterator[tuple[int, int, str]]:
     return zip(last["pid"].tolist(), last["tgid"].tolist(), last["comm"].tolist(), strict=True)
 
 
-def _metadata_events(threads: dict[int, tuple[int, str]], info: Trace) -> Iterator[dict[str, Any]]:
+def _metadata_events(threads: dict[int, tuple[int, str]], trace: Trace) -> Iterator[dict[str, Any]]:
     """process_name and thread_name events: command lines from the processes table."""
-    procs = info.processes
+    procs = trace.processes
     line: dict[int, str] = {}
     if len(procs) and "argv" in procs.columns:
         known = procs[procs["argv"].notna().to_numpy(dtype=bool)]
@@ -258,61 +242,45 @@ def _metadata_events(threads: dict[int, tuple[int, str]], info: Trace) -> Iterat
         yield {"name": "thread_name", "ph": "M", "pid": tgid, "tid": tid, "args": {"name": comm}}
 
 
-def _source_name(info: Trace) -> Any:
-    meta = info.meta or {}
+def _source_name(trace: Trace) -> Any:
+    meta = trace.meta or {}
     return meta.get("command") or meta.get("source") or meta.get("pids")
 
 
-class _Bandwidth:
-    """Bytes read and written per process and time bucket.
+def _counters(trace: Trace) -> tuple[int, list[dict[str, Any]]]:
+    """The bandwidth per process as ``C`` events, and the width of their buckets (µs).
 
-    The narrowest width of :data:`WIDTHS_US` that cuts the trace into fewer
-    than :data:`MAX_BUCKETS` buckets (the widest when none does), and the
-    sums of :func:`iomonitor.analysis.bandwidth` per process at that width.
+    The width is the narrowest of :data:`WIDTHS_US` that cuts the trace into
+    fewer than :data:`MAX_BUCKETS` buckets (the widest when none does); the
+    sums are those of :func:`iomonitor.analysis.bandwidth` per process at that
+    width. Each process gets an event where its rates change, then a final 0.
     """
-
-    def __init__(self, trace: Trace) -> None:
-        self.trace = trace
-        self.width_us = WIDTHS_US[0]
-        self.table: pd.DataFrame | None = None
-
-    @property
-    def width(self) -> pd.Timedelta:
-        return pd.Timedelta(microseconds=self.width_us)
-
-    def _sums(self) -> pd.DataFrame:
-        for width in WIDTHS_US:
-            self.width_us = width
-            table = analysis.bandwidth(self.trace, self.width, key="tgid", top=None)
-            times = table["time"]
-            if not len(times) or (times.max() - times.min()) / self.width < MAX_BUCKETS:
-                break
-        return table
-
-    def events(self) -> Iterator[dict[str, Any]]:
-        """One ``C`` event per process and bucket where its rates change, then a final 0."""
-        table = self._sums()
-        if not len(table):
-            return
-        table = table.sort_values(["tgid", "time"], kind="mergesort")
-        starts = _micros(table["time"]).tolist()
-        rows = zip(
-            table["tgid"].tolist(),
-            starts,
-            table["read_rate"].tolist(),
-            table["write_rate"].tolist(),
-            strict=True,
-        )
-        previous: dict[Any, tuple[float, float]] = {}
-        ends: dict[Any, int] = {}
-        for tgid, start, read, write in rows:
-            if previous.get(tgid) != (read, write):
-                previous[tgid] = (read, write)
-                yield _counter(tgid, start, read, write)
-            ends[tgid] = start + self.width_us
-        for tgid, end in ends.items():
-            if previous[tgid] != (0.0, 0.0):
-                yield _counter(tgid, end, 0.0, 0.0)
+    for width_us in WIDTHS_US:
+        width = pd.Timedelta(microseconds=width_us)
+        table = analysis.bandwidth(trace, width, key="tgid", top=None)
+        times = table["time"]
+        if not len(times) or (times.max() - times.min()) / width < MAX_BUCKETS:
+            break
+    table = table.sort_values(["tgid", "time"], kind="mergesort")
+    rows = zip(
+        table["tgid"].tolist(),
+        _micros(table["time"]).tolist(),
+        table["read_rate"].tolist(),
+        table["write_rate"].tolist(),
+        strict=True,
+    )
+    events = []
+    previous: dict[Any, tuple[float, float]] = {}
+    ends: dict[Any, int] = {}
+    for tgid, start, read, write in rows:
+        if previous.get(tgid) != (read, write):
+            previous[tgid] = (read, write)
+            events.append(_counter(tgid, start, read, write))
+        ends[tgid] = start + width_us
+    for tgid, end in ends.items():
+        if previous[tgid] != (0.0, 0.0):
+            events.append(_counter(tgid, end, 0.0, 0.0))
+    return width_us, events
 
 
 def _counter(tgid: Any, ts: int, read: float, write: float) -> dict[str, Any]:
