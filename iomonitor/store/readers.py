@@ -174,7 +174,7 @@ def _zone(tz: Zone) -> _dt.tzinfo | None:
         raise UsageError(str(exc)) from None
 
 
-def _kind_of_name(name: str, no_port: bool) -> str | None:
+def _kind_of_name(name: str) -> str | None:
     if name.startswith("pipe:"):
         return "pipe"
     if name.startswith("unix:") or name.startswith("@"):
@@ -233,18 +233,8 @@ def read_parquet(
             events = Scan.of_parquet([Path(path)]).where(here.sql()).frame(columns)
     except (OSError, pa.ArrowException, duckdb.Error) as exc:
         raise InputError(str(path), f"not a readable Parquet file ({exc})") from exc
-    info = _info_of(blob)
-    return info.replace(events=events, meta=_noted(info.meta, rows))
-
-
-def _info_of(found: dict[str, Any]) -> Trace:
-    return Trace(
-        schema.empty_events(),
-        found.get("processes"),
-        found.get("errors"),
-        dict(found.get("meta", {})),
-        found.get("execs"),
-    )
+    meta = _noted(dict(blob.get("meta", {})), rows)
+    return Trace(events, blob.get("processes"), blob.get("errors"), meta, blob.get("execs"))
 
 
 def load(
@@ -361,7 +351,6 @@ class _ClassicChunks:
         self.date = date
         self.tz = _zone(tz)
         self.rows = 0
-        self.offset = 0  # bytes of the file read so far (approximately)
         self._prev = np.nan  # time of day of the previous row, as read_csv's np.diff sees it
         self._wraps = 0
 
@@ -383,9 +372,7 @@ class _ClassicChunks:
                 ) as reader,
             ):
                 for raw in reader:
-                    events = self._chunk(raw)
-                    self.offset = fh.tell()  # the parser reads ahead in blocks: progress only
-                    yield events
+                    yield self._chunk(raw)
         except (ValueError, pd.errors.ParserError) as exc:
             raise InputError(str(self.path), f"not a valid classic CSV ({exc})") from exc
 
@@ -421,7 +408,7 @@ class _ClassicChunks:
             "file": files,
             "port": pd.array(raw["port"], dtype="UInt16"),
             "syscall": [None] * n,
-            "kind": [_kind_of_name(f, p) for f, p in zip(files, raw["port"].isna(), strict=True)],
+            "kind": [_kind_of_name(f) for f in files],
             "tgid": raw["pid"].to_numpy(),
             "comm": [None] * n,
             "local": [None] * n,
