@@ -218,24 +218,37 @@ def by_tree(trace: Trace | Rollup) -> pd.DataFrame:
     pairs[TGID] = pairs[TGID].astype(own[TGID].dtype)
     member = pairs.merge(own, on=[*runs, TGID], how="left")
     # Every failed call of the trace is in trace.errors: no row there means none failed.
-    member["errors"] = member["errors"].fillna(0)
-    member = _fill_counts(member)
-    summed = _reduce(member.drop(columns=[TGID]), [*runs, "root"], extra_sums=("errors",))
-    sizes = pairs.groupby([*runs, "root"]).size().rename("processes").reset_index()
-    summed = summed.merge(sizes, on=[*runs, "root"])
-    summed = summed.merge(nodes, on=[*runs, "root"], how="left")
+    counts = [*_COUNTS, "errors"]
+    member[counts] = member[counts].fillna(0).astype("int64")
+    grouped = member.groupby([*runs, "root"], observed=True, dropna=False, sort=False)
+    summed = grouped.agg(
+        processes=(TGID, "size"),
+        **{c: (c, "sum") for c in counts},
+        max_size=("max_size", "max"),
+        first=("first", "min"),
+        last=("last", "max"),
+    )
+    summed["time"] = grouped["time"].sum(min_count=1)
+    summed = summed.reset_index().merge(nodes, on=[*runs, "root"], how="left")
+    bytes_ = summed["read_bytes"] + summed["write_bytes"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = bytes_.to_numpy("float64") / summed["rw_calls"].to_numpy("float64")
     out = pd.DataFrame(
         {
-            **{r: summed[r] for r in runs},
+            **{r: as_plain(summed[r]) for r in runs},
             "pid": summed["root"].astype("int32"),
             "ppid": pd.array(summed["_ppid"].tolist(), dtype="Int32"),
             "comm": pd.Series(summed["_comm"].tolist(), index=summed.index, dtype="str"),
             "depth": summed["_level"].astype("int64"),
             "processes": summed["processes"].astype("int64"),
+            **{c: summed[c] for c in TOTAL_COLUMNS[:4]},
+            "bytes": bytes_,
+            "mean_size": np.where(summed["rw_calls"].to_numpy() > 0, mean, np.nan),
+            "max_size": summed["max_size"].astype("Int64"),
+            "errors": summed["errors"].astype("Int64"),
+            **{c: summed[c] for c in TOTAL_COLUMNS[-3:]},
         }
     )
-    totals = _derive(summed)
-    out = pd.concat([out, totals[list(TOTAL_COLUMNS)]], axis=1)
     return _tree_order(out, runs)
 
 
@@ -323,18 +336,6 @@ def _typed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame[[*keys, *SUM_COLUMNS, *(c for c in frame.columns if c == "errors")]]
 
 
-def _reduce(frame: pd.DataFrame, keys: list[str], extra_sums: tuple[str, ...] = ()) -> pd.DataFrame:
-    grouped = frame.groupby(keys, observed=True, dropna=False, sort=False)
-    spec: dict[str, tuple[str, str]] = {c: (c, "sum") for c in _COUNTS}
-    spec.update(max_size=("max_size", "max"), first=("first", "min"), last=("last", "max"))
-    out = grouped.agg(**spec)
-    out["time"] = grouped["time"].sum(min_count=1)
-    for c in extra_sums:
-        out[c] = grouped[c].sum(min_count=1).astype("Int64")
-    out = out.reset_index()
-    return _typed(out, keys)
-
-
 def finish(
     parts: pd.DataFrame,
     key: str,
@@ -398,23 +399,6 @@ def _check_sides(keys: list[str], errors: Any, processes: Any, key: str) -> None
         require(errors, (KIND, FILE, _ERROR_COUNT), "failed calls per peer")
     else:
         require(errors, (*KEY_SOURCES[key], _ERROR_COUNT), f"failed calls per {key}")
-
-
-def _derive(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    out["bytes"] = out["read_bytes"] + out["write_bytes"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = out["bytes"].to_numpy("float64") / out["rw_calls"].to_numpy("float64")
-    out["mean_size"] = np.where(out["rw_calls"].to_numpy() > 0, mean, np.nan)
-    return out
-
-
-def _fill_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    for c in _COUNTS:
-        frame[c] = frame[c].fillna(0).astype("int64")
-    if "errors" in frame.columns:
-        frame["errors"] = frame["errors"].astype("Int64")
-    return frame
 
 
 def _text(value: Any) -> str | None:
