@@ -44,7 +44,8 @@ import sys
 from typing import Any
 
 import iomonitor
-from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, SOCKET_KINDS, has_runs
+from iomonitor.analysis._common import KEY_SOURCES, KEYS, OTHER, has_runs
+from iomonitor.analysis.engine import SOCKET_KINDS
 from iomonitor.analysis.queries import BLIND_SPOTS, TOTAL_COLUMNS
 from iomonitor.analysis.rollup import ROLLUP_COLUMNS, Rollup, rollup
 

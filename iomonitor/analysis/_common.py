@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from iomonitor import schema
-from iomonitor.analysis.engine import Scan
+from iomonitor.analysis.engine import RUN, Scan
 from iomonitor.errors import UsageError
 from iomonitor.timeutil import parse_duration
 from iomonitor.trace import Trace
@@ -21,11 +21,6 @@ TIME, DT, PID, FD, DIR, BYTES, FILE, PORT = schema.CLASSIC_COLUMNS
 SYSCALL, KIND, TGID, COMM, LOCAL = schema.EXTRA_COLUMNS
 READ, WRITE, MAP, PEEK = schema.DIRECTIONS
 
-#: Column that tells runs apart when several traces are loaded together.
-RUN = "run"
-
-#: Kinds whose ``file`` names the other end of a socket.
-SOCKET_KINDS: tuple[str, ...] = ("tcp", "udp", "unix", "netlink")
 #: Socket kinds whose ``file`` is an IP address and ``port`` a port number.
 INET_KINDS: tuple[str, ...] = ("tcp", "udp")
 
@@ -61,7 +56,11 @@ def require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
 
     if not isinstance(frame, pd.DataFrame):
         raise UsageError(f"{what} needs a DataFrame of events, not {type(frame).__name__}")
-    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
+    _require_columns(frame.columns, columns, what)
+
+
+def _require_columns(have: Iterable[str], columns: Iterable[str], what: str) -> None:
+    missing = [c for c in dict.fromkeys(columns) if c not in have]
     if missing:
         raise UsageError(f"{what} needs the column(s) {', '.join(missing)}, which are missing")
 
@@ -84,11 +83,8 @@ def scan_of(data: Trace | pd.DataFrame, columns: Iterable[str], what: str) -> Sc
     memory are scanned in place.
     """
     if isinstance(data, Trace) and not data.in_memory:
-        scan = data.scan
-        missing = [c for c in dict.fromkeys(columns) if c not in scan.columns]
-        if missing:
-            raise UsageError(f"{what} needs the column(s) {', '.join(missing)}, which are missing")
-        return scan
+        _require_columns(data.scan.columns, columns, what)
+        return data.scan
     frame = events_of(data)
     require(frame, columns, what)
     return Scan.of_frame(frame)

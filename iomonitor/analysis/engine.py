@@ -40,7 +40,8 @@ RUN = "run"
 #: engine): grouped by it, the events are summed per run faster than by the run's name.
 RUN_CODE = "_run"
 
-_SOCKET_KINDS = ("tcp", "udp", "unix", "netlink")
+#: Kinds whose ``file`` names the other end of a socket.
+SOCKET_KINDS: tuple[str, ...] = ("tcp", "udp", "unix", "netlink")
 
 _names = itertools.count()
 
@@ -375,7 +376,7 @@ def _parquet_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
 
 #: An event on a socket (the ones that have a peer). A classic CSV knows TCP/UDP
 #: events by their port.
-IS_SOCKET = f"({one_of('kind', _SOCKET_KINDS)} OR port IS NOT NULL)"
+IS_SOCKET = f"({one_of('kind', SOCKET_KINDS)} OR port IS NOT NULL)"
 
 #: The peer label: ``ip:port`` for TCP/UDP (``[ip]:port`` for IPv6), the name otherwise.
 PEER_LABEL = (

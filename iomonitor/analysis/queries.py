@@ -27,7 +27,6 @@ from iomonitor.analysis._common import (
     PORT,
     READ,
     RUN,
-    SOCKET_KINDS,
     TGID,
     TIME,
     WRITE,
@@ -37,6 +36,7 @@ from iomonitor.analysis._common import (
 from iomonitor.analysis.engine import (
     IS_SOCKET,
     PEER_LABEL,
+    SOCKET_KINDS,
     Rows,
     Scan,
     direction_sums,
