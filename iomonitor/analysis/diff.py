@@ -21,20 +21,13 @@ from iomonitor.trace import Trace
 #: The keys two traces can be compared by (pids and tgids differ between runs).
 DIFF_KEYS: tuple[str, ...] = ("file", "peer", "process", "syscall", "kind")
 
-#: The event column each key needs, and what it is called in messages.
-_NEEDS_COLUMN: dict[str, str] = {
-    "file": "file",
-    "peer": KIND,
-    "process": COMM,
-    "syscall": SYSCALL,
-    "kind": KIND,
-}
-_NEEDS: dict[str, str] = {
-    "file": "files",
-    "peer": "kinds of fd",
-    "process": "programs",
-    "syscall": "system calls",
-    "kind": "kinds of fd",
+#: The event column each key needs, and what its values are called in messages.
+_NEEDS: dict[str, tuple[str, str]] = {
+    "file": ("file", "files"),
+    "peer": (KIND, "kinds of fd"),
+    "process": (COMM, "programs"),
+    "syscall": (SYSCALL, "system calls"),
+    "kind": (KIND, "kinds of fd"),
 }
 
 #: The totals compared, each as ``NAME_a``, ``NAME_b`` in the result.
@@ -121,7 +114,7 @@ def diff(
     for name, side in (("A", a), ("B", b)):
         if not can_compare(side, key):
             raise UsageError(
-                f"trace {name} does not name the {_NEEDS[key]} (a classic CSV does not): "
+                f"trace {name} does not name the {_NEEDS[key][1]} (a classic CSV does not): "
                 f"it cannot be compared by {key}"
             )
     left = _totals(a, key, prefixes)
@@ -162,7 +155,7 @@ def can_compare(trace: Trace, key: str) -> bool:
     """
     check_key(key, DIFF_KEYS)
     events = trace.events
-    column = _NEEDS_COLUMN[key]
+    column = _NEEDS[key][0]
     return not len(events) or (column in events.columns and bool(events[column].notna().any()))
 
 

@@ -116,10 +116,7 @@ def sections(tables: dict[str, Table], cells: Callable[[Table], Cells],
     out = []
     for title, table in tables.items():
         heading = f"## {title.capitalize()}" if fmt == "markdown" else title.capitalize()
-        if not len(table):
-            body = "(none)\n"
-        else:
-            body = markdown(cells(table)) if fmt == "markdown" else text_table(cells(table))
+        body = write(table, fmt, cells) if len(table) else "(none)\n"
         out.append(f"{heading}\n{body}")
     return out
 

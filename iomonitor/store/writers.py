@@ -184,15 +184,11 @@ def _records(table: Records) -> dict[str, list]:
     """The processes, failed calls or execs as records, as the Parquet metadata keeps them."""
     if isinstance(table, dict):
         return table
-    return _table_to_records(table)
-
-
-def _table_to_records(frame: pd.DataFrame) -> dict[str, list]:
     import pandas as pd  # a DataFrame was given: pandas is loaded already
 
     out: dict[str, list] = {}
-    for col in frame.columns:
-        s = frame[col]
+    for col in table.columns:
+        s = table[col]
         if isinstance(s.dtype, pd.DatetimeTZDtype):
             vals = s.astype("int64").where(s.notna(), None)
             out[col] = [None if pd.isna(v) else int(v) for v in vals]

@@ -69,10 +69,10 @@ def test_core_tables_equal_the_pandas_path_on_real_logs(log: Path) -> None:
         {c: getattr(pr, c) for c in schema.PROCESS_COLUMNS} for pr in conv.builder.procs.values()
     ]
     assert len(rows) >= 1
-    assert conv.process_records() == writers._table_to_records(rows_frame("processes", rows))
+    assert conv.process_records() == writers._records(rows_frame("processes", rows))
     counts = conv.builder.tally.counts.items()
     errs = [dict(zip(schema.ERROR_COLUMNS, (*k, n), strict=True)) for k, n in counts]
-    assert conv.error_records() == writers._table_to_records(rows_frame("errors", errs))
+    assert conv.error_records() == writers._records(rows_frame("errors", errs))
 
 
 def _cols(**overrides: list) -> dict[str, list]:
@@ -132,13 +132,13 @@ def test_records_of_processes_with_missing_values() -> None:
          "end": 3.25, "exit_code": 0, "signal": None},
     ]  # fmt: skip
     builder = EventBuilder()
-    assert builder.process_records() == writers._table_to_records(rows_frame("processes", []))
+    assert builder.process_records() == writers._records(rows_frame("processes", []))
     for row in rows:
         proc = Process(row["pid"], row["tgid"], row["ppid"], FdTable(), Cwd(None))
         for name in ("comm", "argv", "argv_cut", "start", "end", "exit_code", "signal"):
             setattr(proc, name, row[name])
         builder.procs[proc.pid] = proc
     got = builder.process_records()
-    assert got == writers._table_to_records(rows_frame("processes", rows))
+    assert got == writers._records(rows_frame("processes", rows))
     assert got["start"] == [1_250_000, 2_000_000]
     assert got["ppid"] == [None, 5]
