@@ -76,7 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _add_top_level(parser)
         ns = parser.parse_args(args[1:] if name else args)
         status = int(module.run(ns))
-        _flush_stdout()
+        # Left to the interpreter's exit, a failed flush (a full disk, `> /dev/full`)
+        # would only print a warning, and the exit status would not say the output is lost.
+        emit("", sys.stdout)
         return status
     except IomonitorError as exc:
         _drop_stdout()
@@ -104,20 +106,6 @@ def _add_top_level(parser: argparse.ArgumentParser) -> None:
     # subcommands and answers --version.
     parser.add_argument("--version", action="version", version=f"iomonitor {iomonitor.__version__}")
     parser.epilog = commands_help() + ("\n\n" + parser.epilog if parser.epilog else "")
-
-
-def _flush_stdout() -> None:
-    """Write out what standard output still buffers, as an error if it cannot be written.
-
-    Left to the interpreter's exit, a failed flush (a full disk, ``> /dev/full``)
-    would only print a warning, and the exit status would not say the output is lost.
-    """
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise OutputError("standard output", exc.strerror or str(exc)) from exc
 
 
 def _drop_stdout() -> None:
