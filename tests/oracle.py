@@ -228,6 +228,19 @@ def _on_clone(b: EventBuilder, proc: Process, rec: Record) -> None:
         child.start = rec.time
 
 
+def _record_exec(
+    b: EventBuilder, proc: Process, time: float | None, path: str | None, argv: str, cut: bool
+) -> None:
+    # The core's record_exec (_proccalls.pxi), in plain Python.
+    ex = b.execs
+    ex["pid"].append(proc.pid)
+    ex["tgid"].append(proc.tgid)
+    ex["time"].append(None if time is None or time != time else round(time * 1e6))
+    ex["path"].append(path)
+    ex["argv"].append(argv)
+    ex["argv_cut"].append(cut)
+
+
 def _on_execve(b: EventBuilder, proc: Process, rec: Record) -> None:
     # `superseded` proves a thread's exec succeeded, whatever the return
     # value: with --seccomp-bpf strace 6.1 prints `= -1 (errno 1844...)`.
@@ -266,7 +279,7 @@ def _on_execve(b: EventBuilder, proc: Process, rec: Record) -> None:
         proc.argv = shlex.join(argv)
     proc.argv_cut = cut
     b._exec_seen = True
-    b.record_exec(proc, rec.time, path, proc.argv, cut)
+    _record_exec(b, proc, rec.time, path, proc.argv, cut)
     # execve gives the process its own table (unshare_files) before
     # closing the close-on-exec fds.
     proc.fdt = proc.fdt.exec()

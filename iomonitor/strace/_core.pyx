@@ -575,16 +575,21 @@ cdef class Core:
         The last time seen goes to the builder, each thread's to its process;
         the thread cache is dropped, as the Python side may change processes.
         """
-        cdef Thread th
         if self.has_last:
             self.builder.last_time = self.last_time
             self.has_last = False
+        self.write_ends()
+        self.forget_threads()
+        self.cut_clear = False
+
+    cdef int write_ends(self) except -1:
+        """Each thread's last time seen to its process (the threads stay cached)."""
+        cdef Thread th
         for th in self.dirty:
             th.proc.end = None if isnan(th.end) else th.end
             th.dirty = False
         self.dirty.clear()
-        self.forget_threads()
-        self.cut_clear = False
+        return 0
 
     def time_styles(self):
         """The timestamp styles of the lines the core handled."""

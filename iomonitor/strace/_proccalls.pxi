@@ -27,8 +27,8 @@ cdef int on_exec(Core core, Call* c, Args* g) except -1:
     if not ret_zero(&c.ret) and not superseded:
         return 0
     if c.rec == NULL:
-        # Other threads' ends are the Python side's to read (below): hand them over.
-        core.sync()
+        # Other threads' ends are read below: write the core's to their processes.
+        core.write_ends()
     path = None
     if g.count > i and i < MAX_ARGS:
         path = string_at(g.a + g.start[i], g.end[i] - g.start[i], &path_cut)
@@ -69,7 +69,7 @@ cdef int on_exec(Core core, Call* c, Args* g) except -1:
     proc.argv_cut = cut
     b._exec_seen = True
     t = None if isnan(c.t) else c.t
-    b.record_exec(proc, t, path, proc.argv, cut)
+    record_exec(b.execs, proc, c.t, path, proc.argv, cut)
     proc.fdt = proc.fdt.exec()
     core.fdgen += 1
     th = <Thread>c.th
@@ -78,6 +78,19 @@ cdef int on_exec(Core core, Call* c, Args* g) except -1:
     for other in b._groups[proc.tgid]:
         if other is not proc and other.end is None:
             other.end = t
+    return 0
+
+
+cdef int record_exec(dict execs, object proc, double t, object path, object argv,
+                     bint cut) except -1:
+    """Append one successful exec to ``EventBuilder.execs`` (columns; whole microseconds)."""
+    (<list>execs["pid"]).append(proc.pid)
+    (<list>execs["tgid"]).append(proc.tgid)
+    # Half to even, as the event times round.
+    (<list>execs["time"]).append(None if isnan(t) else <int64_t>nearbyint(t * 1e6))
+    (<list>execs["path"]).append(path)
+    (<list>execs["argv"]).append(argv)
+    (<list>execs["argv_cut"]).append(cut)
     return 0
 
 

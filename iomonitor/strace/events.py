@@ -116,8 +116,8 @@ class EventBuilder(SocketCalls):
         self.command = [_clean(w) or "" for w in command] if command is not None else None
         self.exec_source = exec_source
         #: Every successful exec, in order, as columns (:data:`iomonitor.schema.EXEC_SCHEMA`,
-        #: times in whole microseconds), as the Parquet metadata stores them: see
-        #: :meth:`record_exec`.
+        #: times in whole microseconds), as the Parquet metadata stores them:
+        #: appended by the core's exec handler (``record_exec``, ``_proccalls.pxi``).
         self.execs: dict[str, list] = {name: [] for name in schema.EXEC_COLUMNS}
         # tgid -> its threads, so that an execve finds its siblings without
         # walking every process of the trace (quadratic on fork-heavy logs).
@@ -644,18 +644,6 @@ class EventBuilder(SocketCalls):
     def take(self, limit: int = -1) -> pa.Table:
         """Hand over the first ``limit`` buffered events (all by default) as an Arrow table."""
         return self.columns.take(limit)
-
-    def record_exec(
-        self, proc: Process, time: float | None, path: str | None, argv: str, cut: bool
-    ) -> None:
-        """Add one successful exec to :attr:`execs`."""
-        ex = self.execs
-        ex["pid"].append(proc.pid)
-        ex["tgid"].append(proc.tgid)
-        ex["time"].append(_micros(time))
-        ex["path"].append(path)
-        ex["argv"].append(argv)
-        ex["argv_cut"].append(cut)
 
     def process_records(self) -> dict[str, list]:
         """The processes table as the Parquet metadata stores it: column name -> values.
