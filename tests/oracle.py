@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 from iomonitor.strace._core import path_kind as _path_kind
+from iomonitor.strace._core import spawn
 
 from iomonitor.schema import CLONES, MMAPS, READS, WRITES
 from iomonitor.strace.argtext import _clean, _failed_call, _peek
@@ -224,7 +225,7 @@ def _on_clone(b: EventBuilder, proc: Process, rec: Record) -> None:
         b._malformed(rec)
         return
     if rec.ret not in b.procs:
-        child = b._spawn(proc, rec.ret, rec.syscall, rec.args)
+        child = spawn(b, proc, rec.ret, rec.syscall, rec.args)
         child.start = rec.time
 
 
