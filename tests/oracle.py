@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 from iomonitor.strace._core import path_kind as _path_kind
+from iomonitor.strace._core import spawn
 
 from iomonitor.schema import CLONES, MMAPS, READS, WRITES
 from iomonitor.strace.argtext import _clean, _failed_call, _peek
@@ -224,8 +225,21 @@ def _on_clone(b: EventBuilder, proc: Process, rec: Record) -> None:
         b._malformed(rec)
         return
     if rec.ret not in b.procs:
-        child = b._spawn(proc, rec.ret, rec.syscall, rec.args)
+        child = spawn(b, proc, rec.ret, rec.syscall, rec.args)
         child.start = rec.time
+
+
+def _record_exec(
+    b: EventBuilder, proc: Process, time: float | None, path: str | None, argv: str, cut: bool
+) -> None:
+    # The core's record_exec (_proccalls.pxi), in plain Python.
+    ex = b.execs
+    ex["pid"].append(proc.pid)
+    ex["tgid"].append(proc.tgid)
+    ex["time"].append(None if time is None or time != time else round(time * 1e6))
+    ex["path"].append(path)
+    ex["argv"].append(argv)
+    ex["argv_cut"].append(cut)
 
 
 def _on_execve(b: EventBuilder, proc: Process, rec: Record) -> None:
@@ -266,7 +280,7 @@ def _on_execve(b: EventBuilder, proc: Process, rec: Record) -> None:
         proc.argv = shlex.join(argv)
     proc.argv_cut = cut
     b._exec_seen = True
-    b.record_exec(proc, rec.time, path, proc.argv, cut)
+    _record_exec(b, proc, rec.time, path, proc.argv, cut)
     # execve gives the process its own table (unshare_files) before
     # closing the close-on-exec fds.
     proc.fdt = proc.fdt.exec()

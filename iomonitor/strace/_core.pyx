@@ -26,7 +26,9 @@ tables of events. It owns the hot path end to end:
   joined from halves alike (:class:`CallHandler`);
 - split calls of these and of the byte movers, held per thread until their
   end and joined here (``_joins.pxi``), but for clone and exec;
-- the tally of failed calls (:class:`ErrorTally`).
+- the tally of failed calls (:class:`ErrorTally`);
+- new processes at clone and the exec records (``_proccalls.pxi``);
+- the Parquet footer's JSON text (:func:`dumps_json`).
 
 The parts live in the ``_*.pxi`` files included below, by subject.
 
@@ -87,6 +89,7 @@ include "_openfile.pxi"
 include "_clock.pxi"
 include "_columns.pxi"
 include "_errors.pxi"
+include "_json.pxi"
 include "_lexer.pxi"
 
 
@@ -574,16 +577,21 @@ cdef class Core:
         The last time seen goes to the builder, each thread's to its process;
         the thread cache is dropped, as the Python side may change processes.
         """
-        cdef Thread th
         if self.has_last:
             self.builder.last_time = self.last_time
             self.has_last = False
+        self.write_ends()
+        self.forget_threads()
+        self.cut_clear = False
+
+    cdef int write_ends(self) except -1:
+        """Each thread's last time seen to its process (the threads stay cached)."""
+        cdef Thread th
         for th in self.dirty:
             th.proc.end = None if isnan(th.end) else th.end
             th.dirty = False
         self.dirty.clear()
-        self.forget_threads()
-        self.cut_clear = False
+        return 0
 
     def time_styles(self):
         """The timestamp styles of the lines the core handled."""

@@ -27,8 +27,8 @@ cdef int on_exec(Core core, Call* c, Args* g) except -1:
     if not ret_zero(&c.ret) and not superseded:
         return 0
     if c.rec == NULL:
-        # Other threads' ends are the Python side's to read (below): hand them over.
-        core.sync()
+        # Other threads' ends are read below: write the core's to their processes.
+        core.write_ends()
     path = None
     if g.count > i and i < MAX_ARGS:
         path = string_at(g.a + g.start[i], g.end[i] - g.start[i], &path_cut)
@@ -69,7 +69,7 @@ cdef int on_exec(Core core, Call* c, Args* g) except -1:
     proc.argv_cut = cut
     b._exec_seen = True
     t = None if isnan(c.t) else c.t
-    b.record_exec(proc, t, path, proc.argv, cut)
+    record_exec(b.execs, proc, c.t, path, proc.argv, cut)
     proc.fdt = proc.fdt.exec()
     core.fdgen += 1
     th = <Thread>c.th
@@ -81,12 +81,118 @@ cdef int on_exec(Core core, Call* c, Args* g) except -1:
     return 0
 
 
+cdef int record_exec(dict execs, object proc, double t, object path, object argv,
+                     bint cut) except -1:
+    """Append one successful exec to ``EventBuilder.execs`` (columns; whole microseconds)."""
+    (<list>execs["pid"]).append(proc.pid)
+    (<list>execs["tgid"]).append(proc.tgid)
+    # Half to even, as the event times round.
+    (<list>execs["time"]).append(None if isnan(t) else <int64_t>nearbyint(t * 1e6))
+    (<list>execs["path"]).append(path)
+    (<list>execs["argv"]).append(argv)
+    (<list>execs["argv_cut"]).append(cut)
+    return 0
+
+
+# What a clone's flags say about the child (spawn_child).
+cdef enum:
+    SHARE_FILES = 1    # CLONE_FILES: the parent's fd table itself
+    SHARE_FS = 2       # CLONE_FS: the parent's working directory itself
+    SAME_GROUP = 4     # CLONE_THREAD: a thread of the parent's group
+    SAME_PARENT = 8    # CLONE_PARENT: the parent's parent
+
+
+cdef inline bint flag_char(char ch) noexcept:
+    return b'A' <= ch <= b'Z' or b'0' <= ch <= b'9' or ch == b'_' or ch == b'|'
+
+
+cdef int clone_flags(const char* a, Py_ssize_t n) noexcept:
+    """The SHARE_* bits of the ``flags=A|B|...`` argument text (whole flag names)."""
+    cdef Py_ssize_t i = 0, j = 0, k
+    cdef int bits = 0
+    while i == j:  # the first "flags=" followed by at least one flag character
+        k = find(a + j, n - j, b"flags=", 6)
+        if k < 0:
+            return 0
+        i = j = j + k + 6
+        while j < n and flag_char(a[j]):
+            j += 1
+    while i < j:
+        k = i
+        while k < j and a[k] != b'|':
+            k += 1
+        if k - i == 11 and memcmp(a + i, b"CLONE_FILES", 11) == 0:
+            bits |= SHARE_FILES
+        elif k - i == 8 and memcmp(a + i, b"CLONE_FS", 8) == 0:
+            bits |= SHARE_FS
+        elif k - i == 12 and memcmp(a + i, b"CLONE_THREAD", 12) == 0:
+            bits |= SAME_GROUP
+        elif k - i == 12 and memcmp(a + i, b"CLONE_PARENT", 12) == 0:
+            bits |= SAME_PARENT
+        i = k + 1
+    return bits
+
+
+cdef object spawn_child(object b, object parent, object pid, const char* call,
+                        Py_ssize_t call_len, const char* a, Py_ssize_t n):
+    """The process that ``parent``'s ``call`` (clone, fork, ...) with argument text [a, a+n) made.
+
+    It shares or copies the parent's fd table and cwd as the flags say; a
+    thread (CLONE_THREAD) joins the parent's group. Only clone, clone2 and
+    clone3 have flags: fork and vfork copy both.
+    """
+    cdef int bits = 0
+    know_process_types()
+    if call_len >= 5 and memcmp(call, b"clone", 5) == 0:
+        bits = clone_flags(a, n)
+    fdt = parent.fdt
+    if not bits & SHARE_FILES:
+        fdt = _FdTable(dict(fdt.fds))
+    cwd = parent.cwd
+    if not bits & SHARE_FS:
+        cwd = _Cwd(cwd.path)
+    tgid = parent.tgid if bits & SAME_GROUP else pid
+    ppid = parent.ppid if bits & (SAME_GROUP | SAME_PARENT) else parent.tgid
+    child = _Process(pid, tgid, ppid, fdt, cwd, parent.comm, parent.argv, parent.argv_cut)
+    (<dict>b.procs)[pid] = child
+    group = (<dict>b._groups).get(tgid)
+    if group is None:
+        b._groups[tgid] = [child]
+    else:
+        (<list>group).append(child)
+    (<list>parent.children).append(pid)
+    return child
+
+
+def spawn(builder, parent, pid, str call, str args):
+    """The child ``pid`` of ``parent``'s ``call``: see ``spawn_child``.
+
+    For the Python side: a child that prints before its parent's call returns
+    is made from the parent's open half, as the core makes it at the return.
+    """
+    cdef bytes name = call.encode("ascii", "replace")
+    cdef bytes text = args.encode("utf-8", "surrogateescape")
+    return spawn_child(builder, parent, pid, name, len(name), text, len(text))
+
+
+cdef object _FdTable = None, _Cwd = None, _Process = None
+
+
+cdef int know_process_types() except -1:
+    global _FdTable, _Cwd, _Process
+    if _Process is None:
+        # fdtable imports this module (OpenFile): its classes come in late.
+        from iomonitor.strace.fdtable import Cwd, FdTable, Process
+        _FdTable, _Cwd, _Process = FdTable, Cwd, Process
+    return 0
+
+
 cdef int on_clone(Core core, Call* c, Args* g) except -1:
     """``clone``/``fork``/``vfork`` = PID: the new process, unless its own lines came first.
 
-    ``EventBuilder._spawn`` makes it (sharing or copying the fd table and
-    cwd as the flags say), as it does for a child that prints before its
-    parent's call returns.
+    ``spawn_child`` makes it (sharing or copying the fd table and cwd as the
+    flags say), as it does for a child that prints before its parent's call
+    returns (``spawn``).
     """
     if not c.ret.has or c.ret.value <= 0:
         return 0
@@ -94,8 +200,6 @@ cdef int on_clone(Core core, Call* c, Args* g) except -1:
         return malformed(core, c)
     pid = c.ret.value
     if pid not in core.procs:
-        child = core.builder._spawn(
-            <object>c.proc, pid, PyUnicode_DecodeASCII(c.name, c.name_len, NULL),
-            PyUnicode_DecodeUTF8(g.a, g.n, "surrogateescape"))
+        child = spawn_child(core.builder, <object>c.proc, pid, c.name, c.name_len, g.a, g.n)
         child.start = None if isnan(c.t) else c.t
     return 0

@@ -26,7 +26,6 @@ _SCM = re.compile(r"SCM_RIGHTS, cmsg_data=\[([^\]]*)\]")
 _FD_LIST = re.compile(r"(-?\d+)(?:<((?:->|[^<>]|<[^<>]*>)*)>)?")
 _SOCK_DECO = re.compile(r"([A-Z][A-Za-z0-9-]*|socket|pipe):\[(.*)\]$", re.S)
 _UNIX_PART = re.compile(r'^(\d+)(?:->(\d+))?(?:,(@?)"((?:[^"\\]|\\.)*)")?$')
-_FLAGS = re.compile(r"flags=([A-Z0-9_|]+)")
 _IOV_LEN = re.compile(r"iov_len=(\d+)")
 
 #: Where a byte mover's flags argument is, for ``MSG_PEEK``.

@@ -43,9 +43,15 @@ from iomonitor.schema import (
     WRITES,
 )
 from iomonitor.strace import parser as p
-from iomonitor.strace._core import CALL_HANDLERS, Columns, Core, ErrorTally, call_handlers
+from iomonitor.strace._core import (
+    CALL_HANDLERS,
+    Columns,
+    Core,
+    ErrorTally,
+    call_handlers,
+    spawn,
+)
 from iomonitor.strace.argtext import (
-    _FLAGS,
     _MAX_INT32,
     _MAX_INT64,
     _MSG_LEN,
@@ -116,8 +122,8 @@ class EventBuilder(SocketCalls):
         self.command = [_clean(w) or "" for w in command] if command is not None else None
         self.exec_source = exec_source
         #: Every successful exec, in order, as columns (:data:`iomonitor.schema.EXEC_SCHEMA`,
-        #: times in whole microseconds), as the Parquet metadata stores them: see
-        #: :meth:`record_exec`.
+        #: times in whole microseconds), as the Parquet metadata stores them:
+        #: appended by the core's exec handler (``record_exec``, ``_proccalls.pxi``).
         self.execs: dict[str, list] = {name: [] for name in schema.EXEC_COLUMNS}
         # tgid -> its threads, so that an execve finds its siblings without
         # walking every process of the trace (quadratic on fork-heavy logs).
@@ -171,7 +177,7 @@ class EventBuilder(SocketCalls):
         parent = self._pending_parent(pid)
         if parent is not None:
             half = self.pending[parent.pid]
-            proc = self._spawn(parent, pid, half.syscall, half.args)
+            proc = spawn(self, parent, pid, half.syscall, half.args)
         else:
             fdt = FdTable()
             # A process whose first line is its execve started inside the
@@ -217,24 +223,6 @@ class EventBuilder(SocketCalls):
             if half.syscall in CLONES and ppid in self.procs and ppid != pid:
                 best = self.procs[ppid]
         return best
-
-    def _spawn(self, parent: Process, pid: int, call: str, args: str) -> Process:
-        flags: frozenset[str] = frozenset()
-        if call in ("clone", "clone2", "clone3"):
-            mf = _FLAGS.search(args)
-            # Whole flag names: CLONE_PARENT_SETTID is not CLONE_PARENT.
-            flags = frozenset(mf.group(1).split("|")) if mf else flags
-        fdt = parent.fdt if "CLONE_FILES" in flags else parent.fdt.copy()
-        cwd = parent.cwd if "CLONE_FS" in flags else Cwd(parent.cwd.path)
-        thread = "CLONE_THREAD" in flags
-        tgid = parent.tgid if thread else pid
-        ppid = parent.ppid if thread or "CLONE_PARENT" in flags else parent.tgid
-        child = Process(
-            pid, tgid, ppid, fdt, cwd, comm=parent.comm, argv=parent.argv, argv_cut=parent.argv_cut
-        )
-        self._add(child)
-        parent.children.append(pid)
-        return child
 
     # --- naming -------------------------------------------------------------
 
@@ -644,18 +632,6 @@ class EventBuilder(SocketCalls):
     def take(self, limit: int = -1) -> pa.Table:
         """Hand over the first ``limit`` buffered events (all by default) as an Arrow table."""
         return self.columns.take(limit)
-
-    def record_exec(
-        self, proc: Process, time: float | None, path: str | None, argv: str, cut: bool
-    ) -> None:
-        """Add one successful exec to :attr:`execs`."""
-        ex = self.execs
-        ex["pid"].append(proc.pid)
-        ex["tgid"].append(proc.tgid)
-        ex["time"].append(_micros(time))
-        ex["path"].append(path)
-        ex["argv"].append(argv)
-        ex["argv_cut"].append(cut)
 
     def process_records(self) -> dict[str, list]:
         """The processes table as the Parquet metadata stores it: column name -> values.

@@ -184,24 +184,24 @@ def test_convert_log_never_imports_pandas(tmp_path: Path, output: str) -> None:
     assert_frame_equal(got, want, check_categorical=False)
 
 
-def test_conversion_restores_the_collector_threshold(tmp_path: Path) -> None:
-    """-i spaces the young collections while it converts, and puts them back after."""
+def test_conversion_turns_the_collector_off_and_back(tmp_path: Path) -> None:
+    """-i keeps the cyclic collector off while it converts, and puts it back as it was after."""
     from iomonitor.store.inputs import convert_log
     from iomonitor.store.writers import open_sink
 
     log = tmp_path / "t.log"
     log.write_text('7 1.5 write(1, "hi", 2) = 2 <0.00001>\n')
     seen = []
-    saved = gc.get_threshold()
+    was_on = gc.isenabled()
     try:
-        for threshold in ((700, 10, 10), (0, 10, 10)):
-            gc.set_threshold(*threshold)
+        for on in (True, False):
+            gc.enable() if on else gc.disable()
             sink = open_sink(tmp_path / "t.parquet")
             real_close = sink.close
-            sink.close = lambda *a, _c=real_close: (seen.append(gc.get_threshold()), _c(*a))
+            sink.close = lambda *a, _c=real_close: (seen.append(gc.isenabled()), _c(*a))
             meta = convert_log(log, sink)
             assert meta["events"] == 1
-            assert gc.get_threshold() == threshold
+            assert gc.isenabled() == on  # a collector turned off stays off
     finally:
-        gc.set_threshold(*saved)
-    assert seen == [(50_000, 10, 10), (0, 10, 10)]  # a collector turned off stays off
+        gc.enable() if was_on else gc.disable()
+    assert seen == [False, False]  # off while the footer is written too
