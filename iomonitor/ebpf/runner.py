@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import select
 import signal
 import subprocess
@@ -57,8 +58,17 @@ LOADER = Path(__file__).resolve().parent / "_build" / "iomonitor-ebpf-loader"
 RING_MB = 16
 
 
-# Capability bits (linux/capability.h): CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF.
-_CAP_SYS_ADMIN, _CAP_PERFMON, _CAP_BPF = 21, 38, 39
+# Capability bits (linux/capability.h): CAP_SYS_NICE, CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF.
+_CAP_SYS_NICE, _CAP_SYS_ADMIN, _CAP_PERFMON, _CAP_BPF = 23, 21, 38, 39
+
+
+def _capabilities() -> int:
+    """This process's effective capability bits (0 when /proc cannot say)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    return 0
 
 
 def unavailable_reason() -> str | None:
@@ -77,15 +87,74 @@ def unavailable_reason() -> str | None:
         )
     if not os.path.exists("/sys/kernel/btf/vmlinux"):
         return "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
-    caps = 0
-    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("CapEff:"):
-                caps = int(line.split()[1], 16)
+    caps = _capabilities()
     bpf_ok = caps >> _CAP_BPF & 1 and caps >> _CAP_PERFMON & 1
     if not (caps >> _CAP_SYS_ADMIN & 1 or bpf_ok):
         return "loading BPF programs needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)"
     return None
+
+
+class _Background:
+    """The log's reader at ``SCHED_IDLE`` while it keeps up: off the traced programs' CPUs.
+
+    The traced programs never stop, so whatever CPU the reader (the converter,
+    which runs in the same thread) takes while they run can be theirs: woken
+    by the loader's writes, it preempted them. At ``SCHED_IDLE`` it runs on CPU
+    time nothing else wants. That never costs a record: the loader drains the
+    ring buffer at its own priority and holds what the pipe does not take yet.
+    When the pipe stays backed up for :attr:`lag` seconds (a busy machine
+    starves the reader: a burst of the traced programs fills it for less),
+    the reader takes its own priority back until it has caught up.
+
+    Only a thread that can leave ``SCHED_IDLE`` again goes there (root,
+    ``CAP_SYS_NICE``, or a nice limit that allows its nice value), and only
+    from the normal policies: a real-time policy is the user's choice.
+    """
+
+    #: Seconds the pipe stays backed up before the reader takes its priority back.
+    lag = 1.0
+
+    def __init__(self) -> None:
+        self._tid = threading.get_native_id()
+        self._saved: tuple[int, os.sched_param] | None = None
+        self._idle = False
+        self._behind_since: float | None = None
+        try:
+            policy = os.sched_getscheduler(self._tid)
+            if policy not in (os.SCHED_OTHER, os.SCHED_BATCH) or not self._can_return():
+                return
+            self._saved = (policy, os.sched_getparam(self._tid))
+        except OSError:
+            return
+
+    @staticmethod
+    def _can_return() -> bool:
+        if _capabilities() >> _CAP_SYS_NICE & 1:
+            return True
+        nice = os.getpriority(os.PRIO_PROCESS, 0)
+        return 20 - nice <= resource.getrlimit(resource.RLIMIT_NICE)[0]
+
+    def keep_up(self, behind: bool) -> None:
+        """Say whether the pipe was backed up at this read."""
+        if not behind:
+            self._behind_since = None
+            self.idle(True)
+        elif self._behind_since is None:
+            self._behind_since = time.monotonic()
+        elif time.monotonic() - self._behind_since >= self.lag:
+            self.idle(False)
+
+    def idle(self, on: bool) -> None:
+        """Run the reader at SCHED_IDLE (``on``) or at its own policy again."""
+        if self._saved is None or on == self._idle:
+            return
+        policy, param = (os.SCHED_IDLE, os.sched_param(0)) if on else self._saved
+        try:
+            os.sched_setscheduler(self._tid, policy, param)
+        except OSError:
+            self._saved = None  # stays where it is; never tried again
+            return
+        self._idle = on
 
 
 class EbpfRunner:
@@ -348,21 +417,28 @@ class EbpfRunner:
         quiet = time.monotonic()
         pipe = self._pipe
         assert pipe is not None
-        while not pipe.closed:
-            ready = pipe.wait(min(idle, 0.1))
-            if self._stop_at is not None:
-                self._escalate()
-            if not ready:
-                if time.monotonic() - quiet >= idle:
+        background = _Background()
+        try:
+            background.idle(True)
+            while not pipe.closed:
+                ready = pipe.wait(min(idle, 0.1))
+                if self._stop_at is not None:
+                    self._escalate()
+                if not ready:
+                    if time.monotonic() - quiet >= idle:
+                        quiet = time.monotonic()
+                        yield b""
+                    continue
+                background.keep_up(pipe.backed_up())
+                got = pipe.read()
+                if got:
                     quiet = time.monotonic()
-                    yield b""
-                continue
-            got = pipe.read()
-            if got:
-                quiet = time.monotonic()
-                yield got
-            if pipe.eof:
-                break
+                    yield got
+                if pipe.eof:
+                    break
+        finally:
+            # What follows (the last events, the file's footer) waits for nobody.
+            background.idle(False)
         self._finish()
 
     def _finish(self) -> None:

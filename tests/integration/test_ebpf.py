@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -480,6 +481,64 @@ def test_warm_up_runs_before_the_command_starts(tmp_path) -> None:
     # The loader gave up on its own (exit status 9), not killed.
     assert runner._proc is not None and runner._proc.wait(timeout=60) == 9
     assert not mark.exists()
+
+
+@needs_ebpf
+def test_reader_runs_at_sched_idle_only_while_the_log_flows(tmp_path) -> None:
+    """The reader takes no CPU the traced program wants, and gets its policy back."""
+    from iomonitor.ebpf.runner import _Background
+
+    before = os.sched_getscheduler(0)
+    # A reader that could not come back from SCHED_IDLE never goes there.
+    normal = before in (os.SCHED_OTHER, os.SCHED_BATCH) and _Background._can_return()
+    during = os.SCHED_IDLE if normal else before
+    policies = []
+    runner = EbpfRunner(["/bin/sh", "-c", "for i in 1 2 3; do echo $i; sleep 0.2; done"])
+    with runner:
+        for _block in runner.blocks(idle=0.05):
+            policies.append(os.sched_getscheduler(0))
+    assert runner.exit_status == 0 and len(policies) > 1
+    assert set(policies) == {during}
+    assert os.sched_getscheduler(0) == before
+    # Left early (the consumer failed): the policy comes back all the same.
+    runner = EbpfRunner(["/bin/sh", "-c", "echo x; sleep 0.5"])
+    runner.exit_timeout = 60
+    with runner:
+        blocks = runner.blocks(idle=0.05)
+        next(blocks)
+        assert os.sched_getscheduler(0) == during
+        blocks.close()
+    assert os.sched_getscheduler(0) == before
+
+
+def test_a_reader_left_behind_takes_its_policy_back() -> None:
+    """Backed up for longer than the lag: normal priority until it catches up."""
+    from iomonitor.ebpf.runner import _Background
+
+    seen = []
+
+    def reader() -> None:
+        background = _Background()
+        background.lag = 0.05
+        for behind in (False, True, True):
+            background.keep_up(behind)
+            seen.append(os.sched_getscheduler(0))
+        time.sleep(0.06)
+        for behind in (True, False):
+            background.keep_up(behind)
+            seen.append(os.sched_getscheduler(0))
+        background.idle(False)
+        seen.append(os.sched_getscheduler(0))
+
+    # Its own thread: the policy is a thread's.
+    th = threading.Thread(target=reader)
+    th.start()
+    th.join()
+    idle, other = os.SCHED_IDLE, os.SCHED_OTHER
+    if _Background._can_return():
+        assert seen == [idle, idle, idle, other, idle, other]
+    else:  # it could not come back from SCHED_IDLE: it never goes there
+        assert seen == [other] * 6
 
 
 def loaders_of(parent: int) -> list[int]:
