@@ -19,10 +19,10 @@ import pytest
 
 matplotlib.use("Agg")
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import StepPatch
-from matplotlib.text import Annotation
 
 from iomonitor import analysis, plot, store
 from iomonitor.cli import main
@@ -316,8 +316,23 @@ def test_flow_joins_processes_at_the_ends_of_a_pipe(trace: Trace) -> None:
     assert "node:source:10.0.0.1:443" in gids and "node:sink:10.0.0.1:443" in gids
     # The pipe is not a node: it is an arrow from cat to gzip.
     assert not any("pipe:[77]" in g for g in gids if g)
-    arrows = [t for t in ax.texts if isinstance(t, Annotation)]
-    assert [a.get_gid() for a in arrows] == ["edge:channel:101->102"]
+    arrows = by_gid(ax.collections, "edges:channel")
+    assert arrows.pairs == [(101, 102)]
+    # The pipe is the largest edge: the widest arrow.
+    np.testing.assert_allclose(arrows.widths, [12.0])
+    # Drawn, the arrow runs from the right end of cat's label to the right end of gzip's.
+    fig = ax.figure
+    FigureCanvasAgg(fig).draw()
+    ends = {}
+    for t in ax.texts:
+        if t.get_gid() in ("node:process:101", "node:process:102"):
+            box = t.get_window_extent()
+            ends[t.get_gid()] = (box.x1, (box.y0 + box.y1) / 2)
+    outline = arrows.get_paths()[0].vertices
+    steps = arrows.STEPS  # along each side of the tail, then the head's three corners
+    start = (outline[0] + outline[2 * steps + 2]) / 2
+    np.testing.assert_allclose(start, ends["node:process:101"], atol=1e-6)
+    np.testing.assert_allclose(outline[steps + 1], ends["node:process:102"], atol=1e-6)
     labels = {t.get_gid(): t.get_text() for t in ax.texts}
     assert labels["node:process:101"] == "101 cat"
     assert labels["node:source:/data/in.txt"] == "/data/in.txt  (8 KiB)"
