@@ -22,13 +22,12 @@ from iomonitor.plot._axes import (
     READ_COLOR,
     WRITE_COLOR,
     _note,
-    _of_run,
     _panels,
     _safe,
     _text,
     _title,
 )
-from iomonitor.plot.data import _figure_data, _missing_part
+from iomonitor.render.figure_data import _figure_data, _missing_part, _of_run
 from iomonitor.render.units import (
     format_bytes,
 )

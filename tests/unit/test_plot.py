@@ -8,6 +8,7 @@ maps a library.
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ from iomonitor import analysis, plot, store
 from iomonitor.cli import main
 from iomonitor.errors import UsageError
 from iomonitor.render import units
+from iomonitor.render.figure_data import FIGURE_ARGUMENTS
 from iomonitor.trace import Trace, events_frame, processes_frame
 
 T0 = 1_700_000_000.0
@@ -112,6 +114,30 @@ def test_importing_iomonitor_does_not_load_matplotlib() -> None:
     code = "import sys, iomonitor, iomonitor.cli.plot; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_report_is_drawn_without_matplotlib_in_the_main_process(
+    parquet: Path, tmp_path: Path
+) -> None:
+    # The drawing processes import it; the one that queries the trace does not.
+    page = tmp_path / "r.html"
+    code = (
+        "import sys; from iomonitor.cli import main; "
+        f"main(['report', {str(parquet)!r}, '-o', {str(page)!r}]); "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    assert page.read_text().count("data:image/png;base64,") == 8
+
+
+def test_figure_arguments_are_the_figure_functions_defaults() -> None:
+    # The report's main process reads them without importing the figures.
+    for kind, draw in plot.KINDS.items():
+        params = inspect.signature(draw).parameters
+        defaults = {n: p.default for n, p in params.items() if n not in ("trace", "ax")}
+        assert defaults == FIGURE_ARGUMENTS[kind], kind
+    assert list(FIGURE_ARGUMENTS) == list(plot.KINDS)
 
 
 @pytest.mark.parametrize(

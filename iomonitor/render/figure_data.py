@@ -1,11 +1,15 @@
-"""What the figures are drawn from: analysis results over a whole trace, gathered once."""
+"""What the figures are drawn from: analysis results over a whole trace, gathered once.
+
+Nothing here draws or imports matplotlib: the report gathers these data in
+its main process and hands each figure's part to a drawing process as soon
+as it is ready (:func:`collect_each`).
+"""
 
 from __future__ import annotations
 
-import inspect
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -14,7 +18,6 @@ from iomonitor import analysis
 from iomonitor.analysis._common import RUN, TIME, check_key, check_top, scan_of, to_timedelta
 from iomonitor.analysis.engine import quote
 from iomonitor.errors import NoTimeError, UsageError
-from iomonitor.plot._axes import _as_trace, _of_run, _runs
 from iomonitor.render.units import (
     format_seconds,
 )
@@ -25,6 +28,51 @@ _BANDWIDTH_BUCKETS = 150
 _CUMULATIVE_BUCKETS = 1000
 #: More buckets than this would cost more memory than any screen can show.
 _MAX_BUCKETS = 100_000
+
+#: The figures of :mod:`iomonitor.plot` by name, with the keyword arguments
+#: their functions take and the defaults of those.
+FIGURE_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "bandwidth": {"by": "file", "top": 8, "interval": None},
+    "cumulative": {"by": "file", "top": 8, "interval": None},
+    "timeline": {"interval": None, "max_marks": 400},
+    "sizes": {},
+    "latency": {},
+    "flow": {"top": 10, "max_processes": 20},
+}
+
+
+# --- traces and runs -------------------------------------------------------------
+
+
+def _as_trace(data: Trace | pd.DataFrame) -> Trace:
+    if isinstance(data, Trace):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return Trace(data)
+    raise UsageError(f"expected a Trace or an events DataFrame, not {type(data).__name__}")
+
+
+def _runs(trace: Trace) -> list[Any]:
+    """The runs of a trace in load order; ``[None]`` for a single run."""
+    if not trace.in_memory:
+        return list(trace.scan.runs) or [None]
+    return _run_values(trace.events)
+
+
+def _run_values(frame: pd.DataFrame) -> list[Any]:
+    if RUN not in frame.columns:
+        return [None]
+    run = frame[RUN]
+    values = list(run.cat.categories) if isinstance(run.dtype, pd.CategoricalDtype) else []
+    seen = pd.unique(run.dropna()).tolist()
+    return values or seen or [None]
+
+
+def _of_run(frame: pd.DataFrame, run: Any) -> pd.DataFrame:
+    if run is None or RUN not in frame.columns:
+        return frame
+    # Compared as they are: a categorical run column compares by its codes.
+    return frame[(frame[RUN] == run).to_numpy(dtype=bool)]
 
 
 def _width(interval: str | float | pd.Timedelta | None, span: float, target: int) -> pd.Timedelta:
@@ -90,7 +138,9 @@ class FigureData:
     origins: dict[Any, pd.Timestamp | None]
     last: dict[Any, pd.Timestamp | None]
     lifetimes: pd.DataFrame
-    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError]
+    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError] = field(
+        default_factory=dict
+    )
     sizes: pd.DataFrame | None = None
     latency: pd.DataFrame | UsageError | None = None
     flow: pd.DataFrame | None = None
@@ -98,16 +148,13 @@ class FigureData:
 
 def _arguments(kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """A figure's arguments with its defaults filled in, as the figure function takes them."""
-    from iomonitor.plot import KINDS  # the figures' own module imports this one
-
-    if kind not in KINDS:
-        raise UsageError(f"unknown figure {kind!r}; choose one of: {', '.join(KINDS)}")
-    try:
-        bound = inspect.signature(KINDS[kind]).bind(None, **kwargs)
-    except TypeError as exc:
-        raise UsageError(f"{kind}: {exc}") from None
-    bound.apply_defaults()
-    return {k: v for k, v in bound.arguments.items() if k not in ("trace", "ax")}
+    if kind not in FIGURE_ARGUMENTS:
+        raise UsageError(f"unknown figure {kind!r}; choose one of: {', '.join(FIGURE_ARGUMENTS)}")
+    defaults = FIGURE_ARGUMENTS[kind]
+    for name in kwargs:
+        if name not in defaults:
+            raise UsageError(f"{kind}: got an unexpected keyword argument {name!r}")
+    return {**defaults, **kwargs}
 
 
 def _series_spec(kind: str, args: dict[str, Any]) -> _SeriesSpec | None:
@@ -150,59 +197,116 @@ def collect(
     >>> data = collect(trace, [("sizes", {}), ("flow", {"top": 5})])  # doctest: +SKIP
     >>> sizes(data).savefig("sizes.png")  # doctest: +SKIP
     """
+    return merged(part for _, part in collect_each(trace, figures))
+
+
+def merged(parts: Iterable[FigureData]) -> FigureData:
+    """The figure data of several figures of one trace (parts of :func:`collect_each`) as one."""
+    data = FigureData([], {}, {}, _NO_LIVES)
+    for part in parts:
+        data.runs, data.origins, data.last = part.runs, part.origins, part.last
+        if len(part.lifetimes):
+            data.lifetimes = part.lifetimes
+        data.series.update(part.series)
+        for name in ("sizes", "latency", "flow"):
+            if getattr(part, name) is not None:
+                setattr(data, name, getattr(part, name))
+    return data
+
+
+def collect_each(
+    trace: Trace | pd.DataFrame | analysis.Rollup, figures: Iterable[tuple[str, dict[str, Any]]]
+) -> Iterator[tuple[int, FigureData]]:
+    """What each of some figures is drawn from, figure by figure as soon as it is known.
+
+    As :func:`collect`, but each figure's data come out alone, holding only
+    what that figure draws, while the next ones are computed: the flow first
+    (the figure that takes longest to draw), then call sizes and latency,
+    then everything over time (one pass over the events).
+
+    Parameters
+    ----------
+    trace : Trace, pandas.DataFrame or Rollup
+        As for :func:`collect`.
+    figures : iterable of (str, dict)
+        As for :func:`collect`.
+
+    Yields
+    ------
+    (int, FigureData)
+        The figure's place in ``figures`` and its data.
+
+    Examples
+    --------
+    >>> for index, data in collect_each(trace, [("sizes", {}), ("flow", {})]):  # doctest: +SKIP
+    ...     print(index, data.sizes is not None)
+    """
     totals = trace if isinstance(trace, analysis.Rollup) else None
     trace = _as_trace(totals.trace if totals is not None else trace)
     totals = totals or trace
-    specs: list[_SeriesSpec] = []
-    kinds = set()
+    specs: list[_SeriesSpec | None] = []
+    kinds: list[str] = []
     for kind, kwargs in figures:
         args = _arguments(kind, kwargs)
-        kinds.add(kind)
+        kinds.append(kind)
         spec = _series_spec(kind, args)
-        if spec is None or spec in specs:
+        specs.append(spec)
+        if spec is None:
             continue
         _check_by(spec.key)
         check_top(spec.top)
         if spec.interval is not None:
             to_timedelta(spec.interval)  # a bad width is refused before any reading
-        specs.append(spec)
+    wanted = list(dict.fromkeys(s for s in specs if s is not None))
     lives = "flow" in kinds or "timeline" in kinds
     runs = _runs(trace)
     per_process = analysis.sums(totals, "tgid") if lives else None
     # Without lifetimes to draw, the time axis needs each run's first and last
     # call only: the time column alone, not the totals of every process.
-    spans = per_process if per_process is not None else _spans(totals) if specs else None
+    spans = per_process if per_process is not None else _spans(totals) if wanted else None
     origins, last = _times(trace, runs, spans)
     span = _span(runs, origins, last)
-    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError] = {}
-    widths = [_width(spec.interval, span, spec.target) for spec in specs]
-    if specs:
-        # Every series from one pass over the events; the keys ranked from the
-        # rollup when there is one.
-        try:
-            tables = analysis.bandwidths(
-                trace,
-                [(w, s.key, s.top) for w, s in zip(widths, specs, strict=True)],
-                ranks=totals if isinstance(totals, analysis.Rollup) else None,
-            )
-            for spec, table, width in zip(specs, tables, widths, strict=True):
-                series[spec] = (table, width)
-        except NoTimeError as exc:
-            for spec in specs:
-                series[spec] = exc  # the figure says why when it is drawn
-    cols = ["run", "tgid", "comm", "start", "end"]
-    lifetimes = _lifetimes(totals, runs, per_process) if lives else pd.DataFrame(columns=cols)
-    data = FigureData(runs, origins, last, lifetimes, series)
+    widths = [_width(spec.interval, span, spec.target) for spec in wanted]
+    lifetimes = _lifetimes(totals, runs, per_process) if lives else _NO_LIVES
+
+    def part(kind: str, **parts: Any) -> FigureData:
+        mine = lifetimes if kind in ("flow", "timeline") else _NO_LIVES
+        return FigureData(runs, origins, last, mine, **parts)
+
+    if "flow" in kinds:
+        edges = analysis.flow_edges(totals)
+        yield from ((i, part(k, flow=edges)) for i, k in enumerate(kinds) if k == "flow")
     if "sizes" in kinds:
-        data.sizes = analysis.size_histogram(trace, dirs=("R", "W"))
+        sizes = analysis.size_histogram(trace, dirs=("R", "W"))
+        yield from ((i, part(k, sizes=sizes)) for i, k in enumerate(kinds) if k == "sizes")
     if "latency" in kinds:
         try:
-            data.latency = analysis.latency(trace, key="syscall")
+            latency: pd.DataFrame | UsageError = analysis.latency(trace, key="syscall")
         except UsageError as exc:
-            data.latency = exc
-    if "flow" in kinds:
-        data.flow = analysis.flow_edges(totals)
-    return data
+            latency = exc
+        yield from ((i, part(k, latency=latency)) for i, k in enumerate(kinds) if k == "latency")
+    if not wanted:
+        return
+    series: dict[_SeriesSpec, tuple[pd.DataFrame, pd.Timedelta] | UsageError] = {}
+    # Every series from one pass over the events; the keys ranked from the
+    # rollup when there is one.
+    try:
+        tables = analysis.bandwidths(
+            trace,
+            [(w, s.key, s.top) for w, s in zip(widths, wanted, strict=True)],
+            ranks=totals if isinstance(totals, analysis.Rollup) else None,
+        )
+        for spec, table, width in zip(wanted, tables, widths, strict=True):
+            series[spec] = (table, width)
+    except NoTimeError as exc:
+        for spec in wanted:
+            series[spec] = exc  # the figure says why when it is drawn
+    for i, (kind, spec) in enumerate(zip(kinds, specs, strict=True)):
+        if spec is not None:
+            yield i, part(kind, series={spec: series[spec]})
+
+
+_NO_LIVES = pd.DataFrame(columns=["run", "tgid", "comm", "start", "end"])
 
 
 def _spans(totals: Trace | analysis.Rollup) -> pd.DataFrame:
@@ -252,7 +356,7 @@ def _lifetimes(
     """
     trace = totals.trace if isinstance(totals, analysis.Rollup) else totals
     procs = trace.processes
-    cols = ["run", "tgid", "comm", "start", "end"]
+    cols = list(_NO_LIVES.columns)
     comms: pd.Series | None = None
     rows = []
     for run in runs:
