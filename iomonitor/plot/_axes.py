@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from iomonitor import analysis
 from iomonitor.errors import UsageError
+from iomonitor.render.figure_data import _OTHER_NODE
 from iomonitor.render.units import (
     NAME_WIDTH,
     iec_name,
@@ -28,9 +29,6 @@ WRITE_COLOR = "#ff7f0e"
 #: Colour of data passed between two traced processes (pipes, UNIX sockets).
 CHANNEL_COLOR = "#9467bd"
 OTHER_COLOR = "#9a9a9a"
-#: The node standing for the files or peers beyond ``top`` on one side of the flow; no
-#: path or address holds a NUL byte, so no real name can be mistaken for it.
-_OTHER_NODE = "\0other"
 
 
 def _safe(value: Any) -> str:

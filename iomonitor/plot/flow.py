@@ -17,7 +17,6 @@ from matplotlib.transforms import IdentityTransform
 from iomonitor import analysis
 from iomonitor.errors import UsageError
 from iomonitor.plot._axes import (
-    _OTHER_NODE,
     CHANNEL_COLOR,
     READ_COLOR,
     WRITE_COLOR,
@@ -27,7 +26,13 @@ from iomonitor.plot._axes import (
     _text,
     _title,
 )
-from iomonitor.render.figure_data import _figure_data, _missing_part, _of_run
+from iomonitor.render.figure_data import (
+    _OTHER_NODE,
+    OTHER_PROCESSES,
+    _figure_data,
+    _missing_part,
+    _of_run,
+)
 from iomonitor.render.units import (
     format_bytes,
 )
@@ -88,12 +93,10 @@ def flow(
         ):
             raise UsageError(f"{name} must be a whole number >= 0 (0 = all), not {value!r}")
     data = _figure_data(trace, "flow", top=top, max_processes=max_processes)
-    if data.flow is None:
+    if data.flow is None or (top, max_processes) not in data.flow:
         raise _missing_part("flow")
-    runs, lives = data.runs, data.lifetimes
-    plans = [
-        _flow_plan(_of_run(data.flow, run), _of_run(lives, run), top, max_processes) for run in runs
-    ]
+    runs, lives, merged = data.runs, data.lifetimes, data.flow[(top, max_processes)]
+    plans = [_flow_plan(*merged[run], _of_run(lives, run)) for run in runs]
     heights = [
         max(3.0, 0.42 * max((len(p.columns[c]) for c in p.columns), default=1) + 1.2) / 3.0
         for p in plans
@@ -105,11 +108,6 @@ def flow(
     return fig
 
 
-#: The node standing for the processes beyond ``max_processes``.
-OTHER_PROCESSES = -1
-#: The node standing for the files or peers beyond ``top`` on one side; no
-
-
 @dataclass
 class _Plan:
     edges: pd.DataFrame  # the columns of analysis.flow_edges, after merging the rest into "other"
@@ -117,42 +115,10 @@ class _Plan:
     labels: dict[tuple[str, Any], str]
 
 
-def _flow_plan(
-    edges: pd.DataFrame, lives: pd.DataFrame, top: int | None, max_processes: int | None
-) -> _Plan:
+def _flow_plan(edges: pd.DataFrame, hidden: dict[str, int], lives: pd.DataFrame) -> _Plan:
+    """Where each node of one run goes, and its label, from its merged edges."""
     if not len(edges):
         return _Plan(edges, {"source": [], "process": [], "sink": []}, {})
-    edges = edges.copy()
-    # Processes: the busiest (bytes on all their edges), the rest merged into one node.
-    ends = pd.concat(
-        [
-            edges.loc[edges["writer"] >= 0, ["writer", "bytes"]].set_axis(["tgid", "b"], axis=1),
-            edges.loc[edges["reader"] >= 0, ["reader", "bytes"]].set_axis(["tgid", "b"], axis=1),
-        ]
-    )
-    busy = ends.groupby("tgid", as_index=False)["b"].sum()
-    busy = busy.sort_values(["b", "tgid"], ascending=[False, True], kind="mergesort")
-    kept = busy["tgid"].to_numpy()[:max_processes] if max_processes else busy["tgid"].to_numpy()
-    for column in ("writer", "reader"):
-        merged = (edges[column] >= 0) & ~edges[column].isin(kept)
-        edges.loc[merged, column] = OTHER_PROCESSES
-    edges = edges[~((edges["kind"] == "channel") & (edges["writer"] == edges["reader"]))]
-    # Parallel pipes between the same two processes make one arc.
-    edges.loc[edges["kind"] == "channel", "name"] = ""
-    # Files and peers: the busiest per side, the rest as one "other" node.
-    hidden: dict[str, int] = {}
-    for kind in ("read", "write"):
-        rows = edges["kind"] == kind
-        totals = edges[rows].groupby("name", as_index=False)["bytes"].sum()
-        totals = totals.sort_values(["bytes", "name"], ascending=[False, True], kind="mergesort")
-        if top and len(totals) > top:
-            rest = totals["name"].iloc[top:]
-            hidden[kind] = len(rest)
-            edges.loc[rows & edges["name"].isin(rest), "name"] = _OTHER_NODE
-    edges = edges.groupby(["kind", "name", "writer", "reader"], sort=False, as_index=False)[
-        "bytes"
-    ].sum()
-
     lives = lives.sort_values(["start", "tgid"], kind="mergesort", na_position="last")
     start_rank = {int(t): i for i, t in enumerate(lives["tgid"])}
     comm = {int(t): _text(c, 24) for t, c in zip(lives["tgid"], lives["comm"], strict=True)}
@@ -165,7 +131,7 @@ def _flow_plan(
     labels: dict[tuple[str, Any], str] = {}
     for t in procs:
         if t == OTHER_PROCESSES:
-            labels[("process", t)] = f"{len(busy) - len(kept)} other processes"
+            labels[("process", t)] = f"{hidden['process']} other processes"
         else:
             labels[("process", t)] = f"{t} {comm.get(t, '?')}"
     for kind, partner, column in (("read", "reader", "source"), ("write", "writer", "sink")):

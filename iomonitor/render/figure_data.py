@@ -103,6 +103,10 @@ class _SeriesSpec:
     target: int
 
 
+#: A run's flow edges as the figure shows them, and how many nodes each "other" holds.
+_MergedFlow = tuple[pd.DataFrame, dict[str, int]]
+
+
 @dataclass
 class FigureData:
     """What the figures are drawn from: analysis results over a whole trace.
@@ -130,8 +134,10 @@ class FigureData:
     latency : pandas.DataFrame, UsageError or None
         :func:`iomonitor.analysis.latency` by system call, or the error that
         says why there is none.
-    flow : pandas.DataFrame or None
-        :func:`iomonitor.analysis.flow_edges` of the trace.
+    flow : dict or None
+        Per ``(top, max_processes)`` of a flow figure, per run: the
+        :func:`iomonitor.analysis.flow_edges` of the run with the nodes
+        beyond the top merged into "other", and how many each "other" holds.
     """
 
     runs: list[Any]
@@ -143,7 +149,9 @@ class FigureData:
     )
     sizes: pd.DataFrame | None = None
     latency: pd.DataFrame | UsageError | None = None
-    flow: pd.DataFrame | None = None
+    flow: (
+        dict[tuple[int | None, int | None], dict[Any, tuple[pd.DataFrame, dict[str, int]]]] | None
+    ) = None
 
 
 def _arguments(kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -208,9 +216,11 @@ def merged(parts: Iterable[FigureData]) -> FigureData:
         if len(part.lifetimes):
             data.lifetimes = part.lifetimes
         data.series.update(part.series)
-        for name in ("sizes", "latency", "flow"):
+        for name in ("sizes", "latency"):
             if getattr(part, name) is not None:
                 setattr(data, name, getattr(part, name))
+        if part.flow is not None:
+            data.flow = {**(data.flow or {}), **part.flow}
     return data
 
 
@@ -246,9 +256,11 @@ def collect_each(
     totals = totals or trace
     specs: list[_SeriesSpec | None] = []
     kinds: list[str] = []
+    every: list[dict[str, Any]] = []
     for kind, kwargs in figures:
         args = _arguments(kind, kwargs)
         kinds.append(kind)
+        every.append(args)
         spec = _series_spec(kind, args)
         specs.append(spec)
         if spec is None:
@@ -274,8 +286,20 @@ def collect_each(
         return FigureData(runs, origins, last, mine, **parts)
 
     if "flow" in kinds:
+        # Only the merged edges leave: every edge of a large trace weighs tens of MB.
         edges = analysis.flow_edges(totals)
-        yield from ((i, part(k, flow=edges)) for i, k in enumerate(kinds) if k == "flow")
+        merged = {
+            (a["top"], a["max_processes"]): {
+                run: _merge_flow(_of_run(edges, run), a["top"], a["max_processes"]) for run in runs
+            }
+            for k, a in zip(kinds, every, strict=True)
+            if k == "flow"
+        }
+        del edges
+        for i, (k, a) in enumerate(zip(kinds, every, strict=True)):
+            if k == "flow":
+                key = (a["top"], a["max_processes"])
+                yield i, part(k, flow={key: merged[key]})
     if "sizes" in kinds:
         sizes = analysis.size_histogram(trace, dirs=("R", "W"))
         yield from ((i, part(k, sizes=sizes)) for i, k in enumerate(kinds) if k == "sizes")
@@ -307,6 +331,59 @@ def collect_each(
 
 
 _NO_LIVES = pd.DataFrame(columns=["run", "tgid", "comm", "start", "end"])
+
+#: The node standing for the processes beyond ``max_processes`` in the flow figure.
+OTHER_PROCESSES = -1
+#: The node standing for the files or peers beyond ``top`` on one side of the flow; no
+#: path or address holds a NUL byte, so no real name can be mistaken for it.
+_OTHER_NODE = "\0other"
+
+
+def _merge_flow(
+    edges: pd.DataFrame, top: int | None, max_processes: int | None
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The flow edges of one run as the figure shows them, and how many nodes each "other" holds.
+
+    The processes beyond the ``max_processes`` busiest (bytes on all their
+    edges) become one node, the files and peers beyond the ``top`` busiest
+    of each side another; the edges between the same nodes are added up.
+    The counts are those of merged ``read`` and ``write`` names and of
+    merged ``process``es.
+    """
+    if not len(edges):
+        return edges, {}
+    edges = edges.copy()
+    # Processes: the busiest (bytes on all their edges), the rest merged into one node.
+    ends = pd.concat(
+        [
+            edges.loc[edges["writer"] >= 0, ["writer", "bytes"]].set_axis(["tgid", "b"], axis=1),
+            edges.loc[edges["reader"] >= 0, ["reader", "bytes"]].set_axis(["tgid", "b"], axis=1),
+        ]
+    )
+    busy = ends.groupby("tgid", as_index=False)["b"].sum()
+    busy = busy.sort_values(["b", "tgid"], ascending=[False, True], kind="mergesort")
+    kept = busy["tgid"].to_numpy()[:max_processes] if max_processes else busy["tgid"].to_numpy()
+    for column in ("writer", "reader"):
+        merged = (edges[column] >= 0) & ~edges[column].isin(kept)
+        edges.loc[merged, column] = OTHER_PROCESSES
+    edges = edges[~((edges["kind"] == "channel") & (edges["writer"] == edges["reader"]))]
+    # Parallel pipes between the same two processes make one arc.
+    edges.loc[edges["kind"] == "channel", "name"] = ""
+    # Files and peers: the busiest per side, the rest as one "other" node.
+    hidden: dict[str, int] = {}
+    for kind in ("read", "write"):
+        rows = edges["kind"] == kind
+        totals = edges[rows].groupby("name", as_index=False)["bytes"].sum()
+        totals = totals.sort_values(["bytes", "name"], ascending=[False, True], kind="mergesort")
+        if top and len(totals) > top:
+            rest = totals["name"].iloc[top:]
+            hidden[kind] = len(rest)
+            edges.loc[rows & edges["name"].isin(rest), "name"] = _OTHER_NODE
+    edges = edges.groupby(["kind", "name", "writer", "reader"], sort=False, as_index=False)[
+        "bytes"
+    ].sum()
+    hidden["process"] = len(busy) - len(kept)
+    return edges, hidden
 
 
 def _spans(totals: Trace | analysis.Rollup) -> pd.DataFrame:
