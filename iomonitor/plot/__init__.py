@@ -27,11 +27,11 @@ from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
-from iomonitor.plot.data import FigureData, collect
 from iomonitor.plot.distributions import latency, sizes
 from iomonitor.plot.flow import OTHER_PROCESSES, flow
 from iomonitor.plot.series import bandwidth, cumulative
 from iomonitor.plot.timeline import timeline
+from iomonitor.render.figure_data import FigureData, collect
 
 __all__ = [
     "KINDS",

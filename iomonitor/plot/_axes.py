@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from iomonitor import analysis
 from iomonitor.errors import UsageError
+from iomonitor.render.figure_data import _OTHER_NODE
 from iomonitor.render.units import (
     NAME_WIDTH,
     iec_name,
@@ -21,7 +22,6 @@ from iomonitor.render.units import (
     printable,
     shorten,
 )
-from iomonitor.trace import Trace
 
 #: Colours of the two directions, used wherever a figure shows both.
 READ_COLOR = "#1f77b4"
@@ -29,10 +29,6 @@ WRITE_COLOR = "#ff7f0e"
 #: Colour of data passed between two traced processes (pipes, UNIX sockets).
 CHANNEL_COLOR = "#9467bd"
 OTHER_COLOR = "#9a9a9a"
-_RUN = "run"
-#: The node standing for the files or peers beyond ``top`` on one side of the flow; no
-#: path or address holds a NUL byte, so no real name can be mistaken for it.
-_OTHER_NODE = "\0other"
 
 
 def _safe(value: Any) -> str:
@@ -92,37 +88,6 @@ def _bytes_axis(axis: Any, per_second: bool = False) -> None:
 
 
 # --- traces, runs and panels ------------------------------------------------------
-
-
-def _as_trace(data: Trace | pd.DataFrame) -> Trace:
-    if isinstance(data, Trace):
-        return data
-    if isinstance(data, pd.DataFrame):
-        return Trace(data)
-    raise UsageError(f"expected a Trace or an events DataFrame, not {type(data).__name__}")
-
-
-def _runs(trace: Trace) -> list[Any]:
-    """The runs of a trace in load order; ``[None]`` for a single run."""
-    if not trace.in_memory:
-        return list(trace.scan.runs) or [None]
-    return _run_values(trace.events)
-
-
-def _run_values(frame: pd.DataFrame) -> list[Any]:
-    if _RUN not in frame.columns:
-        return [None]
-    run = frame[_RUN]
-    values = list(run.cat.categories) if isinstance(run.dtype, pd.CategoricalDtype) else []
-    seen = pd.unique(run.dropna()).tolist()
-    return values or seen or [None]
-
-
-def _of_run(frame: pd.DataFrame, run: Any) -> pd.DataFrame:
-    if run is None or _RUN not in frame.columns:
-        return frame
-    # Compared as they are: a categorical run column compares by its codes.
-    return frame[(frame[_RUN] == run).to_numpy(dtype=bool)]
 
 
 def _seconds(times: pd.Series | pd.DatetimeIndex | np.ndarray, origin: pd.Timestamp) -> np.ndarray:

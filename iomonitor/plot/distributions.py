@@ -14,12 +14,11 @@ from iomonitor.plot._axes import (
     WRITE_COLOR,
     _legend_outside,
     _note,
-    _of_run,
     _panels,
     _text,
     _title,
 )
-from iomonitor.plot.data import _figure_data, _missing_part
+from iomonitor.render.figure_data import _figure_data, _missing_part, _of_run
 from iomonitor.render.units import iec_name, iec_unit
 from iomonitor.trace import Trace
 

@@ -5,26 +5,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
+from matplotlib.transforms import IdentityTransform
 
 from iomonitor import analysis
 from iomonitor.errors import UsageError
 from iomonitor.plot._axes import (
-    _OTHER_NODE,
     CHANNEL_COLOR,
     READ_COLOR,
     WRITE_COLOR,
     _note,
-    _of_run,
     _panels,
     _safe,
     _text,
     _title,
 )
-from iomonitor.plot.data import _figure_data, _missing_part
+from iomonitor.render.figure_data import (
+    _OTHER_NODE,
+    OTHER_PROCESSES,
+    _figure_data,
+    _missing_part,
+    _of_run,
+)
 from iomonitor.render.units import (
     format_bytes,
 )
@@ -72,7 +80,8 @@ def flow(
         like a file. Mappings (``M``) move no bytes and are left out. Artists
         carry gids: texts ``node:source:NAME``, ``node:process:TGID``,
         ``node:sink:NAME``; line collections ``edges:read`` and
-        ``edges:write``; arrows ``edge:channel:TGID->TGID``.
+        ``edges:write``; the arrows are one collection ``edges:channel``
+        whose ``pairs`` are the (writer, reader) tgids of each arrow.
 
     Examples
     --------
@@ -84,12 +93,10 @@ def flow(
         ):
             raise UsageError(f"{name} must be a whole number >= 0 (0 = all), not {value!r}")
     data = _figure_data(trace, "flow", top=top, max_processes=max_processes)
-    if data.flow is None:
+    if data.flow is None or (top, max_processes) not in data.flow:
         raise _missing_part("flow")
-    runs, lives = data.runs, data.lifetimes
-    plans = [
-        _flow_plan(_of_run(data.flow, run), _of_run(lives, run), top, max_processes) for run in runs
-    ]
+    runs, lives, merged = data.runs, data.lifetimes, data.flow[(top, max_processes)]
+    plans = [_flow_plan(*merged[run], _of_run(lives, run)) for run in runs]
     heights = [
         max(3.0, 0.42 * max((len(p.columns[c]) for c in p.columns), default=1) + 1.2) / 3.0
         for p in plans
@@ -101,11 +108,6 @@ def flow(
     return fig
 
 
-#: The node standing for the processes beyond ``max_processes``.
-OTHER_PROCESSES = -1
-#: The node standing for the files or peers beyond ``top`` on one side; no
-
-
 @dataclass
 class _Plan:
     edges: pd.DataFrame  # the columns of analysis.flow_edges, after merging the rest into "other"
@@ -113,42 +115,10 @@ class _Plan:
     labels: dict[tuple[str, Any], str]
 
 
-def _flow_plan(
-    edges: pd.DataFrame, lives: pd.DataFrame, top: int | None, max_processes: int | None
-) -> _Plan:
+def _flow_plan(edges: pd.DataFrame, hidden: dict[str, int], lives: pd.DataFrame) -> _Plan:
+    """Where each node of one run goes, and its label, from its merged edges."""
     if not len(edges):
         return _Plan(edges, {"source": [], "process": [], "sink": []}, {})
-    edges = edges.copy()
-    # Processes: the busiest (bytes on all their edges), the rest merged into one node.
-    ends = pd.concat(
-        [
-            edges.loc[edges["writer"] >= 0, ["writer", "bytes"]].set_axis(["tgid", "b"], axis=1),
-            edges.loc[edges["reader"] >= 0, ["reader", "bytes"]].set_axis(["tgid", "b"], axis=1),
-        ]
-    )
-    busy = ends.groupby("tgid", as_index=False)["b"].sum()
-    busy = busy.sort_values(["b", "tgid"], ascending=[False, True], kind="mergesort")
-    kept = busy["tgid"].to_numpy()[:max_processes] if max_processes else busy["tgid"].to_numpy()
-    for column in ("writer", "reader"):
-        merged = (edges[column] >= 0) & ~edges[column].isin(kept)
-        edges.loc[merged, column] = OTHER_PROCESSES
-    edges = edges[~((edges["kind"] == "channel") & (edges["writer"] == edges["reader"]))]
-    # Parallel pipes between the same two processes make one arc.
-    edges.loc[edges["kind"] == "channel", "name"] = ""
-    # Files and peers: the busiest per side, the rest as one "other" node.
-    hidden: dict[str, int] = {}
-    for kind in ("read", "write"):
-        rows = edges["kind"] == kind
-        totals = edges[rows].groupby("name", as_index=False)["bytes"].sum()
-        totals = totals.sort_values(["bytes", "name"], ascending=[False, True], kind="mergesort")
-        if top and len(totals) > top:
-            rest = totals["name"].iloc[top:]
-            hidden[kind] = len(rest)
-            edges.loc[rows & edges["name"].isin(rest), "name"] = _OTHER_NODE
-    edges = edges.groupby(["kind", "name", "writer", "reader"], sort=False, as_index=False)[
-        "bytes"
-    ].sum()
-
     lives = lives.sort_values(["start", "tgid"], kind="mergesort", na_position="last")
     start_rank = {int(t): i for i, t in enumerate(lives["tgid"])}
     comm = {int(t): _text(c, 24) for t, c in zip(lives["tgid"], lives["comm"], strict=True)}
@@ -161,7 +131,7 @@ def _flow_plan(
     labels: dict[tuple[str, Any], str] = {}
     for t in procs:
         if t == OTHER_PROCESSES:
-            labels[("process", t)] = f"{len(busy) - len(kept)} other processes"
+            labels[("process", t)] = f"{hidden['process']} other processes"
         else:
             labels[("process", t)] = f"{t} {comm.get(t, '?')}"
     for kind, partner, column in (("read", "reader", "source"), ("write", "writer", "sink")):
@@ -186,9 +156,96 @@ def _flow_plan(
     return _Plan(edges.reset_index(drop=True), columns, labels)
 
 
-def _draw_flow(axis: Axes, plan: _Plan) -> None:
-    from matplotlib.collections import LineCollection
+class _Channels(PolyCollection):
+    """Curved arrows from one process label to another, drawn as one collection.
 
+    Each arrow leaves the right end of its writer's label and bends right,
+    away from the column, to the right end of its reader's; its tail is
+    ``widths`` points wide, its head 5 points wider and 7 long. The shapes
+    depend on where the labels end up, so they are made when drawn, in
+    display pixels.
+
+    Attributes
+    ----------
+    pairs : list of (int, int)
+        The writer and reader tgid of each arrow.
+    widths : numpy.ndarray
+        The tail width of each arrow, in points.
+    """
+
+    #: Points along each tail: enough for a smooth curve at any size.
+    STEPS = 24
+
+    def __init__(
+        self,
+        ends: list[tuple[Text, Text]],
+        pairs: list[tuple[int, int]],
+        widths: np.ndarray,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__([], transform=IdentityTransform(), **kwargs)
+        self._ends = ends
+        self.pairs = pairs
+        self.widths = widths
+        # Inside the axes' frame by construction: nothing for the layout to make room for.
+        self.set_in_layout(False)
+
+    def draw(self, renderer: Any) -> None:
+        self.set_verts(self._arrows(renderer))
+        super().draw(renderer)
+
+    def _arrows(self, renderer: Any) -> np.ndarray:
+        right: dict[int, tuple[float, float]] = {}
+        for text in {id(t): t for pair in self._ends for t in pair}.values():
+            box = text.get_window_extent(renderer)
+            right[id(text)] = (box.x1, (box.y0 + box.y1) / 2)
+        a = np.array([right[id(w)] for w, _ in self._ends])
+        b = np.array([right[id(r)] for _, r in self._ends])
+        d = b - a
+        # Bend right of the direction of travel: a quadratic curve whose control
+        # point is half the distance off the middle; the screen's y runs upwards.
+        rad = np.where(d[:, 1] < 0, -0.5, 0.5)[:, None]
+        c = (a + b) / 2 + rad * np.column_stack([d[:, 1], -d[:, 0]])
+        scale = renderer.points_to_pixels(1.0)
+        tail = self.widths[:, None] * scale / 2
+        head, length = tail + 2.5 * scale, 7.0 * scale
+        # The tail ends where the curve enters the head: the last point of the
+        # curve farther than the head's length from the tip.
+        fine = np.linspace(0.0, 1.0, 4 * self.STEPS + 1)
+        far = np.hypot(*(_curve(a, c, b, fine) - b[:, None, :]).transpose(2, 0, 1)) > length
+        last = np.where(far.any(axis=1), far.shape[1] - 1 - np.argmax(far[:, ::-1], axis=1), 1)
+        cut = fine[np.maximum(last, 1)]
+        t = np.linspace(0.0, 1.0, self.STEPS)[None, :] * cut[:, None]
+        spine = _curve(a, c, b, t)
+        normal = _normal(a, c, b, t)
+        base, side = spine[:, -1, :], normal[:, -1, :]
+        return np.concatenate(
+            [
+                spine + normal * tail[:, :, None],
+                (base + side * head)[:, None, :],
+                b[:, None, :],
+                (base - side * head)[:, None, :],
+                (spine - normal * tail[:, :, None])[:, ::-1, :],
+            ],
+            axis=1,
+        )
+
+
+def _curve(a: np.ndarray, c: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Points of the quadratic curves from ``a`` over ``c`` to ``b`` (one per row) at ``t``."""
+    t = np.broadcast_to(t, (len(a), t.shape[-1]))[:, :, None]
+    return (1 - t) ** 2 * a[:, None, :] + 2 * (1 - t) * t * c[:, None, :] + t**2 * b[:, None, :]
+
+
+def _normal(a: np.ndarray, c: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Unit normals (the tangent turned right) of the curves of :func:`_curve` at ``t``."""
+    t = np.broadcast_to(t, (len(a), t.shape[-1]))[:, :, None]
+    tangent = 2 * (1 - t) * (c - a)[:, None, :] + 2 * t * (b - c)[:, None, :]
+    tangent /= np.maximum(np.hypot(tangent[..., 0], tangent[..., 1]), 1e-9)[..., None]
+    return np.stack([tangent[..., 1], -tangent[..., 0]], axis=-1)
+
+
+def _draw_flow(axis: Axes, plan: _Plan) -> None:
     axis.set_axis_off()
     if not len(plan.edges):
         _note(axis, "no read or write calls")
@@ -236,24 +293,24 @@ def _draw_flow(axis: Axes, plan: _Plan) -> None:
             ),
             autolim=False,
         )
-    # Pipes and sockets between two traced processes: arrows from writer to reader.
-    # No shrinking: each shrink cuts the curved path by bisection when the page is
-    # drawn, which cost a third of the figure with a few hundred arrows.
-    for row in plan.edges[plan.edges["kind"] == "channel"].itertuples(index=False):
-        start, end = texts[("process", row.writer)], texts[("process", row.reader)]
-        # Bend right, away from the column. arc3 bends to the left of the
-        # direction of travel for a positive radius, and lanes run downwards
-        # on screen as their y grows (the axis is inverted).
-        downwards = start.get_position()[1] < end.get_position()[1]
-        b = width(float(row.bytes))
-        axis.annotate(
-            "", xy=(1.0, 0.5), xycoords=end, xytext=(1.0, 0.5), textcoords=start,
-            arrowprops={"arrowstyle": f"simple,tail_width={b},head_width={b + 5},head_length=7",
-                        "mutation_scale": 1.0, "facecolor": CHANNEL_COLOR, "edgecolor": "none",
-                        "alpha": 0.55, "shrinkA": 0, "shrinkB": 0,
-                        "connectionstyle": f"arc3,rad={'-0.5' if downwards else '0.5'}"},
-            zorder=2, gid=f"edge:channel:{row.writer}->{row.reader}",
-        )  # fmt: skip
+    # Pipes and sockets between two traced processes: arrows from writer to reader,
+    # all in one collection (one artist per arrow cost most of the figure).
+    channels = plan.edges[plan.edges["kind"] == "channel"]
+    if len(channels):
+        pairs = list(zip(channels["writer"], channels["reader"], strict=True))
+        axis.add_collection(
+            _Channels(
+                [(texts[("process", w)], texts[("process", r)]) for w, r in pairs],
+                [(int(w), int(r)) for w, r in pairs],
+                np.array([width(float(b)) for b in channels["bytes"]]),
+                facecolors=CHANNEL_COLOR,
+                edgecolors="none",
+                alpha=0.55,
+                zorder=2,
+                gid="edges:channel",
+            ),
+            autolim=False,
+        )
     axis.set_xlim(-1.95, 1.95)
     axis.set_ylim(height + 0.6, -0.6)
     axis.legend(

@@ -16,7 +16,6 @@ from iomonitor.plot._axes import (
     _key_colors,
     _legend_outside,
     _note,
-    _of_run,
     _panels,
     _safe,
     _seconds,
@@ -24,12 +23,13 @@ from iomonitor.plot._axes import (
     _time_axis,
     _title,
 )
-from iomonitor.plot.data import (
+from iomonitor.render.figure_data import (
     _BANDWIDTH_BUCKETS,
     _CUMULATIVE_BUCKETS,
     FigureData,
     _check_by,
     _figure_data,
+    _of_run,
     _series_of,
     _SeriesSpec,
 )

@@ -16,14 +16,13 @@ from iomonitor.plot._axes import (
     WRITE_COLOR,
     _legend_outside,
     _note,
-    _of_run,
     _panels,
     _seconds,
     _text,
     _time_axis,
     _title,
 )
-from iomonitor.plot.data import _figure_data, _series_of, _SeriesSpec
+from iomonitor.render.figure_data import _figure_data, _of_run, _series_of, _SeriesSpec
 from iomonitor.render.units import (
     format_bytes,
     format_seconds,

@@ -1,8 +1,11 @@
 """The figures of the HTML report: which ones, and drawing them as inline PNG images.
 
 Each figure is drawn by :mod:`iomonitor.plot` from the report's analysis
-results; drawing is matplotlib's work in Python, so the figures are spread
-over forked processes, one per CPU.
+results. Drawing is matplotlib's work in Python, so it is done by forked
+processes, one per CPU, started before the analysis: they import matplotlib
+while the main process queries the trace, and each draws a figure as soon
+as its data are ready (:class:`Painters`). The main process never imports
+matplotlib.
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ import html
 import io
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from iomonitor import plot
 from iomonitor.errors import UsageError
 from iomonitor.render.units import printable
 
 if TYPE_CHECKING:
+    from iomonitor.render.figure_data import FigureData
     from iomonitor.render.report import ReportData
 
 
@@ -92,8 +96,18 @@ FIGURES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
 _TRANSFER_KINDS = frozenset({"flow", "bandwidth", "cumulative", "sizes"})
 
 
-def section(data: ReportData) -> str:
-    """The figures section of the report of ``data``: every figure that has something to show."""
+def shown(has_transfers: bool, has_sockets: bool) -> list[int]:
+    """The places in :data:`FIGURES` of the figures a trace has something to show in."""
+    return [
+        i
+        for i, (_, _, kind, args) in enumerate(FIGURES)
+        if (has_transfers or kind not in _TRANSFER_KINDS)
+        and (has_sockets or args.get("by") != "peer")
+    ]
+
+
+def section(data: ReportData, drawn: dict[int, str]) -> str:
+    """The figures section of the report of ``data``: the HTML of each figure ``drawn``."""
     parts = []
     if not data.has_transfers:
         parts.append(
@@ -102,43 +116,67 @@ def section(data: ReportData) -> str:
         )
     elif not data.has_sockets:
         parts.append('<p class="note">No socket I/O in this trace: no bandwidth by peer.</p>')
-    shown = [
-        i
-        for i, (_, _, kind, args) in enumerate(FIGURES)
-        if (data.has_transfers or kind not in _TRANSFER_KINDS)
-        and (data.has_sockets or args.get("by") != "peer")
-    ]
-    return "\n".join(parts + _drawn(data, shown))
+    return "\n".join(parts + [drawn[i] for i in shown(data.has_transfers, data.has_sockets)])
 
 
-#: What the drawing processes draw from: set before they are forked, so each
-#: inherits it instead of being sent a copy.
-_DRAWING: list[ReportData] = []
+class Painters:
+    """Forked processes that draw figures of :data:`FIGURES` into HTML, one at a time each.
 
+    Start them before the figures' data are computed (use as a context
+    manager): forking is cheap while the main process is small, and each
+    worker imports matplotlib at once, while the main process works.
 
-def _drawn(data: ReportData, shown: list[int]) -> list[str]:
-    """The HTML of each figure of :data:`FIGURES` in ``shown``, drawn in parallel.
+    Parameters
+    ----------
+    workers : int, optional
+        How many processes; by default one per CPU, at most one per figure.
 
-    Drawing is matplotlib's work in Python, one CPU per figure: the figures
-    are spread over one forked process per CPU (at most one per figure).
+    Examples
+    --------
+    >>> with Painters() as painters:  # doctest: +SKIP
+    ...     painters.draw(7, collect(trace, [("latency", {})]))
+    ...     html = painters.drawn()[7]
     """
-    if not shown:
-        return []
-    workers = min(len(shown), len(os.sched_getaffinity(0)))
-    _DRAWING[:] = [data]
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_draw, shown))
-    finally:
-        _DRAWING.clear()
+
+    def __init__(self, workers: int | None = None) -> None:
+        count = workers or min(len(FIGURES), len(os.sched_getaffinity(0)))
+        self._pool = ProcessPoolExecutor(
+            count, mp_context=multiprocessing.get_context("fork"), initializer=_import_plot
+        )
+        # The first task forks every worker; each imports matplotlib first thing.
+        self._pool.submit(int)
+        self._drawing: dict[int, Future[str]] = {}
+
+    def draw(self, index: int, data: FigureData) -> None:
+        """Have figure ``index`` of :data:`FIGURES` drawn from ``data`` by the next free worker."""
+        self._drawing[index] = self._pool.submit(_draw, index, data)
+
+    def drawn(self) -> dict[int, str]:
+        """The heading and image of every figure given to :meth:`draw`, once they are drawn."""
+        return {i: f.result() for i, f in self._drawing.items()}
+
+    def __enter__(self) -> Painters:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # After a failure nothing waits for the figures: drop those not started.
+        self._pool.shutdown(wait=True, cancel_futures=exc is not None)
 
 
-def _draw(index: int) -> str:
+def _import_plot() -> None:
+    import iomonitor.plot  # noqa: F401  (matplotlib and the figures, before any is asked for)
+
+
+def _draw(index: int, data: FigureData) -> str:
     """The heading and image of figure ``index`` of :data:`FIGURES` (in a drawing process)."""
+    from iomonitor import plot
+
     title, caption, kind, args = FIGURES[index]
     head = f"<h3>{_e(title)}</h3>"
     try:
-        fig = plot.KINDS[kind](_DRAWING[0].figures, **args)
+        fig = plot.KINDS[kind](data, **args)
     except UsageError as exc:
         # A figure the data cannot support (e.g. latency without -T) says why.
         return f'{head}\n<p class="note">Not drawn: {_e(exc)}</p>'

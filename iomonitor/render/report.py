@@ -31,10 +31,12 @@ import numpy as np
 import pandas as pd
 
 import iomonitor
-from iomonitor import analysis, plot, schema
+from iomonitor import analysis, schema
 from iomonitor.analysis.queries import BLIND_SPOTS
 from iomonitor.errors import OutputError, UsageError
-from iomonitor.render.figures import FIGURES
+from iomonitor.render import figure_data
+from iomonitor.render.figure_data import FigureData
+from iomonitor.render.figures import FIGURES, Painters, shown
 from iomonitor.render.figures import escape as _e
 from iomonitor.render.figures import section as _figures
 from iomonitor.render.units import (
@@ -389,7 +391,8 @@ class ReportData:
     tree : pandas.DataFrame
         :func:`iomonitor.analysis.by_tree`.
     figures : iomonitor.plot.FigureData
-        What every figure of :data:`FIGURES` is drawn from.
+        What every figure of :data:`FIGURES` the trace has something to
+        show in is drawn from.
     has_sockets : bool
         Whether any read or write call was on a socket.
     has_transfers : bool
@@ -402,12 +405,12 @@ class ReportData:
     peers: pd.DataFrame
     syscalls: pd.DataFrame
     tree: pd.DataFrame
-    figures: plot.FigureData
+    figures: FigureData
     has_sockets: bool
     has_transfers: bool
 
 
-def collect(trace: Trace) -> ReportData:
+def collect(trace: Trace, ready: Callable[[int, FigureData], None] | None = None) -> ReportData:
     """Everything the report of a trace shows, as analysis results.
 
     Each table and figure is one query of :mod:`iomonitor.analysis` over the
@@ -418,6 +421,10 @@ def collect(trace: Trace) -> ReportData:
     ----------
     trace : Trace
         The trace.
+    ready : callable, optional
+        Called with the place in :data:`FIGURES` and the data of each figure
+        as soon as they are known, before the tables are computed: the
+        report draws each figure while the rest is computed.
 
     Returns
     -------
@@ -434,6 +441,18 @@ def collect(trace: Trace) -> ReportData:
     # Every table, the headline numbers and the per-process figures come from
     # one pass over the events.
     totals = analysis.rollup(trace)
+    # Calls that read or wrote, by kind: mmap alone draws no bandwidth.
+    per_kind = analysis.sums(totals, "kind")
+    moved = per_kind[per_kind["rw_calls"].to_numpy() > 0]
+    has_sockets = bool(moved["kind"].isin(analysis.SOCKET_KINDS).any())
+    has_transfers = bool(len(moved))
+    # The figures' data first, so that they are drawn while the tables are made.
+    drawn = shown(has_transfers, has_sockets)
+    parts = []
+    for place, part in figure_data.collect_each(totals, [FIGURES[i][2:] for i in drawn]):
+        if ready is not None:
+            ready(drawn[place], part)
+        parts.append(part)
     # Socket traffic has its own table (peers); in files it would only repeat it.
     file_errors = errors[~_is_socket(errors["kind"])] if "kind" in errors else errors
     files = analysis.finish(
@@ -441,9 +460,6 @@ def collect(trace: Trace) -> ReportData:
     )
     peers = analysis.by(totals, "peer")
     processes = analysis.by(totals, "process")
-    # Calls that read or wrote, by kind: mmap alone draws no bandwidth.
-    per_kind = analysis.sums(totals, "kind")
-    moved = per_kind[per_kind["rw_calls"].to_numpy() > 0]
     return ReportData(
         info=trace,
         summary=analysis.summary(
@@ -453,9 +469,9 @@ def collect(trace: Trace) -> ReportData:
         peers=peers,
         syscalls=analysis.by(totals, "syscall"),
         tree=analysis.by_tree(totals),
-        figures=plot.collect(totals, [(kind, args) for _, _, kind, args in FIGURES]),
-        has_sockets=bool(moved["kind"].isin(analysis.SOCKET_KINDS).any()),
-        has_transfers=bool(len(moved)),
+        figures=figure_data.merged(parts),
+        has_sockets=has_sockets,
+        has_transfers=has_transfers,
     )
 
 
@@ -495,7 +511,14 @@ def render(trace: Trace | ReportData, *, title: str | None = None, top: int = 15
     """
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise UsageError(f"top must be a whole number >= 1, not {top!r}")
-    data = trace if isinstance(trace, ReportData) else collect(trace)
+    with Painters() as painters:
+        if isinstance(trace, ReportData):
+            data = trace
+            for index in shown(data.has_transfers, data.has_sockets):
+                painters.draw(index, data.figures)
+        else:
+            data = collect(trace, painters.draw)
+        drawn = painters.drawn()
     info = data.info
     runs = ["run"] if analysis.has_runs(info) else []
     summary = data.summary
@@ -515,7 +538,7 @@ def render(trace: Trace | ReportData, *, title: str | None = None, top: int = 15
         ("peers", "Peers", _totals_table(data.peers, "peer", "peer", top, runs)),
         ("processes", "Processes", _processes(data.tree, top, runs)),
         ("syscalls", "System calls", _syscalls(data.syscalls, data.figures.latency, runs)),
-        ("figures", "Figures", _figures(data)),
+        ("figures", "Figures", _figures(data, drawn)),
         ("metadata", "Metadata", _metadata(info)),
         ("blind-spots", "Blind spots", _blind_spots(info, summary, top)),
     ]

@@ -134,7 +134,12 @@ def test_figure_data_on_disk_equals_in_memory(two_runs: list[Path]) -> None:
         assert_frame_equal(scanned.series[spec][0], table)
     assert_frame_equal(scanned.sizes, whole.sizes)
     assert_frame_equal(scanned.latency, whole.latency, check_exact=False, rtol=1e-12)
-    assert_frame_equal(scanned.flow, whole.flow)
+    assert list(scanned.flow) == list(whole.flow) == [(2, 2), (10, 20)]
+    for args, runs in whole.flow.items():
+        assert list(scanned.flow[args]) == list(runs) == whole.runs
+        for run, (edges, hidden) in runs.items():
+            assert_frame_equal(scanned.flow[args][run][0], edges)
+            assert scanned.flow[args][run][1] == hidden
 
 
 # -- the report ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ maps a library.
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -19,15 +20,16 @@ import pytest
 
 matplotlib.use("Agg")
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import StepPatch
-from matplotlib.text import Annotation
 
 from iomonitor import analysis, plot, store
 from iomonitor.cli import main
 from iomonitor.errors import UsageError
 from iomonitor.render import units
+from iomonitor.render.figure_data import FIGURE_ARGUMENTS
 from iomonitor.trace import Trace, events_frame, rows_frame
 
 T0 = 1_700_000_000.0
@@ -113,6 +115,30 @@ def test_importing_iomonitor_does_not_load_matplotlib() -> None:
     code = "import sys, iomonitor, iomonitor.cli.plot; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_report_is_drawn_without_matplotlib_in_the_main_process(
+    parquet: Path, tmp_path: Path
+) -> None:
+    # The drawing processes import it; the one that queries the trace does not.
+    page = tmp_path / "r.html"
+    code = (
+        "import sys; from iomonitor.cli import main; "
+        f"main(['report', {str(parquet)!r}, '-o', {str(page)!r}]); "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    assert page.read_text().count("data:image/png;base64,") == 8
+
+
+def test_figure_arguments_are_the_figure_functions_defaults() -> None:
+    # The report's main process reads them without importing the figures.
+    for kind, draw in plot.KINDS.items():
+        params = inspect.signature(draw).parameters
+        defaults = {n: p.default for n, p in params.items() if n not in ("trace", "ax")}
+        assert defaults == FIGURE_ARGUMENTS[kind], kind
+    assert list(FIGURE_ARGUMENTS) == list(plot.KINDS)
 
 
 @pytest.mark.parametrize(
@@ -317,8 +343,23 @@ def test_flow_joins_processes_at_the_ends_of_a_pipe(trace: Trace) -> None:
     assert "node:source:10.0.0.1:443" in gids and "node:sink:10.0.0.1:443" in gids
     # The pipe is not a node: it is an arrow from cat to gzip.
     assert not any("pipe:[77]" in g for g in gids if g)
-    arrows = [t for t in ax.texts if isinstance(t, Annotation)]
-    assert [a.get_gid() for a in arrows] == ["edge:channel:101->102"]
+    arrows = by_gid(ax.collections, "edges:channel")
+    assert arrows.pairs == [(101, 102)]
+    # The pipe is the largest edge: the widest arrow.
+    np.testing.assert_allclose(arrows.widths, [12.0])
+    # Drawn, the arrow runs from the right end of cat's label to the right end of gzip's.
+    fig = ax.figure
+    FigureCanvasAgg(fig).draw()
+    ends = {}
+    for t in ax.texts:
+        if t.get_gid() in ("node:process:101", "node:process:102"):
+            box = t.get_window_extent()
+            ends[t.get_gid()] = (box.x1, (box.y0 + box.y1) / 2)
+    outline = arrows.get_paths()[0].vertices
+    steps = arrows.STEPS  # along each side of the tail, then the head's three corners
+    start = (outline[0] + outline[2 * steps + 2]) / 2
+    np.testing.assert_allclose(start, ends["node:process:101"], atol=1e-6)
+    np.testing.assert_allclose(outline[steps + 1], ends["node:process:102"], atol=1e-6)
     labels = {t.get_gid(): t.get_text() for t in ax.texts}
     assert labels["node:process:101"] == "101 cat"
     assert labels["node:source:/data/in.txt"] == "/data/in.txt  (8 KiB)"
