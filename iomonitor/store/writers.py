@@ -22,6 +22,7 @@ import contextlib
 import csv
 import datetime as _dt
 import io
+import json
 import os
 import re
 import sys
@@ -151,23 +152,6 @@ def _meta_json(value: Any) -> Any:
     if type(value).__module__ == "numpy" and hasattr(value, "item"):
         return value.item()  # numpy's integers and floats
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def _footer(
-    meta: dict[str, Any], processes: Records, errors: Records, execs: Records | None
-) -> bytes:
-    """The Parquet footer's document: ``{"meta", "processes", "errors"[, "execs"]}`` as JSON.
-
-    The same bytes as ``json.dumps`` of that dict, written by the compiled
-    core's ``dumps_json``: the tables are hundreds of thousands of values on
-    a process-heavy log.
-    """
-    from iomonitor.strace._core import dumps_json
-
-    blob = {"meta": meta, "processes": _records(processes), "errors": _records(errors)}
-    if execs is not None:
-        blob["execs"] = _records(execs)
-    return dumps_json(blob, _meta_json)
 
 
 def _arrow(events: Events) -> pa.Table:
@@ -415,11 +399,17 @@ class ParquetSink(Sink):
         execs: Records | None = None,
     ) -> None:
         self._flush()
+        blob = {
+            "meta": meta,
+            "processes": _records(processes),
+            "errors": _records(errors),
+        }
+        if execs is not None:
+            blob["execs"] = _records(execs)
 
         def seal() -> None:
-            # The document made here is freed before close() copies the footer again.
             self._writer.add_key_value_metadata(
-                {PARQUET_KEY: _footer(meta, processes, errors, execs)}
+                {PARQUET_KEY: json.dumps(blob, default=_meta_json, ensure_ascii=True)}
             )
             self._writer.close()
 
