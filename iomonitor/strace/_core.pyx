@@ -89,7 +89,6 @@ include "_openfile.pxi"
 include "_clock.pxi"
 include "_columns.pxi"
 include "_errors.pxi"
-include "_json.pxi"
 include "_lexer.pxi"
 
 
