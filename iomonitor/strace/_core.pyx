@@ -27,8 +27,7 @@ tables of events. It owns the hot path end to end:
 - split calls of these and of the byte movers, held per thread until their
   end and joined here (``_joins.pxi``), but for clone and exec;
 - the tally of failed calls (:class:`ErrorTally`);
-- new processes at clone and the exec records (``_proccalls.pxi``);
-- the Parquet footer's JSON text (:func:`dumps_json`).
+- new processes at clone and the exec records (``_proccalls.pxi``).
 
 The parts live in the ``_*.pxi`` files included below, by subject.
 
