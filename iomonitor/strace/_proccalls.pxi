@@ -145,21 +145,14 @@ cdef object spawn_child(object b, object parent, object pid, const char* call,
     know_process_types()
     if call_len >= 5 and memcmp(call, b"clone", 5) == 0:
         bits = clone_flags(a, n)
-    fdt = parent.fdt
-    if not bits & SHARE_FILES:
-        fdt = _FdTable(dict(fdt.fds))
+    fdt = parent.fdt if bits & SHARE_FILES else parent.fdt.copy()
     cwd = parent.cwd
     if not bits & SHARE_FS:
         cwd = _Cwd(cwd.path)
     tgid = parent.tgid if bits & SAME_GROUP else pid
     ppid = parent.ppid if bits & (SAME_GROUP | SAME_PARENT) else parent.tgid
     child = _Process(pid, tgid, ppid, fdt, cwd, parent.comm, parent.argv, parent.argv_cut)
-    (<dict>b.procs)[pid] = child
-    group = (<dict>b._groups).get(tgid)
-    if group is None:
-        b._groups[tgid] = [child]
-    else:
-        (<list>group).append(child)
+    b._add(child)
     (<list>parent.children).append(pid)
     return child
 
@@ -175,15 +168,15 @@ def spawn(builder, parent, pid, str call, str args):
     return spawn_child(builder, parent, pid, name, len(name), text, len(text))
 
 
-cdef object _FdTable = None, _Cwd = None, _Process = None
+cdef object _Cwd = None, _Process = None
 
 
 cdef int know_process_types() except -1:
-    global _FdTable, _Cwd, _Process
+    global _Cwd, _Process
     if _Process is None:
         # fdtable imports this module (OpenFile): its classes come in late.
-        from iomonitor.strace.fdtable import Cwd, FdTable, Process
-        _FdTable, _Cwd, _Process = FdTable, Cwd, Process
+        from iomonitor.strace.fdtable import Cwd, Process
+        _Cwd, _Process = Cwd, Process
     return 0
 
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 from iomonitor.strace._core import spawn
 
+from iomonitor.strace.events import EventBuilder
 from iomonitor.strace.fdtable import Cwd, FdTable, OpenFile, Process
-
-
-class _Builder:
-    def __init__(self) -> None:
-        self.procs: dict[int, Process] = {}
-        self._groups: dict[int, list[Process]] = {}
-
 
 THREAD = (
     "{flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|"
@@ -49,11 +43,10 @@ FORK = (
     ],
 )
 def test_spawn_follows_the_clone_flags(call: str, args: str, want: tuple) -> None:
-    b = _Builder()
+    b = EventBuilder()
     of = OpenFile("/etc/passwd", "file")
     parent = Process(10, 10, 1, FdTable({3: (of, True)}), Cwd("/srv"), comm="sh", argv="sh -c x")
-    b.procs[10] = parent
-    b._groups[10] = [parent]
+    b._add(parent)
     child = spawn(b, parent, 11, call, args)
     assert (child.fdt is parent.fdt, child.cwd is parent.cwd, child.tgid, child.ppid) == want
     # A copy holds the same open files and flags, in a table of its own.
