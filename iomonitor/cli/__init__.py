@@ -12,6 +12,7 @@ this package prints to the user and turns errors into exit codes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -49,6 +50,15 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "Export a trace as Chrome/Perfetto trace-event JSON for timeline viewers.",
     ),
 }
+
+#: True only in the ``iomonitor`` program's own process (set by :func:`entry_point`,
+#: never when iomonitor is imported as a library or :func:`main` runs in-process):
+#: there alone may start-up and exit be cut short (``iomonitor.cli._startup``).
+OWN_PROCESS = False
+
+#: False once a command has closed every file it wrote and left nothing for
+#: the interpreter's teardown (``_startup.skip_teardown``).
+TEARDOWN_NEEDED = True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,5 +188,16 @@ def emit(text: str, out: IO[str]) -> None:
 
 
 def entry_point() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point (``iomonitor``, ``python -m iomonitor``)."""
+    global OWN_PROCESS
+    OWN_PROCESS = True
+    status = main()
+    if not TEARDOWN_NEEDED:
+        # Freeing every object one by one would take longer than some whole
+        # conversions; the command's files are closed, the streams go now.
+        for stream in (sys.stdout, sys.stderr):
+            # A failed write to stdout is reported by main already.
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(status)
+    sys.exit(status)

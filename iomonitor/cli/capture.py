@@ -182,12 +182,17 @@ def stop_on_signals(cap: Any) -> Iterator[None]:
 
 def _convert(ns: argparse.Namespace, on_call: Any) -> int:
     from iomonitor import store
+    from iomonitor.cli import _startup
 
     date = _parse_date(ns.date) if ns.date else None
     store.sniff_log(ns.input)
+    # Nothing below loads numpy or pandas, whatever the output: pyarrow may
+    # come without numpy (in the program's own process only).
+    _startup.import_arrow()
     sink = store.open_sink(ns.output, ns.format, stream=sys.stdout, host=ns.host)
     meta = store.convert_log(ns.input, sink, date=date, cwd=ns.cwd, on_call=on_call)
     _warn_blind_spots(meta)
+    _startup.skip_teardown()  # the sink is closed, the warning printed
     return 0
 
 
