@@ -125,7 +125,11 @@ for sql in statements:
 
 
 def split(path: Path, folder: Path, parts: int) -> None:
-    """The events of ``path`` cut into ``parts`` files of whole row groups, metadata kept."""
+    """The events of ``path`` cut into ``parts`` files of whole row groups, metadata kept.
+
+    Every part carries the trace's footer (host and run id among it), so
+    the parts are one run cut into files, as iomonitor reads them.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     pf = pq.ParquetFile(path)
     groups = list(range(pf.metadata.num_row_groups))
