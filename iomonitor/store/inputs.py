@@ -427,7 +427,8 @@ def runs_of(inputs: Sequence[TraceInput], metas: Sequence[Mapping[str, Any]]) ->
         if item.kind != "parquet":
             key = None
         at = open_runs.get(key) if key is not None else None
-        if at is not None and all(inputs[j].path != item.path for j in groups[at]):
+        here = item.path.resolve()
+        if at is not None and all(inputs[j].path.resolve() != here for j in groups[at]):
             groups[at].append(i)
             continue
         if key is not None:
