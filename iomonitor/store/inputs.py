@@ -352,7 +352,8 @@ def trace_inputs(*paths: str | os.PathLike[str]) -> list[TraceInput]:
     Returns
     -------
     list of TraceInput
-        In :func:`load`'s order; several of them make several runs.
+        In :func:`load`'s order; several of them make several runs, but for
+        Parquet files of one run (:func:`runs_of`).
 
     Raises
     ------
