@@ -125,17 +125,29 @@ for sql in statements:
 
 
 def split(path: Path, folder: Path, parts: int) -> None:
-    """The events of ``path`` cut into ``parts`` files of whole row groups, metadata kept."""
+    """The events of ``path`` cut into ``parts`` files of whole row groups, metadata kept.
+
+    Each part is written by iomonitor's Parquet writer (its row groups and
+    compression, as a dataset iomonitor writes) and carries the trace's
+    footer (host and run id among it), so the parts are one run cut into
+    files, as iomonitor reads them.
+    """
+    from iomonitor import store
+    from iomonitor.store.writers import PARQUET_KEY
+
     folder.mkdir(parents=True, exist_ok=True)
     pf = pq.ParquetFile(path)
+    footer = json.loads(pf.metadata.metadata[PARQUET_KEY])
     groups = list(range(pf.metadata.num_row_groups))
     per = -(-len(groups) // parts)
     for i in range(parts):
         mine = groups[i * per : (i + 1) * per]
         if not mine:
             break
-        table = pf.read_row_groups(mine)
-        pq.write_table(table, folder / f"part-{i}.parquet")
+        sink = store.ParquetSink(folder / f"part-{i}.parquet")
+        for group in mine:
+            sink.write(pf.read_row_group(group))
+        sink.close(footer["processes"], footer["errors"], footer["meta"], footer.get("execs"))
 
 
 def measure(cmd: list[str]) -> dict:

@@ -109,8 +109,21 @@ def _processes() -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[str], np.nd
     return rows_frame("processes", rows), np.array(pids), np.array(tgids), programs, np.array(lives)
 
 
+#: The host every synthetic trace names in its metadata.
+HOST = "synthetic"
+
+
+def run_id(seed: int) -> str:
+    """The fixed run id of the trace made with ``seed``: the same trace is the same run.
+
+    A trace cut into files (``analysis_scale.split``) is thus one run;
+    traces of other seeds are other runs.
+    """
+    return f"{pd.Timestamp(START, unit='s', tz='UTC'):%Y%m%dT%H%M%SZ}-{seed:04x}"
+
+
 def write_trace(path: Path, events: int, seed: int = 7) -> None:
-    """Write a synthetic trace of ``events`` events to ``path`` (Parquet)."""
+    """Write a synthetic trace of ``events`` events to ``path`` (Parquet), run :func:`run_id`."""
     rng = np.random.default_rng(seed)
     names, name_kinds = _names()
     kind_of = np.array(name_kinds)
@@ -174,6 +187,8 @@ def write_trace(path: Path, events: int, seed: int = 7) -> None:
             ("unparsed_lines", "unseen_bytes", "unknown_fds", "io_uring_calls", "aio_calls"), 0
         ),
         "failed_calls": 0,
+        "host": HOST,
+        "run": run_id(seed),
     }
     sink.close(procs, empty_table("errors"), meta)
 

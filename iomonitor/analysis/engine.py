@@ -153,7 +153,8 @@ class Scan:
         files : sequence of Path
             One trace, or the parts of several runs or of a dataset.
         runs : sequence of str, optional
-            The run name of each file; given, the relation has a ``run`` column.
+            The run name of each file (the files of a run cut into several
+            share it); given, the relation has a ``run`` column.
         keep : object, optional
             Held for as long as this scan or one made from it lives: the
             temporary folder of files converted for it.
@@ -185,7 +186,7 @@ class Scan:
         con.execute(f"CREATE VIEW {name} AS {sql}")
         source = str(files[0]) if len(files) == 1 else f"{files[0]} and {len(files) - 1} more"
         group = RUN if runs is None else RUN_CODE
-        return cls(con, name, names, None, runs or (), source, keep, group)
+        return cls(con, name, names, None, list(dict.fromkeys(runs or ())), source, keep, group)
 
     @property
     def has_runs(self) -> bool:

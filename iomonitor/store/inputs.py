@@ -15,7 +15,7 @@ import gc
 import heapq
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -352,7 +352,8 @@ def trace_inputs(*paths: str | os.PathLike[str]) -> list[TraceInput]:
     Returns
     -------
     list of TraceInput
-        In :func:`load`'s order; several of them make several runs.
+        In :func:`load`'s order; several of them make several runs, but for
+        Parquet files of one run (:func:`runs_of`).
 
     Raises
     ------
@@ -379,4 +380,72 @@ def trace_inputs(*paths: str | os.PathLike[str]) -> list[TraceInput]:
         if seen[name] > 1:
             name = f"{name}#{seen[name]}"  # the same file twice is two runs, as in load()
         out.append(TraceInput(name, kind, path))
+    return out
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of :func:`runs_of`: the inputs that hold it.
+
+    Attributes
+    ----------
+    name : str
+        The run's name when several runs are loaded together.
+    members : tuple of int
+        The places of its inputs in the list given to :func:`runs_of`, in order.
+    """
+
+    name: str
+    members: tuple[int, ...]
+
+
+def runs_of(inputs: Sequence[TraceInput], metas: Sequence[Mapping[str, Any]]) -> list[Run]:
+    """Which inputs hold one run: Parquet files whose metadata name the same host and run id.
+
+    A run cut into several files (parts in one ``host=H/run=R`` folder, or
+    files whose footers carry the same ``host`` and ``run``) is one run,
+    named ``host=H/run=R``; every other input is a run of its own, named as
+    :func:`trace_inputs` names it. The same file given twice is two runs,
+    as it always was.
+
+    Parameters
+    ----------
+    inputs : sequence of TraceInput
+    metas : sequence of mapping
+        The metadata of each input (a dataset part's ``host`` and ``run``
+        are its folders, see :func:`iomonitor.store.scans.blob`).
+
+    Returns
+    -------
+    list of Run
+        In the order of each run's first input.
+    """
+    groups: list[list[int]] = []
+    open_runs: dict[tuple[str, str], int] = {}
+    for i, (item, meta) in enumerate(zip(inputs, metas, strict=True)):
+        host, run = meta.get("host"), meta.get("run")
+        key = (host, run) if isinstance(host, str) and isinstance(run, str) else None
+        if item.kind != "parquet":
+            key = None
+        at = open_runs.get(key) if key is not None else None
+        here = item.path.resolve()
+        if at is not None and all(inputs[j].path.resolve() != here for j in groups[at]):
+            groups[at].append(i)
+            continue
+        if key is not None:
+            open_runs[key] = len(groups)  # the same file again opens a second run
+        groups.append([i])
+    taken = {inputs[g[0]].name for g in groups if len(g) == 1}
+    out = []
+    for group in groups:
+        name = inputs[group[0]].name
+        if len(group) > 1:
+            meta = metas[group[0]]
+            name = base = f"host={meta['host']}/run={meta['run']}"
+            copies = 1
+            while name in taken:
+                copies += 1
+                name = f"{base}#{copies}"
+            taken.add(name)
+        out.append(Run(name, tuple(group)))
     return out

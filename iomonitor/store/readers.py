@@ -29,9 +29,11 @@ from iomonitor.store.inputs import (
     feed_log,
     log_mtime,
     partition_values,
+    runs_of,
     trace_inputs,
 )
 from iomonitor.store.scans import blob as footer_blob
+from iomonitor.store.scans import one_run
 from iomonitor.store.writers import ROW_GROUP, Sink
 from iomonitor.timeutil import DAY, Zone, first_date, local_midnight, zone, zone_name
 from iomonitor.trace import Trace, empty_table, events_frame, unify
@@ -249,9 +251,12 @@ def load(
     Parameters
     ----------
     *paths : path
-        One or more inputs. With several (or a folder of several Parquet
-        files), events and processes get a ``run`` column naming their input,
-        so pids from different runs never merge.
+        One or more inputs. With several runs (several inputs, or a folder
+        of several Parquet files), events and processes get a ``run``
+        column naming their run, so pids from different runs never merge.
+        Parquet files of one run (the same ``host`` and ``run`` in their
+        footers or folders) are one run, named ``host=H/run=R``, with their
+        footers merged (see ``docs/dataset.md``).
     date : datetime.date, optional
         Date for inputs that carry a time of day only (``-tt`` logs, CSV).
     columns : sequence of str, optional
@@ -288,7 +293,8 @@ def load(
     Raises
     ------
     InputError
-        When an input is missing, empty or not a trace.
+        When an input is missing, empty or not a trace, or the files of one
+        run disagree about its processes, failed calls or metadata.
     UsageError
         For a bad filter: an unknown column or operator, a value of the
         wrong type.
@@ -317,9 +323,11 @@ def load(
             traces.append(read_csv(item.path, date=date, filters=rows, tz=tz))
         else:
             traces.append(read_log(item.path, date=date, filters=rows))
+    runs = runs_of(inputs, [t.meta for t in traces])
+    traces = [one_run([traces[i] for i in run.members], run.name) for run in runs]
     if len(traces) == 1:
         return traces[0]
-    trace = Trace.combine(traces, [item.name for item in inputs])
+    trace = Trace.combine(traces, [run.name for run in runs])
     _noted(trace.meta, rows)
     return trace
 

@@ -14,14 +14,15 @@ import os
 import shutil
 import tempfile
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from iomonitor.errors import InputError
-from iomonitor.store.inputs import convert_log, detect, partition_values, trace_inputs
+from iomonitor.store.inputs import convert_log, detect, partition_values, runs_of, trace_inputs
 from iomonitor.store.writers import PARQUET_KEY, ParquetSink
 from iomonitor.timeutil import Zone
-from iomonitor.trace import Trace, combine_tables
+from iomonitor.trace import Trace, combine_tables, unify
 
 
 def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None, tz: Zone = None) -> Trace:
@@ -37,7 +38,8 @@ def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None, tz: Zone 
     Parameters
     ----------
     *paths : path
-        As for :func:`load`; several inputs are kept apart as runs.
+        As for :func:`load`; several runs are kept apart, the files of one
+        run are one run (:func:`one_run`).
     date : datetime.date, optional
         As for :func:`load`.
     tz : str or datetime.tzinfo, optional
@@ -52,7 +54,8 @@ def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None, tz: Zone 
     Raises
     ------
     InputError
-        When an input is missing, empty or not a trace.
+        When an input is missing, empty or not a trace, or the files of one
+        run disagree about its processes, failed calls or metadata.
 
     Examples
     --------
@@ -84,16 +87,39 @@ def scan(*paths: str | os.PathLike[str], date: _dt.date | None = None, tz: Zone 
                 convert_csv(item.path, sink, date, tz)
             files.append(target)
         infos = [footer(f, con) for f in files]
+        runs = runs_of(inputs, [t.meta for t in infos])
+        merged = [one_run([infos[i] for i in run.members], run.name) for run in runs]
     except BaseException:
         if converted is not None:
             converted.remove()
         raise
-    names = [item.name for item in inputs]
-    if len(inputs) == 1:
-        return infos[0].replace(scan=Scan.of_parquet(files, keep=converted, con=con))
-    scan = Scan.of_parquet(files, runs=names, keep=converted, con=con)
-    meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, infos, strict=True)}}
-    return Trace(scan=scan, meta=meta, **combine_tables(infos, names))
+    if len(runs) == 1:
+        return merged[0].replace(scan=Scan.of_parquet(files, keep=converted, con=con))
+    names = [run.name for run in runs]
+    of_file = [""] * len(files)
+    for run in runs:
+        for i in run.members:
+            of_file[i] = run.name
+    scan = Scan.of_parquet(files, runs=of_file, keep=converted, con=con)
+    meta = {"mode": "combined", "runs": {n: t.meta for n, t in zip(names, merged, strict=True)}}
+    return Trace(scan=scan, meta=meta, **combine_tables(merged, names))
+
+
+def one_run(parts: Sequence[Trace], name: str) -> Trace:
+    """The files of one run as one trace: their footers merged (:func:`merge_parts`).
+
+    The events of traces in memory are put one after the other; a footer read
+    alone (:func:`footer`) stays without events until :func:`scan` gives them.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    footers = merge_parts(parts, name)
+    if not parts[0].in_memory:
+        return Trace(scan=_NO_EVENTS, **footers)
+    import pandas as pd
+
+    events = unify(pd.concat([p.events for p in parts], ignore_index=True))
+    return Trace(events, **footers)
 
 
 def blob(metadata: dict[bytes, bytes] | None, path: Any) -> dict[str, Any]:
@@ -134,6 +160,77 @@ def footer(path: Path, con: Any) -> Trace:
     found = blob({bytes(k): bytes(v) for k, v in rows}, path)
     tables = {part: found.get(part) for part in ("processes", "errors", "execs")}
     return Trace(scan=_NO_EVENTS, meta=dict(found.get("meta", {})), **tables)
+
+
+#: The columns that name a row of each side table: parts of one run that give
+#: one key different rows disagree (an exec is named by all of its columns).
+_ROW_KEYS: dict[str, tuple[str, ...] | None] = {
+    "processes": ("pid", "start"),
+    "errors": ("pid", "tgid", "syscall", "file", "kind", "errno"),
+    "execs": None,
+}
+
+
+def merge_parts(parts: Sequence[Trace], name: str) -> dict[str, Any]:
+    """The footers of the files of one run as the run's one footer.
+
+    Every part of a run carries the run's processes, failed calls and
+    metadata (a run cut into files by rows repeats them in each): rows and
+    keys the parts share are kept once, a row or a key only some parts have
+    is added. Tables stay column lists, as footers hold them.
+
+    Parameters
+    ----------
+    parts : sequence of Trace
+        The parts, with their side tables as read from their footers.
+    name : str
+        The run's name, for the error.
+
+    Returns
+    -------
+    dict
+        ``meta``, ``processes``, ``errors`` and ``execs``, as :class:`Trace` takes them.
+
+    Raises
+    ------
+    InputError
+        When two parts tell different things about the same thing: a
+        metadata key, a process (pid and start), a failed-call count.
+    """
+    meta: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.meta.items():
+            if key in meta and meta[key] != value:
+                raise InputError(
+                    name, f"its files disagree on {key!r} ({meta[key]!r}, {value!r}): not one run"
+                )
+            meta[key] = value
+    out: dict[str, Any] = {"meta": meta}
+    for table, key in _ROW_KEYS.items():
+        out[table] = _merge_rows([p.table(table) for p in parts], key, table, name)
+    return out
+
+
+def _merge_rows(
+    held: Sequence[Any], key: tuple[str, ...] | None, table: str, name: str
+) -> dict[str, list] | None:
+    # Footers hold column lists (dicts), or nothing for an empty table.
+    tables = [h for h in held if h]
+    if len(tables) <= 1:
+        return tables[0] if tables else None
+    columns = list(dict.fromkeys(c for h in tables for c in h))
+    at = [columns.index(c) for c in key] if key is not None else None
+    seen: dict[tuple, tuple] = {}
+    for h in tables:
+        rows = len(next(iter(h.values()), []))
+        for row in zip(*(h.get(c, [None] * rows) for c in columns), strict=True):
+            k = row if at is None else tuple(row[i] for i in at)
+            if k not in seen:
+                seen[k] = row
+            elif seen[k] != row:
+                what = ", ".join(f"{c} {v!r}" for c, v in zip(key or columns, k, strict=True))
+                raise InputError(name, f"its files disagree on the {table} of {what}: not one run")
+    return {c: [row[i] for row in seen.values()] for i, c in enumerate(columns)}
 
 
 #: Stands for the events of a footer read alone (never queried).
