@@ -370,6 +370,19 @@ def test_lost_records_are_counted_and_said(programs, tmp_path) -> None:
     assert 2 * n <= seen + runner.drops <= 2 * n + 200
 
 
+def test_ring_size_defaults_to_ring_mb_when_the_runner_is_made(monkeypatch) -> None:
+    """RING_MB is read when a runner is made (ebpf_losses.py sets it); ring_mb overrides it."""
+    from iomonitor.ebpf import runner as ebpf_runner
+
+    def ring(r: EbpfRunner) -> str:
+        return r.argv[r.argv.index("--ring") + 1]
+
+    assert ring(EbpfRunner(["true"])) == str(ebpf_runner.RING_MB)
+    monkeypatch.setattr(ebpf_runner, "RING_MB", 128)
+    assert ring(EbpfRunner(["true"])) == "128"
+    assert ring(EbpfRunner(["true"], ring_mb=2)) == "2"
+
+
 @needs_ebpf
 def test_capture_that_lost_records_says_so(programs, tmp_path) -> None:
     from iomonitor.cli.capture import _warn_blind_spots
