@@ -122,15 +122,18 @@ int main(void) {
 COUNTS = {"small_io": 100_000, "processes": 3_000, "mostly_cpu": 20_000_000}
 
 
+def build_one(workdir: Path, name: str, scale: float, prefix: str) -> Path:
+    """Compile workload ``name`` with ``prefix`` (how it reports its time) into ``workdir``."""
+    src = workdir / f"{name}.c"
+    src.write_text(prefix + PROGRAMS[name])
+    exe = workdir / name
+    n = max(1, round(COUNTS[name] * scale))
+    subprocess.run(["gcc", "-O2", f"-DN={n}L", "-o", str(exe), str(src)], check=True)
+    return exe
+
+
 def build(workdir: Path, scale: float = 1.0) -> dict[str, Path]:
-    exes = {}
-    for name, source in PROGRAMS.items():
-        src = workdir / f"{name}.c"
-        src.write_text(ELAPSED + source)
-        exe = workdir / name
-        n = max(1, round(COUNTS[name] * scale))
-        subprocess.run(["gcc", "-O2", f"-DN={n}L", "-o", str(exe), str(src)], check=True)
-        exes[name] = exe
+    exes = {name: build_one(workdir, name, scale, ELAPSED) for name in PROGRAMS}
     exes["startup"] = Path("/bin/true")
     return exes
 

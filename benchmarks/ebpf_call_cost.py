@@ -33,7 +33,7 @@ import threading
 import time
 from pathlib import Path
 
-from capture_overhead import COUNTS, PROGRAMS, idle_spinners
+from capture_overhead import PROGRAMS, build_one, idle_spinners
 
 from iomonitor.ebpf.runner import LOADER, unavailable_reason
 
@@ -156,11 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     stats_file = Path("/proc/sys/kernel/bpf_stats_enabled")
     stats_before = stats_file.read_text().strip()
     with tempfile.TemporaryDirectory(prefix="iomon-callcost-") as tmp, idle_spinners(True):
-        src = Path(tmp) / "w.c"
-        exe = Path(tmp) / "w"
-        src.write_text(USAGE + PROGRAMS[ns.workload])
-        n = max(1, round(COUNTS[ns.workload] * ns.scale))
-        subprocess.run(["gcc", "-O2", f"-DN={n}L", "-o", str(exe), str(src)], check=True)
+        exe = build_one(Path(tmp), ns.workload, ns.scale, USAGE)
         if ns.bpf_stats:
             stats_file.write_text("1")
         try:

@@ -48,9 +48,10 @@ const volatile unsigned char wanted[NR_MAX] = {};
 /* Ring size, for the forced wake-up at half full. */
 const volatile unsigned long long ring_size = 1;
 
+/* Sized by the loader before load (--ring). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20);
+	__uint(max_entries, 64 << 20);
 } rb SEC(".maps");
 
 /* Thread ids of the traced tree: TRACED, or WAIT_EXEC for the command the

@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 	char **cmd = NULL;
 	pid_t child = -1, parent = getppid();
 	int child_status = -1;
-	unsigned long long ring_mb = 16;
+	unsigned long long ring_mb = 64; /* as runner.py's RING_MB */
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--out-fd") && i + 1 < argc)
