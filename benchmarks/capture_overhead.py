@@ -213,11 +213,13 @@ def _cpu_split(pid: int) -> tuple[float, float]:
     return (utime + stime) / _TICK, (cutime + cstime) / _TICK
 
 
-def timed(cmd: list[str]) -> tuple[float, float | None, int, tuple[float, float]]:
+def timed(
+    cmd: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float | None, int, tuple[float, float]]:
     """Wall seconds, the program's own seconds, the peak RSS (KiB) and the CPU split of the run."""
     with tempfile.TemporaryFile() as said:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=said, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, stdout=said, stderr=subprocess.DEVNULL, env=env)
         # Wait without reaping, so that the zombie's /proc entry still holds its times.
         os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
         cpu = _cpu_split(proc.pid)
