@@ -16,6 +16,9 @@ Each runs these ways, alternating, several times:
   parsing, fd tables, Parquet);
 - ``iomonitor_ebpf``: the same with ``--backend ebpf`` (when this machine can
   run it: root, BTF, the loader built);
+- ``iomonitor_baseline``: with ``--baseline CHECKOUT``, another version's
+  ``iomonitor -o X.parquet prog`` (its core built in place), to compare two
+  versions in the same run;
 - ``strace_cheap``: the cheapest plain strace that records the same facts,
   ``strace -f --seccomp-bpf -T -ttt -o FILE -e trace=<iomonitor's I/O set>``;
 - ``strace_classic``: ``strace -f -T -tt -v -o FILE`` (every system call).
@@ -36,9 +39,9 @@ benchmark, keeping the CPUs out of idle while taking no time from anything
 else (``--no-spin`` turns it off).
 
 Run: ``python benchmarks/capture_overhead.py [--runs N] [--scale F]
-[--workloads a,b] [--json FILE]`` (``--scale 0.1`` gives the short workloads of
-earlier figures; ``--scale 2 --workloads small_io`` the issue's 200,000 writes
-+ 200,000 reads of 64 B).
+[--workloads a,b] [--baseline CHECKOUT] [--json FILE]`` (``--scale 0.1``
+gives the short workloads of earlier figures; ``--scale 2 --workloads
+small_io`` the issue's 200,000 writes + 200,000 reads of 64 B).
 """
 
 from __future__ import annotations
@@ -138,9 +141,11 @@ def build(workdir: Path, scale: float = 1.0) -> dict[str, Path]:
     return exes
 
 
-def commands(exe: Path, out: Path, strace: str) -> dict[str, list[str]]:
+def commands(
+    exe: Path, out: Path, strace: str, baseline: Path | None = None
+) -> dict[str, list[str]]:
     trace_set = ",".join(f"?{name}" for name in TRACED_SYSCALLS)
-    return {
+    cmds = {
         "untraced": [str(exe)],
         "iomonitor": [sys.executable, "-m", "iomonitor", "-o", str(out / "t.parquet"), str(exe)],
         "iomonitor_ebpf": [
@@ -176,6 +181,21 @@ def commands(exe: Path, out: Path, strace: str) -> dict[str, list[str]]:
             str(exe),
         ],
     }
+    if baseline is not None:
+        # As run.py's --baseline: env execs Python, so the process timed is
+        # still iomonitor's own; -P keeps the current folder off sys.path.
+        cmds["iomonitor_baseline"] = [
+            "env",
+            f"PYTHONPATH={baseline}",
+            sys.executable,
+            "-P",
+            "-m",
+            "iomonitor",
+            "-o",
+            str(out / "b.parquet"),
+            str(exe),
+        ]
+    return cmds
 
 
 #: Clock ticks per second of /proc's CPU times.
@@ -196,11 +216,13 @@ def _cpu_split(pid: int) -> tuple[float, float]:
     return (utime + stime) / _TICK, (cutime + cstime) / _TICK
 
 
-def timed(cmd: list[str]) -> tuple[float, float | None, int, tuple[float, float]]:
+def timed(
+    cmd: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float | None, int, tuple[float, float]]:
     """Wall seconds, the program's own seconds, the peak RSS (KiB) and the CPU split of the run."""
     with tempfile.TemporaryFile() as said:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=said, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, stdout=said, stderr=subprocess.DEVNULL, env=env)
         # Wait without reaping, so that the zombie's /proc entry still holds its times.
         os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
         cpu = _cpu_split(proc.pid)
@@ -258,6 +280,12 @@ def main(argv: list[str] | None = None) -> dict:
         "the first N rounds only, 0 for none",
     )
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of another version with its core built in place "
+        "(python setup.py build_ext --inplace): captured beside this one, alternating",
+    )
     ap.add_argument("--workloads", help="comma-separated workloads to run (default: all)")
     ap.add_argument(
         "--no-spin", action="store_true", help="no SCHED_IDLE spinners (CPUs may go idle)"
@@ -283,7 +311,7 @@ def main(argv: list[str] | None = None) -> dict:
         for name, exe in build(work, ns.scale).items():
             if wanted is not None and name not in wanted:
                 continue
-            cmds = commands(exe, work, strace)
+            cmds = commands(exe, work, strace, ns.baseline)
             if ns.classic_runs == 0:
                 del cmds["strace_classic"]
             if ebpf_missing:
@@ -324,6 +352,8 @@ def main(argv: list[str] | None = None) -> dict:
             w["iomonitor_python_vs_cheap_strace"] = _share(
                 own_py, w["top_cpu_median_s"]["strace_cheap"]
             )
+            if "iomonitor_baseline" in med:
+                w["baseline_vs_cheap"] = med["iomonitor_baseline"] / med["strace_cheap"]
             if "strace_classic" in med:
                 w["classic_vs_iomonitor"] = med["strace_classic"] / med["iomonitor"]
             if "iomonitor_ebpf" in med:
@@ -349,6 +379,8 @@ def main(argv: list[str] | None = None) -> dict:
             f"{name:<12} iomonitor / strace_cheap = {w['iomonitor_vs_cheap']:.2f}x"
             + (f"; strace_classic / iomonitor = {classic:.1f}x" if classic else "")
         )
+        if "baseline_vs_cheap" in w:
+            print(f"{name:<12} baseline iomonitor / strace_cheap = {w['baseline_vs_cheap']:.2f}x")
         if "ebpf_vs_strace_backend" in w:
             prog = w.get("ebpf_program_vs_untraced")
             print(

@@ -1,12 +1,15 @@
-"""What does ``-yy`` (strace naming every fd) cost on a tight I/O loop?
+"""What does strace naming every fd (``decode_fds``) cost on a tight I/O loop?
 
 Runs a small program that makes nothing but small reads and writes under
 :class:`iomonitor.strace.runner.StraceRunner` (its real strace options, the
-log read through the FIFO) with and without ``-yy``, alternating the two in
+log read through the FIFO) with fds named and without, alternating the two in
 every round, and reports medians and their ratio: wall time, CPU time of
 strace plus the program, and the cost per traced call over a run without
-strace. Two workloads: a regular file (``-yy`` names it from a readlink per
-call) and a UNIX socketpair (socket details come from a cache by inode).
+strace. Two workloads: a regular file (strace names it from a readlink per
+call) and a UNIX socketpair (socket details come from a cache by inode). The
+runner names fds as :data:`iomonitor.strace.command.DECODE_FDS` says
+(``-yy`` without devices' numbers); ``strace_options_cost.py`` compares that
+with ``-yy``.
 
 usage: python benchmarks/decode_fds_cost.py [--calls N] [--rounds R] [--workload file|socket]
 """
@@ -87,15 +90,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def bench(workload: str, prog: list[str], calls: int, rounds: int) -> None:
-    results: dict[str, list[tuple[float, float]]] = {"bare": [], "no -yy": [], "-yy": []}
+    results: dict[str, list[tuple[float, float]]] = {"bare": [], "unnamed": [], "named": []}
     lines = {}
     for r in range(rounds):
         results["bare"].append(run_bare(prog))
         # Alternate the order so that drift in machine load hits both alike.
         order = [False, True] if r % 2 == 0 else [True, False]
-        for yy in order:
-            wall, cpu, n = run_traced(prog, yy)
-            key = "-yy" if yy else "no -yy"
+        for named in order:
+            wall, cpu, n = run_traced(prog, named)
+            key = "named" if named else "unnamed"
             results[key].append((wall, cpu))
             lines[key] = n
     med = {
@@ -110,9 +113,9 @@ def bench(workload: str, prog: list[str], calls: int, rounds: int) -> None:
     for key, (wall, cpu) in med.items():
         per = (wall - med["bare"][0]) / calls * 1e6 if key != "bare" else 0.0
         print(f"{key:8} {wall:8.2f} {cpu:8.2f} {per:8.1f} {lines.get(key, 0):8}")
-    ratio_wall = med["-yy"][0] / med["no -yy"][0]
-    ratio_cpu = med["-yy"][1] / med["no -yy"][1]
-    print(f"-yy / no -yy: wall x{ratio_wall:.2f}, cpu x{ratio_cpu:.2f} (medians)")
+    ratio_wall = med["named"][0] / med["unnamed"][0]
+    ratio_cpu = med["named"][1] / med["unnamed"][1]
+    print(f"named / unnamed: wall x{ratio_wall:.2f}, cpu x{ratio_cpu:.2f} (medians)")
 
 
 if __name__ == "__main__":

@@ -102,7 +102,8 @@ class Capture:
     strace : str, optional
         The strace executable; found on PATH, else ``/usr/bin/strace``.
     decode_fds : bool, optional
-        Ask strace to name fds (``-yy``); on by default (see
+        Ask strace to name fds (their paths, sockets' endpoints, pidfds'
+        processes); on by default (see
         :data:`iomonitor.strace.runner.DEFAULT_DECODE_FDS`), always when attaching.
     duration : float, optional
         Stop after this many seconds.
@@ -426,7 +427,7 @@ def run(
     strace : str, optional
         The strace executable to use.
     decode_fds : bool, optional
-        Ask strace to name fds too (``-yy``).
+        Ask strace to name fds too (see :class:`Capture`).
     backend : {"strace", "ebpf", "auto"}, default "strace"
         What captures the calls (see :class:`Capture`).
 

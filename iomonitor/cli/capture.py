@@ -91,7 +91,7 @@ def add_capture_options(ap: argparse.ArgumentParser) -> None:
         "--decode-fds",
         choices=("auto", "yes", "no"),
         default="auto",
-        help="ask strace to name fds (-yy): socket addresses and inherited fds; "
+        help="ask strace to name fds (paths, socket addresses, pidfds): inherited fds; "
         "auto = yes (always when attaching)",
     )
     ap.add_argument(
@@ -147,7 +147,7 @@ def run(ns: argparse.Namespace) -> int:
     if ns.pid and ns.decode_fds == "no":
         raise UsageError(
             "--decode-fds no cannot attach: the fds a process opened before the attach "
-            "are known only from strace's names (-yy)"
+            "are known only from strace's names of them"
         )
     ns.output = _output(ns)
     on_call = _print_call if ns.verbose else None

@@ -30,6 +30,19 @@ FALLBACK_STRACE = "/usr/bin/strace"
 #: argv elements: -s caps arrays too) that go into the processes table.
 STRING_LIMIT = 32
 
+#: What strace says about each fd it prints (``--decode-fds``): its path, a
+#: socket's protocol and endpoints, a pidfd's process; all that the event core
+#: reads in a decoration. ``-yy`` (``all``) also asks for ``dev``, a device's
+#: type and numbers (``/dev/null<char 1:3>``), for which strace stat()s the
+#: path of every fd it names, regular files included: per traced read or
+#: write, 15 system calls of strace's own instead of 14
+#: (``benchmarks/strace_options_cost.py --count``). The path gives the
+#: ``kind`` as well (``/dev/pts/*``, ``/dev/tty*``: tty; other ``/dev/``
+#: paths: dev), as it does for the eBPF backend's names; only a tty whose
+#: major the core does not list (a serial port's ``/dev/ttyUSB0``) is a tty
+#: here and a dev in a ``-yy`` log.
+DECODE_FDS = "path,socket,pidfd"
+
 #: Calls printed unabbreviated (``-e abbrev=!...``). strace caps every array at
 #: -s elements, which would cut the msg_len list of a sendmmsg/recvmmsg of more
 #: than 32 messages, the SCM_RIGHTS fds of a recvmsg and, below -s 2, even the
@@ -101,6 +114,25 @@ def probe_features(strace: str) -> tuple[str, str]:
             f"{strace} does not look like strace (-V: {version.stdout[:60]!r})"
         )
     return m.group(1).decode(), (helptext.stdout + helptext.stderr).decode(errors="replace")
+
+
+def decode_fds_option(features: str) -> str:
+    """The option that asks strace to name fds the way :data:`DECODE_FDS` says.
+
+    Parameters
+    ----------
+    features : str
+        strace's help text (:func:`probe_features`).
+
+    Returns
+    -------
+    str
+        ``--decode-fds=path,socket,pidfd``, or ``-yy`` for a strace whose
+        help does not list those kinds (the same names, devices' numbers added).
+    """
+    if "decode-fds" in features and all(kind in features for kind in DECODE_FDS.split(",")):
+        return "--decode-fds=" + DECODE_FDS
+    return "-yy"
 
 
 def classify(

@@ -56,11 +56,12 @@ from iomonitor.strace.command import (
     STRING_LIMIT,
     UNABBREVIATED_SYSCALLS,
     classify,
+    decode_fds_option,
     find_strace,
     probe_features,
 )
 
-#: -yy in run mode unless the caller decides; see benchmarks/decode_fds_cost.py.
+#: fds named in run mode unless the caller decides; see benchmarks/decode_fds_cost.py.
 DEFAULT_DECODE_FDS = True
 
 #: strace writes every line to the FIFO on its own, so a reader that wakes up
@@ -74,6 +75,13 @@ DEFAULT_DECODE_FDS = True
 _BATCH_BYTES = 1 << 16
 _STRACE_RATE = 20e6
 _BATCH_FILL = 0.4
+
+#: strace writes each line's time through glibc's localtime(), which stat()s
+#: /etc/localtime at every call while TZ is unset: two stat()s per line, a
+#: sixth of the system calls strace makes for a traced read or write. Named in
+#: strace's own environment, the same zone (what an unset TZ means) is read
+#: once; ``-E TZ`` takes it out of the command's environment again.
+_STRACE_TZ = ":/etc/localtime"
 
 _ATTACHED = re.compile(r"Process (\d+) attached")
 _DETACHED = re.compile(r"Process (\d+) detached")
@@ -98,7 +106,8 @@ class StraceRunner:
         The strace executable; by default ``strace`` on PATH, else
         :data:`iomonitor.strace.command.FALLBACK_STRACE`.
     decode_fds : bool, optional
-        Ask strace to name every fd (``-yy``). By default
+        Ask strace to name every fd (its path, a socket's endpoints, a
+        pidfd's process: :data:`iomonitor.strace.command.DECODE_FDS`). By default
         :data:`DEFAULT_DECODE_FDS`; always on in attach mode, where it is the
         only way to name fds opened before the attach.
     seccomp : bool, optional
@@ -116,6 +125,10 @@ class StraceRunner:
     argv : list of str
         The exact strace command line. Until the runner is entered, ``-o`` is
         followed by the placeholder ``<fifo>``.
+    env : dict of str to str or None
+        strace's environment: None for the caller's own, or the caller's
+        with ``TZ`` named when it has none (see ``_STRACE_TZ``; ``-E TZ`` in
+        :attr:`argv` keeps the command's environment the caller's).
     strace_version : str
         strace's version, e.g. ``"6.1"``.
     exit_status : int or None
@@ -167,9 +180,7 @@ class StraceRunner:
             assert pids is not None
             self.pids = check_pids(pids)
             if decode_fds is False:
-                raise UsageError(
-                    "attaching always names fds (-yy): decode_fds=False is not possible"
-                )
+                raise UsageError("attaching always names fds: decode_fds=False is not possible")
             if seccomp:
                 raise UsageError("strace cannot use --seccomp-bpf when attaching (-p)")
             decode_fds = True
@@ -182,6 +193,7 @@ class StraceRunner:
                 raise UsageError(f"strace {self.strace_version} does not support --seccomp-bpf")
             seccomp = supported if seccomp is None else seccomp
         self.decode_fds = bool(decode_fds)
+        self._decode_fds_option = decode_fds_option(features)
         self.seccomp = bool(seccomp)
         self.timestamps = timestamps
         self.durations = durations
@@ -190,6 +202,10 @@ class StraceRunner:
         # is wanted: a tracee left under a --seccomp-bpf filter without a tracer
         # gets ENOSYS from every traced call.
         self._kill_on_exit = self.mode == "run" and "--kill-on-exit" in features
+        # strace's environment: the caller's, with TZ named when it is not.
+        self.env: dict[str, str] | None = None
+        if "TZ" not in os.environ:
+            self.env = {**os.environ, "TZ": _STRACE_TZ}
         self.argv: list[str] = self._build_argv("<fifo>")
         self.exit_status: int | None = None
         self.stop_grace = 3.0
@@ -223,7 +239,7 @@ class StraceRunner:
         if self.durations:
             argv.append("-T")
         if self.decode_fds:
-            argv.append("-yy")
+            argv.append(self._decode_fds_option)
         argv += ["-s", str(STRING_LIMIT)]
         argv += ["-e", "abbrev=!" + ",".join("?" + n for n in UNABBREVIATED_SYSCALLS)]
         argv += ["-e", "trace=" + ",".join("?" + n for n in TRACED_SYSCALLS)]
@@ -236,6 +252,8 @@ class StraceRunner:
                 argv.append("--seccomp-bpf")
             if self._kill_on_exit:
                 argv.append("--kill-on-exit")
+            if self.env is not None:
+                argv += ["-E", "TZ"]
         argv += self.extra_args
         if self.command is not None:
             argv += ["--", *self.command]
@@ -283,6 +301,7 @@ class StraceRunner:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
+                env=self.env,
                 timeout=60,
                 check=False,
             )
@@ -302,7 +321,7 @@ class StraceRunner:
             # Same process group and terminal as the caller: the command stays
             # in the foreground job (it can read the terminal, gets Ctrl-C and
             # Ctrl-Z), and it inherits stdin/stdout/stderr untouched.
-            self._proc = subprocess.Popen(self.argv, close_fds=True)
+            self._proc = subprocess.Popen(self.argv, close_fds=True, env=self.env)
         else:
             # Own session: a terminal's Ctrl-C or Ctrl-Z never reaches strace;
             # a stopped strace would freeze the traced service. iomonitor
@@ -314,6 +333,7 @@ class StraceRunner:
                 stderr=subprocess.PIPE,
                 close_fds=True,
                 start_new_session=True,
+                env=self.env,
             )
             self._spawn(self._read_stderr, "stderr")
         self._spawn(self._watch, "watcher")

@@ -32,6 +32,7 @@ from iomonitor.errors import (
 )
 from iomonitor.schema import TRACED_SYSCALLS
 from iomonitor.strace import runner as runner_module
+from iomonitor.strace.command import decode_fds_option
 from iomonitor.strace.runner import StraceRunner
 
 STRACE = "/usr/bin/strace"
@@ -140,8 +141,25 @@ class TestRunMode:
         with started(runner):
             blocks = [b for b in runner.blocks() if b]
         data = b"".join(blocks)
-        assert data.count(b'</dev/null<char 1:3>>, "x", 1) = 1') == n
+        # Named by its path alone: no device numbers (no stat() per fd).
+        assert data.count(b'</dev/null>, "x", 1) = 1') == n
         assert len(blocks) < n / 10, len(blocks)
+
+    @pytest.mark.parametrize("tz", [None, "Europe/Paris"])
+    def test_command_gets_the_callers_tz(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tz: str | None
+    ) -> None:
+        # strace itself runs with TZ named (one read of the zone instead of two
+        # stat()s per line); the command's environment is the caller's.
+        if tz is None:
+            monkeypatch.delenv("TZ", raising=False)
+        else:
+            monkeypatch.setenv("TZ", tz)
+        seen = tmp_path / "tz"
+        prog = "import os, sys; open(sys.argv[1], 'w').write(os.environ.get('TZ', '(unset)'))"
+        _, runner = traced([PY, "-c", prog, str(seen)])
+        assert runner.exit_status == 0
+        assert seen.read_text() == (tz or "(unset)")
 
     @pytest.mark.parametrize(
         ("script", "status"),
@@ -184,7 +202,7 @@ class TestRunMode:
             assert fifo == os.path.join(runner._tmpdir or "", "strace.fifo")
             list(runner.lines())
         assert argv[:2] == [runner.strace, "-f"]
-        for flag in ("-ttt", "-T", "-yy", "--seccomp-bpf"):
+        for flag in ("-ttt", "-T", "--decode-fds=path,socket,pidfd", "--seccomp-bpf"):
             assert flag in argv
         assert argv[argv.index("-I") + 1] == "3"
         assert argv[argv.index("-s") + 1].isdigit()
@@ -521,7 +539,8 @@ class TestAttachMode:
     ) -> None:
         proc, out = target
         runner = StraceRunner(pids=[proc.pid])
-        assert "-yy" in runner.argv and "--seccomp-bpf" not in runner.argv
+        assert "--decode-fds=path,socket,pidfd" in runner.argv
+        assert "--seccomp-bpf" not in runner.argv
         assert runner.argv[-2:] == ["-p", str(proc.pid)]
         with started(runner):
             assert runner._proc is not None
@@ -529,7 +548,7 @@ class TestAttachMode:
             assert os.getsid(runner._proc.pid) == runner._proc.pid
             lines = runner.lines()
             for line in lines:
-                # The file was opened before the attach: -yy still names it.
+                # The file was opened before the attach: strace still names it.
                 if " write(" in line and f"<{out}>" in line:
                     break
             started_at = time.monotonic()
@@ -616,3 +635,13 @@ def test_usage_errors() -> None:
         StraceRunner(pids=[os.getpid()])
     with pytest.raises(UsageError):
         StraceRunner(["true"]).lines()
+
+
+def test_fds_are_named_without_device_numbers_when_strace_can() -> None:
+    # A strace that lists the kinds of --decode-fds is asked for the ones the
+    # core reads; -yy would also stat() the path of every fd it prints.
+    kinds = "--decode-fds=SET\n  dev (device numbers)\n  path\n  pidfd\n  socket\n"
+    assert decode_fds_option(kinds) == "--decode-fds=path,socket,pidfd"
+    # One without them (or without pidfd among them) names fds with -yy.
+    assert decode_fds_option("-y print paths\n-yy print all\n") == "-yy"
+    assert decode_fds_option("--decode-fds=SET\n  dev\n  path\n  socket\n") == "-yy"
