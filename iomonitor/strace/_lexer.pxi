@@ -486,12 +486,19 @@ cdef bint ret_fd(Lexed* x, int64_t* out) noexcept nogil:
 cpdef str path_kind(object path, object device=None):
     """The ``kind`` of a path: ``tty``, ``dev`` or ``file`` (a device by its type and major)."""
     if device is not None:
-        return "tty" if device[0] == "char" and device[1] in _TTY_MAJORS else "dev"
-    if path.startswith("/dev/"):
-        if path.startswith(("/dev/pts/", "/dev/tty")) or path in ("/dev/console", "/dev/ptmx"):
+        # A terminal's path names it as well as its major does: a serial port
+        # (/dev/ttyUSB0, a major not listed) is a tty whether strace printed
+        # its numbers (-yy) or only its path (--decode-fds=path).
+        if device[0] == "char" and (device[1] in _TTY_MAJORS or _tty_path(path)):
             return "tty"
         return "dev"
+    if path.startswith("/dev/"):
+        return "tty" if _tty_path(path) else "dev"
     return "file"
+
+
+cdef bint _tty_path(str path):
+    return path.startswith(("/dev/pts/", "/dev/tty")) or path in ("/dev/console", "/dev/ptmx")
 
 
 _TTY_MAJORS = frozenset({4, 5, 136, 137, 138, 139, 140, 141, 142, 143})

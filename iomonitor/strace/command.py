@@ -38,9 +38,8 @@ STRING_LIMIT = 32
 #: write, 15 system calls of strace's own instead of 14
 #: (``benchmarks/strace_options_cost.py --count``). The path gives the
 #: ``kind`` as well (``/dev/pts/*``, ``/dev/tty*``: tty; other ``/dev/``
-#: paths: dev), as it does for the eBPF backend's names; only a tty whose
-#: major the core does not list (a serial port's ``/dev/ttyUSB0``) is a tty
-#: here and a dev in a ``-yy`` log.
+#: paths: dev), as it does for the eBPF backend's names and, beside a
+#: device's numbers, in a ``-yy`` log.
 DECODE_FDS = "path,socket,pidfd"
 
 #: Calls printed unabbreviated (``-e abbrev=!...``). strace caps every array at

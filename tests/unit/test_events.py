@@ -452,3 +452,25 @@ def test_a_socket_decoration_on_a_file_entry_names_the_socket():
         (10, 3, "R", 1, "unix:[31812]", None),
     ]
     assert ev.kind.tolist() == ["file", "unix", "unix"]
+
+
+@pytest.mark.parametrize(
+    ("deco", "kind"),
+    [
+        ("/dev/ttyUSB0<char 188:0>", "tty"),  # a serial port: major 188, not a listed tty major
+        ("/dev/ttyUSB0", "tty"),  # the same fd named by --decode-fds=path
+        ("/dev/pts/3<char 136:3>", "tty"),
+        ("/dev/null<char 1:3>", "dev"),
+        ("/dev/null", "dev"),
+        ("/dev/sda<block 8:0>", "dev"),
+    ],
+)
+def test_a_device_kind_is_the_same_with_or_without_its_numbers(deco, kind):
+    ev, _ = convert(
+        f"""
+        10 1.0 execve("/bin/cat", ["cat"], 0x1 /* 1 var */) = 0
+        10 1.1 read(5<{deco}>, "abcd", 64) = 4
+        """
+    )
+    assert rows(ev) == [(10, 5, "R", 4, deco.partition("<")[0], None)]
+    assert ev.kind.tolist() == [kind]
