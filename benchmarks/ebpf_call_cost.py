@@ -135,8 +135,10 @@ def traced(loader: Path, exe: Path, stats: bool) -> tuple[float, float, dict[str
         wall, cpu = _said(err.read())
     if not re.search(rb"^drops 0$", said, re.M):
         raise RuntimeError(f"the loader lost records or failed: {said!r}")
-    # The loader detaches in its own time; reap it in the background.
-    threading.Thread(target=proc.wait, daemon=True).start()
+    # Wait for the detach: while any syscall tracepoint stays attached, every
+    # system call of every task takes the kernel's slow path, so a run that
+    # overlapped the detach (the next untraced run) would be slowed by it.
+    proc.wait()
     return wall, cpu, {k: t / n for k, (t, n) in seen.items()}
 
 
