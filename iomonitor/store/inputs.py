@@ -421,19 +421,22 @@ def runs_of(inputs: Sequence[TraceInput], metas: Sequence[Mapping[str, Any]]) ->
         In the order of each run's first input.
     """
     groups: list[list[int]] = []
-    open_runs: dict[tuple[str, str], int] = {}
+    # Each open run with the resolved paths of its files, to tell a second
+    # part from the same file given again (a dataset may have thousands).
+    open_runs: dict[tuple[str, str], tuple[int, set[Path]]] = {}
     for i, (item, meta) in enumerate(zip(inputs, metas, strict=True)):
         host, run = meta.get("host"), meta.get("run")
         key = (host, run) if isinstance(host, str) and isinstance(run, str) else None
         if item.kind != "parquet":
             key = None
         at = open_runs.get(key) if key is not None else None
-        here = item.path.resolve()
-        if at is not None and all(inputs[j].path.resolve() != here for j in groups[at]):
-            groups[at].append(i)
+        here = item.path.resolve() if key is not None else None
+        if at is not None and here not in at[1]:
+            groups[at[0]].append(i)
+            at[1].add(here)
             continue
         if key is not None:
-            open_runs[key] = len(groups)  # the same file again opens a second run
+            open_runs[key] = (len(groups), {here})  # the same file again opens a second run
         groups.append([i])
     taken = {inputs[g[0]].name for g in groups if len(g) == 1}
     out = []
